@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/joho/godotenv"
+	"github.com/spf13/pflag"
+
+	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/spec"
+)
+
+// DefaultMatrix is the matrix file used when neither --matrix nor LLMSCALE_MATRIX names one.
+const DefaultMatrix = "config/experiment_matrix.yaml"
+
+// settings resolves configuration with one precedence, highest first:
+//
+//	command-line flags > environment variables > .env (in the working directory) >
+//	the matrix file > defaults (spec.ApplyDefaults)
+//
+// Every subcommand reads configuration through it.
+type settings struct {
+	env    Env
+	dotenv map[string]string
+}
+
+func newSettings(env Env) (settings, error) {
+	s := settings{env: env, dotenv: map[string]string{}}
+	path := env.path(".env")
+	m, err := godotenv.Read(path)
+	switch {
+	case err == nil:
+		s.dotenv = m
+	case errors.Is(err, os.ErrNotExist):
+	default:
+		return s, withHint(withCode(fmt.Errorf(".env %s: %w", path, err), ExitUsage),
+			"each line of .env is NAME=value; see env.example")
+	}
+	return s, nil
+}
+
+// lookup reads a variable from the environment, else from .env.
+func (s settings) lookup(name string) string {
+	if v := s.env.Getenv(name); v != "" {
+		return v
+	}
+	return s.dotenv[name]
+}
+
+// matrixFlags are the flags every matrix-reading command takes.
+type matrixFlags struct {
+	file string
+	sets []string
+}
+
+func (f *matrixFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.file, "matrix", "m", "", "matrix file (default $LLMSCALE_MATRIX or "+DefaultMatrix+")")
+	fs.StringArrayVar(&f.sets, "set", nil, "override a matrix key, e.g. --set factors.users=10,50 --set load.run_time=30s (repeatable)")
+}
+
+// loadMatrix reads the matrix with every override applied in precedence order.
+func (s settings) loadMatrix(f matrixFlags) (*spec.Loaded, error) {
+	path := f.file
+	if path == "" {
+		path = s.lookup("LLMSCALE_MATRIX")
+	}
+	if path == "" {
+		path = DefaultMatrix
+	}
+	flagOverlay := spec.Overlay{Dir: s.env.Dir}
+	for _, kv := range f.sets {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, withHint(withCode(fmt.Errorf("--set %q: want key=value", kv), ExitUsage),
+				"e.g. --set factors.users=10,50")
+		}
+		flagOverlay.Settings = append(flagOverlay.Settings, spec.Setting{Key: strings.TrimSpace(key), Value: value,
+			From: "--set " + kv, Path: strings.TrimSpace(key) == "factors.prompts"})
+	}
+	l, err := spec.LoadFile(s.env.path(path), path,
+		spec.EnvOverlay(func(n string) string { return s.dotenv[n] }, ".env", s.env.Dir),
+		spec.EnvOverlay(s.env.Getenv, "environment variable", s.env.Dir),
+		flagOverlay)
+	if err != nil {
+		return nil, matrixError(err, path)
+	}
+	return l, nil
+}
+
+func matrixError(err error, path string) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return withHint(withCode(err, ExitInvalidMatrix),
+			"give a matrix with --matrix FILE (or LLMSCALE_MATRIX); %s and config/experiment_matrix.sim.yaml are examples", DefaultMatrix)
+	}
+	if errors.Is(err, spec.ErrInvalid) {
+		return withHint(withCode(err, ExitInvalidMatrix), "docs/matrix.md describes every key; `llmscale plan --matrix %s` checks the file", path)
+	}
+	return withCode(err, ExitInvalidMatrix)
+}
+
+// plan loads and expands the matrix.
+func (s settings) plan(f matrixFlags) (*spec.Loaded, matrix.Plan, error) {
+	l, err := s.loadMatrix(f)
+	if err != nil {
+		return nil, matrix.Plan{}, err
+	}
+	p, err := matrix.Expand(l)
+	if err != nil {
+		return nil, matrix.Plan{}, matrixError(err, l.File)
+	}
+	return l, p, nil
+}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X github.com/llmscale/llmscale/internal/cli.Version=…".
+var Version = "dev"
+
+// Main runs llmscale with env and returns the process exit code. It never panics: a panic is
+// reported as a bug with its own exit code.
+func Main(ctx context.Context, env Env) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(env.Stderr, "llmscale: internal error (a bug, please report it): %v\n%s", r, debug.Stack())
+			code = ExitInternal
+		}
+	}()
+	root := newRoot(env)
+	root.SetArgs(env.Args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code, hint := exitCode(err)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		code = ExitInterrupted
+	}
+	fmt.Fprintf(env.Stderr, "llmscale: %v\n", err)
+	if hint != "" {
+		fmt.Fprintf(env.Stderr, "hint: %s\n", hint)
+	}
+	return code
+}
+
+func newRoot(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "llmscale",
+		Short: "Scaling experiments on LLM inference servers, and why throughput stops growing with GPUs",
+		Long: `llmscale runs scaling experiments on LLM inference servers (vLLM first, any
+OpenAI-compatible server) and explains why throughput does not grow linearly with GPUs.
+
+The pipeline: plan → run → aggregate → fit → report. "llmscale run" does all of it;
+every stage reads and writes files under results/ and can be re-run alone.`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetIn(env.Stdin)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return withHint(withCode(err, ExitUsage), "see `%s --help`", c.CommandPath())
+	})
+	root.AddCommand(newPlanCmd(env))
+	for _, c := range stubCommands() {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// usageError is for wrong positional arguments.
+func usageError(c *cobra.Command, format string, args ...any) error {
+	return withHint(withCode(fmt.Errorf(format, args...), ExitUsage), "see `%s --help`", c.CommandPath())
+}
+
+// stubCommands are the subcommands later work fills in; each says so and exits non-zero.
+func stubCommands() []*cobra.Command {
+	stubs := []struct{ use, short string }{
+		{"run", "Run a whole campaign: plan, run every experiment, aggregate, fit, report"},
+		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
+		{"load", "Drive load against a running OpenAI-compatible endpoint and record every request"},
+		{"sim", "Start the built-in vLLM-like simulator"},
+		{"aggregate", "Summarise every experiment of a results tree"},
+		{"fit", "Fit Amdahl, Gustafson, USL and Karp–Flatt to the scaling series"},
+		{"diagnose", "Name what limited every experiment and series, with the evidence"},
+		{"report", "Write figures and a self-contained HTML report"},
+	}
+	var out []*cobra.Command
+	for _, s := range stubs {
+		name := strings.Fields(s.use)[0]
+		out = append(out, &cobra.Command{
+			Use: s.use, Short: s.short + " (not implemented yet)",
+			RunE: func(*cobra.Command, []string) error {
+				return withCode(fmt.Errorf("%s is not implemented yet", name), ExitNotImplemented)
+			},
+		})
+	}
+	return out
+}

@@ -1,0 +1,202 @@
+package workload
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+
+	"github.com/llmscale/llmscale/internal/tokens"
+)
+
+// Prompt is one request's input.
+type Prompt struct {
+	Text      string // set for text prompts
+	TokenIDs  []int  // set for synthetic prompts on the completions API
+	Tokens    int    // prompt length: exact for token IDs, approximate (tokens.Count) for text
+	MaxTokens int    // output length from the dataset; 0 keeps the experiment's max_tokens
+}
+
+// Options shape how synthetic prompts are made.
+type Options struct {
+	// TextOnly makes synthetic prompts as words instead of token IDs (the chat API takes text only).
+	TextOnly bool
+	// Count is how many synthetic prompts to make; requests cycle through them.
+	Count int
+}
+
+// DefaultSyntheticCount is how many distinct synthetic prompts a set holds.
+const DefaultSyntheticCount = 1000
+
+// Load reads or makes the prompts of a source. rng drives synthetic prompts only.
+func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
+	switch src.Kind {
+	case KindRandom:
+		return synthetic(src, rng, opts), nil
+	case KindText, KindShareGPT:
+		data, err := os.ReadFile(src.Path)
+		if err != nil {
+			return nil, fmt.Errorf("prompts %s: %w", src.Name, err)
+		}
+		var prompts []Prompt
+		if src.Kind == KindText {
+			prompts = textPrompts(ParseText(data))
+		} else if prompts, err = ParseShareGPT(data); err != nil {
+			return nil, fmt.Errorf("prompts %s: %s: %w", src.Name, src.Path, err)
+		}
+		if len(prompts) == 0 {
+			return nil, fmt.Errorf("prompts %s: %s holds no prompts", src.Name, src.Path)
+		}
+		return prompts, nil
+	}
+	return nil, fmt.Errorf("prompts %s: unknown kind %q", src.Name, src.Kind)
+}
+
+// ParseText splits a prompt file. If any line is exactly "---", prompts are the blocks between
+// such lines (so a prompt may span lines); otherwise every non-empty line is a prompt. Lines
+// starting with "#" before the first prompt are comments.
+func ParseText(data []byte) []string {
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	lines := strings.Split(text, "\n")
+	for len(lines) > 0 && (strings.HasPrefix(lines[0], "#") || strings.TrimSpace(lines[0]) == "") {
+		lines = lines[1:]
+	}
+	var blocks []string
+	separated := false
+	for _, l := range lines {
+		if strings.TrimRight(l, " \t") == "---" {
+			separated = true
+			break
+		}
+	}
+	if !separated {
+		for _, l := range lines {
+			if l = strings.TrimSpace(l); l != "" {
+				blocks = append(blocks, l)
+			}
+		}
+		return blocks
+	}
+	var cur []string
+	flush := func() {
+		if b := strings.TrimSpace(strings.Join(cur, "\n")); b != "" {
+			blocks = append(blocks, b)
+		}
+		cur = cur[:0]
+	}
+	for _, l := range lines {
+		if strings.TrimRight(l, " \t") == "---" {
+			flush()
+			continue
+		}
+		cur = append(cur, l)
+	}
+	flush()
+	return blocks
+}
+
+func textPrompts(texts []string) []Prompt {
+	out := make([]Prompt, len(texts))
+	for i, t := range texts {
+		out[i] = Prompt{Text: t, Tokens: tokens.Count(t)}
+	}
+	return out
+}
+
+// shareGPTEntry is one conversation of a ShareGPT-style dataset. Both the original
+// {"from": "human", "value": …} turns and OpenAI-style {"role": "user", "content": …} are read.
+type shareGPTEntry struct {
+	Conversations []turn `json:"conversations"`
+	Messages      []turn `json:"messages"`
+}
+
+type turn struct {
+	From    string `json:"from"`
+	Value   string `json:"value"`
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+func (t turn) speaker() string { return strings.ToLower(t.From + t.Role) }
+func (t turn) text() string    { return t.Value + t.Content }
+
+// MinShareGPTTokens drops conversations whose prompt or reply is shorter, as vLLM's benchmark does.
+const MinShareGPTTokens = 4
+
+// ParseShareGPT reads a JSON array of conversations; each gives the first user turn as the
+// prompt and the length of the reply that follows it as the output length.
+func ParseShareGPT(data []byte) ([]Prompt, error) {
+	var entries []shareGPTEntry
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&entries); err != nil {
+		return nil, fmt.Errorf("not a ShareGPT-style JSON array of conversations: %w", err)
+	}
+	var out []Prompt
+	for _, e := range entries {
+		turns := e.Conversations
+		if len(turns) == 0 {
+			turns = e.Messages
+		}
+		if p, ok := firstExchange(turns); ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func firstExchange(turns []turn) (Prompt, bool) {
+	for i := 0; i+1 < len(turns); i++ {
+		who := turns[i].speaker()
+		if who != "human" && who != "user" {
+			continue
+		}
+		prompt, reply := turns[i].text(), turns[i+1].text()
+		in, out := tokens.Count(prompt), tokens.Count(reply)
+		if in < MinShareGPTTokens || out < MinShareGPTTokens {
+			return Prompt{}, false
+		}
+		return Prompt{Text: prompt, Tokens: in, MaxTokens: out}, true
+	}
+	return Prompt{}, false
+}
+
+// vocabulary used for synthetic token IDs: ordinary tokens of a Llama-3-sized vocabulary, away
+// from the special tokens at both ends.
+const (
+	minTokenID = 1000
+	maxTokenID = 100000
+)
+
+// syntheticVocabulary's words are one token each by tokens.Count, so a text prompt of n words has n tokens.
+const syntheticVocabulary = ("the of and to in is was for on as with by at from his her " +
+	"that this which are be or an had not but what all were when we there can more if no out so " +
+	"said up its about into than them only new some could time these two may then do first any " +
+	"my now such like our over man me even most made after also did many way well down")
+
+func synthetic(src Source, rng *rand.Rand, opts Options) []Prompt {
+	n := opts.Count
+	if n <= 0 {
+		n = DefaultSyntheticCount
+	}
+	words := strings.Fields(syntheticVocabulary)
+	out := make([]Prompt, n)
+	for i := range out {
+		p := Prompt{Tokens: src.InTokens, MaxTokens: src.OutTokens}
+		if opts.TextOnly {
+			text := make([]string, src.InTokens)
+			for j := range text {
+				text[j] = words[rng.IntN(len(words))]
+			}
+			p.Text = strings.Join(text, " ")
+		} else {
+			p.TokenIDs = make([]int, src.InTokens)
+			for j := range p.TokenIDs {
+				p.TokenIDs[j] = minTokenID + rng.IntN(maxTokenID-minTokenID)
+			}
+		}
+		out[i] = p
+	}
+	return out
+}
