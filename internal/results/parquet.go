@@ -1,0 +1,85 @@
+package results
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// ParquetWriter streams rows of type T into a zstd-compressed Parquet file that appears under
+// its name only on Close. Row types use parquet struct tags; column names carry their unit
+// (ttft_ns, power_w) and pandas, polars and DuckDB read the files as they are.
+type ParquetWriter[T any] struct {
+	file *AtomicFile
+	w    *parquet.GenericWriter[T]
+	rows int64
+}
+
+// NewParquetWriter starts writing path.
+func NewParquetWriter[T any](path string) (*ParquetWriter[T], error) {
+	f, err := CreateAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	w := parquet.NewGenericWriter[T](f, parquet.Compression(&zstd.Codec{}))
+	return &ParquetWriter[T]{file: f, w: w}, nil
+}
+
+// Write appends rows.
+func (p *ParquetWriter[T]) Write(rows []T) error {
+	n, err := p.w.Write(rows)
+	p.rows += int64(n)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p.file.path, err)
+	}
+	return nil
+}
+
+// Rows is how many rows were written so far.
+func (p *ParquetWriter[T]) Rows() int64 { return p.rows }
+
+// Close finishes the file and moves it into place.
+func (p *ParquetWriter[T]) Close() error {
+	if err := p.w.Close(); err != nil {
+		p.file.Abort()
+		return fmt.Errorf("write %s: %w", p.file.path, err)
+	}
+	return p.file.Commit()
+}
+
+// Abort drops the file.
+func (p *ParquetWriter[T]) Abort() { p.file.Abort() }
+
+// WriteParquet writes all rows to path atomically.
+func WriteParquet[T any](path string, rows []T) error {
+	w, err := NewParquetWriter[T](path)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(rows); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Close()
+}
+
+// ReadParquet reads every row of a Parquet file written with the same row type. Columns the
+// file lacks are left zero, so older files still read.
+func ReadParquet[T any](path string) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := parquet.Read[T](f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return rows, nil
+}
