@@ -61,8 +61,8 @@ func (f *matrixFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.sets, "set", nil, "override a matrix key, e.g. --set factors.users=10,50 --set load.run_time=30s (repeatable)")
 }
 
-// loadMatrix reads the matrix with every override applied in precedence order.
-func (s settings) loadMatrix(f matrixFlags) (*spec.Loaded, error) {
+// plan reads the matrix with every override applied in precedence order and expands it.
+func (s settings) plan(f matrixFlags) (*spec.Loaded, matrix.Plan, error) {
 	path := f.file
 	if path == "" {
 		path = s.lookup("LLMSCALE_MATRIX")
@@ -74,20 +74,20 @@ func (s settings) loadMatrix(f matrixFlags) (*spec.Loaded, error) {
 	for _, kv := range f.sets {
 		key, value, ok := strings.Cut(kv, "=")
 		if !ok {
-			return nil, withHint(withCode(fmt.Errorf("--set %q: want key=value", kv), ExitUsage),
+			return nil, matrix.Plan{}, withHint(withCode(fmt.Errorf("--set %q: want key=value", kv), ExitUsage),
 				"e.g. --set factors.users=10,50")
 		}
 		flagOverlay.Settings = append(flagOverlay.Settings, spec.Setting{Key: strings.TrimSpace(key), Value: value,
 			From: "--set " + kv, Path: strings.TrimSpace(key) == "factors.prompts"})
 	}
-	l, err := spec.LoadFile(s.env.path(path), path,
+	l, p, err := matrix.PlanFile(s.env.path(path), path,
 		spec.EnvOverlay(func(n string) string { return s.dotenv[n] }, ".env", s.env.Dir),
 		spec.EnvOverlay(s.env.Getenv, "environment variable", s.env.Dir),
 		flagOverlay)
 	if err != nil {
-		return nil, matrixError(err, path)
+		return nil, matrix.Plan{}, matrixError(err, path)
 	}
-	return l, nil
+	return l, p, nil
 }
 
 func matrixError(err error, path string) error {
@@ -101,15 +101,3 @@ func matrixError(err error, path string) error {
 	return withCode(err, ExitInvalidMatrix)
 }
 
-// plan loads and expands the matrix.
-func (s settings) plan(f matrixFlags) (*spec.Loaded, matrix.Plan, error) {
-	l, err := s.loadMatrix(f)
-	if err != nil {
-		return nil, matrix.Plan{}, err
-	}
-	p, err := matrix.Expand(l)
-	if err != nil {
-		return nil, matrix.Plan{}, matrixError(err, l.File)
-	}
-	return l, p, nil
-}

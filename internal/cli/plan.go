@@ -66,8 +66,8 @@ func writePlan(w io.Writer, l *spec.Loaded, p matrix.Plan) {
 	for _, o := range l.Overrides() {
 		fmt.Fprintf(w, "override   %s from %s\n", o.Key, o.From)
 	}
-	fmt.Fprintf(w, "\n%d experiments on %d server configurations (%d combinations, %d skipped)\n",
-		len(p.Experiments), len(p.Servers), p.Combinations, len(p.Skipped))
+	fmt.Fprintf(w, "\n%s on %s (%s, %d skipped)\n", plural(len(p.Experiments), "experiment"),
+		plural(len(p.Servers), "server configuration"), plural(p.Combinations, "combination"), len(p.Skipped))
 	for _, s := range p.Servers {
 		writeServer(w, p, s)
 	}

@@ -174,7 +174,7 @@ func noneValid(l *spec.Loaded, skipped []Skipped) spec.Problem {
 	for i, r := range reasons {
 		parts[i] = fmt.Sprintf("%d × %s", counts[r], r)
 	}
-	return l.ProblemAt("$.rules", "no combination is a valid experiment: "+strings.Join(parts, "; "),
+	return l.ProblemAt("$.factors", "no combination is a valid experiment: "+strings.Join(parts, "; "),
 		"check the levels of gpus, tp, dp and pp against rules.require, exclude and only")
 }
 

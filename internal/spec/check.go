@@ -20,9 +20,6 @@ type Problem struct {
 
 func (p Problem) String() string {
 	var b strings.Builder
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "line %d column %d: ", p.Line, p.Col)
-	}
 	if field := fieldName(p.Path); field != "" {
 		b.WriteString(field + ": ")
 	}
@@ -44,12 +41,15 @@ func fieldName(path string) string {
 type schemaChecker struct {
 	problems  []Problem
 	positions map[string][2]int // path → line, column of every node seen
+	dropped   []string          // paths of values removed because they are wrong
+	inFactors bool              // a factor needs at least one level; other lists may be empty
 }
 
 var (
 	durationType = reflect.TypeFor[Duration]()
 	levelType    = reflect.TypeFor[Level]()
 	matchType    = reflect.TypeFor[Match]()
+	factorsType  = reflect.TypeFor[Factors]()
 )
 
 func (c *schemaChecker) add(n ast.Node, msg, hint string) {
@@ -78,135 +78,177 @@ func unwrap(n ast.Node) ast.Node {
 	}
 }
 
-func (c *schemaChecker) check(n ast.Node, t reflect.Type) {
+// check reports what is wrong with n against t and tells whether n can be kept. A struct or
+// map drops its bad entries itself, so the rest of the file can still be decoded and checked
+// for semantic problems; anything else that is wrong is dropped whole by its parent.
+func (c *schemaChecker) check(n ast.Node, t reflect.Type) bool {
 	n = unwrap(n)
 	if n == nil {
-		return
+		return true
 	}
 	line, col := nodePos(n)
 	c.positions[n.GetPath()] = [2]int{line, col}
 	if _, ok := n.(*ast.AliasNode); ok {
-		return // checked where the anchor is
+		return true // checked where the anchor is
 	}
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if _, ok := n.(*ast.NullNode); ok {
-		if t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
-			c.add(n, "is empty", "give at least one value or remove the key")
+		if c.inFactors && (t.Kind() == reflect.Slice || t.Kind() == reflect.Map) {
+			c.add(n, "is empty", "give at least one level or remove the factor")
+			return false
 		}
-		return
+		return true
 	}
 	switch {
 	case t == durationType:
-		c.checkDuration(n)
+		return c.checkDuration(n)
 	case t == levelType:
-		c.checkScalar(n)
+		return c.checkScalar(n)
 	case t == matchType:
-		c.checkMatch(n)
+		return c.checkMatch(n)
 	case t.Kind() == reflect.Struct:
-		c.checkStruct(n, t)
+		return c.checkStruct(n, t)
 	case t.Kind() == reflect.Slice:
-		c.checkSlice(n, t)
+		return c.checkSlice(n, t)
 	case t.Kind() == reflect.Map:
-		c.checkMap(n, t)
-	default:
-		c.checkKind(n, t.Kind())
+		return c.checkMap(n, t)
 	}
+	return c.checkKind(n, t.Kind())
 }
 
-func (c *schemaChecker) checkStruct(n ast.Node, t reflect.Type) {
+// keep drops the entries of m whose index is marked bad, and remembers their paths.
+func (c *schemaChecker) keep(m *ast.MappingNode, bad map[int]bool) {
+	if len(bad) == 0 {
+		return
+	}
+	kept := m.Values[:0]
+	for i, kv := range m.Values {
+		if bad[i] {
+			c.dropped = append(c.dropped, kv.Value.GetPath())
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	m.Values = kept
+}
+
+func (c *schemaChecker) checkStruct(n ast.Node, t reflect.Type) bool {
 	m, ok := n.(*ast.MappingNode)
 	if !ok {
 		c.add(n, "want a map of settings, got "+describe(n), "")
-		return
+		return false
+	}
+	if t == factorsType {
+		c.inFactors = true
+		defer func() { c.inFactors = false }()
 	}
 	fields := yamlFields(t)
 	seen := map[string]bool{}
-	for _, kv := range m.Values {
+	bad := map[int]bool{}
+	for i, kv := range m.Values {
 		key := keyText(kv.Key)
 		f, ok := fields[key]
-		if !ok {
+		switch {
+		case !ok:
 			c.add(kv.Key, fmt.Sprintf("unknown key %q", key), suggest(key, fields))
-			continue
-		}
-		if seen[key] {
+			bad[i] = true
+		case seen[key]:
 			c.add(kv.Key, fmt.Sprintf("key %q is given twice", key), "keep one")
+			bad[i] = true
+		default:
+			bad[i] = !c.check(kv.Value, f.Type)
 		}
 		seen[key] = true
-		c.check(kv.Value, f.Type)
 	}
+	c.keep(m, bad)
+	return true
 }
 
-func (c *schemaChecker) checkSlice(n ast.Node, t reflect.Type) {
+func (c *schemaChecker) checkSlice(n ast.Node, t reflect.Type) bool {
 	s, ok := n.(*ast.SequenceNode)
 	if !ok {
 		c.add(n, "want a list, got "+describe(n), "write the levels in brackets, e.g. [1, 2, 4]")
-		return
+		return false
 	}
-	if len(s.Values) == 0 {
-		c.add(n, "is empty", "give at least one value or remove the key")
+	if len(s.Values) == 0 && c.inFactors {
+		c.add(n, "is empty", "give at least one level or remove the factor")
+		return false
 	}
+	good := true
 	for _, v := range s.Values {
-		c.check(v, t.Elem())
+		good = c.check(v, t.Elem()) && good
 	}
+	return good
 }
 
-func (c *schemaChecker) checkMap(n ast.Node, t reflect.Type) {
+func (c *schemaChecker) checkMap(n ast.Node, t reflect.Type) bool {
 	m, ok := n.(*ast.MappingNode)
 	if !ok {
 		c.add(n, "want a map, got "+describe(n), "")
-		return
+		return false
 	}
-	for _, kv := range m.Values {
-		c.check(kv.Value, t.Elem())
+	bad := map[int]bool{}
+	for i, kv := range m.Values {
+		bad[i] = !c.check(kv.Value, t.Elem())
 	}
+	c.keep(m, bad)
+	return true
 }
 
-func (c *schemaChecker) checkDuration(n ast.Node) {
+func (c *schemaChecker) checkDuration(n ast.Node) bool {
 	switch v := n.(type) {
 	case *ast.StringNode:
 		if _, err := parseDuration(v.Value); err != nil {
 			c.add(n, err.Error(), "")
+			return false
 		}
 	case *ast.IntegerNode:
 		if fmt.Sprint(v.Value) != "0" {
 			c.add(n, "a duration needs a unit", fmt.Sprintf("write %vs or %vm", v.Value, v.Value))
+			return false
 		}
 	default:
 		c.add(n, "want a duration such as 90s or 3m, got "+describe(n), "")
+		return false
 	}
+	return true
 }
 
-func (c *schemaChecker) checkScalar(n ast.Node) {
+func (c *schemaChecker) checkScalar(n ast.Node) bool {
 	switch n.(type) {
 	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.LiteralNode:
-	default:
-		c.add(n, "want a single value, got "+describe(n), "")
+		return true
 	}
+	c.add(n, "want a single value, got "+describe(n), "")
+	return false
 }
 
-func (c *schemaChecker) checkMatch(n ast.Node) {
+func (c *schemaChecker) checkMatch(n ast.Node) bool {
 	switch v := n.(type) {
 	case *ast.StringNode:
+		return true
 	case *ast.MappingNode:
+		good := true
 		for _, kv := range v.Values {
 			val := unwrap(kv.Value)
 			if s, ok := val.(*ast.SequenceNode); ok {
 				for _, e := range s.Values {
-					c.checkScalar(unwrap(e))
+					good = c.checkScalar(unwrap(e)) && good
 				}
 				continue
 			}
-			c.checkScalar(val)
+			good = c.checkScalar(val) && good
 		}
-	default:
-		c.add(n, "want an expression or a map of factor: level, got "+describe(n),
-			"e.g. {prompts: long, users: 200} or \"tp == 8 && users < 50\"")
+		return good
 	}
+	c.add(n, "want an expression or a map of factor: level, got "+describe(n),
+		"e.g. {prompts: long, users: 200} or \"tp == 8 && users < 50\"")
+	return false
 }
 
-func (c *schemaChecker) checkKind(n ast.Node, k reflect.Kind) {
+func (c *schemaChecker) checkKind(n ast.Node, k reflect.Kind) bool {
 	ok := false
 	want := k.String()
 	switch k {
@@ -230,8 +272,13 @@ func (c *schemaChecker) checkKind(n ast.Node, k reflect.Kind) {
 		want = "text"
 	}
 	if !ok {
-		c.add(n, fmt.Sprintf("want %s, got %s", want, describe(n)), "")
+		hint := ""
+		if m, isMap := n.(*ast.MappingNode); isMap && m.IsFlowStyle && k == reflect.String {
+			hint = `inside [ ] a value with a colon reads as a map: quote it, e.g. ["random:1024:128"]`
+		}
+		c.add(n, fmt.Sprintf("want %s, got %s", want, describe(n)), hint)
 	}
+	return ok
 }
 
 // describe names what the user wrote, in their terms.

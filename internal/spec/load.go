@@ -31,7 +31,11 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(":")
 	for _, p := range e.Problems {
-		b.WriteString("\n  - " + p.String())
+		if p.Line > 0 {
+			fmt.Fprintf(&b, "\n  %s:%d:%d: %s", e.File, p.Line, p.Col, p)
+		} else {
+			fmt.Fprintf(&b, "\n  %s: %s", e.File, p)
+		}
 	}
 	return b.String()
 }
@@ -65,54 +69,82 @@ func LoadFile(path, name string, overlays ...Overlay) (*Loaded, error) {
 }
 
 // Parse is LoadFile without the file system read; dir is the folder relative paths in the
-// matrix start from.
+// matrix start from. When the file could be decoded, the spec is returned even with problems,
+// so callers can look for more of them (matrix.PlanFile checks the rules too).
 func Parse(data []byte, name, dir string, overlays ...Overlay) (*Loaded, error) {
 	sum := sha256.Sum256(data)
 	l := &Loaded{File: name, Hash: hex.EncodeToString(sum[:]), Source: data,
 		positions: map[string][2]int{}, origins: map[string]string{}}
 	l.Dir = dir
-	if problems := l.decode(data); len(problems) > 0 {
+	problems, dropped, ok := l.decode(data)
+	if !ok {
 		return nil, &Error{File: name, Problems: problems}
 	}
 	for _, o := range overlays {
-		if problems := l.apply(o); len(problems) > 0 {
-			return nil, &Error{File: name, Problems: problems}
-		}
+		problems = append(problems, l.apply(o)...)
 	}
 	l.ApplyDefaults(name)
-	if problems := l.Validate(); len(problems) > 0 {
-		return nil, &Error{File: name, Problems: problems}
+	for _, p := range l.Validate() {
+		if !underAny(p.Path, dropped) {
+			problems = append(problems, p)
+		}
 	}
-	return l, nil
+	return l, l.Errorf(problems)
 }
 
-func (l *Loaded) decode(data []byte) []Problem {
+// Errorf wraps problems into an *Error sorted by position, or returns nil when there are none.
+func (l *Loaded) Errorf(problems []Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(problems, func(a, b Problem) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	return &Error{File: l.File, Problems: problems}
+}
+
+// underAny tells whether path is one of roots or inside one.
+func underAny(path string, roots []string) bool {
+	for _, r := range roots {
+		if path == r || strings.HasPrefix(path, r+".") || strings.HasPrefix(path, r+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// decode checks the YAML against the schema, drops what is wrong, and decodes the rest. ok is
+// false when nothing usable could be decoded.
+func (l *Loaded) decode(data []byte) (problems []Problem, dropped []string, ok bool) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return []Problem{{Path: "$", Msg: "the file is empty", Hint: "start from config/experiment_matrix.yaml"}}
+		return []Problem{{Path: "$", Msg: "the file is empty", Hint: "start from config/experiment_matrix.yaml"}}, nil, false
 	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return []Problem{yamlProblem(err)}
+		return []Problem{yamlProblem(err)}, nil, false
 	}
 	if len(file.Docs) != 1 {
-		return []Problem{{Path: "$", Msg: fmt.Sprintf("holds %d YAML documents", len(file.Docs)), Hint: "keep one"}}
+		return []Problem{{Path: "$", Msg: fmt.Sprintf("holds %d YAML documents", len(file.Docs)), Hint: "keep one"}}, nil, false
+	}
+	body := file.Docs[0].Body
+	if _, isMap := unwrap(body).(*ast.MappingNode); !isMap {
+		line, col := 0, 0
+		what := "nothing"
+		if body != nil {
+			line, col = nodePos(body)
+			what = describe(unwrap(body))
+		}
+		return []Problem{{Path: "$", Line: line, Col: col, Msg: "want a map of settings at the top, got " + what}}, nil, false
 	}
 	c := schemaChecker{positions: l.positions}
-	body := file.Docs[0].Body
-	if _, ok := unwrap(body).(*ast.MappingNode); !ok && body != nil {
-		line, col := nodePos(body)
-		return []Problem{{Path: "$", Line: line, Col: col, Msg: "want a map of settings at the top, got " + describe(unwrap(body))}}
+	c.check(body, reflect.TypeFor[Spec]())
+	if err := yaml.NodeToValue(body, &l.Spec); err != nil {
+		return append(c.problems, yamlProblem(err)), c.dropped, false
 	}
-	if body != nil {
-		c.check(body, reflect.TypeFor[Spec]())
-	}
-	if len(c.problems) > 0 {
-		return c.problems
-	}
-	if err := yaml.UnmarshalWithOptions(data, &l.Spec, yaml.Strict()); err != nil {
-		return []Problem{yamlProblem(err)}
-	}
-	return nil
+	return c.problems, c.dropped, true
 }
 
 // yamlProblem turns a goccy/go-yaml error into a Problem with its position.
@@ -132,7 +164,7 @@ func yamlProblem(err error) Problem {
 // has there, or the name of the override that set it.
 func (l *Loaded) ProblemAt(path, msg, hint string) Problem {
 	p := Problem{Path: path, Msg: msg, Hint: hint}
-	for at := path; at != ""; at = parentPath(at) {
+	for at := path; at != "" && at != "$"; at = parentPath(at) {
 		if origin, ok := l.origins[at]; ok {
 			p.Msg += " (set by " + origin + ")"
 			return p

@@ -96,7 +96,7 @@ func (l *Loaded) apply(o Overlay) []Problem {
 			problems = append(problems, Problem{Path: "$." + s.Key, Msg: fmt.Sprintf("%s: %v", s.From, err)})
 			continue
 		}
-		if isLoadMode(s.Key) { // the load modes are exclusive: setting one clears the others
+		if isLoadMode(s.Key) && strings.TrimSpace(value) != "" { // the load modes are exclusive: setting one clears the others
 			for _, m := range []string{"users", "concurrency", "rate"} {
 				if "factors."+m != s.Key {
 					_ = setPath(root, []string{"factors", m}, "")

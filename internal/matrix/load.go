@@ -1,0 +1,26 @@
+package matrix
+
+import (
+	"errors"
+
+	"github.com/llmscale/llmscale/internal/spec"
+)
+
+// PlanFile reads a matrix file with its overrides and expands it, reporting every problem at once:
+// those of the file and its values, and those of its rules.
+func PlanFile(path, name string, overlays ...spec.Overlay) (*spec.Loaded, Plan, error) {
+	l, err := spec.LoadFile(path, name, overlays...)
+	var invalid *spec.Error
+	if err != nil && (l == nil || !errors.As(err, &invalid)) {
+		return nil, Plan{}, err
+	}
+	if err != nil {
+		_, ruleProblems := compileRules(l, dimensions(&l.Spec))
+		return nil, Plan{}, l.Errorf(append(invalid.Problems, ruleProblems...))
+	}
+	p, err := Expand(l)
+	if err != nil {
+		return nil, Plan{}, err
+	}
+	return l, p, nil
+}
