@@ -1,0 +1,134 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Files of a results tree. Every experiment has its folder under raw/.
+const (
+	RawDir            = "raw"
+	AggDir            = "agg"
+	FigsDir           = "figs"
+	ServersDir        = "servers" // full server logs, one per server start
+	CampaignFile      = "campaign.json"
+	ExperimentFile    = "experiment.json"
+	RequestsFile      = "requests.parquet"
+	ServerMetricsFile = "server_metrics.parquet"
+	GPUFile           = "gpu.parquet"
+	ServerLogFile     = "server.log"
+	TopologyFile      = "topology.json"
+)
+
+// Experiment states.
+const (
+	StatusPending = "pending"
+	StatusRunning = "running"
+	StatusDone    = "done"
+	StatusFailed  = "failed"
+)
+
+// Experiment is experiment.json: everything needed to interpret one experiment's files
+// without the matrix — its factors, the server and load actually used, provenance, and how it
+// ended. Durations are in nanoseconds, times in UTC.
+type Experiment struct {
+	ID       string `json:"exp_id"`
+	Campaign string `json:"campaign"`
+	Index    int    `json:"index"`
+	Repeat   int    `json:"repeat"`
+	Status   string `json:"status"`
+	Reason   string `json:"reason,omitempty"`   // why it failed
+	LogTail  string `json:"log_tail,omitempty"` // server log's last lines when it failed
+	Attempts int    `json:"attempts"`
+
+	Factors map[string]string `json:"factors"` // every factor's level as written
+
+	Server ServerInfo `json:"server"`
+	Load   LoadInfo   `json:"load"`
+
+	Seed        int64     `json:"seed"`
+	StartedAt   time.Time `json:"started_at"`
+	EndedAt     time.Time `json:"ended_at"`
+	MeasureFrom time.Time `json:"measure_from"` // the measured window, wall clock
+	MeasureTo   time.Time `json:"measure_to"`
+
+	Host       string   `json:"host"`
+	GPUs       []string `json:"gpus,omitempty"` // names of the GPUs used
+	Tool       string   `json:"tool_version"`
+	MatrixFile string   `json:"matrix_file"`
+	MatrixHash string   `json:"matrix_sha256"`
+	Telemetry  []string `json:"telemetry_absent,omitempty"` // sources that recorded nothing, with the reason
+}
+
+// ServerInfo is the server an experiment ran against.
+type ServerInfo struct {
+	ID        string   `json:"id"`
+	Engine    string   `json:"engine"`
+	Model     string   `json:"model"`
+	GPUs      int      `json:"gpus"`
+	TP        int      `json:"tp"`
+	DP        int      `json:"dp"`
+	PP        int      `json:"pp"`
+	BatchSize int      `json:"batch_size"` // requested --max-num-seqs (0: engine default)
+	MBT       int      `json:"mbt"`        // requested --max-num-batched-tokens (0: engine default)
+	Commands  []string `json:"commands,omitempty"`
+	Endpoints []string `json:"endpoints"`
+	Version   string   `json:"version,omitempty"`
+	// Effective holds settings the server reported itself (max_num_seqs, num_gpu_blocks, …).
+	Effective map[string]string `json:"effective,omitempty"`
+}
+
+// LoadInfo is the load an experiment drove.
+type LoadInfo struct {
+	Mode        string  `json:"mode"` // users | concurrency | rate
+	Users       int     `json:"users,omitempty"`
+	Concurrency int     `json:"concurrency,omitempty"`
+	Rate        float64 `json:"rate,omitempty"`
+	Prompts     string  `json:"prompts"`
+	MaxTokens   int     `json:"max_tokens"`
+	API         string  `json:"api"`
+	Workers     int     `json:"workers"`
+	WarmupNs    int64   `json:"warmup_ns"`
+	RunTimeNs   int64   `json:"run_time_ns"`
+	CooldownNs  int64   `json:"cooldown_ns"`
+	SLOTTFTNs   int64   `json:"slo_ttft_ns,omitempty"`
+	SLOTPOTNs   int64   `json:"slo_tpot_ns,omitempty"`
+	SLOE2ENs    int64   `json:"slo_e2e_ns,omitempty"`
+}
+
+// Dir is the folder of one experiment in a results tree.
+func Dir(root, expID string) string { return filepath.Join(root, RawDir, expID) }
+
+// ReadExperiment reads an experiment's experiment.json.
+func ReadExperiment(dir string) (Experiment, error) {
+	var e Experiment
+	err := ReadJSON(filepath.Join(dir, ExperimentFile), &e)
+	return e, err
+}
+
+// WriteExperiment writes experiment.json atomically.
+func WriteExperiment(dir string, e Experiment) error {
+	return WriteJSON(filepath.Join(dir, ExperimentFile), e)
+}
+
+// ListExperiments returns the folders under raw/ that hold an experiment.json, sorted.
+func ListExperiments(root string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(root, RawDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no experiments in %s: %w", root, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		dir := filepath.Join(root, RawDir, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, ExperimentFile)); e.IsDir() && err == nil {
+			out = append(out, dir)
+		}
+	}
+	return out, nil
+}
