@@ -2,10 +2,13 @@ package workload
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/llmscale/llmscale/internal/tokens"
@@ -54,47 +57,55 @@ func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 	return nil, fmt.Errorf("prompts %s: unknown kind %q", src.Name, src.Kind)
 }
 
-// ParseText splits a prompt file. If any line is exactly "---", prompts are the blocks between
-// such lines (so a prompt may span lines); otherwise every non-empty line is a prompt. Lines
-// starting with "#" before the first prompt are comments.
+// ParseText splits a prompt file. If any line is "---" (surrounding spaces aside), prompts are
+// the blocks between such lines, so a prompt may span lines; otherwise every non-empty line is a
+// prompt. Lines starting with "#" (after any indentation) before the first prompt are comments.
+// Line endings may be LF or CRLF, and a leading byte-order mark is ignored. Prompts are trimmed
+// of surrounding white space and empty ones are dropped.
 func ParseText(data []byte) []string {
-	text := strings.ReplaceAll(string(data), "\r\n", "\n")
-	lines := strings.Split(text, "\n")
-	for len(lines) > 0 && (strings.HasPrefix(lines[0], "#") || strings.TrimSpace(lines[0]) == "") {
+	lines := splitLines(data)
+	for len(lines) > 0 && isHeaderLine(lines[0]) {
 		lines = lines[1:]
 	}
-	var blocks []string
-	separated := false
-	for _, l := range lines {
-		if strings.TrimRight(l, " \t") == "---" {
-			separated = true
-			break
-		}
-	}
-	if !separated {
+	if !slices.ContainsFunc(lines, isSeparator) {
+		var prompts []string
 		for _, l := range lines {
 			if l = strings.TrimSpace(l); l != "" {
-				blocks = append(blocks, l)
+				prompts = append(prompts, l)
 			}
 		}
-		return blocks
+		return prompts
 	}
-	var cur []string
-	flush := func() {
-		if b := strings.TrimSpace(strings.Join(cur, "\n")); b != "" {
-			blocks = append(blocks, b)
-		}
-		cur = cur[:0]
-	}
-	for _, l := range lines {
-		if strings.TrimRight(l, " \t") == "---" {
-			flush()
+	var blocks []string
+	start := 0
+	for i := 0; i <= len(lines); i++ {
+		if i < len(lines) && !isSeparator(lines[i]) {
 			continue
 		}
-		cur = append(cur, l)
+		if b := strings.TrimSpace(strings.Join(lines[start:i], "\n")); b != "" {
+			blocks = append(blocks, b)
+		}
+		start = i + 1
 	}
-	flush()
 	return blocks
+}
+
+// splitLines splits text into lines without their line endings (LF or CRLF), ignoring a
+// leading UTF-8 byte-order mark, which Windows editors write.
+func splitLines(data []byte) []string {
+	text := strings.TrimPrefix(string(data), "\ufeff")
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, "\r")
+	}
+	return lines
+}
+
+func isSeparator(line string) bool { return strings.TrimSpace(line) == "---" }
+
+func isHeaderLine(line string) bool {
+	t := strings.TrimSpace(line)
+	return t == "" || strings.HasPrefix(t, "#")
 }
 
 func textPrompts(texts []string) []Prompt {
@@ -119,18 +130,24 @@ type turn struct {
 	Content string `json:"content"`
 }
 
-func (t turn) speaker() string { return strings.ToLower(t.From + t.Role) }
-func (t turn) text() string    { return t.Value + t.Content }
+// speaker and text read the ShareGPT fields, or the OpenAI-style ones when those are empty.
+func (t turn) speaker() string { return strings.ToLower(cmp.Or(t.From, t.Role)) }
+func (t turn) text() string    { return cmp.Or(t.Value, t.Content) }
 
 // MinShareGPTTokens drops conversations whose prompt or reply is shorter, as vLLM's benchmark does.
 const MinShareGPTTokens = 4
 
 // ParseShareGPT reads a JSON array of conversations; each gives the first user turn as the
-// prompt and the length of the reply that follows it as the output length.
+// prompt and the length of the reply that follows it as the output length. Conversations whose
+// prompt or reply is shorter than MinShareGPTTokens are dropped. Anything after the array is an
+// error, as is a syntax error anywhere in the file (reported with its byte offset).
 func ParseShareGPT(data []byte) ([]Prompt, error) {
 	var entries []shareGPTEntry
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&entries); err != nil {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if err := json.Unmarshal(data, &entries); err != nil {
+		if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
+			err = fmt.Errorf("at byte %d: %w", se.Offset, err)
+		}
 		return nil, fmt.Errorf("not a ShareGPT-style JSON array of conversations: %w", err)
 	}
 	var out []Prompt
@@ -169,11 +186,13 @@ const (
 	maxTokenID = 100000
 )
 
-// syntheticVocabulary's words are one token each by tokens.Count, so a text prompt of n words has n tokens.
+// syntheticVocabulary's words have at most four letters, so each is one token by tokens.Count
+// and a text prompt of n words has n tokens.
 const syntheticVocabulary = ("the of and to in is was for on as with by at from his her " +
-	"that this which are be or an had not but what all were when we there can more if no out so " +
-	"said up its about into than them only new some could time these two may then do first any " +
-	"my now such like our over man me even most made after also did many way well down")
+	"that this are be or an had not but what all were when we can more if no out so said up its " +
+	"into than them only new some time two may then do any my now such like our over man me even " +
+	"most made also did many way well down have will been they your just know take year good " +
+	"back work")
 
 func synthetic(src Source, rng *rand.Rand, opts Options) []Prompt {
 	n := opts.Count

@@ -3,6 +3,7 @@
 package workload
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +32,10 @@ type Source struct {
 
 // ErrNotFound is returned when a prompt set names a file that does not exist.
 var ErrNotFound = errors.New("prompt file not found")
+
+// MaxRandomTokens bounds IN and OUT of random:IN:OUT: no model's context is longer, and a set of
+// synthetic prompts much longer than that would not fit in memory.
+const MaxRandomTokens = 1 << 20
 
 var randomLevel = regexp.MustCompile(`^random:(\d+)(?::(\d+))?$`)
 
@@ -62,8 +67,11 @@ func Resolve(level string, sets map[string]string, dir string) (Source, error) {
 
 func resolveTarget(target, dir string) (Source, error) {
 	if m := randomLevel.FindStringSubmatch(target); m != nil {
-		in, _ := strconv.Atoi(m[1])
-		out, _ := strconv.Atoi(m[2])
+		in, errIn := strconv.Atoi(m[1])
+		out, errOut := strconv.Atoi(cmp.Or(m[2], "0"))
+		if errIn != nil || errOut != nil || in > MaxRandomTokens || out > MaxRandomTokens {
+			return Source{}, fmt.Errorf("%q: token counts above %d are not supported", target, MaxRandomTokens)
+		}
 		if in < 1 {
 			return Source{}, fmt.Errorf("%q: the prompt needs at least one token", target)
 		}
