@@ -100,4 +100,3 @@ func matrixError(err error, path string) error {
 	}
 	return withCode(err, ExitInvalidMatrix)
 }
-

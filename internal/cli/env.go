@@ -11,13 +11,13 @@ import (
 // Env is everything the command line takes from the process; main builds it from os, tests
 // build it from buffers. Nothing below cli reads os.Args, os.Getenv or the standard streams.
 type Env struct {
-	Args    []string
-	Getenv  func(string) string
-	Dir     string // working directory: .env and relative paths start here
-	Stdin   io.Reader
-	Stdout  io.Writer // data
-	Stderr  io.Writer // progress and messages
-	Now     func() time.Time
+	Args   []string
+	Getenv func(string) string
+	Dir    string // working directory: .env and relative paths start here
+	Stdin  io.Reader
+	Stdout io.Writer // data
+	Stderr io.Writer // progress and messages
+	Now    func() time.Time
 	// Executable is the path of the llmscale binary, for commands that start copies of
 	// themselves (load workers, simulator processes, Slurm jobs).
 	Executable string
