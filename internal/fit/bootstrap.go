@@ -18,8 +18,8 @@ const (
 	// nothing about the shape of the curve or of the noise.
 	BootstrapRepeats BootstrapMethod = "repeats"
 	// BootstrapResiduals refits the fitted curve plus relative residuals drawn with replacement
-	// from all points, each scaled by sqrt(n/(n−p)) for the p = 2 fitted parameters (Davison &
-	// Hinkley, 1997, §6.2). Used when some GPU count has a single point.
+	// from all points, each scaled by sqrt(n/(n−p)) for the p = 2 fitted parameters (a standard
+	// correction, e.g. Davison & Hinkley 1997, ch. 6). Used when some GPU count has a single point.
 	BootstrapResiduals BootstrapMethod = "residuals"
 	// BootstrapNone: no interval, Note says why (no residual left with n = 2 points).
 	BootstrapNone BootstrapMethod = "none"

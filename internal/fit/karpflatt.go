@@ -8,17 +8,18 @@ import (
 // Karp–Flatt trend thresholds.
 const (
 	// KarpFlattSlopeThreshold is the change in e per doubling of GPUs above which e counts as
-	// rising or falling. Under USL e(N) = σ + κN, so a slope of 0.01 per doubling around
-	// N = 4…8 means κ ≈ 0.0015–0.0025: throughput peaks near N* ≈ 20–25 GPUs, a few doublings past
-	// a node. Smaller slopes are below what 1-2-4-8 measurements with a few percent of noise
-	// resolve (the slope's standard error is about 0.01 with 3% noise and 5 repeats).
+	// rising or falling. Under USL e(N) = σ + κN, so on 1-2-4-8 GPUs the slope is
+	// (e(8) − e(2))/2 = 3κ and 0.01 means κ ≈ 0.0033: with σ = 0.05 throughput peaks near
+	// N* ≈ 17 GPUs, two nodes of 8. Smaller slopes are below what 1-2-4-8 measurements with a
+	// few percent of noise resolve (the slope's standard error is about 0.009 with 3% noise and
+	// 5 repeats).
 	KarpFlattSlopeThreshold = 0.01
 	// KarpFlattConfidence is the level of the two-sided test that a slope beyond the threshold
 	// is not noise: |Slope| must exceed t·SlopeSE, t the Student-t quantile for the
 	// Welch–Satterthwaite degrees of freedom of SlopeSE (the repeats behind each mean, weighted by
-	// their share of the variance). A normal quantile (2 SE) would call flat data rising or
-	// falling in 10–20% of 1-2-4-8 series with 3–4 repeats, because SlopeSE is itself estimated
-	// from those few repeats.
+	// their share of the variance). A normal quantile (2 SE) called flat 1-2-4-8 series with
+	// 3–5 repeats rising or falling 7–10% of the time, because SlopeSE is itself estimated from
+	// those few repeats; the t quantile, 2–4.5%.
 	KarpFlattConfidence = 0.95
 	// MinKarpFlattPoints is the fewest e values (GPU counts above the baseline) a trend is
 	// judged on: two points always lie on a line.
@@ -143,6 +144,10 @@ func classify(slope, se float64, df int) (Trend, string) {
 	trend, why := TrendRising, "overhead that grows with N"
 	if slope < 0 {
 		trend, why = TrendFalling, "the series scales better at large N than at small (superlinear effects, or a limited baseline)"
+	}
+	if se == 0 {
+		return trend, fmt.Sprintf("%s, beyond ±%g: %s; the repeats agree exactly, so there is no noise to test against",
+			change, KarpFlattSlopeThreshold, why)
 	}
 	if math.IsNaN(se) || df == 0 {
 		return trend, fmt.Sprintf("%s, beyond ±%g: %s; without repeats the slope is not tested against noise",

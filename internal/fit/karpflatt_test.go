@@ -63,6 +63,10 @@ func TestKarpFlattClassification(t *testing.T) {
 			wantTrend: TrendRising, wantReason: "standard errors from zero",
 		},
 		{
+			name: "rising with identical repeats", sc: scalings(g1248, curveMeans(uslCurve(100, 0.05, 0.02), g1248), 0, 3),
+			wantTrend: TrendRising, wantReason: "repeats agree exactly",
+		},
+		{
 			name: "rising within noise is unknown", sc: scalings(g1248, curveMeans(uslCurve(100, 0.05, 0.02), g1248), 15, 3),
 			wantTrend: TrendUnknown, wantReason: "too noisy to tell",
 		},

@@ -7,8 +7,8 @@ import (
 
 // MinUSLGPUCounts is the fewest distinct GPU counts USL is fitted on. USL has three parameters
 // and σ and κ trade off against each other over a short range of N; with the usual 1-2-4-8
-// points the fit has one degree of freedom and any noise moves the work between σ and κ, so
-// Gunther's own guidance (and MISSION.md) asks for six or more points.
+// points the fit has one degree of freedom and any noise moves the loss between σ and κ, so
+// MISSION.md asks for six or more points.
 const MinUSLGPUCounts = 6
 
 // USLResult is Gunther's Universal Scalability Law fitted to a series:
