@@ -1,9 +1,5 @@
 package results
 
-// ServerMetricsFile is the name of the per-experiment file of server metrics in
-// results/raw/<exp_id>/.
-const ServerMetricsFile = "server_metrics.parquet"
-
 // Phases of a server-metrics row: the snapshot just before the measured window, the scrapes on
 // the grid during it, and the snapshot just after it.
 const (
