@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -64,20 +65,16 @@ func runGPUProbe(ctx context.Context, env Env, f gpuProbeFlags) error {
 		return withCode(err, ExitUsage)
 	}
 	smi := gpu.SMI{Path: f.smiPath}
-	out := env.path(f.out)
-	if f.source != "fake" && f.source != "dcgm" {
-		topo := gpu.CaptureTopology(ctx, smi, env.now())
-		printTopology(env.Stdout, topo)
-		if err := results.WriteJSON(filepath.Join(out, "topology.json"), topo); err != nil {
-			return err
-		}
-		if topo.Status != gpu.StatusPresent {
-			return nil
-		}
-	}
 	s, err := probeSampler(f, smi, gpus)
 	if err != nil {
 		return withCode(err, ExitUsage)
+	}
+	out := env.path(f.out)
+	if f.source != "fake" && f.source != "dcgm" {
+		present, err := probeTopology(ctx, env, smi, out)
+		if err != nil || !present {
+			return err
+		}
 	}
 	before := cpuTimes()
 	start := time.Now()
@@ -90,10 +87,20 @@ func runGPUProbe(ctx context.Context, env Env, f gpuProbeFlags) error {
 		wall.Round(time.Millisecond), filepath.Join(out, "gpu.parquet"))
 	fmt.Fprintf(env.Stdout, "cpu: llmscale user %.2fs sys %.2fs; nvidia-smi children user %.2fs sys %.2fs (%.1f%% of one core)\n",
 		used.selfUser, used.selfSys, used.childUser, used.childSys, 100*used.total()/wall.Seconds())
-	if recErr != nil {
-		fmt.Fprintf(env.Stdout, "sampler error: %v\n", recErr)
+	if err := summarizeGPUParquet(env.Stdout, filepath.Join(out, "gpu.parquet")); err != nil {
+		return errors.Join(recErr, err)
 	}
-	return summarizeGPUParquet(env.Stdout, filepath.Join(out, "gpu.parquet"))
+	return recErr
+}
+
+// probeTopology prints the topology and writes topology.json; present is false without GPUs.
+func probeTopology(ctx context.Context, env Env, smi gpu.SMI, out string) (present bool, err error) {
+	topo := gpu.CaptureTopology(ctx, smi, env.now())
+	printTopology(env.Stdout, topo)
+	if err := results.WriteJSON(filepath.Join(out, "topology.json"), topo); err != nil {
+		return false, err
+	}
+	return topo.Status == gpu.StatusPresent, nil
 }
 
 func probeSampler(f gpuProbeFlags, smi gpu.SMI, gpus []int) (gpu.Sampler, error) {

@@ -20,38 +20,11 @@ type RecordStats struct {
 // kept failing), the samples taken so far are still written and its error is returned;
 // a file that cannot be written is an error and leaves no file.
 func Record(ctx context.Context, s Sampler, grid Grid, path string) (RecordStats, error) {
-	var st RecordStats
 	w, err := results.NewParquetWriter[results.GPUSample](path)
 	if err != nil {
-		return st, err
+		return RecordStats{}, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ticks := make(chan Tick, 16)
-	runErr := make(chan error, 1)
-	go func() {
-		defer close(ticks)
-		runErr <- s.Run(ctx, grid, ticks)
-	}()
-	var writeErr error
-	rows := make([]results.GPUSample, 0, 8)
-	for t := range ticks {
-		if writeErr != nil {
-			continue // drain until the sampler sees the cancel
-		}
-		rows = rows[:0]
-		for _, smp := range t.Samples {
-			rows = append(rows, smp.Row())
-		}
-		if writeErr = w.Write(rows); writeErr != nil {
-			cancel()
-			continue
-		}
-		st.Ticks++
-		st.GPUs = max(st.GPUs, len(t.Samples))
-	}
-	st.Rows = w.Rows()
-	sampleErr := <-runErr
+	st, writeErr, sampleErr := collectRows(ctx, s, grid, w.Write)
 	if writeErr != nil {
 		w.Abort()
 		return st, errors.Join(writeErr, sampleErr)
@@ -63,4 +36,36 @@ func Record(ctx context.Context, s Sampler, grid Grid, path string) (RecordStats
 		return st, fmt.Errorf("gpu telemetry stopped early: %w", sampleErr)
 	}
 	return st, nil
+}
+
+// collectRows runs s and hands each tick's rows to write; a write error stops the sampler.
+// (Kept apart from the Parquet file so that tests run it inside a synctest bubble: the zstd
+// codec's shared decoders must not be created inside one.)
+func collectRows(ctx context.Context, s Sampler, grid Grid, write func([]results.GPUSample) error) (st RecordStats, writeErr, sampleErr error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ticks := make(chan Tick, 16)
+	runErr := make(chan error, 1)
+	go func() {
+		defer close(ticks)
+		runErr <- s.Run(ctx, grid, ticks)
+	}()
+	rows := make([]results.GPUSample, 0, 8)
+	for t := range ticks {
+		if writeErr != nil {
+			continue // drain until the sampler sees the cancel
+		}
+		rows = rows[:0]
+		for _, smp := range t.Samples {
+			rows = append(rows, smp.Row())
+		}
+		if writeErr = write(rows); writeErr != nil {
+			cancel()
+			continue
+		}
+		st.Ticks++
+		st.Rows += int64(len(rows))
+		st.GPUs = max(st.GPUs, len(t.Samples))
+	}
+	return st, writeErr, <-runErr
 }
