@@ -71,6 +71,7 @@ func TestDCGMSource(t *testing.T) {
 		w.Write(body)
 	}))
 	defer srv.Close()
+	defer srv.Client().CloseIdleConnections()
 	src := &DCGMSource{URL: srv.URL + "/metrics", Client: srv.Client()}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()

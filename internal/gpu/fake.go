@@ -32,8 +32,11 @@ func DefaultFakeValues(gpu int, k int64) Metrics {
 	return m
 }
 
-// Run emits until ctx is done; it always returns nil.
+// Run emits until ctx is done.
 func (f Fake) Run(ctx context.Context, grid Grid, out chan<- Tick) error {
+	if grid.Interval <= 0 {
+		return fmt.Errorf("fake gpu sampler: grid interval %v is not positive", grid.Interval)
+	}
 	values := f.Values
 	if values == nil {
 		values = DefaultFakeValues

@@ -139,7 +139,9 @@ func TestParseQueryLine(t *testing.T) {
 		{"trailing spaces and CR", "0, GPU-x, 5, 10, 70.5, H100   \r",
 			"", func(r Reading) bool { return r.Name == "H100" && r.Metrics[PowerW] == 70.5 }},
 		{"MIG: utilisation not available", "1, GPU-y, [N/A], 2048, [Not Supported], NVIDIA H100 80GB HBM3",
-			"", func(r Reading) bool { return !r.Metrics.Has(SMUtilPct) && !r.Metrics.Has(PowerW) && r.Metrics[MemUsedMiB] == 2048 }},
+			"", func(r Reading) bool {
+				return !r.Metrics.Has(SMUtilPct) && !r.Metrics.Has(PowerW) && r.Metrics[MemUsedMiB] == 2048
+			}},
 		{"too few values", "0, GPU-x, 5", "got 3 values for 6 fields", nil},
 		{"error line instead of values", "Unable to determine the device handle for GPU0000:07:00.0: Unknown Error",
 			"values for 6 fields", nil},

@@ -78,6 +78,9 @@ func (s *sampler) Run(ctx context.Context, grid Grid, out chan<- Tick) error {
 	if len(s.sources) == 0 {
 		return errors.New("gpu sampler: no source")
 	}
+	if grid.Interval <= 0 {
+		return fmt.Errorf("gpu sampler: grid interval %v is not positive", grid.Interval)
+	}
 	o := s.settings(grid)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -158,6 +158,12 @@ func TestSamplerEndsWhenEverySourceGaveUp(t *testing.T) {
 		if _, err := collect(t, NewSampler(SamplerOptions{}), Grid{Interval: time.Second}, time.Second); err == nil {
 			t.Error("a sampler without sources ran")
 		}
+		if _, err := collect(t, NewSampler(SamplerOptions{}, dead), Grid{}, time.Second); err == nil {
+			t.Error("a sampler ran on a grid without interval")
+		}
+		if _, err := collect(t, Fake{GPUs: 1}, Grid{}, time.Second); err == nil {
+			t.Error("the fake ran on a grid without interval")
+		}
 	})
 }
 
