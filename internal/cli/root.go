@@ -59,6 +59,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 		return withHint(withCode(err, ExitUsage), "see `%s --help`", c.CommandPath())
 	})
 	root.AddCommand(newPlanCmd(env))
+	root.AddCommand(newGPUProbeCmd(env))
 	for _, c := range stubCommands() {
 		root.AddCommand(c)
 	}
