@@ -75,6 +75,12 @@ func NewReaderOptions(r io.Reader, o Options) *Reader {
 	return &Reader{r: r, buf: make([]byte, size), max: max}
 }
 
+// Reset makes the reader read a new stream from r, keeping its buffers.
+func (r *Reader) Reset(src io.Reader) {
+	buf, data, typ, typStr, max := r.buf, r.data, r.typ, r.typStr, r.max
+	*r = Reader{r: src, buf: buf, data: data[:0], typ: typ[:0], typStr: typStr, max: max}
+}
+
 // Comments is how many comment lines (":" keep-alives) the reader has seen.
 func (r *Reader) Comments() int { return r.comments }
 

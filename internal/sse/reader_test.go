@@ -88,6 +88,19 @@ func TestReaderCountsCommentsAndUnknown(t *testing.T) {
 	}
 }
 
+func TestReaderReset(t *testing.T) {
+	t.Parallel()
+	r := NewReader(strings.NewReader("id: 1\n: c\ndata: a\n\ndata: partial"))
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	r.Reset(strings.NewReader("data: b\n\n"))
+	evs, err := readAll(r)
+	if !errors.Is(err, io.EOF) || len(evs) != 1 || evs[0] != (got{Data: "b"}) || r.Comments() != 0 {
+		t.Fatalf("after Reset: %v, %v, %d comments; want one event b with no id", evs, err, r.Comments())
+	}
+}
+
 func TestReaderTooLong(t *testing.T) {
 	t.Parallel()
 	for name, in := range map[string]string{
