@@ -185,7 +185,7 @@ func FuzzParseChunk(f *testing.F) {
 		isObject := json.Valid(data) && bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{"))
 		if isObject != (err == nil) {
 			// encoding/json accepts some things we do not (deep nesting beyond maxDepth).
-			if !(err != nil && bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{")) > maxDepth) {
+			if !(err != nil && bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) > maxDepth) {
 				t.Fatalf("parseChunk error %v, json.Valid %v", err, json.Valid(data))
 			}
 			return
