@@ -27,7 +27,7 @@ func (r *Runner) closedLoop(sendCtx, reqCtx context.Context) {
 				return
 			}
 		}
-		if sendCtx.Err() != nil {
+		if sendCtx.Err() != nil || time.Since(r.start) >= r.cfg.sendWindow() {
 			return
 		}
 		r.prog.users.Add(1)
@@ -41,14 +41,17 @@ func (r *Runner) closedLoop(sendCtx, reqCtx context.Context) {
 const failurePause = 10 * time.Millisecond
 
 func (r *Runner) user(sendCtx, reqCtx context.Context, u int, think time.Duration) {
-	for sendCtx.Err() == nil {
+	for {
 		due := time.Since(r.start)
+		if due >= r.cfg.sendWindow() || sendCtx.Err() != nil { // the clock decides, not which timer fires first
+			return
+		}
 		pause := think
 		if !r.do(reqCtx, r.seq.Add(1)-1, due, u) {
 			pause = max(think, failurePause)
 		}
-		if pause > 0 && sleepCtx(sendCtx, pause) != nil {
-			return
+		if pause > 0 {
+			_ = sleepCtx(sendCtx, pause)
 		}
 	}
 }
