@@ -67,7 +67,7 @@ func isTLS(err error) bool {
 	)
 	return errors.As(err, &verify) || errors.As(err, &header) || errors.As(err, &alert) ||
 		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		strings.Contains(err.Error(), "tls: ")
+		strings.Contains(err.Error(), "tls: ") || strings.Contains(err.Error(), "HTTP response to HTTPS client")
 }
 
 // clientLimit reports whether a failure says the client ran out of something of its own:
