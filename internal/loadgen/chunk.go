@@ -1,8 +1,10 @@
 package loadgen
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -67,116 +69,140 @@ func parseChunk(data []byte, c *chunk) error {
 	if s.peek() != '{' {
 		return fmt.Errorf("chunk: %w", errSyntax)
 	}
-	err := s.object(func(key []byte) error {
+	s.object(func(key []byte) {
 		switch string(key) {
 		case "id":
-			return s.optString(&c.id)
+			s.optString(&c.id)
 		case "choices":
 			c.text, c.content, c.reasoningContent, c.reasoning, c.finish = jsonString{}, jsonString{}, jsonString{}, jsonString{}, jsonString{}
-			if s.peek() == '[' {
-				return s.array(func(i int) error {
-					if i == 0 && s.peek() == '{' {
-						return c.choice(&s)
-					}
-					return s.skip()
-				})
+			if s.peek() != '[' {
+				s.skip()
+				return
 			}
+			s.array(func(i int) {
+				if i == 0 && s.peek() == '{' {
+					c.choice(&s)
+					return
+				}
+				s.skip()
+			})
 		case "usage":
 			c.promptTokens, c.completionTokens = -1, -1
-			if s.peek() == '{' {
-				return c.usage(&s)
+			if s.peek() != '{' {
+				s.skip()
+				return
 			}
+			c.usage(&s)
 		case "error":
-			return c.error(&s)
+			c.error(&s)
+		default:
+			s.skip()
 		}
-		return s.skip()
 	})
-	if err != nil {
-		return fmt.Errorf("chunk: %w", err)
+	if s.err == nil {
+		s.ws()
+		if s.i != len(s.b) {
+			s.fail("bytes after the object")
+		}
 	}
-	s.ws()
-	if s.i != len(s.b) {
-		return fmt.Errorf("chunk: %w: bytes after the object", errSyntax)
+	if s.err != nil {
+		return fmt.Errorf("chunk: %w", s.err)
 	}
 	return nil
 }
 
-func (c *chunk) choice(s *scanner) error {
-	return s.object(func(key []byte) error {
+func (c *chunk) choice(s *scanner) {
+	s.object(func(key []byte) {
 		switch string(key) {
 		case "text":
-			return s.optString(&c.text)
+			s.optString(&c.text)
 		case "delta":
 			c.content, c.reasoningContent, c.reasoning = jsonString{}, jsonString{}, jsonString{}
-			if s.peek() == '{' {
-				return s.object(func(key []byte) error {
-					switch string(key) {
-					case "content":
-						return s.optString(&c.content)
-					case "reasoning_content":
-						return s.optString(&c.reasoningContent)
-					case "reasoning":
-						return s.optString(&c.reasoning)
-					}
-					return s.skip()
-				})
+			if s.peek() != '{' {
+				s.skip()
+				return
 			}
+			s.object(func(key []byte) {
+				switch string(key) {
+				case "content":
+					s.optString(&c.content)
+				case "reasoning_content":
+					s.optString(&c.reasoningContent)
+				case "reasoning":
+					s.optString(&c.reasoning)
+				default:
+					s.skip()
+				}
+			})
 		case "finish_reason":
-			return s.optString(&c.finish)
+			s.optString(&c.finish)
+		default:
+			s.skip()
 		}
-		return s.skip()
 	})
 }
 
-func (c *chunk) usage(s *scanner) error {
-	return s.object(func(key []byte) error {
+func (c *chunk) usage(s *scanner) {
+	s.object(func(key []byte) {
 		switch string(key) {
 		case "prompt_tokens":
-			return s.optInt(&c.promptTokens)
+			s.optInt(&c.promptTokens)
 		case "completion_tokens":
-			return s.optInt(&c.completionTokens)
+			s.optInt(&c.completionTokens)
+		default:
+			s.skip()
 		}
-		return s.skip()
 	})
 }
 
 // error reads an error sent inside the stream: {"error": {"message": …}} (vLLM, SGLang,
 // OpenAI), {"error": "text"}, or any other non-null value, kept as JSON.
-func (c *chunk) error(s *scanner) error {
+func (c *chunk) error(s *scanner) {
 	c.hasError, c.errMsg = false, jsonString{}
 	start := s.i
 	switch s.peek() {
 	case 'n':
-		return s.skip()
+		s.skip()
+		return
 	case '"':
 		c.hasError = true
-		return s.optString(&c.errMsg)
+		s.optString(&c.errMsg)
+		return
 	case '{':
 		c.hasError = true
 		var msg jsonString
-		err := s.object(func(key []byte) error {
+		s.object(func(key []byte) {
 			if string(key) == "message" {
-				return s.optString(&msg)
+				s.optString(&msg)
+				return
 			}
-			return s.skip()
+			s.skip()
 		})
 		c.errMsg = msg
 		if msg.raw == nil {
 			c.errMsg = jsonString{raw: s.b[start:s.i]}
 		}
-		return err
+		return
 	}
 	c.hasError = true
-	err := s.skip()
+	s.skip()
 	c.errMsg = jsonString{raw: s.b[start:s.i]}
-	return err
 }
 
-// scanner walks JSON text. Every method leaves s.i after what it read.
+// scanner walks JSON text. Every method leaves s.i after what it read. The first syntax error
+// is kept in err and stops the walk (s.i jumps to the end).
 type scanner struct {
 	b     []byte
 	i     int
 	depth int
+	err   error
+}
+
+func (s *scanner) fail(what string) {
+	if s.err == nil {
+		s.err = fmt.Errorf("%w: %s at byte %d", errSyntax, what, s.i)
+	}
+	s.i = len(s.b)
 }
 
 func (s *scanner) peek() byte {
@@ -187,209 +213,231 @@ func (s *scanner) peek() byte {
 }
 
 func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+	for s.i < len(s.b) && space[s.b[s.i]] {
+		s.i++
 	}
 }
 
-func (s *scanner) expect(c byte) error {
-	s.ws()
-	if s.peek() != c {
-		return fmt.Errorf("%w: want %q at byte %d", errSyntax, c, s.i)
-	}
-	s.i++
-	return nil
-}
+var space = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
 
 // object calls each with every key, positioned at the key's value; each must consume it.
-func (s *scanner) object(each func(key []byte) error) error {
-	if err := s.enter('{'); err != nil {
-		return err
+func (s *scanner) object(each func(key []byte)) {
+	if !s.enter('{') {
+		return
 	}
 	s.ws()
 	if s.peek() == '}' {
 		s.i++
 		s.depth--
-		return nil
+		return
 	}
 	for {
 		s.ws()
-		key, esc, err := s.str()
-		if err != nil {
-			return err
+		key, esc := s.str()
+		if s.err != nil {
+			return
 		}
 		if esc {
 			key = unescape(nil, key) // rare: allocates
 		}
-		if err := s.expect(':'); err != nil {
-			return err
+		if s.peek() != ':' {
+			if s.ws(); s.peek() != ':' {
+				s.fail("want ':'")
+				return
+			}
 		}
+		s.i++
 		s.ws()
-		if err := each(key); err != nil {
-			return err
-		}
-		if done, err := s.next('}'); done || err != nil {
-			return err
+		each(key)
+		if !s.next('}') {
+			return
 		}
 	}
 }
 
 // array calls each with every element's index, positioned at the element.
-func (s *scanner) array(each func(i int) error) error {
-	if err := s.enter('['); err != nil {
-		return err
+func (s *scanner) array(each func(i int)) {
+	if !s.enter('[') {
+		return
 	}
 	s.ws()
 	if s.peek() == ']' {
 		s.i++
 		s.depth--
-		return nil
+		return
 	}
 	for i := 0; ; i++ {
 		s.ws()
-		if err := each(i); err != nil {
-			return err
-		}
-		if done, err := s.next(']'); done || err != nil {
-			return err
+		each(i)
+		if !s.next(']') {
+			return
 		}
 	}
 }
 
-func (s *scanner) enter(open byte) error {
+func (s *scanner) enter(open byte) bool {
 	if s.peek() != open {
-		return fmt.Errorf("%w: want %q at byte %d", errSyntax, open, s.i)
+		s.fail("want " + string(open))
+		return false
 	}
 	if s.depth++; s.depth > maxDepth {
-		return fmt.Errorf("%w: nested deeper than %d", errSyntax, maxDepth)
+		s.fail("nested too deep")
+		return false
 	}
 	s.i++
-	return nil
+	return true
 }
 
-// next reads the separator after a member: a comma, or the closing byte.
-func (s *scanner) next(closing byte) (bool, error) {
-	s.ws()
-	switch s.peek() {
+// next reads the separator after a member; true means another member follows.
+func (s *scanner) next(closing byte) bool {
+	if s.err != nil {
+		return false
+	}
+	c := s.peek()
+	if c != ',' && c != closing {
+		s.ws()
+		c = s.peek()
+	}
+	switch c {
 	case ',':
 		s.i++
-		return false, nil
+		return true
 	case closing:
 		s.i++
 		s.depth--
-		return true, nil
+		return false
 	}
-	return false, fmt.Errorf("%w: want ',' or %q at byte %d", errSyntax, closing, s.i)
+	s.fail("want ',' or " + string(closing))
+	return false
 }
 
-// str reads a string and returns its contents without the quotes, escapes intact.
-func (s *scanner) str() ([]byte, bool, error) {
+// str reads a string and returns its contents without the quotes, escapes intact. It looks at
+// eight bytes at a time for a quote, a backslash or a control byte (SWAR: "Bit Twiddling
+// Hacks", determining if a word has a byte less than n); the lowest byte flagged is exact.
+func (s *scanner) str() ([]byte, bool) {
 	if s.peek() != '"' {
-		return nil, false, fmt.Errorf("%w: want a string at byte %d", errSyntax, s.i)
+		s.fail("want a string")
+		return nil, false
 	}
+	b := s.b
 	start := s.i + 1
 	esc := false
-	for i := start; i < len(s.b); i++ {
-		switch c := s.b[i]; {
+	for i := start; i < len(b); {
+		if i+8 <= len(b) {
+			m := special(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		}
+		switch c := b[i]; {
 		case c == '"':
 			s.i = i + 1
-			return s.b[start:i], esc, nil
+			return b[start:i], esc
 		case c == '\\':
-			n, err := escapeLen(s.b[i:])
-			if err != nil {
-				return nil, false, err
+			n := escapeLen(b[i:])
+			if n == 0 {
+				s.i = i
+				s.fail("bad escape")
+				return nil, false
 			}
 			esc = true
-			i += n - 1
+			i += n
 		case c < 0x20:
-			return nil, false, fmt.Errorf("%w: control byte in a string at byte %d", errSyntax, i)
+			s.i = i
+			s.fail("control byte in a string")
+			return nil, false
+		default:
+			i++
 		}
 	}
-	return nil, false, fmt.Errorf("%w: unterminated string", errSyntax)
+	s.fail("unterminated string")
+	return nil, false
 }
 
-// escapeLen validates the escape at b[0] == '\\' and returns its length.
-func escapeLen(b []byte) (int, error) {
+// special flags the bytes of x that are '"', '\\' or below 0x20 (high bit of each byte).
+func special(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	bs := x ^ (ones * '\\')
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
+}
+
+// escapeLen validates the escape at b[0] == '\\' and returns its length, 0 if it is bad.
+func escapeLen(b []byte) int {
 	if len(b) < 2 {
-		return 0, fmt.Errorf("%w: unterminated escape", errSyntax)
+		return 0
 	}
 	switch b[1] {
 	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return 2, nil
+		return 2
 	case 'u':
 		if len(b) < 6 || !isHex(b[2]) || !isHex(b[3]) || !isHex(b[4]) || !isHex(b[5]) {
-			return 0, fmt.Errorf("%w: bad \\u escape", errSyntax)
+			return 0
 		}
-		return 6, nil
+		return 6
 	}
-	return 0, fmt.Errorf("%w: bad escape \\%c", errSyntax, b[1])
+	return 0
 }
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // optString reads a string into *dst, or clears it for any other value.
-func (s *scanner) optString(dst *jsonString) error {
-	*dst = jsonString{}
+func (s *scanner) optString(dst *jsonString) {
 	if s.peek() != '"' {
-		return s.skip()
+		*dst = jsonString{}
+		s.skip()
+		return
 	}
-	raw, esc, err := s.str()
+	raw, esc := s.str()
 	*dst = jsonString{raw: raw, esc: esc}
-	return err
 }
 
 // optInt reads an integer into *dst, or sets -1 for any other value (floats included).
-func (s *scanner) optInt(dst *int64) error {
+func (s *scanner) optInt(dst *int64) {
 	*dst = -1
 	start := s.i
-	if err := s.skip(); err != nil {
-		return err
+	if s.skip(); s.err != nil {
+		return
 	}
 	if v, err := strconv.ParseInt(string(s.b[start:s.i]), 10, 64); err == nil {
 		*dst = v
 	}
-	return nil
 }
 
 // skip reads and validates any value.
-func (s *scanner) skip() error {
+func (s *scanner) skip() {
 	switch c := s.peek(); {
 	case c == '"':
-		_, _, err := s.str()
-		return err
+		s.str()
 	case c == '{':
-		return s.object(func([]byte) error { return s.skip() })
+		s.object(func([]byte) { s.skip() })
 	case c == '[':
-		return s.array(func(int) error { return s.skip() })
+		s.array(func(int) { s.skip() })
 	case c == 't':
-		return s.literal("true")
+		s.literal("true")
 	case c == 'f':
-		return s.literal("false")
+		s.literal("false")
 	case c == 'n':
-		return s.literal("null")
+		s.literal("null")
 	case c == '-' || ('0' <= c && c <= '9'):
-		return s.number()
+		s.number()
+	default:
+		s.fail("want a value")
 	}
-	return fmt.Errorf("%w: want a value at byte %d", errSyntax, s.i)
 }
 
-func (s *scanner) literal(lit string) error {
+func (s *scanner) literal(lit string) {
 	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
-		return fmt.Errorf("%w: want %s at byte %d", errSyntax, lit, s.i)
+		s.fail("want " + lit)
+		return
 	}
 	s.i += len(lit)
-	return nil
 }
 
 // number validates a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *scanner) number() error {
-	start := s.i
-	bad := func() error { return fmt.Errorf("%w: malformed number at byte %d", errSyntax, start) }
+func (s *scanner) number() {
 	if s.peek() == '-' {
 		s.i++
 	}
@@ -399,12 +447,14 @@ func (s *scanner) number() error {
 	case '1' <= c && c <= '9':
 		s.digits()
 	default:
-		return bad()
+		s.fail("malformed number")
+		return
 	}
 	if s.peek() == '.' {
 		s.i++
 		if s.digits() == 0 {
-			return bad()
+			s.fail("malformed number")
+			return
 		}
 	}
 	if c := s.peek(); c == 'e' || c == 'E' {
@@ -413,19 +463,17 @@ func (s *scanner) number() error {
 			s.i++
 		}
 		if s.digits() == 0 {
-			return bad()
+			s.fail("malformed number")
 		}
 	}
-	return nil
 }
 
 func (s *scanner) digits() int {
-	n := 0
+	start := s.i
 	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
 		s.i++
-		n++
 	}
-	return n
+	return s.i - start
 }
 
 // unescape appends the decoded contents of a validated JSON string to dst. Invalid UTF-8 and

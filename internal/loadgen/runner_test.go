@@ -126,23 +126,23 @@ func TestChunkTokens(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		srv        fakeServer
+		srv        *fakeServer
 		want       []int32
 		source     string
 		fromUsage  bool
 		wantOutput int32
 	}{
-		{"continuous usage", fakeServer{perChunk: 3, continuous: true}, []int32{3, 3, 2}, results.ChunkTokensContinuousUsage, true, 8},
-		{"final usage only", fakeServer{perChunk: 3}, []int32{3, 3, 2}, results.ChunkTokensCounted, true, 8},
-		{"no usage", fakeServer{perChunk: 3, noUsage: true}, []int32{3, 3, 2}, results.ChunkTokensCounted, false, 8},
-		{"one per chunk", fakeServer{}, []int32{1, 1, 1, 1, 1, 1, 1, 1}, results.ChunkTokensOnePerChunk, true, 8},
+		{"continuous usage", &fakeServer{perChunk: 3, continuous: true}, []int32{3, 3, 2}, results.ChunkTokensContinuousUsage, true, 8},
+		{"final usage only", &fakeServer{perChunk: 3}, []int32{3, 3, 2}, results.ChunkTokensCounted, true, 8},
+		{"no usage", &fakeServer{perChunk: 3, noUsage: true}, []int32{3, 3, 2}, results.ChunkTokensCounted, false, 8},
+		{"one per chunk", &fakeServer{}, []int32{1, 1, 1, 1, 1, 1, 1, 1}, results.ChunkTokensOnePerChunk, true, 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := tt.srv
 			srv.ttft, srv.itl = 5*time.Millisecond, 5*time.Millisecond
-			_, err, rows := runFake(t, &srv, func(c *Config) { c.RunTime = 20 * time.Millisecond })
+			_, err, rows := runFake(t, srv, func(c *Config) { c.RunTime = 20 * time.Millisecond })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,32 +175,32 @@ func TestFailureKinds(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		srv    fakeServer
+		srv    *fakeServer
 		kind   string
 		status int32
 		msg    string
 	}{
-		{"429", fakeServer{fault: "status", status: 429}, results.ErrorHTTP, 429, "HTTP 429: status 429 from the fake server"},
-		{"500", fakeServer{fault: "status", status: 500}, results.ErrorHTTP, 500, "HTTP 500"},
-		{"404", fakeServer{fault: "status", status: 404}, results.ErrorHTTP, 404, "HTTP 404"},
-		{"garbage", fakeServer{fault: "garbage"}, results.ErrorBadStream, 200, "not an event stream"},
-		{"json instead of a stream", fakeServer{fault: "json"}, results.ErrorBadStream, 200, "application/json"},
-		{"data not json", fakeServer{fault: "notjson"}, results.ErrorBadStream, 200, "hello"},
-		{"error inside the stream", fakeServer{fault: "error_event"}, results.ErrorStreamError, 200, "EngineCore died"},
-		{"llama.cpp error line", fakeServer{fault: "llamacpp_error"}, results.ErrorStreamError, 200, "context size exceeded"},
-		{"no [DONE]", fakeServer{noDone: true}, results.ErrorNoDone, 200, "finish_reason length"},
-		{"cut mid-stream", fakeServer{fault: "cut"}, results.ErrorStreamBroken, 200, ""},
-		{"stall", fakeServer{fault: "stall"}, results.ErrorStall, 200, "stall timeout 200ms"},
-		{"hang before headers", fakeServer{fault: "hang"}, results.ErrorTimeout, 0, "request timeout"},
-		{"keep-alives only", fakeServer{fault: "keepalive"}, results.ErrorTimeout, 200, "request timeout"},
-		{"no output", fakeServer{tokens: -1}, results.ErrorNoOutput, 200, "no output"},
+		{"429", &fakeServer{fault: "status", status: 429}, results.ErrorHTTP, 429, "HTTP 429: status 429 from the fake server"},
+		{"500", &fakeServer{fault: "status", status: 500}, results.ErrorHTTP, 500, "HTTP 500"},
+		{"404", &fakeServer{fault: "status", status: 404}, results.ErrorHTTP, 404, "HTTP 404"},
+		{"garbage", &fakeServer{fault: "garbage"}, results.ErrorBadStream, 200, "not an event stream"},
+		{"json instead of a stream", &fakeServer{fault: "json"}, results.ErrorBadStream, 200, "application/json"},
+		{"data not json", &fakeServer{fault: "notjson"}, results.ErrorBadStream, 200, "hello"},
+		{"error inside the stream", &fakeServer{fault: "error_event"}, results.ErrorStreamError, 200, "EngineCore died"},
+		{"llama.cpp error line", &fakeServer{fault: "llamacpp_error"}, results.ErrorStreamError, 200, "context size exceeded"},
+		{"no [DONE]", &fakeServer{noDone: true}, results.ErrorNoDone, 200, "finish_reason length"},
+		{"cut mid-stream", &fakeServer{fault: "cut"}, results.ErrorStreamBroken, 200, ""},
+		{"stall", &fakeServer{fault: "stall"}, results.ErrorStall, 200, "stall timeout 200ms"},
+		{"hang before headers", &fakeServer{fault: "hang"}, results.ErrorTimeout, 0, "request timeout"},
+		{"keep-alives only", &fakeServer{fault: "keepalive"}, results.ErrorTimeout, 200, "request timeout"},
+		{"no output", &fakeServer{tokens: -1}, results.ErrorNoOutput, 200, "no output"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := tt.srv
 			srv.ttft, srv.itl = 10*time.Millisecond, 50*time.Millisecond
-			sum, err, rows := runFake(t, &srv, func(c *Config) {
+			sum, err, rows := runFake(t, srv, func(c *Config) {
 				c.RunTime, c.StallTimeout, c.Timeout, c.Grace = 2*time.Second, 200*time.Millisecond, 700*time.Millisecond, 5*time.Second
 			})
 			if !errors.Is(err, ErrAllFailed) {
