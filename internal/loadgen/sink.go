@@ -40,6 +40,9 @@ func (s *ParquetSink) Write(rows []results.Request) error { return s.w.Write(row
 // Close implements Sink.
 func (s *ParquetSink) Close() error { return s.w.Close() }
 
+// Abort drops the file, for a run that never started.
+func (s *ParquetSink) Abort() { s.w.Abort() }
+
 // MemorySink keeps the records in memory, for tests and for callers that summarise themselves.
 type MemorySink struct {
 	mu     sync.Mutex
