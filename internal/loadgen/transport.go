@@ -81,8 +81,8 @@ func newClient(c Config, counter *connCounter) *http.Client {
 		MaxIdleConnsPerHost: poolSize(c),
 		MaxConnsPerHost:     0,
 		IdleConnTimeout:     90 * time.Second,
-		ReadBufferSize:      32 << 10,
-		WriteBufferSize:     16 << 10,
+		ReadBufferSize:      8 << 10,
+		WriteBufferSize:     4 << 10,
 	}
 	return &http.Client{Transport: tr}
 }
