@@ -18,8 +18,15 @@ func (r *Runner) closedLoop(sendCtx, reqCtx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if spawn > 0 {
-		r.cfg.Waiter.Prepare()
+		// The precise waiter takes the waiting goroutine's thread: never the caller's.
+		wg.Go(func() { r.cfg.Waiter.Prepare(); r.spawn(sendCtx, reqCtx, &wg, n, spawn, think) })
+		return
 	}
+	r.spawn(sendCtx, reqCtx, &wg, n, 0, think)
+}
+
+// spawn starts n users, spawn per second (0: all at once).
+func (r *Runner) spawn(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, n int, spawn float64, think time.Duration) {
 	for u := range n {
 		if spawn > 0 && u > 0 {
 			at := r.start.Add(time.Duration(float64(u) / spawn * float64(time.Second)))
@@ -68,7 +75,15 @@ func (r *Runner) openLoop(sendCtx, reqCtx context.Context) {
 	if r.cfg.MaxInflight > 0 {
 		slots = make(chan struct{}, r.cfg.MaxInflight)
 	}
-	r.cfg.Waiter.Prepare()
+	// The dispatcher has a goroutine (and, with the precise waiter, a thread) of its own.
+	wg.Go(func() {
+		r.cfg.Waiter.Prepare()
+		r.dispatch(sendCtx, reqCtx, &wg, slots)
+	})
+}
+
+// dispatch sends every request of the schedule when it is due.
+func (r *Runner) dispatch(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, slots chan struct{}) {
 	for n := uint64(0); ; n++ {
 		due, ok := r.sched.At(n)
 		if !ok || due >= r.cfg.sendWindow() {

@@ -11,8 +11,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
+	"github.com/llmscale/llmscale/internal/spec"
 )
 
 // TestOpenLoopKeepsSchedule: in rate mode every request is sent when due, however slow the
@@ -339,5 +341,23 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := New(good, &MemorySink{}); err != nil {
 		t.Errorf("good config: %v", err)
+	}
+}
+
+func TestFromExperiment(t *testing.T) {
+	t.Parallel()
+	seed, yes := int64(42), true
+	e := matrix.Experiment{ID: "camp_G1_TP1_DP1_R50", Load: matrix.Load{Mode: matrix.ModeRate, Rate: 50, MaxTokens: 64,
+		API: "chat", Model: "llama", Settings: spec.Load{Arrival: "gamma", Burstiness: 0.5, MaxInflight: 100,
+			RunTime: spec.Duration(time.Minute), Warmup: spec.Duration(10 * time.Second), Cooldown: spec.Duration(5 * time.Second),
+			Grace: spec.Duration(30 * time.Second), Seed: &seed, IgnoreEOS: &yes, Workers: 2}}}
+	c := FromExperiment(e, testPrompts(2), []string{"http://a:1", "http://b:1"})
+	if c.ExperimentID != e.ID || c.Mode != ModeRate || c.Rate != 50 || c.Arrival != "gamma" || c.Burstiness != 0.5 ||
+		c.MaxInflight != 100 || c.RunTime != time.Minute || c.Warmup != 10*time.Second || c.Seed != 42 || !c.IgnoreEOS ||
+		c.API != APIChat || c.Model != "llama" || c.MaxTokens != 64 || len(c.Targets) != 2 || c.WorkerCount != 1 {
+		t.Fatalf("FromExperiment = %+v", c)
+	}
+	if _, err := New(c, &MemorySink{}); err != nil {
+		t.Fatalf("the experiment's config does not validate: %v", err)
 	}
 }
