@@ -132,7 +132,7 @@ func BenchmarkTimingError(b *testing.B) {
 	for _, streams := range []int{1, 64, 256, 1024} {
 		b.Run(fmt.Sprintf("%s/streams=%d", serverTag(separate), streams), func(b *testing.B) {
 			var measured, all timingErrors
-			var cores float64
+			var cores, wake float64
 			for b.Loop() {
 				cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
 				cfg.Concurrency, cfg.Warmup, cfg.RunTime = streams, 1500*time.Millisecond, 3*time.Second
@@ -142,7 +142,7 @@ func BenchmarkTimingError(b *testing.B) {
 				measured.add(compareTimes(slices.DeleteFunc(rows, func(r results.Request) bool {
 					return r.Phase == results.PhaseWarmup
 				}), writes, mono, wall))
-				cores = max(cores, sum.ClientCores)
+				cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
 			}
 			if all.missing > 0 {
 				b.Errorf("%d requests without server times", all.missing)
@@ -150,6 +150,7 @@ func BenchmarkTimingError(b *testing.B) {
 			measured.report(b, "")
 			all.report(b, "all-")
 			b.ReportMetric(cores, "client-cores")
+			b.ReportMetric(wake, "wake-lag-p99-ms") // the machine's noise floor during the run
 		})
 	}
 }
@@ -179,7 +180,7 @@ func BenchmarkOpenLoop(b *testing.B) {
 	for _, rate := range []float64{500, 1000, 2000} {
 		b.Run(fmt.Sprintf("%s/rate=%g", serverTag(separate), rate), func(b *testing.B) {
 			var lag []float64
-			var rateErr, cores float64
+			var rateErr, cores, wake float64
 			for b.Loop() {
 				cfg := benchConfig(base + cadence{ttft: time.Millisecond, itl: time.Millisecond, tokens: 16}.path())
 				cfg.Mode, cfg.Rate, cfg.Arrival = ModeRate, rate, schedule.KindPoisson
@@ -191,7 +192,7 @@ func BenchmarkOpenLoop(b *testing.B) {
 					}
 				}
 				rateErr = max(rateErr, math.Abs(sum.AchievedRate/sum.ScheduledRate-1))
-				cores = max(cores, sum.ClientCores)
+				cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
 				if f := sum.Failed; f > 0 {
 					b.Errorf("%d requests failed: %v", f, sum.FirstErrors)
 				}
@@ -203,6 +204,7 @@ func BenchmarkOpenLoop(b *testing.B) {
 			b.ReportMetric(Percentile(lag, 99), "lag-p99-ms")
 			b.ReportMetric(lag[len(lag)-1], "lag-max-ms")
 			b.ReportMetric(cores, "client-cores")
+			b.ReportMetric(wake, "wake-lag-p99-ms")
 		})
 	}
 }

@@ -95,8 +95,9 @@ func (s Summary) writeLatencies(w io.Writer) {
 }
 
 func (s Summary) writeClient(b *strings.Builder) {
-	fmt.Fprintf(b, "\nclient   CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight\n",
-		s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections, s.Connections, s.PeakInFlight)
+	fmt.Fprintf(b, "\nclient   CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
+		"timer wake-up lag p99 %.2f ms\n", s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
+		s.Connections, s.PeakInFlight, s.WakeLag.P99)
 	if len(s.Limits) == 0 {
 		b.WriteString("         the client did not limit the run (no CPU saturation, send lag or connection cap seen)\n")
 	}
@@ -168,7 +169,7 @@ func (s Summary) JSON() map[string]any {
 		"client_limits":          s.Limits,
 	}
 	for name, st := range map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
-		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag} {
+		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag} {
 		doc["mean_"+name+"_ms"] = st.Mean
 		doc["std_"+name+"_ms"] = st.Std
 		doc["median_"+name+"_ms"] = st.Median

@@ -122,6 +122,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	collected := make(chan error, 1)
 	go func() { collected <- r.collect() }()
 	watchDone := r.watch.start(r.start)
+	wake := startProbe()
 
 	if r.cfg.Mode == ModeRate {
 		r.openLoop(sendCtx, reqCtx)
@@ -130,6 +131,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	}
 	wall := time.Since(r.start)
 	cpu := cpuTime() - cpu0
+	wakeLag := wake.finish()
 	watchDone()
 	close(r.records)
 	err := <-collected
@@ -137,7 +139,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 		err = cerr
 	}
 	r.prog.end()
-	s := r.summary(wall, cpu)
+	s := r.summary(wall, cpu, wakeLag)
 	if err == nil && s.Sent > 0 && r.acc.succeeded == 0 {
 		err = fmt.Errorf("%w (%d requests): %s", ErrAllFailed, s.Sent, strings.Join(s.FirstErrors, "; "))
 	}

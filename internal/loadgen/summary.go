@@ -99,6 +99,7 @@ type Summary struct {
 	Connections     int64 // connections dialled
 	PeakInFlight    int64
 	CapWaits        int64    // requests the in-flight cap made wait
+	WakeLag         Stat     // how late a 10 ms timer woke up: above ~1 ms the process waited for a CPU
 	Limits          []string // sentences, when the client itself limited the run
 }
 
@@ -160,7 +161,7 @@ func (a *accumulator) add(rec *results.Request) {
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
 
 // summary computes the run's summary once every record is in.
-func (r *Runner) summary(wall, cpu time.Duration) Summary {
+func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 	c := r.cfg
 	users, concurrency, rate, _ := c.level()
 	s := Summary{ExperimentID: c.ExperimentID, WorkerID: c.WorkerID, WorkerCount: c.WorkerCount, Mode: c.Mode,
@@ -168,7 +169,7 @@ func (r *Runner) summary(wall, cpu time.Duration) Summary {
 		Sent: r.acc.sent, NotSent: r.acc.notSent, Phases: r.acc.phases, Failures: r.acc.failures,
 		FirstErrors: r.acc.firstErrors, ClientCPU: cpu, Cores: runtime.GOMAXPROCS(0),
 		PeakConnections: r.conns.peak.Load(), Connections: r.conns.dialled.Load(),
-		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load()}
+		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag}
 	switch c.Mode {
 	case ModeUsers:
 		s.Users = users
@@ -277,6 +278,11 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 			"requests and timestamps may have been delayed; give it more cores or split the load over workers",
 			s.ClientCores, s.Cores, 100*s.ClientCores/float64(s.Cores)))
 	}
+	if s.WakeLag.P99 > maxWakeLag {
+		out = append(out, fmt.Sprintf("the client's own timer woke up to %.1f ms late (p99; max %.1f ms): its process "+
+			"waited for a CPU (another process competes for its cores, or it is saturated), so its timestamps may be "+
+			"late by as much", s.WakeLag.P99, s.WakeLag.Max))
+	}
 	if tr := trend; tr[1] > 5*time.Millisecond && tr[1] > 2*tr[0]+time.Millisecond {
 		out = append(out, fmt.Sprintf("send lag grew from %s to %s over the window: the client fell behind its schedule",
 			fmtMs(tr[0]), fmtMs(tr[1])))
@@ -300,5 +306,9 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 	}
 	return out
 }
+
+// maxWakeLag is the probe's p99 lateness (ms) above which the client says it was starved of
+// CPU: an idle Go process wakes up to 1 ms late by design.
+const maxWakeLag = 2.0
 
 func fmtMs(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }

@@ -77,10 +77,11 @@ func TestSummaryText(t *testing.T) {
 func TestLimits(t *testing.T) {
 	t.Parallel()
 	r := &Runner{cfg: Config{Mode: ModeRate, MaxInflight: 4}, limits: map[string]bool{"file descriptors": true}}
-	s := &Summary{Mode: ModeRate, Cores: 2, ClientCores: 1.95, CapWaits: 3, MaxInflight: 4, ScheduledRate: 100, AchievedRate: 90}
+	s := &Summary{Mode: ModeRate, Cores: 2, ClientCores: 1.95, CapWaits: 3, MaxInflight: 4, ScheduledRate: 100, AchievedRate: 90,
+		WakeLag: Stat{P99: 12, Max: 30}}
 	got := strings.Join(r.limitsOf(s, [2]time.Duration{time.Millisecond, 40 * time.Millisecond}), "\n")
 	for _, want := range []string{"CPU-bound", "send lag grew from 1.00 ms to 40.00 ms", "in-flight cap (4) held back 3",
-		"ran out of file descriptors", "10.0% below the schedule"} {
+		"ran out of file descriptors", "10.0% below the schedule", "timer woke up to 12.0 ms late"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("limits lack %q:\n%s", want, got)
 		}
