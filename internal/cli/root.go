@@ -60,6 +60,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	})
 	root.AddCommand(newPlanCmd(env))
 	root.AddCommand(newGPUProbeCmd(env))
+	root.AddCommand(newLoadCmd(env))
 	for _, c := range stubCommands() {
 		root.AddCommand(c)
 	}
@@ -76,7 +77,6 @@ func stubCommands() []*cobra.Command {
 	stubs := []struct{ use, short string }{
 		{"run", "Run a whole campaign: plan, run every experiment, aggregate, fit, report"},
 		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
-		{"load", "Drive load against a running OpenAI-compatible endpoint and record every request"},
 		{"sim", "Start the built-in vLLM-like simulator"},
 		{"aggregate", "Summarise every experiment of a results tree"},
 		{"fit", "Fit Amdahl, Gustafson, USL and Karp–Flatt to the scaling series"},

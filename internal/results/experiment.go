@@ -16,7 +16,6 @@ const (
 	ServersDir        = "servers" // full server logs, one per server start
 	CampaignFile      = "campaign.json"
 	ExperimentFile    = "experiment.json"
-	RequestsFile      = "requests.parquet"
 	ServerMetricsFile = "server_metrics.parquet"
 	GPUFile           = "gpu.parquet"
 	ServerLogFile     = "server.log"

@@ -1,0 +1,375 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/spec"
+	"github.com/llmscale/llmscale/internal/workload"
+)
+
+// DefaultHost is the endpoint load drives when neither --host nor VLLM_HOST names one.
+const DefaultHost = "http://127.0.0.1:8000"
+
+// loadFlags are llmscale load's flags.
+type loadFlags struct {
+	hosts                                                   []string
+	api, model, prompts, arrival, out, startAt, expID       string
+	users, concurrency, maxInflight, maxTokens              int
+	worker, workers                                         int
+	spawnRate, rate, burstiness                             float64
+	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
+	seed                                                    int64
+	ignoreEOS, continuousUsage, quiet                       bool
+}
+
+func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
+	fs.StringSliceVar(&f.hosts, "host", nil, "base URL of the server; several (comma-separated or repeated) share the load, each request going to the least busy (default $VLLM_HOST, else "+DefaultHost+")")
+	fs.StringVar(&f.api, "api", "", "completions or chat (default $LLMSCALE_API, else completions)")
+	fs.StringVar(&f.model, "model", "", "model name in requests (default $VLLM_MODEL, else the first model of /v1/models)")
+	fs.IntVar(&f.users, "users", 0, "closed-loop users, as Locust (default $USERS, else 10)")
+	fs.Float64Var(&f.spawnRate, "spawn-rate", 0, "users started per second; 0 starts all at once (default $SPAWN)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight at all times, instead of users ($LLMSCALE_CONCURRENCY)")
+	fs.Float64Var(&f.rate, "rate", 0, "open-loop requests per second, instead of users ($LLMSCALE_RATE)")
+	fs.StringVar(&f.arrival, "arrival", d.Arrival, "open-loop arrivals: poisson, gamma or constant")
+	fs.Float64Var(&f.burstiness, "burstiness", d.Burstiness, "gamma shape: 1 is Poisson, below 1 burstier")
+	fs.IntVar(&f.maxInflight, "max-inflight", 0, "open loop: most requests in flight (requests); 0 = no cap")
+	fs.DurationVar(&f.runTime, "run-time", d.RunTime.D(), "measured window ($RUN_TIME)")
+	fs.DurationVar(&f.warmup, "warmup", d.Warmup.D(), "warm-up before the window; its requests are recorded and marked ($LLMSCALE_WARMUP)")
+	fs.DurationVar(&f.cooldown, "cooldown", d.Cooldown.D(), "cool-down after the window, load still on ($LLMSCALE_COOLDOWN)")
+	fs.DurationVar(&f.think, "think-time", 0, "a user's pause between requests ($LLMSCALE_THINK_TIME)")
+	fs.DurationVar(&f.timeout, "timeout", d.Timeout.D(), "longest a request may take")
+	fs.DurationVar(&f.stall, "stall-timeout", d.StallTimeout.D(), "longest silence once a response has started")
+	fs.DurationVar(&f.grace, "grace", d.Grace.D(), "requests in flight may finish this long after sending stops (or after Ctrl-C)")
+	fs.StringVar(&f.prompts, "prompts", "", "prompt set: a .txt or .json file, a name N (config/prompts_N.txt) or random:IN:OUT (default $PROMPTS_FILE, else short)")
+	fs.IntVar(&f.maxTokens, "max-tokens", 0, "output tokens per request, unless the prompt set gives them (default $MAX_TOKENS, else 128)")
+	fs.BoolVar(&f.ignoreEOS, "ignore-eos", *d.IgnoreEOS, "ask the server to generate exactly max-tokens")
+	fs.BoolVar(&f.continuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM): exact tokens per chunk")
+	fs.Int64Var(&f.seed, "seed", *d.Seed, "seed of every random choice ($LLMSCALE_SEED)")
+	fs.StringVar(&f.out, "out", "", "output folder (default results/load-<timestamp>)")
+	fs.StringVar(&f.expID, "exp-id", "", "experiment id written in every record (default the output folder's name)")
+	fs.IntVar(&f.worker, "worker", 0, "this worker's index when several share the load (0-based)")
+	fs.IntVar(&f.workers, "workers", 1, "workers sharing the load; each takes its share and writes requests-<worker>.parquet")
+	fs.StringVar(&f.startAt, "start-at", "", "agreed start time (RFC 3339) for several workers; default now")
+	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
+}
+
+func newLoadCmd(env Env) *cobra.Command {
+	var f loadFlags
+	defaults := spec.Spec{}
+	defaults.ApplyDefaults("load")
+	c := &cobra.Command{
+		Use:   "load",
+		Short: "Drive load against a running OpenAI-compatible endpoint and record every request",
+		Long: `load sends streaming requests to a running OpenAI-compatible server (vLLM, SGLang,
+llama.cpp, TGI, …) and times every request and every streamed chunk. Modes: --users
+(closed-loop users, as Locust), --concurrency (requests in flight), --rate (open loop, on a
+Poisson, gamma or constant schedule kept whatever the server does).
+
+It writes requests.parquet (one row per request; docs/results.md), summary.json and load.json
+into --out, shows live progress on stderr, and prints the summary with vLLM's metric names on
+stdout. Ctrl-C stops sending, lets requests in flight finish within --grace, and writes the
+files; a second Ctrl-C exits at once.
+
+Settings come from flags, then the environment (VLLM_HOST, VLLM_MODEL, USERS, SPAWN,
+RUN_TIME, PROMPTS_FILE, MAX_TOKENS, OPENAI_API_KEY or VLLM_API_KEY, LLMSCALE_*), then .env.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := newSettings(env)
+			if err != nil {
+				return err
+			}
+			return runLoad(c.Context(), env, s, c.Flags(), f)
+		},
+	}
+	f.register(c.Flags(), defaults.Load)
+	return c
+}
+
+func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) error {
+	cfg, out, promptSet, err := loadConfig(ctx, env, s, fs, f)
+	if err != nil {
+		return err
+	}
+	sink, err := loadgen.NewParquetSink(out, cfg.WorkerID, cfg.WorkerCount)
+	if err != nil {
+		return withCode(err, ExitFailed)
+	}
+	r, err := loadgen.New(cfg, sink)
+	if err != nil {
+		sink.Abort()
+		return withHint(withCode(err, ExitUsage), "see `llmscale load --help`")
+	}
+	if err := results.WriteJSON(filepath.Join(out, workerFile("load", cfg)), loadRecord(cfg, promptSet)); err != nil {
+		sink.Abort()
+		return withCode(err, ExitFailed)
+	}
+	stop := startProgress(env, r, f.quiet)
+	sum, runErr := r.Run(ctx)
+	stop()
+	if err := sum.WriteText(env.Stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", sink.Path())
+	if err := results.WriteJSON(filepath.Join(out, workerFile("summary", cfg)), sum.JSON()); err != nil {
+		return withCode(err, ExitFailed)
+	}
+	return loadError(ctx, runErr, cfg)
+}
+
+func workerFile(name string, cfg loadgen.Config) string {
+	if cfg.WorkerCount > 1 {
+		return fmt.Sprintf("%s-%d.json", name, cfg.WorkerID)
+	}
+	return name + ".json"
+}
+
+func loadError(ctx context.Context, err error, cfg loadgen.Config) error {
+	switch {
+	case err == nil && ctx.Err() != nil:
+		return ctx.Err() // interrupted: the files are written; the exit code says so
+	case errors.Is(err, loadgen.ErrAllFailed):
+		return withHint(withCode(err, ExitFailed), "is the server up at %s, and does it serve model %q on the %s API?",
+			strings.Join(cfg.Targets, ", "), cfg.Model, cfg.API)
+	case err != nil:
+		return withCode(err, ExitFailed)
+	}
+	return nil
+}
+
+// loadConfig resolves the configuration: flags > environment > .env > defaults.
+func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (cfg loadgen.Config, out, promptSet string, err error) {
+	var errs []error
+	str := func(flag, value string, vars ...string) string {
+		if fs.Changed(flag) {
+			return value
+		}
+		for _, v := range vars {
+			if x := strings.TrimSpace(s.lookup(v)); x != "" {
+				return x
+			}
+		}
+		return value
+	}
+	num := func(flag string, dst any, vars ...string) {
+		if fs.Changed(flag) {
+			return
+		}
+		for _, v := range vars {
+			if x := strings.TrimSpace(s.lookup(v)); x != "" {
+				if err := setNumber(dst, x); err != nil {
+					errs = append(errs, fmt.Errorf("%s=%q: %w", v, x, err))
+				}
+				return
+			}
+		}
+	}
+	num("users", &f.users, "USERS")
+	num("spawn-rate", &f.spawnRate, "SPAWN")
+	num("concurrency", &f.concurrency, "LLMSCALE_CONCURRENCY")
+	num("rate", &f.rate, "LLMSCALE_RATE")
+	num("run-time", &f.runTime, "RUN_TIME")
+	num("warmup", &f.warmup, "LLMSCALE_WARMUP")
+	num("cooldown", &f.cooldown, "LLMSCALE_COOLDOWN")
+	num("think-time", &f.think, "LLMSCALE_THINK_TIME")
+	num("max-tokens", &f.maxTokens, "MAX_TOKENS")
+	num("seed", &f.seed, "LLMSCALE_SEED")
+	if err := errors.Join(errs...); err != nil {
+		return cfg, "", "", withHint(withCode(err, ExitUsage), "environment variables hold one value each for load")
+	}
+	cfg = loadgen.Config{
+		API: str("api", f.api, "LLMSCALE_API"), Model: str("model", f.model, "VLLM_MODEL"),
+		APIKey: str("", "", "OPENAI_API_KEY", "VLLM_API_KEY"), SpawnRate: f.spawnRate, Arrival: f.arrival,
+		Burstiness: f.burstiness, MaxInflight: f.maxInflight, Warmup: f.warmup, RunTime: f.runTime,
+		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
+		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
+		WorkerID: f.worker, WorkerCount: f.workers,
+	}
+	if cfg.API == "" {
+		cfg.API = loadgen.APICompletions
+	}
+	cfg.Targets = targets(f.hosts, s.lookup("VLLM_HOST"))
+	if err := loadMode(&cfg, fs, f); err != nil {
+		return cfg, "", "", err
+	}
+	if err := startTime(&cfg, f.startAt); err != nil {
+		return cfg, "", "", err
+	}
+	promptSet = str("prompts", f.prompts, "PROMPTS_FILE")
+	if promptSet == "" {
+		promptSet = "short"
+	}
+	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg); err != nil {
+		return cfg, "", "", err
+	}
+	if cfg.Model == "" {
+		if cfg.Model, err = discoverModel(ctx, cfg.Targets[0], cfg.APIKey); err != nil {
+			return cfg, "", "", withHint(withCode(err, ExitUsage), "pass --model or set VLLM_MODEL")
+		}
+	}
+	out = f.out
+	if out == "" {
+		out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
+	}
+	out = env.path(out)
+	cfg.ExperimentID = f.expID
+	if cfg.ExperimentID == "" {
+		cfg.ExperimentID = filepath.Base(out)
+	}
+	return cfg, out, promptSet, nil
+}
+
+// setNumber parses x into an int, int64, float64 or time.Duration.
+func setNumber(dst any, x string) error {
+	var err error
+	switch p := dst.(type) {
+	case *int:
+		*p, err = strconv.Atoi(x)
+	case *int64:
+		*p, err = strconv.ParseInt(x, 10, 64)
+	case *float64:
+		*p, err = strconv.ParseFloat(x, 64)
+	case *time.Duration:
+		*p, err = time.ParseDuration(x)
+	}
+	return err
+}
+
+func targets(flags []string, env string) []string {
+	list := flags
+	if len(list) == 0 && env != "" {
+		list = strings.Split(env, ",")
+	}
+	var out []string
+	for _, t := range list {
+		if t = strings.TrimSpace(t); t != "" {
+			if !strings.Contains(t, "://") {
+				t = "http://" + t
+			}
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{DefaultHost}
+	}
+	return out
+}
+
+// loadMode picks the mode: the one flag given, else the one environment variable, else users.
+func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
+	var set []string
+	for _, m := range []string{"users", "concurrency", "rate"} {
+		if fs.Changed(m) {
+			set = append(set, "--"+m)
+		}
+	}
+	if len(set) > 1 {
+		return withHint(withCode(fmt.Errorf("%s: give one load mode", strings.Join(set, " and ")), ExitUsage),
+			"--users for closed-loop users, --concurrency for requests in flight, --rate for an open loop")
+	}
+	switch {
+	case fs.Changed("rate") || len(set) == 0 && f.rate > 0:
+		cfg.Mode, cfg.Rate = loadgen.ModeRate, f.rate
+	case fs.Changed("concurrency") || len(set) == 0 && f.concurrency > 0:
+		cfg.Mode, cfg.Concurrency = loadgen.ModeConcurrency, f.concurrency
+	default:
+		cfg.Mode, cfg.Users = loadgen.ModeUsers, f.users
+		if cfg.Users == 0 {
+			cfg.Users = 10
+		}
+	}
+	return nil
+}
+
+func startTime(cfg *loadgen.Config, at string) error {
+	if at == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return withHint(withCode(fmt.Errorf("--start-at %q: %w", at, err), ExitUsage), "write it like 2026-01-02T15:04:05Z")
+	}
+	cfg.StartAt = t
+	return nil
+}
+
+// loadPrompts resolves a prompt set level as the matrix does: a bare name N is
+// config/prompts_N.txt under the working directory; files are relative to it.
+func loadPrompts(env Env, level string, cfg loadgen.Config) ([]workload.Prompt, error) {
+	dir := env.Dir
+	ext := strings.ToLower(filepath.Ext(level))
+	if !strings.HasPrefix(level, "random:") && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
+		dir = filepath.Join(env.Dir, "config")
+	}
+	src, err := workload.Resolve(level, nil, dir)
+	if err != nil {
+		return nil, withHint(withCode(fmt.Errorf("--prompts: %w", err), ExitUsage),
+			"give a prompt file, a name N for config/prompts_N.txt, or random:IN:OUT")
+	}
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70726f6d7074))
+	prompts, err := workload.Load(src, rng, workload.Options{TextOnly: cfg.API == loadgen.APIChat})
+	if err != nil {
+		return nil, withCode(err, ExitUsage)
+	}
+	return prompts, nil
+}
+
+// discoverModel asks the server which model it serves.
+func discoverModel(ctx context.Context, base, key string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	url := strings.TrimSuffix(strings.TrimRight(base, "/"), "/v1") + "/v1/models"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("no model given, and asking the server failed: %w", err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("no model given, and GET %s answered %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || len(doc.Data) == 0 || doc.Data[0].ID == "" {
+		return "", fmt.Errorf("no model given, and GET %s lists none", url)
+	}
+	return doc.Data[0].ID, nil
+}
+
+// loadRecord is load.json: what was run, for provenance.
+func loadRecord(c loadgen.Config, promptSet string) map[string]any {
+	return map[string]any{"prompt_set": promptSet,
+		"exp_id": c.ExperimentID, "targets": c.Targets, "api": c.API, "model": c.Model, "mode": c.Mode,
+		"users": c.Users, "spawn_rate": c.SpawnRate, "concurrency": c.Concurrency, "rate": c.Rate,
+		"arrival": c.Arrival, "burstiness": c.Burstiness, "max_inflight": c.MaxInflight,
+		"warmup_s": c.Warmup.Seconds(), "run_time_s": c.RunTime.Seconds(), "cooldown_s": c.Cooldown.Seconds(),
+		"think_time_s": c.ThinkTime.Seconds(), "timeout_s": c.Timeout.Seconds(),
+		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": c.Grace.Seconds(), "prompts": len(c.Prompts),
+		"max_tokens": c.MaxTokens, "ignore_eos": c.IgnoreEOS, "continuous_usage": c.ContinuousUsage,
+		"seed": c.Seed, "worker_id": c.WorkerID, "workers": c.WorkerCount, "version": Version,
+	}
+}

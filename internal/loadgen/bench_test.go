@@ -1,0 +1,210 @@
+//go:build linux
+
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/schedule"
+	"github.com/llmscale/llmscale/internal/sse"
+)
+
+// The benchmarks of docs/performance.md. Client and server on separate cores:
+//
+//	go test -c -o /tmp/loadgen.test ./internal/loadgen
+//	LLMSCALE_BENCH_SERVER_CPU=1 taskset -c 0 /tmp/loadgen.test -test.run '^$' \
+//	    -test.bench 'Ingest|ClientCPU|TimingError|OpenLoop' -test.benchtime 1x -test.count 3
+//
+// Without LLMSCALE_BENCH_SERVER_CPU the server runs in the benchmark's own process (the CPU
+// figures then include it, and the sub-benchmark names say server=inproc).
+
+// BenchmarkIngest is the per-chunk work of the client without the network: SSE framing,
+// reading the JSON chunk, counting its tokens, noting its time.
+//
+//	go test ./internal/loadgen -run '^$' -bench Ingest -benchmem -count 10
+func BenchmarkIngest(b *testing.B) {
+	for _, api := range []string{APICompletions, APIChat} {
+		data := benchStream(api, 1024)
+		b.Run("api="+api, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			sr := sse.NewReader(nil)
+			rd := bytes.NewReader(data)
+			chunks := 0
+			cpu0 := cpuTime()
+			for b.Loop() {
+				rd.Reset(data)
+				sr.Reset(rd)
+				x := &exchange{r: &Runner{}, rec: &results.Request{}, first: -1, usageP: -1, usageC: -1,
+					itl: make([]int64, 0, 1024), counts: make([]int32, 0, 1024), cum: make([]int64, 0, 1024)}
+				for {
+					ev, err := sr.Next()
+					if errors.Is(err, io.EOF) || err == nil && x.event(ev, time.Duration(chunks)) {
+						break
+					}
+				}
+				chunks += len(x.counts)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(chunks), "ns/chunk")
+			// CPU time per chunk: steadier than wall time on a shared machine.
+			b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(chunks), "cpu-ns/chunk")
+		})
+	}
+}
+
+func benchStream(api string, n int) []byte {
+	var b bytes.Buffer
+	for i := range n {
+		if api == APIChat {
+			fmt.Fprintf(&b, `data: {"id":"chatcmpl-2b7e151628aed2a6","object":"chat.completion.chunk","created":1767225600,"model":"meta-llama/Meta-Llama-3-8B-Instruct","choices":[{"index":0,"delta":{"content":" tok%d"},"logprobs":null,"finish_reason":null}]}`+"\n\n", i)
+			continue
+		}
+		fmt.Fprintf(&b, `data: {"id":"cmpl-5d3a9f0c7b2e4e1f","object":"text_completion","created":1767225600,"model":"meta-llama/Meta-Llama-3-8B-Instruct","choices":[{"index":0,"text":" tok%d","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}`+"\n\n", i)
+	}
+	fmt.Fprintf(&b, `data: {"id":"x","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":%d}}`+"\n\ndata: [DONE]\n\n", n)
+	return b.Bytes()
+}
+
+func serverTag(separate bool) string {
+	if separate {
+		return "server=child"
+	}
+	return "server=inproc"
+}
+
+// benchRun runs cfg once and returns the summary, the records and the clocks at the start.
+func benchRun(b *testing.B, cfg Config) (Summary, []results.Request, int64, int64) {
+	b.Helper()
+	sink := &MemorySink{}
+	mono, wall := monoNow(), time.Now().UnixNano()
+	sum, err := Run(context.Background(), cfg, sink)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sum, sink.Rows(), mono, wall
+}
+
+func benchConfig(target string) Config {
+	return Config{Targets: []string{target}, Model: "m", Mode: ModeConcurrency, Prompts: testPrompts(8),
+		MaxTokens: 16, Grace: 10 * time.Second, Timeout: time.Minute, Seed: 1}
+}
+
+// BenchmarkClientCPU measures the client's CPU time per ingested token against a server that
+// streams as fast as it can (1,024 one-token chunks per request).
+func BenchmarkClientCPU(b *testing.B) {
+	base, separate := startCadenceServer(b)
+	for _, streams := range []int{16, 64, 256} {
+		b.Run(fmt.Sprintf("%s/streams=%d", serverTag(separate), streams), func(b *testing.B) {
+			var cpu time.Duration
+			var tokens int64
+			for b.Loop() {
+				cfg := benchConfig(base + cadence{tokens: 1024}.path())
+				cfg.Concurrency, cfg.RunTime = streams, 3*time.Second
+				sum, rows, _, _ := benchRun(b, cfg)
+				cpu += sum.ClientCPU
+				for _, r := range rows {
+					tokens += int64(len(r.ChunkTokens))
+				}
+				_ = fetchWrites(b, base)
+			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(tokens), "cpu-ns/token")
+			b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
+
+// BenchmarkTimingError measures the client's timing against a fixed-cadence server (TTFT
+// 50 ms, a token every 10 ms, 128 tokens), compared with the times the server recorded for
+// each chunk it wrote. As in a real run, requests that end in the 1.5 s warm-up (the first
+// wave, sent while every connection is being dialled) are left out of the main figures;
+// "all-" figures include them.
+func BenchmarkTimingError(b *testing.B) {
+	base, separate := startCadenceServer(b)
+	for _, streams := range []int{1, 64, 256, 1024} {
+		b.Run(fmt.Sprintf("%s/streams=%d", serverTag(separate), streams), func(b *testing.B) {
+			var measured, all timingErrors
+			var cores, wake float64
+			for b.Loop() {
+				cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
+				cfg.Concurrency, cfg.Warmup, cfg.RunTime = streams, 1500*time.Millisecond, 3*time.Second
+				sum, rows, mono, wall := benchRun(b, cfg)
+				writes := fetchWrites(b, base)
+				all.add(compareTimes(rows, writes, mono, wall))
+				measured.add(compareTimes(slices.DeleteFunc(rows, func(r results.Request) bool {
+					return r.Phase == results.PhaseWarmup
+				}), writes, mono, wall))
+				cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
+			}
+			if all.missing > 0 {
+				b.Errorf("%d requests without server times", all.missing)
+			}
+			measured.report(b, "")
+			all.report(b, "all-")
+			b.ReportMetric(cores, "client-cores")
+			b.ReportMetric(wake, "wake-lag-p99-ms") // the machine's noise floor during the run
+		})
+	}
+}
+
+func (e *timingErrors) add(o timingErrors) {
+	e.ttft, e.itl, e.missing = append(e.ttft, o.ttft...), append(e.itl, o.itl...), e.missing+o.missing
+}
+
+func (e *timingErrors) report(b *testing.B, prefix string) {
+	slices.Sort(e.ttft)
+	slices.Sort(e.itl)
+	if len(e.ttft) == 0 || len(e.itl) == 0 {
+		b.Fatalf("no %stimings", prefix)
+	}
+	b.ReportMetric(Percentile(e.ttft, 50), prefix+"ttft-err-p50-ms")
+	b.ReportMetric(Percentile(e.ttft, 99), prefix+"ttft-err-p99-ms")
+	b.ReportMetric(Percentile(e.itl, 50), prefix+"itl-err-p50-ms")
+	b.ReportMetric(Percentile(e.itl, 99), prefix+"itl-err-p99-ms")
+	b.ReportMetric(float64(len(e.ttft)), prefix+"requests")
+}
+
+// BenchmarkOpenLoop measures how well the open-loop schedule is kept with streaming requests
+// (Poisson arrivals; each request streams 16 tokens 1 ms apart): achieved rate against the
+// schedule's, and the send lag.
+func BenchmarkOpenLoop(b *testing.B) {
+	base, separate := startCadenceServer(b)
+	for _, rate := range []float64{500, 1000, 2000} {
+		b.Run(fmt.Sprintf("%s/rate=%g", serverTag(separate), rate), func(b *testing.B) {
+			var lag []float64
+			var rateErr, cores, wake float64
+			for b.Loop() {
+				cfg := benchConfig(base + cadence{ttft: time.Millisecond, itl: time.Millisecond, tokens: 16}.path())
+				cfg.Mode, cfg.Rate, cfg.Arrival = ModeRate, rate, schedule.KindPoisson
+				cfg.Warmup, cfg.RunTime, cfg.Cooldown = time.Second, 10*time.Second, time.Second
+				sum, rows, _, _ := benchRun(b, cfg)
+				for _, r := range rows {
+					if r.Phase == results.PhaseMeasure && r.SentNs > 0 {
+						lag = append(lag, ms(r.SentNs-r.DueNs))
+					}
+				}
+				rateErr = max(rateErr, math.Abs(sum.AchievedRate/sum.ScheduledRate-1))
+				cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
+				if f := sum.Failed; f > 0 {
+					b.Errorf("%d requests failed: %v", f, sum.FirstErrors)
+				}
+				_ = fetchWrites(b, base)
+			}
+			slices.Sort(lag)
+			b.ReportMetric(100*rateErr, "rate-err-%")
+			b.ReportMetric(Percentile(lag, 50), "lag-p50-ms")
+			b.ReportMetric(Percentile(lag, 99), "lag-p99-ms")
+			b.ReportMetric(lag[len(lag)-1], "lag-max-ms")
+			b.ReportMetric(cores, "client-cores")
+			b.ReportMetric(wake, "wake-lag-p99-ms")
+		})
+	}
+}

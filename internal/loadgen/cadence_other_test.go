@@ -1,0 +1,6 @@
+//go:build !linux
+
+package loadgen
+
+// serveCadenceChild: the timing benchmarks and their server need Linux.
+func serveCadenceChild() {}

@@ -1,0 +1,134 @@
+package loadgen
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// closedLoop runs users (Locust's semantics) or a fixed concurrency: each user sends a
+// request, reads its whole stream, thinks, and repeats until sending stops. Users start at the
+// spawn rate; concurrency slots all start at once. It returns when every user has finished.
+func (r *Runner) closedLoop(sendCtx, reqCtx context.Context) {
+	users, concurrency, _, spawn := r.cfg.level()
+	n, think := users, r.cfg.ThinkTime
+	if r.cfg.Mode == ModeConcurrency {
+		n, think, spawn = concurrency, 0, 0
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if spawn > 0 {
+		// The precise waiter takes the waiting goroutine's thread: never the caller's.
+		wg.Go(func() { r.cfg.Waiter.Prepare(); r.spawn(sendCtx, reqCtx, &wg, n, spawn, think) })
+		return
+	}
+	r.spawn(sendCtx, reqCtx, &wg, n, 0, think)
+}
+
+// spawn starts n users, spawn per second (0: all at once).
+func (r *Runner) spawn(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, n int, spawn float64, think time.Duration) {
+	for u := range n {
+		if spawn > 0 && u > 0 {
+			at := r.start.Add(time.Duration(float64(u) / spawn * float64(time.Second)))
+			if r.cfg.Waiter.WaitUntil(sendCtx, at) != nil {
+				return
+			}
+		}
+		if sendCtx.Err() != nil || time.Since(r.start) >= r.cfg.sendWindow() {
+			return
+		}
+		r.prog.users.Add(1)
+		wg.Go(func() { r.user(sendCtx, reqCtx, u, think) })
+	}
+}
+
+// failurePause is how long a closed-loop user waits after a failed request before the next
+// one, so that a server refusing connections does not make users spin and write millions of
+// records.
+const failurePause = 10 * time.Millisecond
+
+func (r *Runner) user(sendCtx, reqCtx context.Context, u int, think time.Duration) {
+	for {
+		due := time.Since(r.start)
+		if due >= r.cfg.sendWindow() || sendCtx.Err() != nil { // the clock decides, not which timer fires first
+			return
+		}
+		pause := think
+		if !r.do(reqCtx, r.seq.Add(1)-1, due, u) {
+			pause = max(think, failurePause)
+		}
+		if pause > 0 {
+			_ = sleepCtx(sendCtx, pause)
+		}
+	}
+}
+
+// openLoop sends requests when the schedule says they are due, each on its own goroutine,
+// whatever the server does: a slow server makes requests pile up in flight, not wait to be
+// sent. With MaxInflight, a request waits for a free slot (sent late, its due time kept); those
+// still waiting when sending stops are recorded as not sent. It returns when every request
+// has finished.
+func (r *Runner) openLoop(sendCtx, reqCtx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var slots chan struct{}
+	if r.cfg.MaxInflight > 0 {
+		slots = make(chan struct{}, r.cfg.MaxInflight)
+	}
+	// The dispatcher has a goroutine (and, with the precise waiter, a thread) of its own.
+	wg.Go(func() {
+		r.cfg.Waiter.Prepare()
+		r.dispatch(sendCtx, reqCtx, &wg, slots)
+	})
+}
+
+// dispatch sends every request of the schedule when it is due.
+func (r *Runner) dispatch(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, slots chan struct{}) {
+	for n := uint64(0); ; n++ {
+		due, ok := r.sched.At(n)
+		if !ok || due >= r.cfg.sendWindow() {
+			return
+		}
+		if r.cfg.Waiter.WaitUntil(sendCtx, r.start.Add(due)) != nil {
+			return
+		}
+		if slots != nil && !r.acquire(sendCtx, slots) {
+			r.dropBacklog(n)
+			return
+		}
+		wg.Go(func() {
+			_ = r.do(reqCtx, n, due, -1)
+			if slots != nil {
+				<-slots
+			}
+		})
+	}
+}
+
+// acquire takes an in-flight slot, counting the times the cap made a request wait.
+func (r *Runner) acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	r.capWaits.Add(1)
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// dropBacklog records request n and every later one already due as not sent.
+func (r *Runner) dropBacklog(n uint64) {
+	now := time.Since(r.start)
+	for ; ; n++ {
+		due, ok := r.sched.At(n)
+		if !ok || due > now || due >= r.cfg.sendWindow() {
+			return
+		}
+		r.notSent(n, due, now)
+	}
+}

@@ -1,0 +1,182 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText writes the summary as a table for people, with vLLM's metric names.
+func (s Summary) WriteText(w io.Writer) error {
+	var b strings.Builder
+	s.writeHeader(&b)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	s.writeCounts(tw)
+	fmt.Fprintln(tw)
+	s.writeLatencies(tw)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	s.writeClient(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (s Summary) writeHeader(b *strings.Builder) {
+	fmt.Fprintf(b, "llmscale load")
+	if s.ExperimentID != "" {
+		fmt.Fprintf(b, ": %s", s.ExperimentID)
+	}
+	if s.WorkerCount > 1 {
+		fmt.Fprintf(b, " (worker %d of %d)", s.WorkerID+1, s.WorkerCount)
+	}
+	fmt.Fprintf(b, "\ntarget   %s (%s, model %s)\n", strings.Join(s.Targets, ", "), s.API, s.Model)
+	fmt.Fprintf(b, "load     %s\n", s.loadText())
+	fmt.Fprintf(b, "window   %.1f s measured of a %.1f s run", s.Window.Seconds(), s.Wall.Seconds())
+	if s.Interrupted {
+		b.WriteString(" (interrupted: the window ends at Ctrl-C)")
+	}
+	fmt.Fprintf(b, "; requests by phase: %s\n\n", countsText(s.Phases))
+}
+
+func (s Summary) loadText() string {
+	switch s.Mode {
+	case ModeUsers:
+		return fmt.Sprintf("%d users", s.Users)
+	case ModeConcurrency:
+		return fmt.Sprintf("%d requests in flight", s.Concurrency)
+	}
+	t := fmt.Sprintf("%g requests/s, %s arrivals", s.Rate, s.Arrival)
+	if s.Arrival == "gamma" {
+		t += fmt.Sprintf(" (burstiness %g)", s.Burstiness)
+	}
+	if s.MaxInflight > 0 {
+		t += fmt.Sprintf(", at most %d in flight", s.MaxInflight)
+	}
+	return t
+}
+
+func (s Summary) writeCounts(w io.Writer) {
+	fmt.Fprintf(w, "Successful requests:\t%d\n", s.Succeeded)
+	fmt.Fprintf(w, "Failed requests:\t%d\t%s\n", s.Failed, countsText(s.Failures))
+	if s.NotSent > 0 {
+		fmt.Fprintf(w, "Not sent (in-flight cap):\t%d\n", s.NotSent)
+	}
+	fmt.Fprintf(w, "Request throughput (req/s):\t%.2f\n", s.RequestThroughput)
+	fmt.Fprintf(w, "Output token throughput (tok/s):\t%.2f\n", s.OutputThroughput)
+	fmt.Fprintf(w, "Total token throughput (tok/s):\t%.2f\n", s.TotalThroughput)
+	fmt.Fprintf(w, "Total input / generated tokens:\t%d / %d\n", s.PromptTokens, s.OutputTokens)
+	if s.Mode == ModeRate {
+		fmt.Fprintf(w, "Requested / scheduled / achieved rate (req/s):\t%.2f / %.2f / %.2f\n",
+			s.RequestedRate, s.ScheduledRate, s.AchievedRate)
+	} else {
+		fmt.Fprintf(w, "Achieved request rate (req/s):\t%.2f\n", s.AchievedRate)
+	}
+}
+
+func (s Summary) writeLatencies(w io.Writer) {
+	fmt.Fprintln(w, "Latency (ms)\tmean\tmedian\tp90\tp95\tp99\tmax\tn")
+	rows := []struct {
+		name string
+		st   Stat
+	}{{"TTFT", s.TTFT}, {"TPOT", s.TPOT}, {"ITL", s.ITL}, {"ITL per token", s.TokenITL}, {"E2EL", s.E2E},
+		{"E2EL from due", s.E2EFromDue}, {"Send lag", s.SendLag}}
+	for _, r := range rows {
+		if r.st.N == 0 {
+			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\t-\t0\n", r.name)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\n", r.name, r.st.Mean, r.st.Median,
+			r.st.P90, r.st.P95, r.st.P99, r.st.Max, r.st.N)
+	}
+}
+
+func (s Summary) writeClient(b *strings.Builder) {
+	fmt.Fprintf(b, "\nclient   CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
+		"timer wake-up lag p99 %.2f ms\n", s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
+		s.Connections, s.PeakInFlight, s.WakeLag.P99)
+	if len(s.Limits) == 0 {
+		b.WriteString("         the client did not limit the run (no CPU saturation, send lag or connection cap seen)\n")
+	}
+	for _, l := range s.Limits {
+		fmt.Fprintf(b, "LIMIT    %s\n", l)
+	}
+	if len(s.FirstErrors) > 0 {
+		b.WriteString("first errors:\n")
+		for _, e := range s.FirstErrors {
+			fmt.Fprintf(b, "  - %s\n", e)
+		}
+	}
+}
+
+func countsText(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// JSON returns the summary as a flat document with vLLM's benchmark keys (mean_ttft_ms,
+// p99_itl_ms, request_throughput, …) plus llmscale's own (send_lag_*, achieved_rate, client_*).
+func (s Summary) JSON() map[string]any {
+	doc := map[string]any{
+		"exp_id":                 s.ExperimentID,
+		"worker_id":              s.WorkerID,
+		"workers":                s.WorkerCount,
+		"mode":                   s.Mode,
+		"api":                    s.API,
+		"model":                  s.Model,
+		"targets":                s.Targets,
+		"seed":                   s.Seed,
+		"users":                  s.Users,
+		"concurrency":            s.Concurrency,
+		"request_rate":           s.Rate,
+		"arrival":                s.Arrival,
+		"burstiness":             s.Burstiness,
+		"max_inflight":           s.MaxInflight,
+		"duration":               s.Window.Seconds(),
+		"wall_s":                 s.Wall.Seconds(),
+		"interrupted":            s.Interrupted,
+		"sent":                   s.Sent,
+		"completed":              s.Succeeded,
+		"failed":                 s.Failed,
+		"not_sent":               s.NotSent,
+		"phases":                 s.Phases,
+		"failures":               s.Failures,
+		"first_errors":           s.FirstErrors,
+		"total_input_tokens":     s.PromptTokens,
+		"total_output_tokens":    s.OutputTokens,
+		"request_throughput":     s.RequestThroughput,
+		"output_throughput":      s.OutputThroughput,
+		"total_token_throughput": s.TotalThroughput,
+		"requested_rate":         s.RequestedRate,
+		"scheduled_rate":         s.ScheduledRate,
+		"achieved_rate":          s.AchievedRate,
+		"client_cpu_s":           s.ClientCPU.Seconds(),
+		"client_cores_busy":      s.ClientCores,
+		"client_cores":           s.Cores,
+		"peak_connections":       s.PeakConnections,
+		"connections_dialled":    s.Connections,
+		"peak_inflight":          s.PeakInFlight,
+		"cap_waits":              s.CapWaits,
+		"client_limits":          s.Limits,
+	}
+	for name, st := range map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
+		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag} {
+		doc["mean_"+name+"_ms"] = st.Mean
+		doc["std_"+name+"_ms"] = st.Std
+		doc["median_"+name+"_ms"] = st.Median
+		doc["p90_"+name+"_ms"] = st.P90
+		doc["p95_"+name+"_ms"] = st.P95
+		doc["p99_"+name+"_ms"] = st.P99
+		doc["max_"+name+"_ms"] = st.Max
+	}
+	return doc
+}

@@ -1,0 +1,327 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/schedule"
+	"github.com/llmscale/llmscale/internal/sse"
+)
+
+// Runner runs one load. Make it with New, call Run once, and poll Progress from any goroutine
+// while it runs.
+type Runner struct {
+	cfg     Config
+	sink    Sink
+	client  *http.Client
+	conns   connCounter
+	prompts []prompt
+	order   []int // the seeded order prompts are sent in
+	targets []*target
+	sched   schedule.Schedule // rate mode
+	readers sync.Pool
+	watch   watchdog
+	prog    progress
+	acc     accumulator // fed by the collector goroutine only
+	records chan results.Request
+
+	start     time.Time // the experiment's start; every offset is from here
+	wallStart int64     // the same moment on the wall clock, Unix ns
+	stoppedAt atomic.Int64
+	seq       atomic.Uint64 // closed loop: the next sequence number
+	rr        atomic.Uint64 // round robin among equally busy targets
+	capWaits  atomic.Int64
+
+	limitMu sync.Mutex
+	limits  map[string]bool // client resources that ran out (file descriptors, local ports)
+}
+
+type target struct {
+	base, url   string
+	outstanding atomic.Int64
+}
+
+// New checks the configuration and prepares a run: request bodies, the prompt order, the
+// schedule and the HTTP client.
+func New(cfg Config, sink Sink) (*Runner, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	prompts, err := buildPrompts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{cfg: cfg, sink: sink, prompts: prompts, records: make(chan results.Request, 8192),
+		limits: map[string]bool{}}
+	r.client = newClient(cfg, &r.conns)
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.WorkerID)+1))
+	r.order = rng.Perm(len(prompts))
+	for _, t := range cfg.Targets {
+		r.targets = append(r.targets, &target{base: t, url: targetURL(t, cfg.endpoint())})
+	}
+	if cfg.Mode == ModeRate {
+		if r.sched, err = newSchedule(cfg); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	r.readers.New = func() any { return sse.NewReaderOptions(nil, sse.Options{BufferSize: 4 << 10}) }
+	r.watch.init(cfg.StallTimeout)
+	return r, nil
+}
+
+// newSchedule is this worker's share of the open-loop schedule.
+func newSchedule(c Config) (schedule.Schedule, error) {
+	_, _, rate, _ := c.level()
+	return schedule.New(schedule.Options{
+		Kind: c.Arrival, PerSecond: rate, Shape: c.Burstiness,
+		Seed:    uint64(c.Seed)*0x100000001b3 + uint64(c.WorkerID),
+		Horizon: c.sendWindow(),
+		Offset:  time.Duration(float64(c.WorkerID) / c.Rate * float64(time.Second)),
+	})
+}
+
+// Run runs the load with New and Run.
+func Run(ctx context.Context, cfg Config, sink Sink) (Summary, error) {
+	r, err := New(cfg, sink)
+	if err != nil {
+		return Summary{}, err
+	}
+	return r.Run(ctx)
+}
+
+// Run sends the load, writes every record to the sink and closes it, and returns the summary.
+// Cancelling ctx (a first Ctrl-C) stops sending; requests in flight get the grace period to
+// finish, then are cancelled and recorded as such. Run never outlasts warm-up + run time +
+// cool-down + grace. The error is ErrAllFailed (with the summary) when every request failed,
+// or a sink's error.
+func (r *Runner) Run(ctx context.Context) (Summary, error) {
+	defer r.client.CloseIdleConnections()
+	if err := sleepCtx(ctx, time.Until(r.cfg.StartAt)); err != nil {
+		return Summary{}, fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
+	}
+	r.start = time.Now()
+	r.wallStart = r.start.UnixNano()
+	cpu0 := cpuTime()
+	r.prog.begin(r.start, r.cfg)
+
+	sendCtx, stopSending := context.WithDeadline(ctx, r.start.Add(r.cfg.sendWindow()))
+	defer stopSending()
+	reqCtx, cancelAll := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelAll(nil)
+	stopTimers := r.deadlines(ctx, cancelAll)
+	defer stopTimers()
+
+	collected := make(chan error, 1)
+	go func() { collected <- r.collect() }()
+	watchDone := r.watch.start(r.start)
+	wake := startProbe()
+
+	if r.cfg.Mode == ModeRate {
+		r.openLoop(sendCtx, reqCtx)
+	} else {
+		r.closedLoop(sendCtx, reqCtx)
+	}
+	wall := time.Since(r.start)
+	cpu := cpuTime() - cpu0
+	wakeLag := wake.finish()
+	watchDone()
+	close(r.records)
+	err := <-collected
+	if cerr := r.sink.Close(); err == nil {
+		err = cerr
+	}
+	r.prog.end()
+	s := r.summary(wall, cpu, wakeLag)
+	if err == nil && s.Sent > 0 && r.acc.succeeded == 0 {
+		err = fmt.Errorf("%w (%d requests): %s", ErrAllFailed, s.Sent, strings.Join(s.FirstErrors, "; "))
+	}
+	return s, err
+}
+
+// deadlines arms the two ends of a run: when the run's time plus grace is over, and grace
+// after a Ctrl-C; then whatever is still in flight is cancelled.
+func (r *Runner) deadlines(ctx context.Context, cancelAll context.CancelCauseFunc) (stop func()) {
+	hard := time.AfterFunc(time.Until(r.start.Add(r.cfg.sendWindow()+r.cfg.Grace)), func() { cancelAll(errRunOver) })
+	var mu sync.Mutex
+	var grace *time.Timer
+	stopWatching := context.AfterFunc(ctx, func() {
+		at := r.offset(time.Now())
+		r.stoppedAt.Store(at)
+		r.prog.stop(time.Duration(at))
+		mu.Lock()
+		grace = time.AfterFunc(r.cfg.Grace, func() { cancelAll(errInterrupted) })
+		mu.Unlock()
+	})
+	return func() {
+		hard.Stop()
+		stopWatching()
+		mu.Lock()
+		if grace != nil {
+			grace.Stop()
+		}
+		mu.Unlock()
+	}
+}
+
+// collect feeds records to the summary and to the sink in batches, until the channel closes.
+// A sink error is kept and returned, and the records are still drained.
+func (r *Runner) collect() error {
+	const batch = 256
+	var sinkErr error
+	buf := make([]results.Request, 0, batch)
+	flush := func() {
+		if len(buf) > 0 && sinkErr == nil {
+			sinkErr = r.sink.Write(buf)
+		}
+		buf = buf[:0]
+	}
+	for rec := range r.records {
+		r.acc.add(&rec)
+		buf = append(buf, rec)
+		if len(buf) == batch || len(r.records) == 0 {
+			flush()
+		}
+	}
+	flush()
+	if sinkErr != nil {
+		return fmt.Errorf("write request records: %w", sinkErr)
+	}
+	return nil
+}
+
+// do sends one request and records it; it reports whether the request succeeded.
+func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user int) bool {
+	p := &r.prompts[r.order[seq%uint64(len(r.order))]]
+	tgt := r.pick()
+	defer tgt.outstanding.Add(-1)
+	rec := results.Request{ExperimentID: r.cfg.ExperimentID, WorkerID: int32(r.cfg.WorkerID), Seq: int64(seq),
+		Target: tgt.base, User: int32(user), PromptIndex: int32(p.index), MaxTokens: int32(p.maxTokens),
+		DueNs: int64(due)}
+	ctx, cancel := context.WithCancelCause(reqCtx)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, r.cfg.Timeout, errTimeout)
+	prealloc := min(p.maxTokens, 256)
+	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, usageP: -1, usageC: -1,
+		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
+	r.prog.began()
+	x.run(ctx, tgt.url)
+	cancelTimeout()
+	cancel(nil)
+	x.complete()
+	rec.StartUnixNs = r.wallStart + rec.SentNs
+	ok := rec.OK()
+	r.emit(rec)
+	return ok
+}
+
+// notSent records a request the in-flight cap kept from being sent before sending stopped.
+func (r *Runner) notSent(seq uint64, due, end time.Duration) {
+	r.emit(results.Request{ExperimentID: r.cfg.ExperimentID, WorkerID: int32(r.cfg.WorkerID), Seq: int64(seq),
+		User: -1, DueNs: int64(due), EndNs: int64(end), StartUnixNs: r.wallStart + int64(due),
+		ErrorKind: results.ErrorNotSent, Error: fmt.Sprintf("held by the in-flight cap (%d) until sending stopped", r.cfg.MaxInflight)})
+}
+
+func (r *Runner) emit(rec results.Request) {
+	rec.Phase = r.phase(time.Duration(rec.EndNs))
+	r.prog.finished(&rec)
+	r.records <- rec
+}
+
+// phase is the window a request belongs to, by when it ended.
+func (r *Runner) phase(end time.Duration) string {
+	switch {
+	case end < r.cfg.Warmup:
+		return results.PhaseWarmup
+	case end < r.cfg.Warmup+r.cfg.RunTime:
+		return results.PhaseMeasure
+	}
+	return results.PhaseCooldown
+}
+
+// pick returns the target with the fewest requests outstanding and counts one more on it;
+// ties go round the targets.
+func (r *Runner) pick() *target {
+	if len(r.targets) == 1 {
+		r.targets[0].outstanding.Add(1)
+		return r.targets[0]
+	}
+	first := int(r.rr.Add(1) % uint64(len(r.targets)))
+	best := r.targets[first]
+	for i := 1; i < len(r.targets); i++ {
+		t := r.targets[(first+i)%len(r.targets)]
+		if t.outstanding.Load() < best.outstanding.Load() {
+			best = t
+		}
+	}
+	best.outstanding.Add(1)
+	return best
+}
+
+func (r *Runner) offset(t time.Time) int64 { return int64(t.Sub(r.start)) }
+
+func (r *Runner) noteClientLimit(what string) {
+	r.limitMu.Lock()
+	r.limits[what] = true
+	r.limitMu.Unlock()
+}
+
+// watchdog cancels requests whose stream went silent for longer than the stall timeout.
+type watchdog struct {
+	stall  time.Duration
+	mu     sync.Mutex
+	active map[*activity]struct{}
+}
+
+func (w *watchdog) init(stall time.Duration) {
+	w.stall = stall
+	w.active = map[*activity]struct{}{}
+}
+
+func (w *watchdog) add(a *activity) {
+	w.mu.Lock()
+	w.active[a] = struct{}{}
+	w.mu.Unlock()
+}
+
+func (w *watchdog) remove(a *activity) {
+	w.mu.Lock()
+	delete(w.active, a)
+	w.mu.Unlock()
+}
+
+// start checks every active stream a few times per stall timeout; the returned func stops it.
+func (w *watchdog) start(origin time.Time) (stop func()) {
+	every := max(w.stall/8, 5*time.Millisecond)
+	t := time.NewTicker(every)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				w.check(time.Duration(now.Sub(origin)))
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done); <-finished }
+}
+
+func (w *watchdog) check(now time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for a := range w.active {
+		if silent := now - time.Duration(a.last.Load()); silent > w.stall {
+			a.cancel(fmt.Errorf("%w: no byte for %v (stall timeout %v)", errStall, silent.Round(time.Millisecond), w.stall))
+		}
+	}
+}

@@ -1,0 +1,314 @@
+package loadgen
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/results"
+)
+
+// Stat summarises one latency in milliseconds, as vLLM's benchmark does: mean, standard
+// deviation (population), median and percentiles by linear interpolation (numpy's default).
+type Stat struct {
+	N                                     int
+	Mean, Std, Median, P90, P95, P99, Max float64
+}
+
+// NewStat summarises values (milliseconds); it sorts them in place.
+func NewStat(v []float64) Stat {
+	if len(v) == 0 {
+		return Stat{}
+	}
+	slices.Sort(v)
+	var sum float64
+	for _, x := range v {
+		sum += x
+	}
+	mean := sum / float64(len(v))
+	var ss float64
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	return Stat{N: len(v), Mean: mean, Std: math.Sqrt(ss / float64(len(v))), Median: Percentile(v, 50),
+		P90: Percentile(v, 90), P95: Percentile(v, 95), P99: Percentile(v, 99), Max: v[len(v)-1]}
+}
+
+// Percentile is numpy.percentile(v, p) with linear interpolation; v must be sorted.
+func Percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	rank := p / 100 * float64(len(sorted)-1)
+	lo := int(math.Floor(rank))
+	if lo >= len(sorted)-1 {
+		return sorted[len(sorted)-1]
+	}
+	frac := rank - float64(lo)
+	return sorted[lo] + frac*(sorted[lo+1]-sorted[lo])
+}
+
+// Summary is what a run measured over its measured window (warm-up and cool-down excluded),
+// with vLLM's metric names, and how the client itself fared.
+type Summary struct {
+	ExperimentID string
+	WorkerID     int
+	WorkerCount  int
+	Mode, API    string
+	Model        string
+	Targets      []string
+	Users        int     // this worker's share
+	Concurrency  int     // this worker's share
+	Rate         float64 // this worker's share, requests/s
+	Arrival      string
+	Burstiness   float64
+	MaxInflight  int
+	Seed         int64
+
+	Window      time.Duration // the measured window, cut short by a Ctrl-C
+	Wall        time.Duration // the whole run
+	Interrupted bool
+
+	Sent        int            // requests sent, every phase
+	Succeeded   int            // in the measured window
+	Failed      int            // in the measured window
+	NotSent     int            // held by the in-flight cap until sending stopped, every phase
+	Phases      map[string]int // requests by phase, every outcome
+	Failures    map[string]int // failed requests by kind, every phase
+	FirstErrors []string       // the first few distinct failures, "kind: message"
+
+	PromptTokens, OutputTokens                           int64   // succeeded requests of the window
+	RequestThroughput, OutputThroughput, TotalThroughput float64 // per second of the window
+
+	TTFT, TPOT, ITL, E2E Stat // vLLM's names; ITL per chunk
+	TokenITL             Stat // each gap divided by the tokens of its chunk, one value per token
+	E2EFromDue           Stat // from when the request was due: includes client-side waiting
+	SendLag              Stat // sent − due, requests sent in the window
+
+	RequestedRate float64 // rate mode: the schedule's nominal rate
+	ScheduledRate float64 // rate mode: requests due in the window / window
+	AchievedRate  float64 // requests sent in the window / window
+
+	ClientCPU       time.Duration // user + system, whole run
+	ClientCores     float64       // ClientCPU / Wall: cores kept busy on average
+	Cores           int           // cores the client could use (GOMAXPROCS)
+	PeakConnections int64
+	Connections     int64 // connections dialled
+	PeakInFlight    int64
+	CapWaits        int64    // requests the in-flight cap made wait
+	WakeLag         Stat     // how late a 10 ms timer woke up: above ~1 ms the process waited for a CPU
+	Limits          []string // sentences, when the client itself limited the run
+}
+
+// reqStat is what the summary keeps of each record.
+type reqStat struct {
+	ok              bool
+	due, sent, end  int64
+	ttft, e2e, tpot int64
+	prompt, output  int32
+	itl             []int64
+	chunkTokens     []int32
+}
+
+// accumulator keeps what the summary needs from every record; only the collector touches it.
+type accumulator struct {
+	reqs        []reqStat
+	sent        int
+	succeeded   int // every phase
+	notSent     int
+	notSentDue  []int64
+	phases      map[string]int
+	failures    map[string]int
+	firstErrors []string
+	seen        map[string]bool
+}
+
+const maxFirstErrors = 5
+
+func (a *accumulator) add(rec *results.Request) {
+	if a.phases == nil {
+		a.phases, a.failures, a.seen = map[string]int{}, map[string]int{}, map[string]bool{}
+	}
+	a.phases[rec.Phase]++
+	if rec.ErrorKind == results.ErrorNotSent {
+		a.notSent++
+		a.notSentDue = append(a.notSentDue, rec.DueNs)
+		return
+	}
+	a.sent++
+	if rec.OK() {
+		a.succeeded++
+	}
+	s := reqStat{ok: rec.OK(), due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs}
+	if s.ok {
+		s.ttft, s.e2e, s.tpot, s.prompt, s.output = rec.TTFTNs, rec.E2ENs, rec.TPOTNs, rec.PromptTokens, rec.OutputTokens
+		if rec.Phase == results.PhaseMeasure {
+			s.itl, s.chunkTokens = rec.ITLNs, rec.ChunkTokens
+		}
+	} else {
+		a.failures[rec.ErrorKind]++
+		if e := rec.ErrorKind + ": " + rec.Error; len(a.firstErrors) < maxFirstErrors && !a.seen[e] {
+			a.seen[e] = true
+			a.firstErrors = append(a.firstErrors, e)
+		}
+	}
+	a.reqs = append(a.reqs, s)
+}
+
+func ms(ns int64) float64 { return float64(ns) / 1e6 }
+
+// summary computes the run's summary once every record is in.
+func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
+	c := r.cfg
+	users, concurrency, rate, _ := c.level()
+	s := Summary{ExperimentID: c.ExperimentID, WorkerID: c.WorkerID, WorkerCount: c.WorkerCount, Mode: c.Mode,
+		API: c.API, Model: c.Model, Targets: c.Targets, Seed: c.Seed, Wall: wall,
+		Sent: r.acc.sent, NotSent: r.acc.notSent, Phases: r.acc.phases, Failures: r.acc.failures,
+		FirstErrors: r.acc.firstErrors, ClientCPU: cpu, Cores: runtime.GOMAXPROCS(0),
+		PeakConnections: r.conns.peak.Load(), Connections: r.conns.dialled.Load(),
+		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag}
+	switch c.Mode {
+	case ModeUsers:
+		s.Users = users
+	case ModeConcurrency:
+		s.Concurrency = concurrency
+	case ModeRate:
+		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = rate, c.Arrival, c.Burstiness, c.MaxInflight, rate
+	}
+	if wall > 0 && cpu >= 0 {
+		s.ClientCores = cpu.Seconds() / wall.Seconds()
+	}
+	from, to := int64(c.Warmup), int64(c.Warmup+c.RunTime)
+	if stop := r.stoppedAt.Load(); stop > 0 && stop < to {
+		to, s.Interrupted = max(stop, from), true
+	}
+	s.Window = time.Duration(to - from)
+	trend := r.windowStats(&s, from, to)
+	s.Limits = r.limitsOf(&s, trend)
+	return s
+}
+
+// windowStats fills the latency and throughput figures from the requests of [from, to), and
+// returns the send lag's trend over the window.
+func (r *Runner) windowStats(s *Summary, from, to int64) [2]time.Duration {
+	var ttft, tpot, itl, tokITL, e2e, fromDue, lag []float64
+	var lagAt []lagPoint
+	due := 0
+	in := func(t int64) bool { return t >= from && t < to }
+	for _, q := range r.acc.reqs {
+		if in(q.due) {
+			due++
+		}
+		if in(q.sent) {
+			lag = append(lag, ms(q.sent-q.due))
+			lagAt = append(lagAt, lagPoint{q.due, q.sent - q.due})
+		}
+		if !in(q.end) {
+			continue
+		}
+		if !q.ok {
+			s.Failed++
+			continue
+		}
+		s.Succeeded++
+		s.PromptTokens += int64(q.prompt)
+		s.OutputTokens += int64(q.output)
+		ttft, e2e, fromDue = append(ttft, ms(q.ttft)), append(e2e, ms(q.e2e)), append(fromDue, ms(q.e2e+q.sent-q.due))
+		if q.output > 1 {
+			tpot = append(tpot, ms(q.tpot))
+		}
+		for i, g := range q.itl {
+			itl = append(itl, ms(g))
+			if i+1 < len(q.chunkTokens) && q.chunkTokens[i+1] > 0 {
+				k := q.chunkTokens[i+1]
+				for range k {
+					tokITL = append(tokITL, ms(g)/float64(k))
+				}
+			}
+		}
+	}
+	s.TTFT, s.TPOT, s.ITL, s.TokenITL, s.E2E = NewStat(ttft), NewStat(tpot), NewStat(itl), NewStat(tokITL), NewStat(e2e)
+	s.E2EFromDue, s.SendLag = NewStat(fromDue), NewStat(lag)
+	if sec := s.Window.Seconds(); sec > 0 {
+		s.RequestThroughput = float64(s.Succeeded) / sec
+		s.OutputThroughput = float64(s.OutputTokens) / sec
+		s.TotalThroughput = float64(s.PromptTokens+s.OutputTokens) / sec
+		s.AchievedRate = float64(len(lag)) / sec
+		if r.cfg.Mode == ModeRate {
+			for _, d := range r.acc.notSentDue { // due too, though never sent
+				if in(d) {
+					due++
+				}
+			}
+			s.ScheduledRate = float64(due) / sec
+		}
+	}
+	return lagTrend(lagAt)
+}
+
+type lagPoint struct{ due, lag int64 }
+
+// lagTrend returns the median send lag of the first and the last tenth of the window's
+// requests, by due time.
+func lagTrend(points []lagPoint) [2]time.Duration {
+	if len(points) < 20 {
+		return [2]time.Duration{}
+	}
+	sort.Slice(points, func(i, j int) bool { return points[i].due < points[j].due })
+	median := func(p []lagPoint) time.Duration {
+		v := make([]int64, len(p))
+		for i, x := range p {
+			v[i] = x.lag
+		}
+		slices.Sort(v)
+		return time.Duration(v[len(v)/2])
+	}
+	n := len(points) / 10
+	return [2]time.Duration{median(points[:n]), median(points[len(points)-n:])}
+}
+
+// limitsOf says, in words, where the client itself may have limited the run.
+func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
+	var out []string
+	if s.Cores > 0 && s.ClientCores >= 0.9*float64(s.Cores) {
+		out = append(out, fmt.Sprintf("the client kept %.2f of its %d cores busy (%.0f%%): it was CPU-bound, so "+
+			"requests and timestamps may have been delayed; give it more cores or split the load over workers",
+			s.ClientCores, s.Cores, 100*s.ClientCores/float64(s.Cores)))
+	}
+	if s.WakeLag.P99 > maxWakeLag {
+		out = append(out, fmt.Sprintf("the client's own timer woke up to %.1f ms late (p99; max %.1f ms): its process "+
+			"waited for a CPU (another process competes for its cores, or it is saturated), so its timestamps may be "+
+			"late by as much", s.WakeLag.P99, s.WakeLag.Max))
+	}
+	if tr := trend; tr[1] > 5*time.Millisecond && tr[1] > 2*tr[0]+time.Millisecond {
+		out = append(out, fmt.Sprintf("send lag grew from %s to %s over the window: the client fell behind its schedule",
+			fmtMs(tr[0]), fmtMs(tr[1])))
+	} else if s.Mode == ModeRate && s.SendLag.P99 > 1 {
+		out = append(out, fmt.Sprintf("send lag p99 %.2f ms: requests left the client later than scheduled", s.SendLag.P99))
+	}
+	if s.CapWaits > 0 {
+		out = append(out, fmt.Sprintf("the in-flight cap (%d) held back %d requests (sent late; %d never sent): "+
+			"the server was slower than the schedule", s.MaxInflight, s.CapWaits, s.NotSent))
+	}
+	r.limitMu.Lock()
+	for _, what := range []string{"file descriptors", "local ports"} {
+		if r.limits[what] {
+			out = append(out, fmt.Sprintf("the client ran out of %s: some connect failures are the client's, not the server's", what))
+		}
+	}
+	r.limitMu.Unlock()
+	if s.Mode == ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
+		out = append(out, fmt.Sprintf("achieved rate %.2f req/s is %.1f%% below the schedule's %.2f req/s",
+			s.AchievedRate, 100*(1-s.AchievedRate/s.ScheduledRate), s.ScheduledRate))
+	}
+	return out
+}
+
+// maxWakeLag is the probe's p99 lateness (ms) above which the client says it was starved of
+// CPU: an idle Go process wakes up to 1 ms late by design.
+const maxWakeLag = 2.0
+
+func fmtMs(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }

@@ -1,0 +1,88 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// connCounter counts the connections the client holds open, and the most at once.
+type connCounter struct {
+	open, peak, dialled atomic.Int64
+}
+
+func (c *connCounter) opened() {
+	n := c.open.Add(1)
+	c.dialled.Add(1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+// countedConn decrements the counter once when closed.
+type countedConn struct {
+	net.Conn
+	c    *connCounter
+	once sync.Once
+}
+
+func (cc *countedConn) Close() error {
+	cc.once.Do(func() { cc.c.open.Add(-1) })
+	return cc.Conn.Close()
+}
+
+// poolSize is how many idle connections per host the client keeps: at least what the load
+// holds in flight, so no connection the load needs again is closed and dialled anew.
+func poolSize(c Config) int {
+	users, concurrency, _, _ := c.level()
+	n := max(users, concurrency, c.MaxInflight)
+	if c.Mode == ModeRate && c.MaxInflight == 0 {
+		n = 1 << 16 // an open loop holds what the server makes it hold
+	}
+	return max(n, 64)
+}
+
+// newClient builds the HTTP client of a run: HTTP/1.1 only (one stream per connection, as
+// every benchmark of these servers uses), no compression (a gzip stream would be buffered),
+// no proxy, a pool sized for the load, connections counted.
+func newClient(c Config, counter *connCounter) *http.Client {
+	dial := c.Dial
+	if dial == nil {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	}
+	tlsConfig := c.TLSConfig
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	tr := &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			counter.opened()
+			return &countedConn{Conn: conn, c: counter}, nil
+		},
+		TLSClientConfig:     tlsConfig,
+		TLSHandshakeTimeout: 30 * time.Second,
+		ForceAttemptHTTP2:   false,
+		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // no HTTP/2
+		DisableCompression:  true,
+		MaxIdleConns:        0, // no limit across hosts
+		MaxIdleConnsPerHost: poolSize(c),
+		MaxConnsPerHost:     0,
+		IdleConnTimeout:     90 * time.Second,
+		ReadBufferSize:      8 << 10,
+		WriteBufferSize:     4 << 10,
+	}
+	return &http.Client{Transport: tr}
+}
