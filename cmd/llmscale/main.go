@@ -26,6 +26,7 @@ func main() {
 	}()
 	dir, _ := os.Getwd()
 	exe, _ := os.Executable()
+	host, _ := os.Hostname()
 	os.Exit(cli.Main(ctx, cli.Env{Args: os.Args[1:], Getenv: os.Getenv, Dir: dir, Executable: exe,
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
+		Environ: os.Environ(), Hostname: host, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}))
 }

@@ -21,6 +21,9 @@ type Env struct {
 	// Executable is the path of the llmscale binary, for commands that start copies of
 	// themselves (load workers, simulator processes, Slurm jobs).
 	Executable string
+	// Environ is the whole environment, which servers and workers start with.
+	Environ  []string
+	Hostname string
 }
 
 // path resolves p against the working directory.

@@ -59,6 +59,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 		return withHint(withCode(err, ExitUsage), "see `%s --help`", c.CommandPath())
 	})
 	root.AddCommand(newPlanCmd(env))
+	root.AddCommand(newRunCmd(env))
 	root.AddCommand(newGPUProbeCmd(env))
 	root.AddCommand(newLoadCmd(env))
 	for _, c := range stubCommands() {
@@ -75,7 +76,6 @@ func usageError(c *cobra.Command, format string, args ...any) error {
 // stubCommands are the subcommands later work fills in; each says so and exits non-zero.
 func stubCommands() []*cobra.Command {
 	stubs := []struct{ use, short string }{
-		{"run", "Run a whole campaign: plan, run every experiment, aggregate, fit, report"},
 		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
 		{"sim", "Start the built-in vLLM-like simulator"},
 		{"aggregate", "Summarise every experiment of a results tree"},

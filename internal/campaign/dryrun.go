@@ -1,0 +1,58 @@
+package campaign
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/server"
+	"github.com/llmscale/llmscale/internal/spec"
+)
+
+// dryRun prints what a run would do: each server's command lines and each experiment's load,
+// as the equivalent `llmscale load` command.
+func (r *Runner) dryRun(todo []matrix.Experiment) error {
+	w := r.opts.Out
+	for _, group := range byServer(todo) {
+		sc := group[0].Server
+		fmt.Fprintf(w, "# server %s\n", sc.ID)
+		targets := []string{sc.Host}
+		if sc.Engine != spec.EngineExternal {
+			targets = targets[:0]
+			for _, in := range server.Plan(sc, max(sc.Settings.Port, 8000)) {
+				cmd, err := server.BuildCommand(sc, in, r.opts.Exe)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(w, cmd)
+				targets = append(targets, fmt.Sprintf("http://127.0.0.1:%d", in.Port))
+			}
+		}
+		for _, e := range group {
+			fmt.Fprintf(w, "  # %s\n  %s\n", e.ID, loadCommand(e, targets))
+		}
+	}
+	return nil
+}
+
+// loadCommand is the `llmscale load` line that drives the same load.
+func loadCommand(e matrix.Experiment, targets []string) string {
+	l, s := e.Load, e.Load.Settings
+	parts := []string{"llmscale load", "--host " + strings.Join(targets, ","), "--api " + l.API, "--model " + shellWord(l.Model)}
+	switch l.Mode {
+	case matrix.ModeUsers:
+		parts = append(parts, fmt.Sprintf("--users %d --spawn-rate %g", l.Users, s.SpawnRate))
+	case matrix.ModeConcurrency:
+		parts = append(parts, fmt.Sprintf("--concurrency %d", l.Concurrency))
+	default:
+		parts = append(parts, fmt.Sprintf("--rate %g --arrival %s", l.Rate, s.Arrival))
+	}
+	parts = append(parts, "--prompts "+shellWord(l.PromptSet), fmt.Sprintf("--max-tokens %d", l.MaxTokens),
+		fmt.Sprintf("--warmup %s --run-time %s --cooldown %s", s.Warmup.D(), s.RunTime.D(), s.Cooldown.D()),
+		fmt.Sprintf("--seed %d", *s.Seed), "--out results/raw/"+e.ID)
+	return strings.Join(parts, " ")
+}
+
+func shellWord(s string) string {
+	return server.Command{Argv: []string{s}}.String()
+}

@@ -1,0 +1,276 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/gpu"
+	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/promscrape"
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/spec"
+	"github.com/llmscale/llmscale/internal/workload"
+)
+
+// runServer runs the experiments of one server configuration on one server start (restarting
+// it only if it dies), and returns how many finished and failed.
+func (r *Runner) runServer(ctx context.Context, exps []matrix.Experiment) (done, failed int) {
+	sc := exps[0].Server
+	r.prog.server("%s: starting (%s)", sc.ID, sc.Engine)
+	set, err := r.startWithRetries(ctx, sc)
+	defer func() {
+		if set != nil {
+			set.stop()
+			r.prog.server("%s: stopped", sc.ID)
+		}
+	}()
+	for i, e := range exps {
+		if ctx.Err() != nil {
+			return done, failed
+		}
+		if set == nil {
+			failed += r.failAll(exps[i:], "server did not start: "+firstLine(err), err.Error())
+			return done, failed
+		}
+		rec := r.experimentWithRetries(ctx, &set, e, i == 0)
+		if rec.Status == results.StatusDone {
+			done++
+		} else {
+			failed++
+		}
+	}
+	return done, failed
+}
+
+// failAll records experiments that could not run, with the reason.
+func (r *Runner) failAll(exps []matrix.Experiment, reason, detail string) int {
+	for _, e := range exps {
+		rec := r.newRecord(e, nil)
+		rec.Status, rec.Reason, rec.LogTail = results.StatusFailed, reason, detail
+		r.save(e, rec)
+		r.prog.finished(e, rec, nil, 0)
+	}
+	return len(exps)
+}
+
+// experimentWithRetries runs one experiment, again on failure as server.retries allows,
+// restarting the server first if it died.
+func (r *Runner) experimentWithRetries(ctx context.Context, set **serverSet, e matrix.Experiment, first bool) results.Experiment {
+	var rec results.Experiment
+	for attempt := 1; attempt <= 1+e.Server.Settings.Retries; attempt++ {
+		if (*set).alive() != nil && ctx.Err() == nil {
+			(*set).stop()
+			r.prog.server("%s died; restarting it", e.Server.ID)
+			restarted, err := r.startWithRetries(ctx, e.Server)
+			if err != nil {
+				rec = r.newRecord(e, *set)
+				rec.Status, rec.Reason, rec.LogTail = results.StatusFailed, "server could not be restarted: "+firstLine(err), err.Error()
+				r.save(e, rec)
+				return rec
+			}
+			*set, first = restarted, true
+		}
+		r.prog.starting(e, attempt)
+		start := time.Now()
+		var sum *loadgen.Summary
+		rec, sum = r.runExperiment(ctx, *set, e, first, attempt)
+		r.prog.finished(e, rec, sum, time.Since(start))
+		if rec.Status == results.StatusDone || ctx.Err() != nil {
+			break
+		}
+		first = false
+	}
+	return rec
+}
+
+// runExperiment runs one experiment against a ready server and records it.
+func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Experiment, first bool, attempt int) (results.Experiment, *loadgen.Summary) {
+	dir := results.Dir(r.opts.Results, e.ID)
+	rec := r.newRecord(e, set)
+	rec.Attempts = attempt
+	fail := func(reason string, err error) (results.Experiment, *loadgen.Summary) {
+		rec.Status, rec.Reason, rec.EndedAt = results.StatusFailed, reason, r.opts.Now().UTC()
+		if err != nil {
+			rec.LogTail = err.Error()
+		}
+		r.save(e, rec)
+		return rec, nil
+	}
+	if err := freshDir(dir); err != nil {
+		return fail("results folder: "+err.Error(), nil)
+	}
+	r.save(e, rec)
+	prompts, err := workload.Load(e.Load.Prompts, rand.New(rand.NewPCG(uint64(*e.Load.Settings.Seed), 7)),
+		workload.Options{TextOnly: e.Load.API == spec.APIChat})
+	if err != nil {
+		return fail("prompts: "+err.Error(), nil)
+	}
+	if !first {
+		if err := set.resetPrefixCache(ctx, r.opts.Client); err != nil {
+			fmt.Fprintf(r.opts.Log, "  note: prefix cache reset: %v\n", err)
+		}
+	}
+	logFrom := set.logSizes()
+	sum, loadErr := r.measure(ctx, set, e, prompts, dir, &rec)
+	copyLogs(set, logFrom, filepath.Join(dir, results.ServerLogFile))
+	rec.EndedAt = r.opts.Now().UTC()
+	if crashed := set.alive(); crashed != nil {
+		return fail("server crashed during the experiment", crashed)
+	}
+	switch {
+	case ctx.Err() != nil || sum.Interrupted:
+		return fail("interrupted", nil)
+	case errors.Is(loadErr, loadgen.ErrAllFailed):
+		return fail("every request failed: "+strings.Join(sum.FirstErrors, "; "), loadErr)
+	case loadErr != nil:
+		return fail("load: "+loadErr.Error(), loadErr)
+	}
+	rec.Status = results.StatusDone
+	r.save(e, rec)
+	return rec, &sum
+}
+
+// measure runs the load with the GPU sampler and the metrics scraper around it. Every clock
+// starts at one agreed instant, so request offsets, GPU samples and scrapes line up.
+func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experiment, prompts []workload.Prompt, dir string, rec *results.Experiment) (loadgen.Summary, error) {
+	start := r.opts.Now().Add(r.opts.StartDelay)
+	l := e.Load.Settings
+	windowStart := start.Add(l.Warmup.D())
+	rec.StartedAt, rec.MeasureFrom, rec.MeasureTo = start.UTC(), windowStart.UTC(), windowStart.Add(l.RunTime.D()).UTC()
+
+	teleCtx, stopTele := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	var notes []string
+	var mu sync.Mutex
+	note := func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
+	wg.Go(func() { r.recordGPUs(teleCtx, set, start, dir, note) })
+	wg.Go(func() { r.recordMetrics(ctx, teleCtx, set, e, windowStart, l.RunTime.D(), dir, note) })
+
+	cfg := loadgen.FromExperiment(e, prompts, set.targets)
+	cfg.StartAt, cfg.APIKey = start, r.opts.APIKey
+	sink, err := loadgen.NewParquetSink(dir, 0, 1)
+	var sum loadgen.Summary
+	if err == nil {
+		sum, err = loadgen.Run(ctx, cfg, sink)
+	}
+	stopTele()
+	wg.Wait()
+	rec.Telemetry = notes
+	return sum, err
+}
+
+// recordGPUs samples the server's GPUs from start until ctx ends into gpu.parquet.
+func (r *Runner) recordGPUs(ctx context.Context, set *serverSet, start time.Time, dir string, note func(string)) {
+	s := r.tele.sampler(set.devices())
+	if s == nil {
+		note("gpu: " + r.tele.absent)
+		return
+	}
+	if _, err := gpu.Record(ctx, s, gpu.Grid{Start: start, Interval: r.tele.interval}, filepath.Join(dir, results.GPUFile)); err != nil {
+		note("gpu: " + err.Error())
+	}
+}
+
+// recordMetrics scrapes every target's /metrics over the measured window (server_metrics.parquet,
+// one file per replica when there are several), with snapshots just before and after it.
+func (r *Runner) recordMetrics(ctx, teleCtx context.Context, set *serverSet, e matrix.Experiment, windowStart time.Time, window time.Duration, dir string, note func(string)) {
+	if !sleepUntil(teleCtx, windowStart) {
+		return
+	}
+	var recs []*promscrape.Recorder
+	for i, t := range set.targets {
+		sc, err := promscrape.New(promscrape.Options{URL: t + "/metrics", Client: r.opts.Client, Interval: r.tele.interval})
+		name := results.ServerMetricsFile
+		if len(set.targets) > 1 {
+			name = fmt.Sprintf("server_metrics-r%d.parquet", i)
+		}
+		var rec *promscrape.Recorder
+		if err == nil {
+			rec, err = promscrape.NewRecorder(sc, promscrape.RecorderOptions{Path: filepath.Join(dir, name), Experiment: e.ID})
+		}
+		if err != nil {
+			note("server metrics: " + err.Error())
+			continue
+		}
+		rec.Begin(teleCtx)
+		recs = append(recs, rec)
+	}
+	sleepUntil(ctx, windowStart.Add(window)) // Ctrl-C ends the window early
+	for _, rec := range recs {
+		if _, err := rec.End(context.WithoutCancel(teleCtx)); err != nil {
+			note("server metrics: " + err.Error())
+		}
+	}
+}
+
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// devices are the GPUs of every process of the set.
+func (s *serverSet) devices() []int {
+	var out []int
+	for _, in := range s.instances {
+		out = append(out, in.Devices...)
+	}
+	if len(out) == 0 && s.cfg.Engine == spec.EngineExternal {
+		for i := range s.cfg.GPUs {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// freshDir empties an experiment's folder for a new attempt, keeping nothing half written.
+func freshDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+// copyLogs writes the part of each server log written during the experiment to its server.log.
+func copyLogs(set *serverSet, from []int64, to string) {
+	_ = results.WriteAtomic(to, func(w io.Writer) error {
+		for i, path := range set.logs {
+			if len(set.logs) > 1 {
+				fmt.Fprintf(w, "==> %s <==\n", filepath.Base(path))
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				continue
+			}
+			f.Seek(from[i], io.SeekStart)
+			io.Copy(w, f)
+			f.Close()
+		}
+		if len(set.logs) == 0 {
+			fmt.Fprintln(w, "(no server process: engine external)")
+		}
+		return nil
+	})
+}
+
+func firstLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}

@@ -1,0 +1,219 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/promscrape"
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/server"
+	"github.com/llmscale/llmscale/internal/spec"
+)
+
+// serverSet is one server configuration up: one process, DP replicas, or an external endpoint.
+type serverSet struct {
+	cfg       matrix.ServerConfig
+	instances []server.Instance
+	commands  []server.Command
+	procs     []*server.Process
+	logs      []string // full log of each process, under results/servers/
+	targets   []string // base URLs the load goes to
+	version   string
+	effective map[string]string
+}
+
+// startServer starts a server configuration and waits until every process is ready.
+func (r *Runner) startServer(ctx context.Context, sc matrix.ServerConfig) (*serverSet, error) {
+	set := &serverSet{cfg: sc}
+	if sc.Engine == spec.EngineExternal {
+		set.targets = []string{strings.TrimRight(sc.Host, "/")}
+		if err := server.WaitReady(ctx, r.readiness(sc, set.targets[0])); err != nil {
+			return set, err
+		}
+		set.describe(ctx, r.opts.Client)
+		return set, nil
+	}
+	instances, err := r.instances(sc)
+	if err != nil {
+		return set, err
+	}
+	set.instances = instances
+	for i, in := range instances {
+		if err := set.launch(r, in, i); err != nil {
+			set.stop()
+			return set, err
+		}
+	}
+	for i, p := range set.procs {
+		if err := p.WaitReady(ctx, r.readiness(sc, set.targets[i])); err != nil {
+			set.stop()
+			return set, err
+		}
+	}
+	set.describe(ctx, r.opts.Client)
+	return set, nil
+}
+
+// instances picks the ports: the configured one and those after it, or free ones.
+func (r *Runner) instances(sc matrix.ServerConfig) ([]server.Instance, error) {
+	base := sc.Settings.Port
+	instances := server.Plan(sc, max(base, 1))
+	for i := range instances {
+		if base == 0 {
+			port, err := server.FreePort()
+			if err != nil {
+				return nil, fmt.Errorf("find a free port: %w", err)
+			}
+			instances[i].Port = port
+			continue
+		}
+		if !server.PortFree(instances[i].Port) {
+			return nil, fmt.Errorf("port %d is in use (another server still running?): stop it or set server.port", instances[i].Port)
+		}
+	}
+	return instances, nil
+}
+
+func (s *serverSet) launch(r *Runner, in server.Instance, i int) error {
+	cmd, err := server.BuildCommand(s.cfg, in, r.opts.Exe)
+	if err != nil {
+		return err
+	}
+	name := s.cfg.ID
+	if len(s.instances) > 1 {
+		name += fmt.Sprintf("-r%d", i)
+	}
+	logPath := filepath.Join(r.opts.Results, results.ServersDir, name+".log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	p, err := server.Start(cmd, server.Options{LogPath: logPath, Environ: r.opts.Environ, StopGrace: s.cfg.Settings.StopGrace.D()})
+	if err != nil {
+		return err
+	}
+	s.commands = append(s.commands, cmd)
+	s.procs = append(s.procs, p)
+	s.logs = append(s.logs, logPath)
+	s.targets = append(s.targets, fmt.Sprintf("http://127.0.0.1:%d", in.Port))
+	return nil
+}
+
+func (r *Runner) readiness(sc matrix.ServerConfig, target string) server.Readiness {
+	return server.Readiness{BaseURL: target, Model: sc.Model, API: r.plan.Experiments[0].Load.API,
+		Timeout: sc.Settings.StartupTimeout.D(), Client: r.opts.Client}
+}
+
+// describe records the server's version and the settings it reports in its metrics.
+func (s *serverSet) describe(ctx context.Context, client *http.Client) {
+	s.version, _ = promscrape.Version(ctx, client, s.targets[0])
+	sc, err := promscrape.New(promscrape.Options{URL: s.targets[0] + "/metrics", Client: client})
+	if err != nil {
+		return
+	}
+	snap, err := sc.Snapshot(ctx)
+	if err != nil {
+		return
+	}
+	cfg := promscrape.NewWindow(promscrape.Rows("", results.PhaseBefore, -1, snap.Time, snap.Time, snap, nil)).Config()
+	s.effective = map[string]string{}
+	put := func(k string, v int) {
+		if v > 0 {
+			s.effective[k] = fmt.Sprint(v)
+		}
+	}
+	put("max_num_seqs", cfg.MaxNumSeqs)
+	put("max_num_batched_tokens", cfg.MaxNumBatchedTokens)
+	put("num_gpu_blocks", cfg.NumGPUBlocks)
+	put("block_size", cfg.BlockSize)
+	put("engines", cfg.Engines)
+	if cfg.GPUMemoryUtilization > 0 {
+		s.effective["gpu_memory_utilization"] = fmt.Sprint(cfg.GPUMemoryUtilization)
+	}
+}
+
+// alive returns an error naming the first process that has exited, with its log's tail.
+func (s *serverSet) alive() error {
+	for i, p := range s.procs {
+		if err := p.ExitError(); err != nil {
+			return fmt.Errorf("server crashed: %w; last lines of its log:\n%s", err, server.LogTail(s.logs[i], 15))
+		}
+	}
+	return nil
+}
+
+// stop stops every process; it is safe to call more than once.
+func (s *serverSet) stop() {
+	for _, p := range s.procs {
+		p.Stop()
+	}
+}
+
+// commandLines are the commands as text, for experiment.json.
+func (s *serverSet) commandLines() []string {
+	out := make([]string, len(s.commands))
+	for i, c := range s.commands {
+		out[i] = c.String()
+	}
+	return out
+}
+
+// logSizes are the current lengths of the logs, to cut each experiment's part out later.
+func (s *serverSet) logSizes() []int64 {
+	sizes := make([]int64, len(s.logs))
+	for i, l := range s.logs {
+		if st, err := os.Stat(l); err == nil {
+			sizes[i] = st.Size()
+		}
+	}
+	return sizes
+}
+
+// resetPrefixCache empties every target's prefix cache, so one experiment's cached prompts do
+// not speed up the next. vLLM answers only with VLLM_SERVER_DEV_MODE=1 (which llmscale sets);
+// a server without the endpoint is fine.
+func (s *serverSet) resetPrefixCache(ctx context.Context, client *http.Client) error {
+	var errs []error
+	for _, t := range s.targets {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t+"/reset_prefix_cache", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			errs = append(errs, fmt.Errorf("%s/reset_prefix_cache: HTTP %d", t, resp.StatusCode))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// startWithRetries starts a server configuration, trying again as server.retries allows.
+func (r *Runner) startWithRetries(ctx context.Context, sc matrix.ServerConfig) (*serverSet, error) {
+	var err error
+	for attempt := 0; attempt <= sc.Settings.Retries; attempt++ {
+		if attempt > 0 {
+			r.prog.server("%s: start failed, trying again (%d of %d)", sc.ID, attempt, sc.Settings.Retries)
+		}
+		start := time.Now()
+		var set *serverSet
+		if set, err = r.startServer(ctx, sc); err == nil {
+			r.prog.server("%s ready in %s at %s", sc.ID, time.Since(start).Round(100*time.Millisecond), strings.Join(set.targets, ", "))
+			return set, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, err
+}

@@ -1,0 +1,107 @@
+package campaign
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/spec"
+)
+
+// campaignFile is results/campaign.json: the plan that produced the tree, the matrix it came
+// from, and the state of every experiment. experiment.json files are the authority on each
+// experiment; this file is their index, rewritten atomically after every change.
+type campaignFile struct {
+	Campaign    string            `json:"campaign"`
+	Engine      string            `json:"engine"`
+	Model       string            `json:"model"`
+	MatrixFile  string            `json:"matrix_file"`
+	MatrixHash  string            `json:"matrix_sha256"`
+	MatrixYAML  string            `json:"matrix_yaml"`
+	Tool        string            `json:"tool_version"`
+	Host        string            `json:"host"`
+	StartedAt   time.Time         `json:"started_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	Servers     int               `json:"server_configurations"`
+	Experiments []campaignEntry   `json:"experiments"`
+	Skipped     []matrix.Skipped  `json:"skipped,omitempty"`
+	Overrides   []spec.Override   `json:"overrides,omitempty"`
+	Estimate    matrix.Estimate   `json:"estimate"`
+	Runs        []time.Time       `json:"runs"` // every start of llmscale run on this tree
+	Extra       map[string]string `json:"extra,omitempty"`
+}
+
+type campaignEntry struct {
+	ID     string `json:"exp_id"`
+	Server string `json:"server"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+type campaignState struct {
+	mu   sync.Mutex
+	path string
+	file campaignFile
+	now  func() time.Time
+}
+
+// openState reads or starts campaign.json and records this run. A tree made by another matrix
+// keeps its entries: plans may grow, and their experiment ids stay stable.
+func openState(root string, l *spec.Loaded, plan matrix.Plan, opts Options) (*campaignState, error) {
+	if err := os.MkdirAll(filepath.Join(root, results.RawDir), 0o755); err != nil {
+		return nil, fmt.Errorf("results folder: %w", err)
+	}
+	s := &campaignState{path: filepath.Join(root, results.CampaignFile), now: opts.Now}
+	var old campaignFile
+	if err := results.ReadJSON(s.path, &old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s is damaged (%w); move it away to start a new index", s.path, err)
+	}
+	now := opts.Now().UTC()
+	s.file = campaignFile{Campaign: plan.Campaign, Engine: plan.Engine, Model: plan.Model, MatrixFile: l.File,
+		MatrixHash: l.Hash, MatrixYAML: string(l.Source), Tool: opts.ToolVersion, Host: opts.Host,
+		StartedAt: now, Servers: len(plan.Servers), Skipped: plan.Skipped, Overrides: l.Overrides(),
+		Estimate: plan.Estimate, Runs: append(old.Runs, now)}
+	if !old.StartedAt.IsZero() {
+		s.file.StartedAt = old.StartedAt
+	}
+	for _, e := range plan.Experiments {
+		status, reason := results.StatusPending, ""
+		if rec, err := results.ReadExperiment(results.Dir(root, e.ID)); err == nil {
+			status, reason = rec.Status, rec.Reason
+		}
+		s.file.Experiments = append(s.file.Experiments, campaignEntry{ID: e.ID, Server: e.Server.ID, Status: status, Reason: reason})
+	}
+	return s, s.save()
+}
+
+func (s *campaignState) set(id, status, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.file.Experiments {
+		if s.file.Experiments[i].ID == id {
+			s.file.Experiments[i].Status, s.file.Experiments[i].Reason = status, reason
+		}
+	}
+	return s.save()
+}
+
+func (s *campaignState) save() error {
+	s.file.UpdatedAt = s.now().UTC()
+	return results.WriteJSON(s.path, s.file)
+}
+
+// isDone tells whether an experiment finished: its experiment.json says done and its request
+// file is there. Anything else (running when a campaign died, failed, half written) runs again.
+func isDone(dir string) bool {
+	rec, err := results.ReadExperiment(dir)
+	if err != nil || rec.Status != results.StatusDone {
+		return false
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "requests*.parquet"))
+	return len(files) > 0
+}

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/llmscale/llmscale/internal/campaign"
+	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/spec"
+)
+
+// DefaultResults is the results folder when neither --results nor LLMSCALE_RESULTS names one.
+const DefaultResults = "results"
+
+// runFlags are the flags of run and single.
+type runFlags struct {
+	results    string
+	force      bool
+	only       []string
+	exclude    []string
+	servers    []string
+	dryRun     bool
+	noAnalysis bool
+}
+
+func (f *runFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.results, "results", "", "results folder (default $LLMSCALE_RESULTS or "+DefaultResults+")")
+	fs.BoolVar(&f.force, "force", false, "run experiments again even if they are done")
+	fs.StringArrayVar(&f.only, "only", nil, "run only experiments whose id matches this glob, e.g. '*_G4_*' (repeatable)")
+	fs.StringArrayVar(&f.exclude, "exclude", nil, "skip experiments whose id matches this glob (repeatable)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the server and load commands instead of running them")
+	fs.BoolVar(&f.noAnalysis, "no-analysis", false, "do not aggregate, fit and report at the end")
+}
+
+// resultsDir resolves the results folder with flags > environment > .env > default.
+func (s settings) resultsDir(flag string) string {
+	if flag == "" {
+		flag = s.lookup("LLMSCALE_RESULTS")
+	}
+	if flag == "" {
+		flag = DefaultResults
+	}
+	return s.env.path(flag)
+}
+
+func newRunCmd(env Env) *cobra.Command {
+	var mf matrixFlags
+	var rf runFlags
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "Run a whole campaign: plan, every experiment, aggregate, fit, report",
+		Long: `run expands the matrix (as plan shows it), then for each server configuration starts the
+server once, waits until it is healthy, and runs its experiments one after the other: warm-up,
+measured window and cool-down under load, with the GPUs and the server's /metrics sampled;
+between experiments it resets the server's prefix cache. Everything goes to
+results/raw/<exp_id>/ (experiment.json, requests.parquet, server_metrics.parquet, gpu.parquet,
+server.log), written atomically.
+
+Running it again resumes: finished experiments are skipped, unfinished and failed ones run
+again (--force runs everything). The first Ctrl-C finishes the current experiment's files and
+stops the servers; a second one exits at once. At the end run aggregates, fits and reports.`,
+		Example: `  llmscale run --matrix config/experiment_matrix.sim.yaml
+  llmscale run --only '*_G4_*' --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := newSettings(env)
+			if err != nil {
+				return err
+			}
+			l, p, err := s.plan(mf)
+			if err != nil {
+				return err
+			}
+			return runCampaign(c.Context(), env, s, l, p, rf)
+		},
+	}
+	mf.register(c.Flags())
+	rf.register(c.Flags())
+	c.Flags().StringArrayVar(&rf.servers, "server", nil, "run only this server configuration's experiments (repeatable)")
+	return c
+}
+
+// runCampaign runs a plan and, unless told not to, the analysis after it.
+func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p matrix.Plan, rf runFlags) error {
+	dir := s.resultsDir(rf.results)
+	r := campaign.New(l, p, campaign.Options{
+		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
+		Force: rf.force, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,
+		Out: env.Stdout, Log: env.Stderr, ToolVersion: Version, Host: env.Hostname, Now: env.Now,
+	})
+	out, err := r.Run(ctx)
+	if rf.dryRun {
+		return err
+	}
+	if err == nil || errors.Is(err, campaign.ErrFailed) {
+		if aerr := analyse(ctx, env, dir, rf); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+	}
+	switch {
+	case errors.Is(err, campaign.ErrInterrupted):
+		return withHint(withCode(err, ExitInterrupted), "run the same command again to resume: finished experiments are kept")
+	case errors.Is(err, campaign.ErrFailed):
+		return withHint(withCode(err, ExitFailed), "see the reasons in %s and each failed experiment's server.log; "+
+			"running again retries them", filepath.Join(dir, "campaign.json"))
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "results in %s (%d run now, %d already done)\n", dir, out.Done, out.AlreadyDone)
+	return nil
+}
+
+// apiKey is the bearer token for requests, from the environment only (never the matrix).
+func apiKey(s settings) string {
+	if k := s.lookup("OPENAI_API_KEY"); k != "" {
+		return k
+	}
+	return s.lookup("VLLM_API_KEY")
+}
+
+// analyse runs aggregate, fit and report on a results tree; stages that do not exist yet are
+// skipped.
+func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
+	if rf.noAnalysis {
+		return nil
+	}
+	return nil
+}
