@@ -1,0 +1,316 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// toPlot draws a chart description with gonum/plot, as the page's script draws it with
+// ECharts: the static figures and the HTML show the same series. A chart with a right-hand
+// axis (Y2) gives two plots, left-axis series and right-axis series, because gonum/plot has
+// one y axis per plot. A chart with a note gives none.
+func toPlot(c chart) []*plot.Plot {
+	if c.Note != "" || len(c.Series) == 0 {
+		return nil
+	}
+	left := newPlot(c.Title, c.X, c.Y)
+	addSeries(left, c, 0)
+	out := []*plot.Plot{left}
+	if c.Y2 != nil {
+		right := newPlot(c.Title+" — latency", c.X, *c.Y2)
+		addSeries(right, c, 1)
+		out = append(out, right)
+	}
+	return out
+}
+
+func newPlot(title string, x, y axis) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(12)
+	p.Title.Padding = vg.Points(6)
+	styleAxis(&p.X, x)
+	styleAxis(&p.Y, y)
+	p.Add(gridLines())
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.Legend.ThumbnailWidth = vg.Points(22)
+	p.Legend.Padding = vg.Points(1)
+	return p
+}
+
+func styleAxis(a *plot.Axis, ax axis) {
+	a.Label.Text = ax.Name
+	a.Label.TextStyle.Font.Size = vg.Points(10.5)
+	a.Tick.Label.Font.Size = vg.Points(9)
+	a.Color, a.Tick.Color = gray(0x9C), gray(0x9C)
+	switch {
+	case ax.Log > 0:
+		a.Scale = plot.LogScale{}
+		a.Tick.Marker = plot.LogTicks{Prec: -1}
+	case ax.Percent:
+		a.Tick.Marker = percentTicks{}
+	}
+}
+
+// percentTicks labels ratios as percentages.
+type percentTicks struct{}
+
+func (percentTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(sig(ticks[i].Value*100, 6), 'g', -1, 64) + "%"
+		}
+	}
+	return ticks
+}
+
+func gridLines() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color, g.Horizontal.Color = gray(0xE5), gray(0xE5)
+	g.Vertical.Width, g.Horizontal.Width = vg.Points(0.5), vg.Points(0.5)
+	return g
+}
+
+func gray(v uint8) color.Color { return color.RGBA{R: v, G: v, B: v, A: 0xFF} }
+
+// hexColor parses "#RRGGBB"; anything else is a neutral grey.
+func hexColor(s string) color.Color {
+	v, err := strconv.ParseUint(s[min(1, len(s)):], 16, 32)
+	if len(s) != 7 || s[0] != '#' || err != nil {
+		return gray(0x66)
+	}
+	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xFF}
+}
+
+// addSeries adds the chart's series on the given axis, then its bands and marks, then the
+// axis limits, and puts the legend in the emptiest corner.
+func addSeries(p *plot.Plot, c chart, onAxis int) {
+	ax := c.Y
+	if onAxis == 1 && c.Y2 != nil {
+		ax = *c.Y2
+	}
+	var all []pt
+	for _, s := range c.Series {
+		if s.Axis != onAxis {
+			continue
+		}
+		data := positive(s.Data, c.X.Log > 0, ax.Log > 0)
+		if thumb := addLine(p, s, data); thumb != nil {
+			p.Legend.Add(s.Name, thumb)
+		}
+		all = append(all, data...)
+	}
+	applyLimits(p, c.X, ax)
+	if onAxis == 0 {
+		addBands(p, c.Bands)
+		addMarks(p, c.Marks)
+	}
+	placeLegend(p, all)
+}
+
+// positive drops points a logarithmic axis cannot show.
+func positive(data []pt, logX, logY bool) []pt {
+	if !logX && !logY {
+		return data
+	}
+	out := make([]pt, 0, len(data))
+	for _, d := range data {
+		if (!logX || d[0] > 0) && (!logY || !(d[1] <= 0)) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// addLine draws one series, split at gaps (NaN), and returns its legend thumbnail.
+func addLine(p *plot.Plot, s line, data []pt) plot.Thumbnailer {
+	col := hexColor(s.Color)
+	var thumb plot.Thumbnailer
+	for _, seg := range segments(data) {
+		xys := make(plotter.XYs, len(seg))
+		for i, d := range seg {
+			xys[i] = plotter.XY{X: d[0], Y: d[1]}
+		}
+		if s.Kind == kindScatter {
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				continue
+			}
+			sc.GlyphStyle = glyph(s, col)
+			p.Add(sc)
+			thumb = sc
+			continue
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			continue
+		}
+		l.LineStyle = lineStyle(s, col)
+		if s.Kind == kindStep {
+			l.StepStyle = plotter.PostStep
+		}
+		p.Add(l)
+		thumb = l
+		if s.Kind == kindLine {
+			if sc, err := plotter.NewScatter(xys); err == nil {
+				sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2.8), Shape: draw.CircleGlyph{}}
+				p.Add(sc)
+			}
+		}
+	}
+	return thumb
+}
+
+func glyph(s line, col color.Color) draw.GlyphStyle {
+	if s.Open {
+		return draw.GlyphStyle{Color: col, Radius: vg.Points(6), Shape: ring{width: vg.Points(1.5)}}
+	}
+	return draw.GlyphStyle{Color: col, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
+}
+
+func lineStyle(s line, col color.Color) draw.LineStyle {
+	ls := draw.LineStyle{Color: col, Width: vg.Points(1.8)}
+	switch s.Dash {
+	case "dashed":
+		ls.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+	case "dotted":
+		ls.Dashes = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+	}
+	return ls
+}
+
+// ring is a hollow circle with a visible stroke (plotter's RingGlyph is hairline).
+type ring struct{ width vg.Length }
+
+func (r ring) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, at vg.Point) {
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: r.width})
+	var path vg.Path
+	path.Move(vg.Point{X: at.X + sty.Radius, Y: at.Y})
+	path.Arc(at, sty.Radius, 0, 2*math.Pi)
+	path.Close()
+	c.Stroke(path)
+}
+
+// segments splits data at points whose y is not finite.
+func segments(data []pt) [][]pt {
+	var out [][]pt
+	var cur []pt
+	for _, d := range data {
+		if math.IsNaN(d[1]) || math.IsInf(d[1], 0) || math.IsNaN(d[0]) {
+			if len(cur) > 0 {
+				out = append(out, cur)
+			}
+			cur = nil
+			continue
+		}
+		cur = append(cur, d)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func applyLimits(p *plot.Plot, x, y axis) {
+	set := func(a *plot.Axis, ax axis) {
+		if ax.Min != nil && ax.Log == 0 {
+			a.Min = *ax.Min
+		}
+		if ax.Max != nil {
+			a.Max = *ax.Max
+		}
+		if a.Max <= a.Min {
+			a.Max = a.Min + 1
+		}
+	}
+	set(&p.X, x)
+	set(&p.Y, y)
+}
+
+func addBands(p *plot.Plot, bands []band) {
+	for _, b := range bands {
+		poly, err := plotter.NewPolygon(plotter.XYs{
+			{X: b.From, Y: p.Y.Min}, {X: b.To, Y: p.Y.Min}, {X: b.To, Y: p.Y.Max}, {X: b.From, Y: p.Y.Max},
+		})
+		if err != nil {
+			continue
+		}
+		poly.Color = color.RGBA{R: 0x00, G: 0x72, B: 0xB2, A: 0x14}
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+	}
+}
+
+func addMarks(p *plot.Plot, marks []mark) {
+	for _, m := range marks {
+		xys := plotter.XYs{{X: m.Value, Y: p.Y.Min}, {X: m.Value, Y: p.Y.Max}}
+		if m.Axis == "y" {
+			xys = plotter.XYs{{X: p.X.Min, Y: m.Value}, {X: p.X.Max, Y: m.Value}}
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			continue
+		}
+		l.LineStyle = draw.LineStyle{Color: hexColor(m.Color), Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}}
+		p.Add(l)
+		p.Legend.Add(m.Label, l)
+	}
+}
+
+// placeLegend puts the legend in the corner of the data area with the fewest points.
+func placeLegend(p *plot.Plot, data []pt) {
+	var counts [4]int // top-left, top-right, bottom-left, bottom-right
+	nx := func(v float64) float64 { return p.X.Norm(v) }
+	ny := func(v float64) float64 { return p.Y.Norm(v) }
+	for _, d := range data {
+		x, y := nx(d[0]), ny(d[1])
+		if math.IsNaN(x) || math.IsNaN(y) {
+			continue
+		}
+		k := 0
+		if x > 0.5 {
+			k++
+		}
+		if y < 0.5 {
+			k += 2
+		}
+		counts[k]++
+	}
+	best := 0
+	for k := range counts {
+		if counts[k] < counts[best] {
+			best = k
+		}
+	}
+	p.Legend.Top, p.Legend.Left = best < 2, best%2 == 0
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), vg.Points(-6)
+	if !p.Legend.Left {
+		p.Legend.XOffs = vg.Points(-6)
+	}
+	if !p.Legend.Top {
+		p.Legend.YOffs = vg.Points(6)
+	}
+}
+
+func figureName(prefix string, i int, name string, used map[string]bool) string {
+	base := prefix
+	if s := slug(name); s != "" {
+		base += "_" + s
+	} else if i >= 0 {
+		base += "_" + strconv.Itoa(i+1)
+	}
+	out := base
+	for k := 2; used[out]; k++ {
+		out = fmt.Sprintf("%s_%d", base, k)
+	}
+	used[out] = true
+	return out
+}
