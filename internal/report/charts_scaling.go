@@ -127,7 +127,7 @@ func efficiencyChart(ss []Series) chart {
 func karpFlattChart(ss []Series) chart {
 	c := chart{
 		ID: "karp-flatt", Title: "Karp–Flatt experimentally determined serial fraction e(N)",
-		X: gpuAxis(allMaxGPUs(ss)), Y: axis{Name: "e(N) (fraction of work, 0–1)"},
+		X: gpuAxis(allMaxGPUs(ss)), Y: axis{Name: "e(N) (fraction of work, 0–1)", Min: ptr(0)},
 	}
 	for i, s := range ss {
 		l := line{Name: fmt.Sprintf("%s — %s", s.Name, trendWord(s.KarpFlattTrend)), Kind: kindLine, Color: seriesColor(i)}

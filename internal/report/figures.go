@@ -135,11 +135,14 @@ func (f figure) write(w io.Writer, format string) error {
 		Rows: len(grid), Cols: cols, PadX: vg.Points(18), PadY: vg.Points(18),
 		PadTop: vg.Points(8), PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(12),
 	}
-	canvases := plot.Align(grid, tiles, draw.New(c))
+	// Tiles are drawn one by one rather than with plot.Align: Align moves the data areas of a
+	// row into line but gonum draws legends relative to the tile, which then land above the
+	// data area of some plots.
+	dc := draw.New(c)
 	for j := range grid {
 		for i, p := range grid[j] {
 			if p != nil {
-				p.Draw(canvases[j][i])
+				p.Draw(tiles.At(dc, i, j))
 			}
 		}
 	}

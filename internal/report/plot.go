@@ -5,41 +5,63 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
+	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
 
 // toPlot draws a chart description with gonum/plot, as the page's script draws it with
-// ECharts: the static figures and the HTML show the same series. A chart with a right-hand
-// axis (Y2) gives two plots, left-axis series and right-axis series, because gonum/plot has
-// one y axis per plot. A chart with a note gives none.
+// ECharts: the static figures and the HTML show the same series. gonum/plot has one y axis per
+// plot, so every right-hand-axis (Y2) series gets a plot of its own, on a linear axis with the
+// Y2 axis' unit (gonum misplaces the title of a logarithmic y axis). A chart with a note gives
+// no plot.
 func toPlot(c chart) []*plot.Plot {
 	if c.Note != "" || len(c.Series) == 0 {
 		return nil
 	}
 	left := newPlot(c.Title, c.X, c.Y)
-	addSeries(left, c, 0)
+	addSeries(left, c, c.Y, true, func(s line) bool { return s.Axis == 0 })
 	out := []*plot.Plot{left}
-	if c.Y2 != nil {
-		right := newPlot(c.Title+" — latency", c.X, *c.Y2)
-		addSeries(right, c, 1)
-		out = append(out, right)
+	if c.Y2 == nil {
+		return out
+	}
+	for _, s := range c.Series {
+		if s.Axis != 1 {
+			continue
+		}
+		y := axis{Name: s.Name + unitOf(c.Y2.Name), Min: ptr(0)}
+		p := newPlot(c.Title+" — "+s.Name, c.X, y)
+		name := s.Name
+		addSeries(p, c, y, false, func(o line) bool { return o.Axis == 1 && o.Name == name })
+		out = append(out, p)
 	}
 	return out
+}
+
+// unitOf returns the first parenthesised part of an axis title, with a leading space: " (ms)".
+func unitOf(title string) string {
+	i := strings.Index(title, "(")
+	j := strings.Index(title, ")")
+	if i < 0 || j < i {
+		return ""
+	}
+	return " " + title[i:j+1]
 }
 
 func newPlot(title string, x, y axis) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(12)
+	p.Title.TextStyle.Font = sans(12, xfont.WeightBold)
 	p.Title.Padding = vg.Points(6)
 	styleAxis(&p.X, x)
 	styleAxis(&p.Y, y)
 	p.Add(gridLines())
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.Legend.TextStyle.Font = sans(9, xfont.WeightNormal)
 	p.Legend.ThumbnailWidth = vg.Points(22)
 	p.Legend.Padding = vg.Points(1)
 	return p
@@ -47,16 +69,77 @@ func newPlot(title string, x, y axis) *plot.Plot {
 
 func styleAxis(a *plot.Axis, ax axis) {
 	a.Label.Text = ax.Name
-	a.Label.TextStyle.Font.Size = vg.Points(10.5)
-	a.Tick.Label.Font.Size = vg.Points(9)
+	a.Label.TextStyle.Font = sans(10.5, xfont.WeightNormal)
+	a.Tick.Label.Font = sans(9, xfont.WeightNormal)
 	a.Color, a.Tick.Color = gray(0x9C), gray(0x9C)
 	switch {
 	case ax.Log > 0:
 		a.Scale = plot.LogScale{}
-		a.Tick.Marker = plot.LogTicks{Prec: -1}
+		a.Tick.Marker = inRange{plot.LogTicks{Prec: -1}}
 	case ax.Percent:
 		a.Tick.Marker = percentTicks{}
+	case ax.Integer:
+		a.Tick.Marker = integerTicks{}
+	default:
+		a.Tick.Marker = plainTicks{}
 	}
+}
+
+// plainTicks are gonum's default ticks labelled without trailing zeros, with thousands
+// separators (2,500 rather than 2500.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = groupThousands(strconv.FormatFloat(sig(ticks[i].Value, 6), 'f', -1, 64))
+		}
+	}
+	return ticks
+}
+
+// sans is Liberation Sans (embedded by gonum/plot) at a size in points.
+func sans(size vg.Length, weight xfont.Weight) font.Font {
+	return font.Font{Typeface: "Liberation", Variant: "Sans", Weight: weight, Size: size}
+}
+
+// integerStep is the smallest of 1, 2, 5, 10, 20, 50… that cuts span into ten steps or fewer.
+func integerStep(span float64) float64 {
+	for mag := 1.0; mag < 1e15; mag *= 10 {
+		for _, s := range []float64{1, 2, 5} {
+			if span/(s*mag) <= 10 {
+				return s * mag
+			}
+		}
+	}
+	return math.Max(span/10, 1)
+}
+
+// integerTicks puts ticks on whole numbers only (GPU counts, users), at most about ten.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := integerStep(hi - lo)
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', 0, 64)})
+	}
+	return ticks
+}
+
+// inRange drops the ticks a ticker puts outside the axis (LogTicks rounds to whole decades),
+// whose labels would otherwise squeeze the data area.
+type inRange struct{ plot.Ticker }
+
+func (r inRange) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range r.Ticker.Ticks(lo, hi) {
+		if t.Value >= lo && t.Value <= hi {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // percentTicks labels ratios as percentages.
@@ -90,16 +173,12 @@ func hexColor(s string) color.Color {
 	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xFF}
 }
 
-// addSeries adds the chart's series on the given axis, then its bands and marks, then the
-// axis limits, and puts the legend in the emptiest corner.
-func addSeries(p *plot.Plot, c chart, onAxis int) {
-	ax := c.Y
-	if onAxis == 1 && c.Y2 != nil {
-		ax = *c.Y2
-	}
+// addSeries adds the chart's series that keep selects, on axis ax, then (on the main plot)
+// its bands and marks, then the axis limits, and puts the legend in the emptiest corner.
+func addSeries(p *plot.Plot, c chart, ax axis, main bool, keep func(line) bool) {
 	var all []pt
 	for _, s := range c.Series {
-		if s.Axis != onAxis {
+		if !keep(s) {
 			continue
 		}
 		data := positive(s.Data, c.X.Log > 0, ax.Log > 0)
@@ -109,7 +188,7 @@ func addSeries(p *plot.Plot, c chart, onAxis int) {
 		all = append(all, data...)
 	}
 	applyLimits(p, c.X, ax)
-	if onAxis == 0 {
+	if main {
 		addBands(p, c.Bands)
 		addMarks(p, c.Marks)
 	}

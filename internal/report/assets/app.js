@@ -155,7 +155,16 @@
     }, 0);
   }
 
+  // normalise fills in what Go leaves out (nil slices arrive as null).
+  function normalise(spec) {
+    spec.series = (spec.series || []).map(function (s) { s.data = s.data || []; return s; });
+    spec.marks = spec.marks || [];
+    spec.bands = spec.bands || [];
+    return spec;
+  }
+
   function draw(el, spec) {
+    spec = normalise(spec);
     var old = echarts.getInstanceByDom(el);
     if (old) { old.dispose(); instances = instances.filter(function (c) { return c !== old; }); }
     el.classList.remove("chart-note");
@@ -195,10 +204,20 @@
     }
   }
 
+  // pickFromURL selects the experiment named by ?exp=ID in the time-series picker, so a link
+  // can point at one experiment.
+  function pickFromURL() {
+    var id = new URLSearchParams(window.location.search).get("exp");
+    var sel = document.querySelector('select[data-group="timelines"]');
+    if (!id || !sel) return;
+    (model.timelines || []).forEach(function (g, i) { if (g.key === id) sel.value = String(i); });
+  }
+
   function publish() {
     st.done = true;
     var out = document.getElementById("render-status");
-    if (out) out.textContent = JSON.stringify({ done: true, errors: st.errors, charts: st.charts });
+    if (out) out.textContent = JSON.stringify({ done: true, errors: st.errors, charts: st.charts,
+      height: document.documentElement.scrollHeight });
     document.documentElement.setAttribute("data-render", st.errors.length ? "error" : "ok");
   }
 
@@ -210,6 +229,7 @@
         if (spec) draw(el, spec);
         else st.errors.push("no chart data for " + el.getAttribute("data-chart"));
       });
+      pickFromURL();
       document.querySelectorAll("select[data-group]").forEach(function (sel) {
         var name = sel.getAttribute("data-group");
         showGroup(name, +sel.value);
