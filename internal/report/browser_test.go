@@ -80,13 +80,6 @@ func (b browser) run(t *testing.T, url string, mode ...string) (stdout, stderr s
 	return out.String(), errb.String()
 }
 
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
-}
-
 var (
 	statusElement = regexp.MustCompile(`(?s)<pre id="render-status"[^>]*>(.*?)</pre>`)
 	renderAttr    = regexp.MustCompile(`<html[^>]*\bdata-render="([a-z]+)"`)
@@ -172,6 +165,7 @@ func pointCount(c chart) int {
 }
 
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	bin := chromiumBinary()
 	if bin == "" {
 		t.Skip("headless browser test skipped: chromium is not installed (Debian: apt-get install chromium; or set LLMSCALE_CHROMIUM)")

@@ -157,6 +157,8 @@ func gpuColor(i, n int) string {
 
 func ptr(v float64) *float64 { return &v }
 
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 func gpuLabel(n int) string {
 	if n == 1 {
 		return "1 GPU"

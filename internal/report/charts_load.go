@@ -131,7 +131,7 @@ func loadChart(i int, lc LoadCurve) chart {
 		thr.Names = nil
 	}
 	c.Series = []line{thr, ttft, tpot}
-	if lc.Saturation != nil {
+	if lc.Saturation != nil && finite(*lc.Saturation) {
 		c.Marks = []mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
 	}
 	return c

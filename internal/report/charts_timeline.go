@@ -49,7 +49,7 @@ func timelineTitle(kind string) string {
 
 func timelineChart(prefix, kind string, t Timeline, y axis) chart {
 	c := chart{ID: prefix + "-" + kind, Title: timelineTitle(kind), X: axis{Name: timeAxisName, Min: ptr(0)}, Y: y}
-	if t.MeasureFrom != nil && t.MeasureTo != nil {
+	if t.MeasureFrom != nil && t.MeasureTo != nil && finite(*t.MeasureFrom) && finite(*t.MeasureTo) {
 		c.Bands = []band{{From: *t.MeasureFrom, To: *t.MeasureTo, Label: "measured"}}
 	}
 	return c

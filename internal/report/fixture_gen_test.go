@@ -24,6 +24,7 @@ type genConfig struct {
 	tp, dp int
 	peak   float64 // saturation output tokens/s
 	half   float64 // users at half the peak
+	open   bool    // never judged saturated (the load was too small)
 }
 
 func (c genConfig) gpus() int { return c.tp * c.dp }
@@ -41,30 +42,27 @@ type fixtureGen struct {
 func generateFixture() Data {
 	g := &fixtureGen{rng: rand.New(rand.NewPCG(7, 11)), t0: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
 	const x1 = 2400.0
-	tp := []genConfig{{1, 1, x1, 40}, {2, 1, x1 * 1.9, 60}, {4, 1, x1 * 3.2, 90}, {8, 1, x1 * 4.3, 130}}
-	dp := []genConfig{{1, 2, x1 * 1.93, 70}, {1, 4, x1 * 3.6, 130}, {1, 8, x1 * 6.2, 240}}
+	tp := []genConfig{{1, 1, x1, 40, false}, {2, 1, x1 * 1.9, 40, false}, {4, 1, x1 * 3.2, 40, false}, {8, 1, x1 * 4.3, 40, false}}
+	dp := []genConfig{{1, 2, x1 * 1.93, 40, false}, {1, 4, x1 * 3.6, 40, false}, {1, 8, x1 * 6.2, 40, true}}
 	var curves []LoadCurve
 	for _, c := range append(tp, dp...) {
 		curves = append(curves, g.sweep(c, "medium", 128, []int{8, 32, 128, 512}))
 	}
-	d := Data{Campaign: fixtureCampaign(g.t0), LoadCurves: curves}
-	d.Series = append(d.Series,
-		g.series("TP-only · medium · 128 tok", "tp", tp, tpVerdict()),
-		g.series("DP-only · medium · 128 tok", "dp", append(tp[:1:1], dp...), hostVerdict()),
-	)
-	short := []genConfig{{1, 1, x1 * 1.3, 40}}
+	short := []genConfig{{1, 1, x1 * 1.3, 10, false}}
 	for n := 2; n <= 8; n++ {
 		x := x1 * 1.3 * float64(n) / (1 + 0.04*float64(n-1) + 0.006*float64(n*(n-1)))
-		short = append(short, genConfig{1, n, x, 30 * float64(n)})
+		short = append(short, genConfig{1, n, x, 10, false})
 	}
-	var shortIDs []string
 	for _, c := range short {
-		shortIDs = append(shortIDs, g.experiment(c, "short", 64, 512, 1).ID)
+		g.experiment(c, "short", 64, 512, 1)
 	}
-	s := g.seriesFrom("DP-only · short · 64 tok", "dp", short, shortIDs, kvVerdict())
-	s.Prompts, s.MaxTokens = "short", 64
-	d.Series = append(d.Series, s)
 	g.addOddities()
+	d := Data{Campaign: fixtureCampaign(g.t0), LoadCurves: curves}
+	d.Series = []Series{
+		g.series("TP-only · medium · 128 tok", "tp", "medium", 128, tp, tpVerdict()),
+		g.series("DP-only · medium · 128 tok", "dp", "medium", 128, append(tp[:1:1], dp...), hostVerdict()),
+		g.series("DP-only · short · 64 tok", "dp", "short", 64, short, kvVerdict()),
+	}
 	d.Experiments = g.exps
 	d.Campaign.Done, d.Campaign.Failed = len(g.exps)-1, 1
 	d.Campaign.Planned = len(g.exps) + 2
@@ -113,8 +111,9 @@ func (g *fixtureGen) experiment(c genConfig, prompts string, maxTok, u, repeat i
 	id := fmt.Sprintf("e%03d-tp%d-dp%d-u%d-%s", len(g.exps)+1, c.tp, c.dp, u, prompts)
 	frac := float64(u) / (float64(u) + c.half)
 	thr := c.peak * frac * (1 + 0.01*g.rng.NormFloat64())
-	tpot := 12 + 18*frac*float64(c.gpus())/float64(c.dp*c.tp)
-	ttft := 40 + 900*math.Max(0, frac-0.55)*float64(u)/64
+	tp := float64(c.tp)
+	tpot := (12 + 18*frac) * (0.5 + 0.5/tp) * (1 + 0.06*(tp-1))
+	ttft := 40 + 900*math.Max(0, frac-0.55)*float64(u)/64/math.Sqrt(float64(c.gpus()))
 	e := Experiment{
 		ID: id, Config: c.name(), Status: StatusDone,
 		Factors: Factors{GPUs: c.gpus(), TP: c.tp, DP: c.dp, PP: 1, Mode: "users", Users: u,
@@ -125,7 +124,7 @@ func (g *fixtureGen) experiment(c genConfig, prompts string, maxTok, u, repeat i
 		Completed: int(thr / float64(maxTok) * 180), RequestThroughput: thr / float64(maxTok),
 		OutputThroughput: thr, OutputThroughputPerGPU: thr / float64(c.gpus()), TokensPerUser: 1000 / tpot,
 		TTFT: g.latency(ttft), TPOT: g.latency(tpot), ITL: g.latency(tpot * 0.98), E2E: g.latency(e2e),
-		Saturated: frac > 0.75,
+		Saturated: frac > 0.75 && !c.open,
 	}
 	if u >= 64 {
 		e.Summary.Goodput = ptr(round(e.Summary.RequestThroughput*0.97, 3))
@@ -207,30 +206,21 @@ func diagnosis(c genConfig, u int, frac float64) *Verdict {
 		}}
 }
 
-// series fits the saturation points (users=512) of the configurations, with 3 repeats.
-func (g *fixtureGen) series(name, strategy string, cs []genConfig, v Verdict) Series {
-	var ids []string
-	for _, c := range cs {
-		for i := len(g.exps) - 1; i >= 0; i-- {
-			e := g.exps[i]
-			if e.Factors.TP == c.tp && e.Factors.DP == c.dp && e.Factors.Users == 512 && e.Factors.Prompts == "medium" {
-				ids = append(ids, e.ID)
-				break
-			}
-		}
-	}
-	s := g.seriesFrom(name, strategy, cs, ids, v)
-	if strategy == "dp" {
-		s.Points[len(s.Points)-1].Saturated = false // DP 8 needs more than 512 users
-	}
-	return s
-}
-
-func (g *fixtureGen) seriesFrom(name, strategy string, cs []genConfig, ids []string, v Verdict) Series {
+// series fits the saturation experiments (512 users, every repeat) of the configurations.
+func (g *fixtureGen) series(name, strategy, prompts string, maxTok int, cs []genConfig, v Verdict) Series {
 	fs := fit.Series{Name: name}
+	ids, sat := map[int][]string{}, map[int]bool{}
 	for _, c := range cs {
-		for r := range 3 {
-			fs.Points = append(fs.Points, fit.Point{GPUs: c.gpus(), Throughput: c.peak * (1 + 0.015*g.rng.NormFloat64()), Repeat: r + 1})
+		n := c.gpus()
+		sat[n] = true
+		for _, e := range g.exps {
+			f := e.Factors
+			if e.Status != StatusDone || f.TP != c.tp || f.DP != c.dp || f.Users != 512 || f.Prompts != prompts {
+				continue
+			}
+			fs.Points = append(fs.Points, fit.Point{GPUs: n, Throughput: e.Summary.OutputThroughput, Repeat: f.Repeat})
+			ids[n] = append(ids[n], e.ID)
+			sat[n] = sat[n] && e.Summary.Saturated
 		}
 	}
 	res, err := fit.Analyze(fs, rand.New(rand.NewPCG(1, 2)), fit.Options{Resamples: 400})
@@ -238,12 +228,9 @@ func (g *fixtureGen) seriesFrom(name, strategy string, cs []genConfig, ids []str
 		panic(err)
 	}
 	s := FromFit(res)
-	s.Strategy, s.Prompts, s.MaxTokens, s.Verdict = strategy, "medium", 128, v
-	for i := range s.Points {
-		s.Points[i].Saturated = true
-		if i < len(ids) {
-			s.Points[i].ExpIDs = []string{ids[i]}
-		}
+	s.Strategy, s.Prompts, s.MaxTokens, s.Verdict = strategy, prompts, maxTok, v
+	for i, p := range s.Points {
+		s.Points[i].Saturated, s.Points[i].ExpIDs = sat[p.GPUs], ids[p.GPUs]
 	}
 	return s
 }
@@ -251,19 +238,21 @@ func (g *fixtureGen) seriesFrom(name, strategy string, cs []genConfig, ids []str
 // addOddities adds a failed experiment, one without GPU telemetry and one without server
 // metrics.
 func (g *fixtureGen) addOddities() {
-	c := genConfig{2, 4, 2400 * 6.6, 200}
+	c := genConfig{2, 4, 2400 * 6.6, 40, false}
 	g.exps = append(g.exps, Experiment{
-		ID: fmt.Sprintf("e%03d-tp2-dp4-u256-medium", len(g.exps)+1), Config: c.name(), Status: StatusFailed,
-		Factors: Factors{GPUs: 8, TP: 2, DP: 4, PP: 1, Mode: "users", Users: 256, Prompts: "medium", MaxTokens: 128, BatchSize: 256, MBT: 8192, Repeat: 1},
+		ID: fmt.Sprintf("e%03d-tp2-dp4-u512-medium", len(g.exps)+1), Config: c.name(), Status: StatusFailed,
+		Factors: Factors{GPUs: 8, TP: 2, DP: 4, PP: 1, Mode: "users", Users: 512, Prompts: "medium", MaxTokens: 128, BatchSize: 256, MBT: 8192, Repeat: 1},
 		Reason: "server did not become ready within 20m0s: CUDA out of memory while capturing CUDA graphs (tried to allocate 2.00 GiB; GPU 3 has 1.12 GiB free)\n" +
 			"last log line: torch.OutOfMemoryError: CUDA out of memory.",
 	})
-	e := g.experiment(genConfig{1, 2, 2400 * 1.93, 70}, "medium", 128, 128, 2)
-	g.exps[len(g.exps)-1].Timeline.GPUUtil = nil // no GPU telemetry
-	g.exps[len(g.exps)-1].Diagnosis.Evidence = append(e.Diagnosis.Evidence,
+	// Second repeats of two saturation experiments: one without GPU telemetry, one without
+	// server metrics.
+	e := g.experiment(genConfig{1, 2, 2400 * 1.93, 40, false}, "medium", 128, 512, 2)
+	g.exps[len(g.exps)-1].Timeline.GPUUtil = nil
+	e.Diagnosis.Evidence = append(e.Diagnosis.Evidence,
 		Evidence{Name: "GPU telemetry", Value: "absent (nvidia-smi not found)", Threshold: "present"})
-	g.experiment(genConfig{1, 4, 2400 * 3.6, 130}, "medium", 128, 128, 2)
-	g.exps[len(g.exps)-1].Timeline = nil // no server metrics
+	g.experiment(genConfig{1, 4, 2400 * 3.6, 40, false}, "medium", 128, 512, 2)
+	g.exps[len(g.exps)-1].Timeline = nil
 }
 
 func tpVerdict() Verdict {

@@ -133,6 +133,9 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 type inRange struct{ plot.Ticker }
 
 func (r inRange) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0 && hi > lo) || !finite(hi) { // LogTicks panics on such a range
+		return nil
+	}
 	var out []plot.Tick
 	for _, t := range r.Ticker.Ticks(lo, hi) {
 		if t.Value >= lo && t.Value <= hi {
@@ -278,12 +281,12 @@ func (r ring) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, at vg.Point) {
 	c.Stroke(path)
 }
 
-// segments splits data at points whose y is not finite.
+// segments splits data at points that are not finite.
 func segments(data []pt) [][]pt {
 	var out [][]pt
 	var cur []pt
 	for _, d := range data {
-		if math.IsNaN(d[1]) || math.IsInf(d[1], 0) || math.IsNaN(d[0]) {
+		if !finite(d[0]) || !finite(d[1]) {
 			if len(cur) > 0 {
 				out = append(out, cur)
 			}
@@ -300,6 +303,11 @@ func segments(data []pt) [][]pt {
 
 func applyLimits(p *plot.Plot, x, y axis) {
 	set := func(a *plot.Axis, ax axis) {
+		if ax.Log > 0 && !(a.Min > 0 && a.Max > a.Min && finite(a.Max)) {
+			// Nothing positive to show on a log scale: a linear one says so without failing.
+			a.Scale, a.Tick.Marker = plot.LinearScale{}, plainTicks{}
+			ax.Log = 0
+		}
 		if ax.Min != nil && ax.Log == 0 {
 			a.Min = *ax.Min
 		}

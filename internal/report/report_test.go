@@ -341,6 +341,12 @@ func checkSVG(t *testing.T, path string) {
 
 func checkPNG(t *testing.T, path string) {
 	t.Helper()
+	checkPNGSize(t, path, 600, 400)
+}
+
+// checkPNGSize checks that path is a PNG of at least w×h pixels.
+func checkPNGSize(t *testing.T, path string, w, h int) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Error(err)
@@ -352,7 +358,7 @@ func checkPNG(t *testing.T, path string) {
 		t.Errorf("%s: %v", path, err)
 		return
 	}
-	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 400 {
+	if b := img.Bounds(); b.Dx() < w || b.Dy() < h {
 		t.Errorf("%s is %dx%d, too small", path, b.Dx(), b.Dy())
 	}
 }
@@ -382,4 +388,12 @@ func TestWriteFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", filepath.Join(*fixtureOut, ReportFile))
+}
+
+// tail is the end of a long output, for failure messages.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
