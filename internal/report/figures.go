@@ -41,9 +41,21 @@ func Write(resultsDir string, d Data, opts Options) error {
 	if err := WriteFigures(filepath.Join(resultsDir, results.FigsDir), d); err != nil {
 		return err
 	}
-	return results.WriteAtomic(filepath.Join(resultsDir, ReportFile), func(w io.Writer) error {
+	return writeShared(filepath.Join(resultsDir, ReportFile), func(w io.Writer) error {
 		return Render(w, d, opts)
 	})
+}
+
+// writeShared writes a file atomically and makes it readable by everyone: the report and its
+// figures are meant to be passed around (results.WriteAtomic's temporary files are 0600).
+func writeShared(path string, write func(io.Writer) error) error {
+	if err := results.WriteAtomic(path, write); err != nil {
+		return err
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		return fmt.Errorf("make %s readable: %w", path, err)
+	}
+	return nil
 }
 
 // WriteFigures writes the main figures of d as SVG and PNG into dir (created if needed):
@@ -51,13 +63,18 @@ func Write(resultsDir string, d Data, opts Options) error {
 // efficiency_karp_flatt, latency_cdf_<series> (TTFT, ITL, E2E per GPU count), load_curves and
 // pareto. Figures with nothing to draw are not written. It returns the first error.
 func WriteFigures(dir string, d Data) error {
+	return writeFigures(dir, d, pngDPI)
+}
+
+// writeFigures writes the figures with PNGs at the given resolution.
+func writeFigures(dir string, d Data, dpi int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create figures folder: %w", err)
 	}
 	for _, f := range figures(d) {
 		for _, format := range []string{"svg", "png"} {
 			path := filepath.Join(dir, f.name+"."+format)
-			if err := results.WriteAtomic(path, func(w io.Writer) error { return f.write(w, format) }); err != nil {
+			if err := writeShared(path, func(w io.Writer) error { return f.write(w, format, dpi) }); err != nil {
 				return fmt.Errorf("write figure: %w", err)
 			}
 		}
@@ -110,8 +127,8 @@ func figures(d Data) []figure {
 	return out
 }
 
-// write draws the figure's plots, aligned in a grid, in the given format ("svg" or "png").
-func (f figure) write(w io.Writer, format string) error {
+// write draws the figure's plots in a grid, in the given format ("svg" or "png", at dpi).
+func (f figure) write(w io.Writer, format string, dpi int) error {
 	cols := 0
 	for _, r := range f.plots {
 		cols = max(cols, len(r))
@@ -127,7 +144,7 @@ func (f figure) write(w io.Writer, format string) error {
 	case "svg":
 		c = vgsvg.New(width, height)
 	case "png":
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(pngDPI))}
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))}
 	default:
 		return fmt.Errorf("figure %s: unknown format %q", f.name, format)
 	}

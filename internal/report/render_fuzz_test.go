@@ -19,7 +19,7 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("Render: %v", err)
 		}
 		for _, fig := range figures(d) {
-			if err := fig.write(io.Discard, "svg"); err != nil {
+			if err := fig.write(io.Discard, "svg", pngDPI); err != nil {
 				t.Fatalf("figure %s: %v", fig.name, err)
 			}
 		}
