@@ -86,8 +86,8 @@ var (
 	consoleLine   = regexp.MustCompile(`(?m)^.*:CONSOLE[:(].*$`)
 )
 
-// pageStatus loads the page, and returns what its script published.
-func (b browser) pageStatus(t *testing.T, url string) renderStatus {
+// pageStatus loads the page, and returns what its script published and the DOM.
+func (b browser) pageStatus(t *testing.T, url string) (renderStatus, string) {
 	t.Helper()
 	dom, stderr := b.run(t, url, "--dump-dom")
 	for _, line := range consoleLine.FindAllString(stderr, -1) {
@@ -107,7 +107,7 @@ func (b browser) pageStatus(t *testing.T, url string) renderStatus {
 	if !st.Done || len(st.Errors) > 0 {
 		t.Errorf("page script: done=%v, errors=%q", st.Done, st.Errors)
 	}
-	return st
+	return st, dom
 }
 
 // expectedCharts is every chart the page draws at first: the fixed ones, and the first group
@@ -184,7 +184,7 @@ func TestBrowser(t *testing.T) {
 	url := "file://" + page
 	m := buildCharts(d)
 
-	st := b.pageStatus(t, url)
+	st, _ := b.pageStatus(t, url)
 	checkCharts(t, st, expectedCharts(m, 0))
 
 	// The experiment without GPU telemetry, picked through the URL: its GPU chart says so.
@@ -197,10 +197,31 @@ func TestBrowser(t *testing.T) {
 	if idx < 0 {
 		t.Fatal("fixture has no experiment without GPU telemetry")
 	}
-	st2 := b.pageStatus(t, fmt.Sprintf("%s?exp=%s", url, m.Timelines[idx].Key))
+	st2, _ := b.pageStatus(t, fmt.Sprintf("%s?exp=%s", url, m.Timelines[idx].Key))
 	checkCharts(t, st2, expectedCharts(m, idx))
 
 	saveScreenshots(t, b, url, st.Height)
+	checkInjection(t, b, dir)
+}
+
+// checkInjection opens a report whose every text tries to run script: none of it may run, and
+// the page must still draw.
+func checkInjection(t *testing.T, b browser, dir string) {
+	t.Helper()
+	const payload = `</script><script>document.documentElement.setAttribute("data-pwned","script")</script>` +
+		`<img src=x onerror="document.documentElement.setAttribute('data-pwned','img')">{{.}}"'&`
+	var buf bytes.Buffer
+	if err := Render(&buf, hostileDataWith(t, payload), testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "hostile.html")
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, dom := b.pageStatus(t, "file://"+page) // renders, no errors
+	if m := regexp.MustCompile(`<html[^>]*data-pwned="([a-z]+)"`).FindStringSubmatch(dom); m != nil {
+		t.Errorf("injected script ran (through the %s payload)", m[1])
+	}
 }
 
 func saveScreenshots(t *testing.T, b browser, url string, height int) {

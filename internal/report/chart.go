@@ -42,6 +42,8 @@ type chart struct {
 	// Note replaces the chart when there is nothing to draw, saying why (e.g. "No GPU
 	// telemetry for this experiment.").
 	Note string `json:"note,omitempty"`
+	// Caption is a line of text under the chart (the fits' parameters).
+	Caption string `json:"caption,omitempty"`
 }
 
 // axis is an axis title (with its unit) and its scale.

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 // logGPUAxisFrom is the largest GPU count above which GPU axes become logarithmic (base 2).
@@ -65,7 +66,37 @@ func throughputChart(i int, s Series) chart {
 	if len(open.Data) > 0 {
 		c.Series = append(c.Series, open)
 	}
+	c.Caption = fitCaption(s)
 	return c
+}
+
+// fitCaption states the fitted parameters, or why a fit is missing.
+func fitCaption(s Series) string {
+	var parts []string
+	if a := s.Amdahl; a != nil {
+		p := fmt.Sprintf("Amdahl: s = %s", fmtS(a.S))
+		if a.SLo != nil && a.SHi != nil {
+			p += fmt.Sprintf(" [%s–%s]", fmtS(*a.SLo), fmtS(*a.SHi))
+		}
+		p += fmt.Sprintf(", X1 = %s tokens/s", fmtNum(a.X1))
+		if a.R2 != nil {
+			p += fmt.Sprintf(", R² = %s", fmtS(*a.R2))
+		}
+		parts = append(parts, p+".")
+	}
+	switch u := s.USL; {
+	case u.Fitted && u.Peak > 0:
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, peak near N* ≈ %.0f GPUs.", fmtS(u.Sigma), fmtS(u.Kappa), u.Peak))
+	case u.Fitted:
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, no peak.", fmtS(u.Sigma), fmtS(u.Kappa)))
+	case strings.TrimSpace(u.Reason) != "":
+		r := strings.TrimSuffix(strings.TrimSpace(u.Reason), ".") + "."
+		if !strings.HasPrefix(r, "USL") {
+			r = "USL not fitted: " + r
+		}
+		parts = append(parts, r)
+	}
+	return strings.Join(parts, " ")
 }
 
 // idealLine is X(N0)·N/N0 from the baseline to the end of the fitted curves.

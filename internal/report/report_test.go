@@ -168,7 +168,9 @@ func TestRenderSparse(t *testing.T) {
 const hostile = `</script><script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 
 // hostileData puts a script-injection payload in every text that comes from a results file.
-func hostileData(t *testing.T) Data {
+func hostileData(t *testing.T) Data { return hostileDataWith(t, hostile) }
+
+func hostileDataWith(t *testing.T, hostile string) Data {
 	d := loadFixture(t)
 	d.Campaign.Name, d.Campaign.Model, d.Campaign.MatrixYAML = hostile, hostile, hostile
 	d.Campaign.Versions = append(d.Campaign.Versions, NameValue{Name: hostile, Value: hostile})
