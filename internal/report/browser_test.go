@@ -89,7 +89,7 @@ var (
 // pageStatus loads the page, and returns what its script published and the DOM.
 func (b browser) pageStatus(t *testing.T, url string) (renderStatus, string) {
 	t.Helper()
-	dom, stderr := b.run(t, url, "--dump-dom")
+	dom, stderr := b.run(t, url, "--dump-dom", "--window-size=1400,4000") // the screenshots' layout
 	for _, line := range consoleLine.FindAllString(stderr, -1) {
 		t.Errorf("console message: %s", line)
 	}
