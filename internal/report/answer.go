@@ -1,0 +1,191 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+)
+
+// answer is the report's conclusion for one series: the headline numbers and one sentence
+// each for the scaling, the Amdahl fit, the Karp–Flatt trend and the bottleneck.
+type answer struct {
+	Name    string   `json:"name"`
+	Color   string   `json:"color"`
+	GPUs    string   `json:"gpus"`    // "1 → 8 GPUs"
+	AtGPUs  string   `json:"at_gpus"` // "8 GPUs"
+	Speedup string   `json:"speedup"`
+	Eff     string   `json:"efficiency"`
+	S       string   `json:"s"`
+	SRange  string   `json:"s_range"`
+	Trend   string   `json:"trend"`
+	Verdict string   `json:"verdict"`      // label
+	Code    string   `json:"verdict_code"` // for the badge's colour
+	Lines   []string `json:"sentences"`
+	// Bottleneck is the series verdict's sentence, shown apart.
+	Bottleneck string   `json:"bottleneck,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+func answers(ss []Series) []answer {
+	out := make([]answer, 0, len(ss))
+	for i, s := range ss {
+		out = append(out, seriesAnswer(i, s))
+	}
+	return out
+}
+
+func seriesAnswer(i int, s Series) answer {
+	a := answer{Name: s.Name, Color: seriesColor(i), Speedup: "–", Eff: "–", S: "–", Trend: trendClass(s.KarpFlattTrend)}
+	a.Verdict, a.Code = s.Verdict.Label, verdictClass(s.Verdict.Code)
+	if len(s.Points) == 0 {
+		a.Lines = []string{"No GPU count of this series produced a measurement."}
+		return a
+	}
+	first, last := s.Points[0], s.Points[len(s.Points)-1]
+	a.GPUs, a.AtGPUs = fmt.Sprintf("%d → %s", first.GPUs, gpuLabel(last.GPUs)), gpuLabel(last.GPUs)
+	a.Speedup, a.Eff = fmtX(last.Speedup), fmtPct(last.Efficiency)
+	a.Lines = append(a.Lines, scalingSentence(s, first, last))
+	if am := s.Amdahl; am != nil {
+		a.S = fmtS(am.S)
+		if am.SLo != nil && am.SHi != nil {
+			a.SRange = fmt.Sprintf("%s–%s", fmtS(*am.SLo), fmtS(*am.SHi))
+		}
+	}
+	a.Lines = append(a.Lines, amdahlSentence(s), karpFlattSentence(s))
+	if u := uslSentence(s.USL); u != "" {
+		a.Lines = append(a.Lines, u)
+	}
+	a.Bottleneck = strings.TrimSpace(s.Verdict.Sentence)
+	a.Warnings = saturationWarnings(s)
+	return a
+}
+
+// headline compares the series in one sentence: the best and the worst efficiency at their
+// largest GPU count (one series: its result).
+func headline(ss []Series) string {
+	best, worst := -1, -1
+	for i, s := range ss {
+		if len(s.Points) < 2 {
+			continue
+		}
+		e := s.Points[len(s.Points)-1].Efficiency
+		if best < 0 || e > ss[best].Points[len(ss[best].Points)-1].Efficiency {
+			best = i
+		}
+		if worst < 0 || e < ss[worst].Points[len(ss[worst].Points)-1].Efficiency {
+			worst = i
+		}
+	}
+	switch {
+	case best < 0:
+		return ""
+	case best == worst:
+		return reach(ss[best]) + limitedBy(ss[best]) + "."
+	}
+	return "Best: " + reach(ss[best]) + ". Worst: " + reach(ss[worst]) + limitedBy(ss[worst]) + "."
+}
+
+// reach is "DP-only · medium reaches 6.3× on 8 GPUs (79 % efficiency)".
+func reach(s Series) string {
+	p := s.Points[len(s.Points)-1]
+	return fmt.Sprintf("%s reaches %s on %s (%s efficiency)", s.Name, fmtX(p.Speedup), gpuLabel(p.GPUs), fmtPct(p.Efficiency))
+}
+
+func limitedBy(s Series) string {
+	if s.Verdict.Label == "" {
+		return ""
+	}
+	return " — bottleneck: " + s.Verdict.Label
+}
+
+func scalingSentence(s Series, first, last SeriesPoint) string {
+	ideal := float64(last.GPUs) / float64(max(first.GPUs, 1))
+	return fmt.Sprintf("From %s to %d, output throughput grows %s (ideal %s): %s efficiency, %s → %s tokens/s.",
+		gpuLabel(first.GPUs), last.GPUs, fmtX(last.Speedup), fmtX(ideal), fmtPct(last.Efficiency),
+		fmtNum(first.Throughput), fmtNum(last.Throughput))
+}
+
+func amdahlSentence(s Series) string {
+	am := s.Amdahl
+	if am == nil {
+		return "Amdahl's law could not be fitted to this series."
+	}
+	interval := ""
+	if am.SLo != nil && am.SHi != nil {
+		interval = fmt.Sprintf(" (%.0f %% interval %s–%s)", confidence(am)*100, fmtS(*am.SLo), fmtS(*am.SHi))
+	}
+	if am.S <= 0 {
+		return fmt.Sprintf("Amdahl's serial fraction s = 0%s: the points scale linearly, no serial part is visible.", interval)
+	}
+	return fmt.Sprintf("Amdahl's serial fraction s = %s%s: however many GPUs, the speedup stays below 1/s ≈ %s.",
+		fmtS(am.S), interval, fmtX(1/am.S))
+}
+
+func confidence(am *AmdahlFit) float64 {
+	if am.Confidence > 0 && am.Confidence < 1 {
+		return am.Confidence
+	}
+	return 0.95
+}
+
+// trendClass is the trend for display: rising, flat, falling or unknown.
+func trendClass(t string) string {
+	switch t {
+	case "rising", "flat", "falling":
+		return t
+	}
+	return "unknown"
+}
+
+func karpFlattSentence(s Series) string {
+	switch s.KarpFlattTrend {
+	case "rising":
+		return "Karp–Flatt e(N) rises with N: an overhead that grows with the GPU count (communication, coordination), not a fixed serial part."
+	case "flat":
+		return "Karp–Flatt e(N) is flat: a fixed serial part, as Amdahl's law assumes."
+	case "falling":
+		return "Karp–Flatt e(N) falls with N: larger configurations do better than Amdahl's law predicts."
+	}
+	if r := strings.TrimSpace(s.KarpFlattReason); r != "" {
+		return "Karp–Flatt trend unknown: " + strings.TrimSuffix(r, ".") + "."
+	}
+	return "Karp–Flatt trend unknown."
+}
+
+func uslSentence(u USLFit) string {
+	if !u.Fitted || u.Peak <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("The Universal Scalability Law (σ = %s, κ = %s) puts the throughput peak near N* ≈ %.0f GPUs: beyond it, more GPUs make it slower.",
+		fmtS(u.Sigma), fmtS(u.Kappa), u.Peak)
+}
+
+// saturationWarnings names the GPU counts whose throughput is a lower bound.
+func saturationWarnings(s Series) []string {
+	var unsat []string
+	for _, p := range s.Points {
+		if !p.Saturated {
+			unsat = append(unsat, gpuLabel(p.GPUs))
+		}
+	}
+	if len(unsat) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("Not saturated at %s: the campaign's highest load did not saturate the server, so that throughput is a lower bound and the fit understates how far the series scales.",
+		strings.Join(unsat, ", "))}
+}
+
+// verdictClass maps a verdict code to a badge colour: "warn" for verdicts that say the test
+// itself limited the result (server not saturated, load generator bound), "good" for a
+// GPU-bound server, "none" without a verdict or evidence, "bad" for every other bottleneck.
+func verdictClass(code string) string {
+	c := strings.ToLower(code)
+	switch {
+	case c == "" || strings.Contains(c, "unknown") || strings.Contains(c, "insufficient"):
+		return "none"
+	case strings.Contains(c, "saturat") || strings.Contains(c, "load") || strings.Contains(c, "client"):
+		return "warn"
+	case strings.Contains(c, "gpu") || strings.Contains(c, "compute") || strings.Contains(c, "linear"):
+		return "good"
+	}
+	return "bad"
+}

@@ -1,0 +1,178 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// logRatio is the spread (max/min) of positive values above which an axis becomes logarithmic.
+const logRatio = 20
+
+// latencyGroups makes, per series, the TTFT, ITL and E2E CDFs of the experiments behind its
+// points, one line per GPU count.
+func latencyGroups(d Data) []chartGroup {
+	byID := experimentsByID(d.Experiments)
+	groups := make([]chartGroup, 0, len(d.Series))
+	for i, s := range d.Series {
+		g := chartGroup{Key: fmt.Sprintf("latency-%d", i), Label: s.Name}
+		for _, k := range []struct {
+			id, title string
+			cdf       func(Experiment) CDF
+		}{
+			{"ttft", "Time to first token (TTFT)", func(e Experiment) CDF { return e.TTFT }},
+			{"itl", "Inter-token latency (ITL)", func(e Experiment) CDF { return e.ITL }},
+			{"e2e", "End-to-end request latency (E2E)", func(e Experiment) CDF { return e.E2E }},
+		} {
+			g.Charts = append(g.Charts, cdfChart(fmt.Sprintf("cdf-%d-%s", i, k.id), k.title, s, byID, k.cdf))
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+func experimentsByID(exps []Experiment) map[string]*Experiment {
+	m := make(map[string]*Experiment, len(exps))
+	for i := range exps {
+		m[exps[i].ID] = &exps[i]
+	}
+	return m
+}
+
+func cdfChart(id, title string, s Series, byID map[string]*Experiment, get func(Experiment) CDF) chart {
+	c := chart{ID: id, Title: title, Y: axis{Name: "Requests at or below (cumulative %)", Percent: true, Min: ptr(0), Max: ptr(1)}}
+	var all []float64
+	for i, p := range s.Points {
+		if len(p.ExpIDs) == 0 || byID[p.ExpIDs[0]] == nil {
+			continue
+		}
+		cdf := get(*byID[p.ExpIDs[0]])
+		l := line{Name: gpuLabel(p.GPUs), Kind: kindStep, Color: gpuColor(i, len(s.Points))}
+		for j := range min(len(cdf.P), len(cdf.Ms)) {
+			l.Data = append(l.Data, pt{cdf.Ms[j], cdf.P[j]})
+			all = append(all, cdf.Ms[j])
+		}
+		if len(l.Data) > 0 {
+			c.Series = append(c.Series, l)
+		}
+	}
+	c.X = valueAxis("Latency (ms)", all)
+	if len(c.Series) == 0 {
+		c.Note = "No latency samples for this series."
+	}
+	return c
+}
+
+// valueAxis is a linear axis, or a logarithmic one when the positive values span more than
+// logRatio (latencies often span orders of magnitude).
+func valueAxis(name string, vals []float64) axis {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range vals {
+		if v > 0 && !math.IsInf(v, 0) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if hi/lo > logRatio {
+		return axis{Name: name + ", log scale", Log: 10}
+	}
+	return axis{Name: name}
+}
+
+// loadAxisName is the x-axis title of a load curve.
+func loadAxisName(kind string) string {
+	switch kind {
+	case "users":
+		return "Concurrent users (count)"
+	case "concurrency":
+		return "Concurrency (requests in flight)"
+	case "rate":
+		return "Request rate (requests/s)"
+	}
+	return "Load level (" + kind + ")"
+}
+
+// loadAxis is linear, or logarithmic (base 2) when the levels span a factor of 8 or more, as
+// doubling user counts do.
+func loadAxis(kind string, pts []LoadPoint) axis {
+	a := axis{Name: loadAxisName(kind), Min: ptr(0), Integer: kind != "rate"}
+	if len(pts) > 0 && pts[0].Load > 0 && pts[len(pts)-1].Load/pts[0].Load >= 8 {
+		a = axis{Name: loadAxisName(kind) + ", log scale", Log: 2}
+	}
+	return a
+}
+
+// loadChart draws one configuration's throughput (left axis) and median TTFT and TPOT (right
+// axis) against load, with a line at the saturation point.
+func loadChart(i int, lc LoadCurve) chart {
+	pts := slices.Clone(lc.Points)
+	slices.SortStableFunc(pts, func(a, b LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
+	thr := line{Name: "output throughput", Kind: kindLine, Color: colorMeasured}
+	ttft := line{Name: "TTFT p50", Kind: kindLine, Color: colorAmdahl, Axis: 1}
+	tpot := line{Name: "TPOT p50", Kind: kindLine, Color: colorUSL, Dash: "dashed", Axis: 1}
+	var lat []float64
+	for _, p := range pts {
+		thr.Data = append(thr.Data, pt{p.Load, p.Throughput})
+		ttft.Data = append(ttft.Data, pt{p.Load, p.TTFTP50})
+		tpot.Data = append(tpot.Data, pt{p.Load, p.TPOTP50})
+		thr.Names = append(thr.Names, p.ExpID)
+		lat = append(lat, p.TTFTP50, p.TPOTP50)
+	}
+	y2 := valueAxis("Median latency (ms)", lat)
+	c := chart{
+		ID: fmt.Sprintf("load-%d", i), Title: lc.Config, X: loadAxis(lc.LoadKind, pts),
+		Y: axis{Name: "Output throughput (tokens/s)", Min: ptr(0)}, Y2: &y2,
+	}
+	if len(pts) == 0 {
+		c.Note = "No load levels measured for this configuration."
+		return c
+	}
+	if !slices.ContainsFunc(thr.Names, func(s string) bool { return s != "" }) {
+		thr.Names = nil
+	}
+	c.Series = []line{thr, ttft, tpot}
+	if lc.Saturation != nil && finite(*lc.Saturation) {
+		c.Marks = []mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
+	}
+	return c
+}
+
+// paretoChart draws tokens/s per GPU against tokens/s per user, one colour per GPU count, and
+// the frontier: the points no other point beats on both.
+func paretoChart(pts []ParetoPoint) chart {
+	c := chart{
+		ID: "pareto", Title: "Throughput per GPU vs interactivity per user",
+		X: axis{Name: "Output tokens/s per user (interactivity)", Min: ptr(0)},
+		Y: axis{Name: "Output tokens/s per GPU (efficiency)", Min: ptr(0)},
+	}
+	if len(pts) == 0 {
+		c.Note = "No completed experiments to compare."
+		return c
+	}
+	var counts []int
+	for _, p := range pts {
+		if !slices.Contains(counts, p.GPUs) {
+			counts = append(counts, p.GPUs)
+		}
+	}
+	slices.Sort(counts)
+	for i, n := range counts {
+		l := line{Name: gpuLabel(n), Kind: kindScatter, Color: seriesColor(i)}
+		for _, p := range pts {
+			if p.GPUs == n {
+				l.Data = append(l.Data, pt{p.PerUser, p.PerGPU})
+				l.Names = append(l.Names, p.ExpID)
+			}
+		}
+		c.Series = append(c.Series, l)
+	}
+	front := line{Name: "Pareto frontier", Kind: kindCurve, Color: "#374151", Dash: "dashed"}
+	for _, k := range paretoFrontier(pts) {
+		front.Data = append(front.Data, pt{pts[k].PerUser, pts[k].PerGPU})
+		front.Names = append(front.Names, pts[k].ExpID)
+	}
+	if len(front.Data) > 1 {
+		c.Series = append(c.Series, front)
+	}
+	return c
+}

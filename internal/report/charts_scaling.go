@@ -1,0 +1,186 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// logGPUAxisFrom is the largest GPU count above which GPU axes become logarithmic (base 2).
+const logGPUAxisFrom = 16
+
+func gpuAxis(maxN int) axis {
+	a := axis{Name: "GPUs (count)", Integer: true, Min: ptr(0)}
+	if maxN > logGPUAxisFrom {
+		a = axis{Name: "GPUs (count, log scale)", Log: 2, Min: ptr(1)}
+	}
+	return a
+}
+
+func maxGPUs(s Series) int {
+	n := 1
+	for _, p := range s.Points {
+		n = max(n, p.GPUs)
+	}
+	return n
+}
+
+func allMaxGPUs(ss []Series) int {
+	n := 1
+	for _, s := range ss {
+		n = max(n, maxGPUs(s))
+	}
+	return n
+}
+
+// throughputChart is one series' throughput against GPU count: measured points, the ideal
+// linear line from the baseline, the fitted Amdahl and USL curves, and hollow markers on
+// points where the server was not saturated.
+func throughputChart(i int, s Series) chart {
+	c := chart{
+		ID: fmt.Sprintf("scaling-%d", i), Title: s.Name,
+		X: gpuAxis(maxGPUs(s)), Y: axis{Name: "Output throughput (tokens/s)", Min: ptr(0)},
+	}
+	if len(s.Points) == 0 {
+		c.Note = "No measured points in this series."
+		return c
+	}
+	measured := line{Name: "measured (mean of repeats)", Kind: kindLine, Color: colorMeasured}
+	open := line{Name: "not saturated (lower bound)", Kind: kindScatter, Color: colorOpen, Open: true}
+	for _, p := range s.Points {
+		measured.Data = append(measured.Data, pt{float64(p.GPUs), p.Throughput})
+		if !p.Saturated {
+			open.Data = append(open.Data, pt{float64(p.GPUs), p.Throughput})
+		}
+	}
+	c.Series = append(c.Series, measured)
+	if ideal := idealLine(s); len(ideal.Data) > 0 {
+		c.Series = append(c.Series, ideal)
+	}
+	if a := s.Amdahl; a != nil && len(a.Curve) > 0 {
+		c.Series = append(c.Series, curveLine(fmt.Sprintf("Amdahl fit (s = %s)", fmtS(a.S)), colorAmdahl, "dashed", a.Curve))
+	}
+	if s.USL.Fitted && len(s.USL.Curve) > 0 {
+		c.Series = append(c.Series, curveLine(fmt.Sprintf("USL fit (σ = %s, κ = %s)", fmtS(s.USL.Sigma), fmtS(s.USL.Kappa)), colorUSL, "dotted", s.USL.Curve))
+	}
+	if len(open.Data) > 0 {
+		c.Series = append(c.Series, open)
+	}
+	c.Caption = fitCaption(s)
+	return c
+}
+
+// fitCaption states the fitted parameters, or why a fit is missing.
+func fitCaption(s Series) string {
+	var parts []string
+	if a := s.Amdahl; a != nil {
+		p := fmt.Sprintf("Amdahl: s = %s", fmtS(a.S))
+		if a.SLo != nil && a.SHi != nil {
+			p += fmt.Sprintf(" [%s–%s]", fmtS(*a.SLo), fmtS(*a.SHi))
+		}
+		p += fmt.Sprintf(", X1 = %s tokens/s", fmtNum(a.X1))
+		if a.R2 != nil {
+			p += fmt.Sprintf(", R² = %s", fmtS(*a.R2))
+		}
+		parts = append(parts, p+".")
+	}
+	switch u := s.USL; {
+	case u.Fitted && u.Peak > 0:
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, peak near N* ≈ %.0f GPUs.", fmtS(u.Sigma), fmtS(u.Kappa), u.Peak))
+	case u.Fitted:
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, no peak.", fmtS(u.Sigma), fmtS(u.Kappa)))
+	case strings.TrimSpace(u.Reason) != "":
+		r := strings.TrimSuffix(strings.TrimSpace(u.Reason), ".") + "."
+		if !strings.HasPrefix(r, "USL") {
+			r = "USL not fitted: " + r
+		}
+		parts = append(parts, r)
+	}
+	return strings.Join(parts, " ")
+}
+
+// idealLine is X(N0)·N/N0 from the baseline to the end of the fitted curves.
+func idealLine(s Series) line {
+	l := line{Name: "ideal linear scaling", Kind: kindCurve, Color: colorIdeal, Dash: "dashed"}
+	base := s.Points[0]
+	for _, p := range s.Points {
+		if p.GPUs == s.Baseline {
+			base = p
+		}
+	}
+	if base.GPUs < 1 || base.Throughput <= 0 {
+		return l
+	}
+	end := float64(maxGPUs(s))
+	if s.Amdahl != nil && len(s.Amdahl.Curve) > 0 {
+		end = math.Max(end, s.Amdahl.Curve[len(s.Amdahl.Curve)-1].X)
+	}
+	per := base.Throughput / float64(base.GPUs)
+	start := 1.0
+	l.Data = []pt{{start, per * start}, {end, per * end}}
+	return l
+}
+
+func curveLine(name, color, dash string, xy []XY) line {
+	l := line{Name: name, Kind: kindCurve, Color: color, Dash: dash}
+	for _, p := range xy {
+		l.Data = append(l.Data, pt{p.X, p.Y})
+	}
+	return l
+}
+
+// efficiencyChart draws every series' efficiency (speedup / ideal) against GPU count.
+func efficiencyChart(ss []Series) chart {
+	maxN := allMaxGPUs(ss)
+	c := chart{
+		ID: "efficiency", Title: "Parallel efficiency",
+		X: gpuAxis(maxN), Y: axis{Name: "Efficiency = speedup / ideal (%)", Percent: true, Min: ptr(0)},
+	}
+	for i, s := range ss {
+		l := line{Name: s.Name, Kind: kindLine, Color: seriesColor(i)}
+		for _, p := range s.Points {
+			l.Data = append(l.Data, pt{float64(p.GPUs), p.Efficiency})
+		}
+		if len(l.Data) > 0 {
+			c.Series = append(c.Series, l)
+		}
+	}
+	if len(c.Series) == 0 {
+		c.Note = "No scaling series."
+		return c
+	}
+	c.Marks = []mark{{Axis: "y", Value: 1, Label: "ideal (100 %)", Color: colorIdeal}}
+	return c
+}
+
+// karpFlattChart draws every series' Karp–Flatt e(N): flat is a fixed serial part, rising is
+// overhead that grows with N.
+func karpFlattChart(ss []Series) chart {
+	c := chart{
+		ID: "karp-flatt", Title: "Karp–Flatt experimentally determined serial fraction e(N)",
+		X: gpuAxis(allMaxGPUs(ss)), Y: axis{Name: "e(N) (fraction of work, 0–1)", Min: ptr(0)},
+	}
+	for i, s := range ss {
+		l := line{Name: fmt.Sprintf("%s — %s", s.Name, trendWord(s.KarpFlattTrend)), Kind: kindLine, Color: seriesColor(i)}
+		for _, p := range s.Points {
+			if p.KarpFlatt != nil {
+				l.Data = append(l.Data, pt{float64(p.GPUs), *p.KarpFlatt})
+			}
+		}
+		if len(l.Data) > 0 {
+			c.Series = append(c.Series, l)
+		}
+	}
+	if len(c.Series) == 0 {
+		c.Note = "Karp–Flatt e(N) needs two or more GPU counts in a series."
+	}
+	return c
+}
+
+func trendWord(t string) string {
+	switch t {
+	case "rising", "flat", "falling":
+		return t
+	}
+	return "trend unknown"
+}

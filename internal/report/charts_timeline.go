@@ -1,0 +1,186 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+const (
+	timeAxisName  = "Time since experiment start (s)"
+	noTelemetry   = "No GPU telemetry for this experiment."
+	noServerStats = "No server metrics were recorded for this experiment."
+)
+
+// timelineGroups makes, per experiment with measurements, its four time series: requests
+// running and waiting (with the batch cap), KV-cache usage, GPU utilisation and the request
+// completion rate — where a reader sees the bottleneck happen.
+func timelineGroups(exps []Experiment) []chartGroup {
+	var groups []chartGroup
+	for i, e := range exps {
+		if e.Timeline == nil && e.Summary == nil {
+			continue // failed before measuring: listed with the failures
+		}
+		g := chartGroup{Key: e.ID, Label: e.ID + " · " + experimentLabel(e)}
+		prefix := fmt.Sprintf("tl-%d", i)
+		if e.Timeline == nil {
+			for _, k := range []string{"running", "kv", "gpu", "rate"} {
+				g.Charts = append(g.Charts, chart{ID: prefix + "-" + k, Title: timelineTitle(k), Note: noServerStats})
+			}
+		} else {
+			t := DownsampleTimeline(*e.Timeline, MaxTimelinePoints)
+			g.Charts = []chart{
+				runningChart(prefix, e, t), kvChart(prefix, t), gpuChart(prefix, t), rateChart(prefix, t),
+			}
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+func timelineTitle(kind string) string {
+	return map[string]string{
+		"running": "Requests running and waiting",
+		"kv":      "KV-cache usage",
+		"gpu":     "GPU utilisation",
+		"rate":    "Request completion rate",
+	}[kind]
+}
+
+func timelineChart(prefix, kind string, t Timeline, y axis) chart {
+	c := chart{ID: prefix + "-" + kind, Title: timelineTitle(kind), X: axis{Name: timeAxisName, Min: ptr(0)}, Y: y}
+	if t.MeasureFrom != nil && t.MeasureTo != nil && finite(*t.MeasureFrom) && finite(*t.MeasureTo) {
+		c.Bands = []band{{From: *t.MeasureFrom, To: *t.MeasureTo, Label: "measured"}}
+	}
+	return c
+}
+
+func column(name, color, dash string, t Timeline, v Values) line {
+	l := line{Name: name, Kind: kindCurve, Color: color, Dash: dash}
+	for i, x := range t.OffsetS {
+		y := math.NaN()
+		if i < len(v) {
+			y = v[i]
+		}
+		l.Data = append(l.Data, pt{x, y})
+	}
+	return l
+}
+
+func hasData(v Values) bool {
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func runningChart(prefix string, e Experiment, t Timeline) chart {
+	c := timelineChart(prefix, "running", t, axis{Name: "Requests (count)", Min: ptr(0)})
+	if hasData(t.Running) {
+		c.Series = append(c.Series, column("running", colorMeasured, "", t, t.Running))
+	}
+	if hasData(t.Waiting) {
+		c.Series = append(c.Series, column("waiting (queued)", colorAmdahl, "", t, t.Waiting))
+	}
+	if e.Factors.BatchSize > 0 {
+		limit := float64(e.Factors.BatchSize * max(e.Factors.DP, 1))
+		c.Marks = []mark{{Axis: "y", Value: limit, Label: fmt.Sprintf("batch cap %g (max-num-seqs × DP)", limit), Color: colorMark}}
+	}
+	if len(c.Series) == 0 {
+		c.Note = "No running/waiting samples for this experiment."
+	}
+	return c
+}
+
+func kvChart(prefix string, t Timeline) chart {
+	c := timelineChart(prefix, "kv", t, axis{Name: "KV-cache usage (% of capacity)", Percent: true, Min: ptr(0), Max: ptr(1)})
+	if !hasData(t.KVUsage) {
+		c.Note = "No KV-cache samples for this experiment."
+		return c
+	}
+	c.Series = []line{column("KV-cache usage", colorUSL, "", t, t.KVUsage)}
+	return c
+}
+
+func gpuChart(prefix string, t Timeline) chart {
+	c := timelineChart(prefix, "gpu", t, axis{Name: "GPU utilisation, mean over GPUs (%)", Min: ptr(0), Max: ptr(100)})
+	if !hasData(t.GPUUtil) {
+		c.Note = noTelemetry
+		return c
+	}
+	c.Series = []line{column("GPU utilisation (mean)", palette[3], "", t, t.GPUUtil)}
+	return c
+}
+
+func rateChart(prefix string, t Timeline) chart {
+	c := timelineChart(prefix, "rate", t, axis{Name: "Completed requests (requests/s)", Min: ptr(0)})
+	if !hasData(t.RequestRate) {
+		c.Note = "No request-rate samples for this experiment."
+		return c
+	}
+	c.Series = []line{column("completed requests/s", palette[4], "", t, t.RequestRate)}
+	return c
+}
+
+// experimentLabel describes an experiment's factors in one line: "4 GPUs · TP 4 × DP 1 ·
+// 64 users · medium / 128 tok".
+func experimentLabel(e Experiment) string {
+	parts := []string{gpuLabel(e.Factors.GPUs), parallelLabel(e.Factors), loadLabel(e.Factors)}
+	if w := workloadLabel(e.Factors); w != "" {
+		parts = append(parts, w)
+	}
+	if e.Factors.Repeat > 0 {
+		parts = append(parts, fmt.Sprintf("repeat %d", e.Factors.Repeat))
+	}
+	return strings.Join(nonEmpty(parts), " · ")
+}
+
+func nonEmpty(ss []string) []string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// parallelLabel is "TP 2 × DP 2" (PP only when > 1).
+func parallelLabel(f Factors) string {
+	var p []string
+	if f.TP > 0 {
+		p = append(p, fmt.Sprintf("TP %d", f.TP))
+	}
+	if f.DP > 0 {
+		p = append(p, fmt.Sprintf("DP %d", f.DP))
+	}
+	if f.PP > 1 {
+		p = append(p, fmt.Sprintf("PP %d", f.PP))
+	}
+	return strings.Join(p, " × ")
+}
+
+// loadLabel is "64 users", "concurrency 32" or "8 req/s".
+func loadLabel(f Factors) string {
+	switch f.Mode {
+	case "users":
+		return fmt.Sprintf("%d users", f.Users)
+	case "concurrency":
+		return fmt.Sprintf("concurrency %d", f.Concurrency)
+	case "rate":
+		return fmt.Sprintf("%s req/s", fmtNum(f.Rate))
+	}
+	return f.Mode
+}
+
+func workloadLabel(f Factors) string {
+	switch {
+	case f.Prompts != "" && f.MaxTokens > 0:
+		return fmt.Sprintf("%s / %d tok", f.Prompts, f.MaxTokens)
+	case f.MaxTokens > 0:
+		return fmt.Sprintf("%d tok", f.MaxTokens)
+	}
+	return f.Prompts
+}

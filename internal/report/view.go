@@ -1,0 +1,220 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// verdictView is a verdict with its badge colour and, in the time-series panel, the
+// experiment's headline numbers.
+type verdictView struct {
+	Verdict  *Verdict
+	Class    string
+	Headline string
+}
+
+type diagRow struct {
+	verdictView
+	Index                          int // its timeline group, -1 without one
+	ID, Label                      string
+	Throughput, PerGPU, TTFT, TPOT string
+}
+
+type measureRow struct {
+	ID, Status string
+	Cells      []string
+}
+
+type failedRow struct {
+	ID, Label, Status, Reason string
+}
+
+func title(c Campaign) string {
+	if strings.TrimSpace(c.Name) == "" {
+		return "Scaling report"
+	}
+	return c.Name
+}
+
+func subtitle(c Campaign) []string {
+	var out []string
+	for _, s := range []string{c.Model, c.Engine, gpuSummary(c.GPUs), c.Interconnect} {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// gpuSummary groups equal GPU names, in order: "8 × NVIDIA H100 80GB HBM3".
+func gpuSummary(gpus []string) string {
+	var names []string
+	count := map[string]int{}
+	for _, g := range gpus {
+		if count[g] == 0 {
+			names = append(names, g)
+		}
+		count[g]++
+	}
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%d × %s", count[n], n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func stats(d Data) []NameValue {
+	c := d.Campaign
+	done := strconv.Itoa(c.Done)
+	if c.Planned > 0 {
+		done = fmt.Sprintf("%d / %d", c.Done, c.Planned)
+	}
+	out := []NameValue{
+		{Name: "experiments done", Value: done},
+		{Name: "failed", Value: strconv.Itoa(c.Failed)},
+		{Name: "scaling series", Value: strconv.Itoa(len(d.Series))},
+	}
+	if n := allMaxGPUs(d.Series); len(d.Series) > 0 {
+		out = append(out, NameValue{Name: "GPUs at most", Value: strconv.Itoa(n)})
+	}
+	if dur := c.End.Sub(c.Start); !c.Start.IsZero() && !c.End.IsZero() && dur > 0 {
+		out = append(out, NameValue{Name: "campaign time", Value: fmtDuration(dur)})
+	}
+	return out
+}
+
+func facts(c Campaign) []NameValue {
+	out := []NameValue{
+		{Name: "Campaign", Value: c.Name}, {Name: "Model", Value: c.Model}, {Name: "Engine", Value: c.Engine},
+		{Name: "GPUs", Value: gpuSummary(c.GPUs)}, {Name: "Interconnect", Value: c.Interconnect},
+		{Name: "Host", Value: c.Host},
+	}
+	for _, v := range c.Versions {
+		out = append(out, NameValue{Name: "Version of " + v.Name, Value: v.Value})
+	}
+	out = append(out,
+		NameValue{Name: "Matrix file", Value: c.MatrixFile},
+		NameValue{Name: "Started", Value: fmtTime(c.Start)}, NameValue{Name: "Ended", Value: fmtTime(c.End)},
+		NameValue{Name: "Experiments", Value: fmt.Sprintf("%d done, %d failed%s", c.Done, c.Failed, planned(c.Planned))},
+	)
+	kept := out[:0]
+	for _, f := range out {
+		if strings.TrimSpace(f.Value) != "" {
+			kept = append(kept, f)
+		}
+	}
+	return kept
+}
+
+func planned(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", of %d planned", n)
+}
+
+func failedNote(exps []Experiment) string {
+	n := 0
+	for _, e := range exps {
+		if e.Status == StatusFailed {
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "1 experiment failed; it is left out of the series and listed under Failed experiments."
+	}
+	return fmt.Sprintf("%d experiments failed; they are left out of the series and listed under Failed experiments.", n)
+}
+
+func newVerdictView(e Experiment) verdictView {
+	v := verdictView{Verdict: e.Diagnosis, Class: "none"}
+	if e.Diagnosis != nil {
+		v.Class = verdictClass(e.Diagnosis.Code)
+	}
+	if s := e.Summary; s != nil {
+		v.Headline = fmt.Sprintf("%s tokens/s (%s per GPU) · %s req/s · TTFT p50 %s ms · TPOT p50 %s ms",
+			fmtNum(s.OutputThroughput), fmtNum(s.OutputThroughputPerGPU), fmtNum(s.RequestThroughput),
+			fmtNum(s.TTFT.P50), fmtNum(s.TPOT.P50))
+	}
+	return v
+}
+
+// timelineInfo is the verdict panel of every timeline group, in the groups' order.
+func timelineInfo(exps []Experiment, groups []chartGroup) []verdictView {
+	byID := experimentsByID(exps)
+	out := make([]verdictView, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, newVerdictView(*byID[g.Key]))
+	}
+	return out
+}
+
+func diagnosisRows(exps []Experiment, groups []chartGroup) []diagRow {
+	index := map[string]int{}
+	for i, g := range groups {
+		index[g.Key] = i
+	}
+	var rows []diagRow
+	for _, e := range exps {
+		if e.Summary == nil || e.Status == StatusFailed {
+			continue
+		}
+		i, ok := index[e.ID]
+		if !ok {
+			i = -1
+		}
+		s := e.Summary
+		rows = append(rows, diagRow{
+			verdictView: newVerdictView(e), Index: i, ID: e.ID, Label: experimentLabel(e),
+			Throughput: fmtNum(s.OutputThroughput), PerGPU: fmtNum(s.OutputThroughputPerGPU),
+			TTFT: fmtNum(s.TTFT.P50), TPOT: fmtNum(s.TPOT.P50),
+		})
+	}
+	return rows
+}
+
+func measurementRows(exps []Experiment) []measureRow {
+	rows := make([]measureRow, 0, len(exps))
+	for _, e := range exps {
+		rows = append(rows, measureRow{ID: e.ID, Status: e.Status, Cells: measurementCells(e.Summary)})
+	}
+	return rows
+}
+
+func measurementCells(s *Summary) []string {
+	if s == nil {
+		cells := make([]string, 23)
+		for i := range cells {
+			cells[i] = "–"
+		}
+		return cells
+	}
+	sat := "no"
+	if s.Saturated {
+		sat = "yes"
+	}
+	cells := []string{fmtNum(s.RequestThroughput), fmtNum(s.OutputThroughput), fmtNum(s.OutputThroughputPerGPU), fmtNum(s.TokensPerUser), sat}
+	for _, l := range []Latency{s.TTFT, s.TPOT, s.ITL, s.E2E} {
+		cells = append(cells, fmtNum(l.Mean), fmtNum(l.P50), fmtNum(l.P90), fmtNum(l.P99))
+	}
+	return append(cells, fmtOpt(s.Goodput), fmt.Sprintf("%d / %d", s.Completed, s.Errors))
+}
+
+func failedRows(exps []Experiment) []failedRow {
+	var rows []failedRow
+	for _, e := range exps {
+		if e.Status != StatusFailed {
+			continue
+		}
+		reason := e.Reason
+		if strings.TrimSpace(reason) == "" {
+			reason = "no reason recorded"
+		}
+		rows = append(rows, failedRow{ID: e.ID, Label: experimentLabel(e), Status: e.Status, Reason: reason})
+	}
+	return rows
+}
