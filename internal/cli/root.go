@@ -59,6 +59,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 		return withHint(withCode(err, ExitUsage), "see `%s --help`", c.CommandPath())
 	})
 	root.AddCommand(newPlanCmd(env))
+	root.AddCommand(newSimCmd(env))
 	for _, c := range stubCommands() {
 		root.AddCommand(c)
 	}
@@ -76,7 +77,6 @@ func stubCommands() []*cobra.Command {
 		{"run", "Run a whole campaign: plan, run every experiment, aggregate, fit, report"},
 		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
 		{"load", "Drive load against a running OpenAI-compatible endpoint and record every request"},
-		{"sim", "Start the built-in vLLM-like simulator"},
 		{"aggregate", "Summarise every experiment of a results tree"},
 		{"fit", "Fit Amdahl, Gustafson, USL and Karp–Flatt to the scaling series"},
 		{"diagnose", "Name what limited every experiment and series, with the evidence"},
