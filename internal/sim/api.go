@@ -187,7 +187,9 @@ func (s *Server) version(w http.ResponseWriter, _ *http.Request) {
 }
 
 // resetPrefixCache accepts vLLM's dev-mode endpoint; the simulator has no prefix cache.
-func (s *Server) resetPrefixCache(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }
+func (s *Server) resetPrefixCache(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusOK)
+}
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")

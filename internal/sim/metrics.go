@@ -72,7 +72,7 @@ func newMetrics(eff Effective) *metrics {
 	}
 	registerInfo(reg, eff)
 	m.lag = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "llmscale:sim_lag_seconds",
-		Help: "How late the simulator processed its model's events (llmscale addition; near 0 means it kept up).",
+		Help:    "How late the simulator processed its model's events (llmscale addition; near 0 means it kept up).",
 		Buckets: lagBuckets})
 	reg.MustRegister(m.lag)
 	return m
@@ -102,11 +102,11 @@ func (f *family) histogram(name, help string, buckets []float64) *prometheus.His
 }
 
 type engineVecs struct {
-	running, waiting, kvUsage, sleep                           *prometheus.GaugeVec
-	preemptions, promptTokens, generation, success             *prometheus.CounterVec
-	prefixQueries, prefixHits                                  *prometheus.CounterVec
-	ttft, itl, tpot, e2e, queue, inference, prefill, decode    *prometheus.HistogramVec
-	promptLen, genLen, maxTok, iteration                       *prometheus.HistogramVec
+	running, waiting, kvUsage, sleep                        *prometheus.GaugeVec
+	preemptions, promptTokens, generation, success          *prometheus.CounterVec
+	prefixQueries, prefixHits                               *prometheus.CounterVec
+	ttft, itl, tpot, e2e, queue, inference, prefill, decode *prometheus.HistogramVec
+	promptLen, genLen, maxTok, iteration                    *prometheus.HistogramVec
 }
 
 func newEngineVecs(f *family, maxModelLen int) engineVecs {

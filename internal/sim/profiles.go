@@ -75,15 +75,15 @@ func gpuProfiles() []GPU {
 
 // Model is a Llama-shaped decoder-only transformer, in BF16.
 type Model struct {
-	Name         string
-	Layers       int
-	Hidden       int // model dimension
-	Heads        int // attention (query) heads
-	KVHeads      int // key/value heads (grouped-query attention)
-	HeadDim      int
-	Intermediate int // MLP width (SwiGLU: three matrices of Hidden × Intermediate)
-	Vocab        int
-	MaxModelLen  int // context length served by default
+	Name          string
+	Layers        int
+	Hidden        int // model dimension
+	Heads         int // attention (query) heads
+	KVHeads       int // key/value heads (grouped-query attention)
+	HeadDim       int
+	Intermediate  int // MLP width (SwiGLU: three matrices of Hidden × Intermediate)
+	Vocab         int
+	MaxModelLen   int // context length served by default
 	BytesPerParam float64
 	Source        string
 }
