@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"hash/fnv"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -68,8 +69,9 @@ func (s *Server) unavailable(now time.Time) *apiError {
 
 // newStream sets up a request: its id, its output length and its faults.
 func (s *Server) newStream(seq uint64, kind apiKind, req apiRequest, r *http.Request, arrival time.Time) *stream {
-	rng := rand.New(rand.NewPCG(uint64(s.eff.Seed), seq))
 	clientID := r.Header.Get("X-Request-Id")
+	draw := requestDraw(seq, clientID)
+	rng := rand.New(rand.NewPCG(uint64(s.eff.Seed), draw))
 	base := clientID
 	if base == "" {
 		var b [16]byte
@@ -87,9 +89,21 @@ func (s *Server) newStream(seq uint64, kind apiKind, req apiRequest, r *http.Req
 		output = min(output, 1+int(rng.ExpFloat64()*float64(s.eff.MeanOutputTokens-1)))
 	}
 	st := &stream{seq: seq, id: prefix + base, clientID: clientID, kind: kind, api: req, arrival: arrival,
-		wake: make(chan struct{}, 1), faults: planFaults(s.eff.Faults, s.eff.Seed, seq, output)}
+		wake: make(chan struct{}, 1), faults: planFaults(s.eff.Faults, s.eff.Seed, draw, output)}
 	st.req = Request{Prompt: req.promptTokens, MaxTokens: req.maxTokens, Output: output, Tag: st}
 	return st
+}
+
+// requestDraw keys a request's random choices (output length, faults, id): the client's
+// X-Request-Id when it sends one, so they do not depend on which concurrent request the server
+// happened to accept first; else the arrival number.
+func requestDraw(seq uint64, clientID string) uint64 {
+	if clientID == "" {
+		return seq
+	}
+	h := fnv.New64a()
+	h.Write([]byte(clientID))
+	return h.Sum64()
 }
 
 // serveModel answers a request with the timing of the performance model.

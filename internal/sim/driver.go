@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -56,64 +57,110 @@ func (st *stream) finished() bool {
 	return st.done
 }
 
-// drive runs the model in real time: it sleeps until the model's next event is due, or until
-// a request arrives or leaves, then advances the model to now. Decisions depend only on
-// simulated times: arrivals that reach the driver together are ordered by arrival time and
-// client request id, not by which goroutine got there first.
+// admitWindow is how long the driver holds the model at an arrival before admitting it, so
+// that every request stamped with the same (or an earlier) time has reached it: arrivals are
+// then handed to the model in order of their arrival time and client request id, never in the
+// order goroutines happened to run. Deliveries during the window wait for it (at most this
+// long); simulated times are unaffected.
+const admitWindow = 500 * time.Microsecond
+
+// drive runs the model in real time: it sleeps until the model's next event is due, a request
+// arrives or leaves, or held arrivals are due for admission, then advances the model to now
+// (but never past a held arrival).
 func (s *Server) drive(ctx context.Context) {
 	timer := s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
-	var batch []*stream
+	var held []*stream
+	var admitAt time.Time
 	for {
+		now := s.clock.Now()
+		if len(held) > 0 && !now.Before(admitAt) {
+			s.admit(held)
+			held = held[:0]
+		}
+		limit := s.toSim(now)
+		if next, ok := s.core.Next(); ok && s.realDelay(next, now) <= 0 {
+			limit = max(limit, next) // due by the rounded-up clock, though toSim(now) rounds down
+		}
+		if len(held) > 0 {
+			limit = min(limit, s.toSim(held[0].arrival))
+		}
+		s.advance(limit)
+		wait, ok := s.nextWake(now, limit, held, admitAt)
+		if ok && wait <= 0 {
+			continue
+		}
 		var wake <-chan time.Time
-		if next, ok := s.core.Next(); ok {
-			d := time.Duration(float64(next-s.simNow()) / s.eff.Speedup)
-			if d <= 0 {
-				s.advance()
-				continue
-			}
-			timer.Reset(d)
+		if ok {
+			timer.Reset(wait)
 			wake = timer.C()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case st := <-s.submits:
-			batch = s.drainSubmits(append(batch[:0], st))
-			s.admit(batch)
+			if len(held) == 0 {
+				admitAt = s.clock.Now().Add(admitWindow)
+			}
+			held = s.hold(held, st)
 		case st := <-s.aborts:
 			s.abort(st)
 		case <-wake:
 		}
 		timer.Stop()
-		s.advance()
 	}
 }
 
-// drainSubmits collects every submission already waiting.
-func (s *Server) drainSubmits(batch []*stream) []*stream {
+// nextWake is how long to sleep: until the next model event within reach, or until the held
+// arrivals are admitted.
+func (s *Server) nextWake(now time.Time, limit time.Duration, held []*stream, admitAt time.Time) (time.Duration, bool) {
+	wait, ok := time.Duration(0), false
+	if next, has := s.core.Next(); has && (len(held) == 0 || next <= limit) {
+		wait, ok = s.realDelay(next, now), true
+	}
+	if len(held) > 0 {
+		if d := admitAt.Sub(now); !ok || d < wait {
+			wait, ok = d, true
+		}
+	}
+	return wait, ok
+}
+
+// realDelay is how long until simulated time t, rounded up to whole nanoseconds so that
+// waking then always reaches t.
+func (s *Server) realDelay(t time.Duration, now time.Time) time.Duration {
+	off := time.Duration(math.Ceil(float64(t) / s.eff.Speedup))
+	return s.start.Add(off).Sub(now)
+}
+
+// hold adds an arrival (and any others already waiting) to the held set, earliest first.
+func (s *Server) hold(held []*stream, st *stream) []*stream {
+	held = append(held, st)
 	for {
 		select {
 		case st := <-s.submits:
-			batch = append(batch, st)
+			held = append(held, st)
 		default:
-			return batch
+			slices.SortStableFunc(held, func(a, b *stream) int {
+				if c := a.arrival.Compare(b.arrival); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.clientID, b.clientID)
+			})
+			return held
 		}
 	}
 }
 
-// admit hands arrived requests to the model in a deterministic order.
-func (s *Server) admit(batch []*stream) {
-	slices.SortStableFunc(batch, func(a, b *stream) int {
-		if c := a.arrival.Compare(b.arrival); c != 0 {
-			return c
+// admit hands held arrivals to the model at their own arrival times, in order.
+func (s *Server) admit(held []*stream) {
+	for _, st := range held {
+		if st.req.state == stateAborted {
+			continue // the client left before admission
 		}
-		return cmp.Compare(a.clientID, b.clientID)
-	})
-	for _, st := range batch {
 		s.core.Submit(&st.req, s.toSim(st.arrival))
 	}
-	clear(batch)
+	clear(held)
 }
 
 // abort removes a request whose client went away.
@@ -130,9 +177,9 @@ func (s *Server) abort(st *stream) {
 	s.met.engines[rank].success[reasonAbort].Inc()
 }
 
-// advance runs the model up to now and refreshes the gauges.
-func (s *Server) advance() {
-	s.core.AdvanceTo(s.simNow())
+// advance runs the model up to simulated time t and refreshes the gauges.
+func (s *Server) advance(t time.Duration) {
+	s.core.AdvanceTo(t)
 	for i, em := range s.met.engines {
 		st := s.core.Engine(i)
 		em.running.Set(float64(st.Running))

@@ -98,11 +98,24 @@ func (s *Server) Handler() http.Handler {
 // Run runs the model in real time until ctx is done. Serve calls it; call it yourself only
 // when you serve Handler with your own HTTP server.
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	return s.loop(ctx)
+}
+
+// begin sets simulated time zero and opens the API.
+func (s *Server) begin() error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("sim: server already running")
 	}
 	s.start = s.clock.Now()
 	close(s.started)
+	return nil
+}
+
+// loop runs the model until ctx is done.
+func (s *Server) loop(ctx context.Context) error {
 	defer close(s.stopped)
 	s.log.Info("simulator running", "model", s.eff.Model, "gpu", s.eff.GPU, "model_profile", s.eff.ModelProfile,
 		"tp", s.eff.TP, "dp", s.eff.DP, "max_num_seqs", s.eff.MaxNumSeqs,
@@ -127,8 +140,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 30 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return reqCtx },
 		ErrorLog:    log.New(slogWriter{s.log}, "", 0)}
+	if err := s.begin(); err != nil {
+		return err
+	}
 	runDone := make(chan error, 1)
-	go func() { runDone <- s.Run(ctx) }()
+	go func() { runDone <- s.loop(ctx) }()
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- hs.Serve(ln) }()
 	stopCrashTimer := s.armCrashTimer()
