@@ -132,14 +132,16 @@ func (s *Server) serveModel(w http.ResponseWriter, r *http.Request, st *stream) 
 		select {
 		case <-st.wake:
 		case <-ctx.Done():
-			return
+			// The client left, or the server is stopping: either way the stream is cut, never
+			// ended as if it were complete.
+			dropConnection()
 		}
 		n, done, due := st.take()
 		if n == 0 && !done {
 			continue
 		}
 		if err := out.tokens(ctx, n, done, due); err != nil {
-			return
+			dropConnection()
 		}
 		if done {
 			out.end(due)

@@ -21,12 +21,12 @@ func (s *Server) serveCadence(w http.ResponseWriter, r *http.Request, st *stream
 		due := st.arrival.Add(scale(c.TTFT + time.Duration(k)*c.ITL))
 		if !s.waitCtx(ctx, due.Sub(s.clock.Now())) {
 			em.success[reasonAbort].Inc()
-			return
+			dropConnection()
 		}
 		done := k == st.req.Output-1
 		s.cadenceMetrics(em, st, k, done)
 		if err := out.tokens(ctx, 1, done, due); err != nil {
-			return
+			dropConnection()
 		}
 	}
 	out.end(st.arrival.Add(scale(c.TTFT + time.Duration(st.req.Output-1)*c.ITL)))

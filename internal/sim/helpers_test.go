@@ -207,3 +207,5 @@ func collect(t *testing.T, resp *http.Response) streamed {
 	}
 	return s
 }
+
+func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -152,8 +152,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	select {
 	case <-s.crashed:
+		hs.Close() // connections first, so no stream ends cleanly
 		cancelReqs()
-		hs.Close()
 		cancel()
 		<-runDone
 		<-serveDone
