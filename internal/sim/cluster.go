@@ -170,10 +170,13 @@ func (c *Cluster) notePreemptions(e *engine, n int) {
 // step.
 func (c *Cluster) stepDone(e *engine) {
 	e.busy = false
-	var out [][]output
+	// One batch per API server, sized for the whole step up front (they live in the delivery
+	// events, so they cannot be reused).
+	out := make([][]output, len(c.frontends))
+	per := len(e.plan)/len(c.frontends) + 1
 	e.finish(c.now, func(r *Request, done bool) {
-		if out == nil {
-			out = make([][]output, len(c.frontends))
+		if out[r.api] == nil {
+			out[r.api] = make([]output, 0, per)
 		}
 		out[r.api] = append(out[r.api], output{r: r, done: done})
 	})

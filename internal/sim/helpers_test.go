@@ -23,7 +23,7 @@ type testServer struct {
 }
 
 // startServer serves cfg on 127.0.0.1; it stops when the test ends.
-func startServer(t *testing.T, cfg Config) *testServer {
+func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	if cfg.Version == "" {
 		cfg.Version = "test"
