@@ -75,8 +75,8 @@ func (o *countingObserver) Deliver(_ *Request, n int, done bool, _ time.Duration
 		o.done++
 	}
 }
-func (o *countingObserver) Step(int, int, time.Duration, time.Duration)        { o.steps++ }
-func (o *countingObserver) Preempt(int, *Request)                              {}
+func (o *countingObserver) Step(int, int, time.Duration, time.Duration) { o.steps++ }
+func (o *countingObserver) Preempt(int, *Request)                       {}
 
 // BenchmarkSimulate is the planning view's speed: how many simulated seconds of a closed-loop
 // load one wall-clock second computes.
@@ -253,4 +253,3 @@ func (s scraped) lagQuantile(before scraped, q float64) (float64, bool) {
 	}
 	return 0, false
 }
-
