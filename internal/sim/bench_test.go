@@ -158,13 +158,18 @@ func benchStreams(b *testing.B, url string, streams, tokens int) {
 	elapsed := b.Elapsed().Seconds()
 	after := scrapeURL(b, client, url)
 	b.ReportMetric(float64(chunks)/elapsed, "chunks/s")
+	// Every response has exactly tokens tokens (ignore_eos); fewer chunks than tokens means
+	// the server sent ready tokens together.
+	b.ReportMetric(float64(b.N*streams*tokens)/elapsed, "tokens/s")
 	cpu := after.value("process_cpu_seconds_total") - before.value("process_cpu_seconds_total")
 	if chunks > 0 && cpu > 0 {
 		// In-process this is server and client together; against $LLMSCALE_SIM_URL, the server.
 		b.ReportMetric(cpu/float64(chunks)*1e6, "server-cpu-µs/chunk")
 	}
-	if p99, ok := after.lagQuantile(before, 0.99); ok {
-		b.ReportMetric(p99*1e3, "lag-p99-ms")
+	for _, q := range []float64{0.5, 0.99} {
+		if v, ok := after.lagQuantile(before, q); ok {
+			b.ReportMetric(v*1e3, fmt.Sprintf("lag-p%d-ms", int(q*100)))
+		}
 	}
 }
 

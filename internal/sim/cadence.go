@@ -24,7 +24,6 @@ func (s *Server) serveCadence(w http.ResponseWriter, r *http.Request, st *stream
 			dropConnection()
 		}
 		done := k == st.req.Output-1
-		s.met.lag.Observe(max(0, s.clock.Now().Sub(due).Seconds()))
 		s.cadenceMetrics(em, st, k, done)
 		if err := out.tokens(ctx, 1, done, due); err != nil {
 			dropConnection()

@@ -24,7 +24,7 @@ type stream struct {
 	mu    sync.Mutex
 	ready int       // tokens delivered, not yet written
 	done  bool      // the last token is among them
-	due   time.Time // real time of the latest delivery
+	due   time.Time // real time the oldest unwritten token became ready
 	wake  chan struct{}
 
 	lastAt time.Duration // previous delivery (simulated), driver only
@@ -32,9 +32,11 @@ type stream struct {
 
 func (st *stream) push(n int, done bool, due time.Time) {
 	st.mu.Lock()
+	if st.ready == 0 {
+		st.due = due // the oldest ready token sets how late the next chunk is
+	}
 	st.ready += n
 	st.done = st.done || done
-	st.due = due
 	st.mu.Unlock()
 	select {
 	case st.wake <- struct{}{}:
@@ -42,7 +44,7 @@ func (st *stream) push(n int, done bool, due time.Time) {
 	}
 }
 
-// take returns the tokens ready to write.
+// take returns the tokens ready to write and when the oldest of them became ready.
 func (st *stream) take() (n int, done bool, due time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -193,7 +195,6 @@ func (s *Server) advance(t time.Duration) {
 // with it exactly.
 func (s *Server) Deliver(r *Request, n int, done bool, at time.Duration) {
 	st := r.Tag.(*stream)
-	s.met.lag.Observe(max(0, s.realSeconds(s.simNow()-at)))
 	em := s.met.engines[r.rank]
 	if r.delivered == n {
 		em.ttft.Observe(s.realSeconds(at - r.arrival))

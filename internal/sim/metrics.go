@@ -72,7 +72,7 @@ func newMetrics(eff Effective) *metrics {
 	}
 	registerInfo(reg, eff)
 	m.lag = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "llmscale:sim_lag_seconds",
-		Help:    "How late the simulator processed its model's events (llmscale addition; near 0 means it kept up).",
+		Help:    "How late each chunk was written after the model (or the fixed cadence) made its tokens ready (llmscale addition; near 0 means the simulator kept up).",
 		Buckets: lagBuckets})
 	reg.MustRegister(m.lag)
 	return m

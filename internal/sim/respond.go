@@ -81,7 +81,7 @@ func (o *responder) writeContent(n int, done bool, due time.Time) error {
 		return err
 	}
 	o.pending(ChunkContent, n, due)
-	return o.flush()
+	return o.flush(due)
 }
 
 // end finishes the response: usage chunk and [DONE] for a stream, the body otherwise.
@@ -100,7 +100,7 @@ func (o *responder) end(due time.Time) {
 		return
 	}
 	o.pending(ChunkDone, 0, due)
-	o.flush()
+	o.flush(due)
 }
 
 func (o *responder) writeBody(due time.Time) {
@@ -118,7 +118,7 @@ func (o *responder) writeBody(due time.Time) {
 	}
 	o.w.Write(body)
 	o.pending(ChunkBody, o.written, due)
-	o.flush()
+	o.flush(due)
 }
 
 func (o *responder) finishReason() string {
@@ -139,15 +139,17 @@ func (o *responder) pending(kind string, tokens int, due time.Time) {
 	o.chunk++
 }
 
-// flush sends what was written and stamps the chunks it carried.
-func (o *responder) flush() error {
+// flush sends what was written, notes how late it is, and stamps the chunks it carried.
+func (o *responder) flush(due time.Time) error {
 	err := o.rc.Flush()
+	now := o.s.clock.Now()
+	o.s.met.lag.Observe(max(0, now.Sub(due).Seconds()))
 	if o.s.rec == nil {
 		return err
 	}
-	now := o.s.clock.Now().UnixNano()
+	stamp := now.UnixNano()
 	for i := len(o.rows) - 1; i >= 0 && o.rows[i].WrittenUnixNs < 0; i-- {
-		o.rows[i].WrittenUnixNs = now
+		o.rows[i].WrittenUnixNs = stamp
 	}
 	return err
 }
