@@ -89,6 +89,7 @@ func (f *simFlags) registerSimOnly(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.ComputeEfficiency, "compute-efficiency", 0, "achieved fraction of peak FLOP/s (default 0.5)")
 	fs.Float64Var(&c.MemoryEfficiency, "memory-efficiency", 0, "achieved fraction of peak memory bandwidth (default 0.75)")
 	fs.Float64Var(&c.LinkEfficiency, "link-efficiency", 0, "achieved fraction of peak link bandwidth (default 0.8)")
+	fs.StringVar(&c.ErrorFormat, "error-format", "vllm", `error bodies: vllm ({"error": {…}}, current vLLM) or legacy ({"object": "error", …})`)
 	fs.StringVar(&f.logLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 }
 

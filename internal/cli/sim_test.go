@@ -137,6 +137,7 @@ func TestSimBadFlags(t *testing.T) {
 		{[]string{"--max-num-seqs", "512", "--max-num-batched-tokens", "256"}, "smaller than max-num-seqs"},
 		{[]string{"--interconnect", "infiniband"}, "nvlink or pcie"},
 		{[]string{"--log-level", "loud"}, "--log-level"},
+		{[]string{"--error-format", "json"}, "vllm or legacy"},
 		{[]string{"-x"}, "unknown shorthand"},
 	}
 	for _, tt := range tests {

@@ -15,7 +15,7 @@ func (s *Server) generate(kind apiKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		arrival := s.clock.Now()
 		if e := s.unavailable(arrival); e != nil {
-			writeError(w, e)
+			s.writeError(w, e)
 			return
 		}
 		seq := s.accepted.Add(1)
@@ -30,12 +30,12 @@ func (s *Server) generate(kind apiKind) http.HandlerFunc {
 			if !errors.As(err, &ae) {
 				ae = badRequest("%v", err)
 			}
-			writeError(w, ae)
+			s.writeError(w, ae)
 			return
 		}
 		st := s.newStream(seq, kind, req, r, arrival)
 		if st.faults.fail {
-			writeError(w, errFault(s.eff.Faults.ErrorStatus))
+			s.writeError(w, errFault(s.eff.Faults.ErrorStatus))
 			return
 		}
 		if s.core == nil {
@@ -114,7 +114,7 @@ func (s *Server) serveModel(w http.ResponseWriter, r *http.Request, st *stream) 
 	case <-ctx.Done():
 		return
 	case <-s.stopped:
-		writeError(w, s.unavailable(s.clock.Now()))
+		s.writeError(w, s.unavailable(s.clock.Now()))
 		return
 	}
 	out := s.newResponder(w, st)

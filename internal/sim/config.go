@@ -48,8 +48,18 @@ type Config struct {
 	// Efficiency factors; zero takes the defaults.
 	ComputeEfficiency, MemoryEfficiency, LinkEfficiency float64
 
+	// ErrorFormat is the shape of error bodies: ErrorFormatVLLM (current vLLM, the default) or
+	// ErrorFormatLegacy (vLLM releases before errors were nested under "error").
+	ErrorFormat string
+
 	Version string // reported by /version
 }
+
+// Error formats.
+const (
+	ErrorFormatVLLM   = "vllm"
+	ErrorFormatLegacy = "legacy"
+)
 
 // Cadence is the fixed-cadence mode: every response's first token comes TTFT after the request
 // and each next one ITL later, whatever the load (durations are divided by Speedup).
@@ -133,6 +143,9 @@ func withDefaults(c Config) Config {
 	if c.MeanOutputTokens == 0 {
 		c.MeanOutputTokens = 256
 	}
+	if c.ErrorFormat == "" {
+		c.ErrorFormat = ErrorFormatVLLM
+	}
 	if c.Faults.ErrorStatus == 0 {
 		c.Faults.ErrorStatus = 500
 	}
@@ -187,6 +200,8 @@ func (c Config) validate() error {
 	check(c.Speedup <= 0 || c.Speedup > 1e6, "speedup %g: want > 0", c.Speedup)
 	check(c.Port < 0 || c.Port > 65535, "port %d: want 0 to 65535", c.Port)
 	check(c.MeanOutputTokens < 1, "mean output tokens %d: want ≥ 1", c.MeanOutputTokens)
+	check(c.ErrorFormat != ErrorFormatVLLM && c.ErrorFormat != ErrorFormatLegacy,
+		"error format %q: want vllm or legacy", c.ErrorFormat)
 	if c.Cadence != nil {
 		check(c.Cadence.TTFT < 0 || c.Cadence.ITL < 0, "fixed cadence: durations must not be negative")
 	}

@@ -34,7 +34,7 @@ func FuzzParseRequest(f *testing.F) {
 		req, err := parseRequest(bytes.NewReader(body), kind, DefaultModel, maxLen)
 		if err != nil {
 			var ae *apiError
-			if !errors.As(err, &ae) || ae.Status < 400 || ae.Status > 499 || len(ae.body()) == 0 {
+			if !errors.As(err, &ae) || ae.Status < 400 || ae.Status > 499 || len(ae.body(chat)) == 0 {
 				t.Fatalf("error %v is not a 4xx vLLM error", err)
 			}
 			return

@@ -299,3 +299,26 @@ func (r *recorderWriter) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorderWriter) WriteHeader(code int)        { r.code = code }
 
 var _ io.Writer = (*recorderWriter)(nil)
+
+func TestHTTPLegacyErrorFormat(t *testing.T) {
+	t.Parallel()
+	cfg := fastConfig()
+	cfg.ErrorFormat = ErrorFormatLegacy
+	ts := startServer(t, cfg)
+	resp := ts.post(t, "/v1/completions", map[string]any{"prompt": "hi", "max_tokens": 9000})
+	defer resp.Body.Close()
+	var e struct {
+		Object  string  `json:"object"`
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    int     `json:"code"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 400 || e.Object != "error" || e.Type != "BadRequestError" || e.Code != 400 || e.Param != nil ||
+		!strings.Contains(e.Message, "maximum context length") {
+		t.Errorf("status %d, legacy error %+v", resp.StatusCode, e)
+	}
+}

@@ -25,8 +25,9 @@ const maxBodyBytes = 64 << 20
 // defaultCompletionMaxTokens is vLLM's (and OpenAI's) default max_tokens for /v1/completions.
 const defaultCompletionMaxTokens = 16
 
-// apiError is an error response in vLLM's shape:
-// {"error": {"message": …, "type": "BadRequestError", "param": null, "code": 400}}.
+// apiError is an error response in vLLM's shape: current releases send
+// {"error": {"message": …, "type": "BadRequestError", "param": null, "code": 400}}, older ones
+// {"object": "error", "message": …, "type": …, "param": null, "code": 400} (ErrorFormatLegacy).
 type apiError struct {
 	Status  int
 	Type    string
@@ -60,16 +61,25 @@ func errorType(status int) string {
 	return "BadRequestError"
 }
 
-func (e *apiError) body() []byte {
+func (e *apiError) body(legacy bool) []byte {
+	var param *string
+	if e.Param != "" {
+		param = &e.Param
+	}
+	if legacy {
+		return marshal(struct {
+			Object  string  `json:"object"`
+			Message string  `json:"message"`
+			Type    string  `json:"type"`
+			Param   *string `json:"param"`
+			Code    int     `json:"code"`
+		}{"error", e.Message, e.Type, param, e.Status})
+	}
 	type info struct {
 		Message string  `json:"message"`
 		Type    string  `json:"type"`
 		Param   *string `json:"param"`
 		Code    int     `json:"code"`
-	}
-	var param *string
-	if e.Param != "" {
-		param = &e.Param
 	}
 	return marshal(struct {
 		Error info `json:"error"`
@@ -87,10 +97,11 @@ func marshal(v any) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
+// writeError answers with e in the configured error format.
+func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(e.Status)
-	w.Write(e.body())
+	w.Write(e.body(s.eff.ErrorFormat == ErrorFormatLegacy))
 }
 
 // streamOptions is the request's stream_options.

@@ -106,7 +106,7 @@ func (o *responder) end(due time.Time) {
 func (o *responder) writeBody(due time.Time) {
 	body, err := fullResponse(o.st.kind, o.st.id, o.created, o.s.eff.Model, o.st.req.Prompt, o.written, o.finishReason())
 	if err != nil {
-		writeError(o.w, &apiError{Status: http.StatusInternalServerError, Type: "InternalServerError", Message: err.Error()})
+		o.s.writeError(o.w, &apiError{Status: http.StatusInternalServerError, Type: "InternalServerError", Message: err.Error()})
 		return
 	}
 	if o.st.faults.malformed() {
