@@ -29,7 +29,7 @@ type ChunkRecord struct {
 	Kind          string `parquet:"kind" json:"kind"`
 	Tokens        int32  `parquet:"tokens" json:"tokens"`                   // output tokens in the chunk
 	ArrivalUnixNs int64  `parquet:"arrival_unix_ns" json:"arrival_unix_ns"` // request arrived
-	DueUnixNs     int64  `parquet:"due_unix_ns" json:"due_unix_ns"`         // when the model (or cadence) made the tokens ready
+	DueUnixNs     int64  `parquet:"due_unix_ns" json:"due_unix_ns"`         // when the model (or cadence) made the chunk's oldest token ready
 	WrittenUnixNs int64  `parquet:"written_unix_ns" json:"written_unix_ns"` // the write and flush returned
 }
 
