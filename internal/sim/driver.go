@@ -190,10 +190,20 @@ func (s *Server) advance(t time.Duration) {
 	}
 }
 
-// Deliver implements Observer: it updates vLLM's metrics and wakes the request's handler.
-// Counters move before the client can see the tokens, so after a response ends they agree
-// with it exactly.
-func (s *Server) Deliver(r *Request, n int, done bool, at time.Duration) {
+// observer is the server's Observer of its model; it keeps those methods off Server's API.
+type observer struct{ s *Server }
+
+func (o observer) Deliver(r *Request, n int, done bool, at time.Duration) {
+	o.s.deliver(r, n, done, at)
+}
+func (o observer) Step(rank, tokens int, _, _ time.Duration) {
+	o.s.met.engines[rank].iteration.Observe(float64(tokens))
+}
+func (o observer) Preempt(rank int, _ *Request) { o.s.met.engines[rank].preemptions.Inc() }
+
+// deliver updates vLLM's metrics and wakes the request's handler. Counters move before the
+// client can see the tokens, so after a response ends they agree with it exactly.
+func (s *Server) deliver(r *Request, n int, done bool, at time.Duration) {
 	st := r.Tag.(*stream)
 	em := s.met.engines[r.rank]
 	if r.delivered == n {
@@ -231,11 +241,3 @@ func (s *Server) finishMetrics(em *engineMetrics, r *Request, at time.Duration) 
 		em.tpot.Observe(s.realSeconds(r.lastTok-r.firstTok) / float64(r.Output-1))
 	}
 }
-
-// Step implements Observer.
-func (s *Server) Step(rank, tokens int, _, _ time.Duration) {
-	s.met.engines[rank].iteration.Observe(float64(tokens))
-}
-
-// Preempt implements Observer.
-func (s *Server) Preempt(rank int, _ *Request) { s.met.engines[rank].preemptions.Inc() }

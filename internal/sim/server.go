@@ -74,7 +74,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		s.rec = &recorder{path: eff.RecordChunks}
 	}
 	if eff.Cadence == nil {
-		s.core = NewCluster(eff.ClusterConfig(), s)
+		s.core = NewCluster(eff.ClusterConfig(), observer{s})
 	}
 	return s, nil
 }
