@@ -62,6 +62,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	root.AddCommand(newRunCmd(env))
 	root.AddCommand(newGPUProbeCmd(env))
 	root.AddCommand(newLoadCmd(env))
+	root.AddCommand(newSimCmd(env))
 	for _, c := range stubCommands() {
 		root.AddCommand(c)
 	}
@@ -77,7 +78,6 @@ func usageError(c *cobra.Command, format string, args ...any) error {
 func stubCommands() []*cobra.Command {
 	stubs := []struct{ use, short string }{
 		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
-		{"sim", "Start the built-in vLLM-like simulator"},
 		{"aggregate", "Summarise every experiment of a results tree"},
 		{"fit", "Fit Amdahl, Gustafson, USL and Karp–Flatt to the scaling series"},
 		{"diagnose", "Name what limited every experiment and series, with the evidence"},
