@@ -186,19 +186,37 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		to, s.Interrupted = max(stop, from), true
 	}
 	s.Window = time.Duration(to - from)
-	trend := r.windowStats(&s, from, to)
+	trend := r.acc.windowStats(&s, from, to, c.Mode == ModeRate)
 	s.Limits = r.limitsOf(&s, trend)
+	return s
+}
+
+// SummarizeRecords computes the measured-window figures of a run — counts, throughputs and
+// latency statistics, with the same definitions and percentiles as the live summary — from its
+// request records read back from files (one worker's or several workers' merged). The window
+// is [from, to) in offsets from the run's start: a request belongs to it when it ended inside
+// it (end_ns), as the phase column says. rate tells an open-loop run, whose scheduled rate
+// counts the requests due in the window. Fields only the live run knows (client CPU,
+// connections, the wake-up probe, Limits) are left zero.
+func SummarizeRecords(rows []results.Request, from, to time.Duration, rate bool) Summary {
+	var acc accumulator
+	for i := range rows {
+		acc.add(&rows[i])
+	}
+	s := Summary{Sent: acc.sent, NotSent: acc.notSent, Phases: acc.phases, Failures: acc.failures,
+		FirstErrors: acc.firstErrors, Window: to - from}
+	acc.windowStats(&s, int64(from), int64(to), rate)
 	return s
 }
 
 // windowStats fills the latency and throughput figures from the requests of [from, to), and
 // returns the send lag's trend over the window.
-func (r *Runner) windowStats(s *Summary, from, to int64) [2]time.Duration {
+func (a *accumulator) windowStats(s *Summary, from, to int64, rate bool) [2]time.Duration {
 	var ttft, tpot, itl, tokITL, e2e, fromDue, lag []float64
 	var lagAt []lagPoint
 	due := 0
 	in := func(t int64) bool { return t >= from && t < to }
-	for _, q := range r.acc.reqs {
+	for _, q := range a.reqs {
 		if in(q.due) {
 			due++
 		}
@@ -237,8 +255,8 @@ func (r *Runner) windowStats(s *Summary, from, to int64) [2]time.Duration {
 		s.OutputThroughput = float64(s.OutputTokens) / sec
 		s.TotalThroughput = float64(s.PromptTokens+s.OutputTokens) / sec
 		s.AchievedRate = float64(len(lag)) / sec
-		if r.cfg.Mode == ModeRate {
-			for _, d := range r.acc.notSentDue { // due too, though never sent
+		if rate {
+			for _, d := range a.notSentDue { // due too, though never sent
 				if in(d) {
 					due++
 				}
