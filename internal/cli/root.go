@@ -63,6 +63,9 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	root.AddCommand(newGPUProbeCmd(env))
 	root.AddCommand(newLoadCmd(env))
 	root.AddCommand(newSimCmd(env))
+	root.AddCommand(newAggregateCmd(env))
+	root.AddCommand(newFitCmd(env))
+	root.AddCommand(newDiagnoseCmd(env))
 	for _, c := range stubCommands() {
 		root.AddCommand(c)
 	}
@@ -78,9 +81,6 @@ func usageError(c *cobra.Command, format string, args ...any) error {
 func stubCommands() []*cobra.Command {
 	stubs := []struct{ use, short string }{
 		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
-		{"aggregate", "Summarise every experiment of a results tree"},
-		{"fit", "Fit Amdahl, Gustafson, USL and Karp–Flatt to the scaling series"},
-		{"diagnose", "Name what limited every experiment and series, with the evidence"},
 		{"report", "Write figures and a self-contained HTML report"},
 	}
 	var out []*cobra.Command

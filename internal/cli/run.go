@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/llmscale/llmscale/internal/analysis"
 	"github.com/llmscale/llmscale/internal/campaign"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/spec"
@@ -123,11 +124,22 @@ func apiKey(s settings) string {
 	return s.lookup("VLLM_API_KEY")
 }
 
-// analyse runs aggregate, fit and report on a results tree; stages that do not exist yet are
-// skipped.
+// analyse runs aggregate, fit and diagnose on a results tree (then the report, once wired).
+// Experiments whose files cannot be read are reported and do not stop the analysis.
 func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
-	if rf.noAnalysis {
+	if rf.noAnalysis || ctx.Err() != nil {
 		return nil
 	}
-	return nil
+	o := analysis.Options{Results: dir, Log: env.Stderr}
+	res, err := analysis.Run(o)
+	if err != nil && !errors.Is(err, analysis.ErrSomeUnreadable) {
+		return fmt.Errorf("analysis: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "analysis: %d experiments, %d series → %s\n", len(res.Rows), len(res.Fits), filepath.Join(dir, "agg"))
+	for _, s := range res.Diagnosis.Series {
+		fmt.Fprintf(env.Stderr, "  %s: %s\n", s.Series, s.Verdict.Label)
+	}
+	// Report hook: the report stage takes res (summary rows, fits, diagnosis) here, e.g.
+	// report.Render(reportData(res), …) into results/report.html and results/figs/.
+	return analysisError(err, o)
 }

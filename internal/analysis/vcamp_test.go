@@ -1,0 +1,221 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/promscrape"
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/sim"
+	"github.com/llmscale/llmscale/internal/workload"
+)
+
+// A virtual campaign runs one experiment the way `llmscale run` does — the simulator serving
+// HTTP, the load generator streaming every response, /metrics scraped before, on the grid and
+// after the window — but in a testing/synctest bubble: time is fake, so a 4-second experiment
+// takes as long as its CPU work and every figure is the same on every run and under any load.
+// Connections are in-memory pipes. Its raw files (experiment.json, requests.parquet,
+// server_metrics.parquet) are written after the bubble ends: Parquet's pools must not be
+// created inside one.
+
+// vexp is one virtual experiment: a simulator configuration and a load.
+type vexp struct {
+	id     string
+	sim    sim.Config
+	load   loadgen.Config // Mode and level, MaxTokens, Warmup, RunTime, MaxInflight…
+	prompt int            // prompt tokens (random token IDs)
+	gpus   int
+	// slo, when set, is recorded in experiment.json.
+	sloTTFT time.Duration
+}
+
+// vexpDefaults fills the common settings.
+func (v *vexp) defaults() {
+	if v.load.Warmup == 0 {
+		v.load.Warmup = time.Second
+	}
+	if v.load.RunTime == 0 {
+		v.load.RunTime = 3 * time.Second
+	}
+	if v.load.Cooldown == 0 {
+		v.load.Cooldown = time.Millisecond
+	}
+	if v.load.MaxTokens == 0 {
+		v.load.MaxTokens = 32
+	}
+	if v.prompt == 0 {
+		v.prompt = 64
+	}
+	if v.gpus == 0 {
+		v.gpus = max(v.sim.TP, 1) * max(v.sim.DP, 1)
+	}
+}
+
+// pipeListener is a net.Listener whose connections are net.Pipe pairs.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	client, server := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
+
+// vrun is what a virtual experiment recorded.
+type vrun struct {
+	requests []results.Request
+	metrics  []results.ServerMetric
+	exp      results.Experiment
+}
+
+// runVirtual runs v in a bubble and writes its raw files under root/raw/<id>; it returns the
+// experiment folder.
+func runVirtual(t *testing.T, root string, v vexp) string {
+	t.Helper()
+	v.defaults()
+	var out vrun
+	synctest.Test(t, func(t *testing.T) { out = v.run(t) })
+	dir := results.Dir(root, v.id)
+	if err := results.WriteExperiment(dir, out.exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteParquet(filepath.Join(dir, results.RequestsFile(0, 1)), out.requests); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteParquet(filepath.Join(dir, results.ServerMetricsFile), out.metrics); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func (v vexp) run(t *testing.T) vrun {
+	srv, err := sim.New(v.sim, sim.Options{})
+	if err != nil {
+		t.Fatalf("%s: %v", v.id, err)
+	}
+	ln := newPipeListener()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	client := &http.Client{Transport: &http.Transport{DialContext: ln.dial}}
+	defer func() {
+		cancel()
+		<-served
+		client.CloseIdleConnections()
+	}()
+
+	start := time.Now()
+	windowStart := start.Add(v.load.Warmup)
+	var rec vrun
+	var wg sync.WaitGroup
+	wg.Go(func() { rec.metrics = v.scrape(t, client, windowStart) })
+	cfg := v.loadConfig(ln, start)
+	sink := &loadgen.MemorySink{}
+	if _, err := loadgen.Run(context.Background(), cfg, sink); err != nil {
+		t.Fatalf("%s: load: %v", v.id, err)
+	}
+	wg.Wait()
+	rec.requests = sink.Rows()
+	rec.exp = v.record(srv.Effective(), start, windowStart)
+	return rec
+}
+
+func (v vexp) loadConfig(ln *pipeListener, start time.Time) loadgen.Config {
+	c := v.load
+	c.Targets, c.API, c.Model = []string{"http://sim"}, loadgen.APICompletions, sim.DefaultModel
+	c.Dial, c.Waiter, c.StartAt, c.ExperimentID = ln.dial, loadgen.TimerWaiter{}, start, v.id
+	c.IgnoreEOS, c.Grace, c.Seed = true, 30*time.Second, 7
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 16 {
+		ids := make([]int, v.prompt)
+		for i := range ids {
+			ids[i] = 100 + rng.IntN(30000)
+		}
+		c.Prompts = append(c.Prompts, workload.Prompt{TokenIDs: ids, Tokens: v.prompt})
+	}
+	return c
+}
+
+// scrape takes the before snapshot at the window's start, scrapes on the grid through the
+// window and takes the after snapshot, as the campaign's recorder does.
+func (v vexp) scrape(t *testing.T, client *http.Client, windowStart time.Time) []results.ServerMetric {
+	s, err := promscrape.New(promscrape.Options{URL: "http://sim/metrics", Client: client, Interval: 250 * time.Millisecond})
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	time.Sleep(time.Until(windowStart))
+	ctx := context.Background()
+	snap, err := s.Snapshot(ctx)
+	start := time.Now()
+	rows := promscrape.Rows(v.id, results.PhaseBefore, -1, snap.Time, start, snap, err)
+	gridCtx, stop := context.WithTimeout(ctx, v.load.RunTime)
+	defer stop()
+	for sc := range s.Run(gridCtx, start) {
+		rows = append(rows, promscrape.ScrapeRows(v.id, start, sc)...)
+	}
+	snap, err = s.Snapshot(ctx)
+	return append(rows, promscrape.Rows(v.id, results.PhaseAfter, -1, snap.Time, start, snap, err)...)
+}
+
+// record is the experiment.json the campaign would write.
+func (v vexp) record(eff sim.Effective, start, windowStart time.Time) results.Experiment {
+	l := v.load
+	mode := l.Mode
+	e := results.Experiment{ID: v.id, Campaign: "virtual", Repeat: 1, Status: results.StatusDone,
+		Factors: map[string]string{"gpus": fmt.Sprint(v.gpus), "tp": fmt.Sprint(eff.TP), "dp": fmt.Sprint(eff.DP)},
+		Server: results.ServerInfo{ID: fmt.Sprintf("G%d_TP%d_DP%d", v.gpus, eff.TP, eff.DP), Engine: "sim", Model: eff.Model,
+			GPUs: v.gpus, TP: eff.TP, DP: eff.DP, PP: 1, BatchSize: v.sim.MaxNumSeqs, MBT: v.sim.MaxNumBatchedTokens},
+		Load: results.LoadInfo{Mode: mode, Users: l.Users, Concurrency: l.Concurrency, Rate: l.Rate,
+			Prompts: fmt.Sprintf("random:%d:%d", v.prompt, l.MaxTokens), MaxTokens: l.MaxTokens, API: "completions",
+			Workers: 1, WarmupNs: int64(l.Warmup), RunTimeNs: int64(l.RunTime), CooldownNs: int64(l.Cooldown),
+			SLOTTFTNs: int64(v.sloTTFT)},
+		StartedAt: start.UTC(), MeasureFrom: windowStart.UTC(), MeasureTo: windowStart.Add(l.RunTime).UTC(),
+		Telemetry: []string{"gpu: the simulator has no GPUs"}}
+	e.Factors[strings.ToLower(mode)] = fmt.Sprint(l.Users + l.Concurrency)
+	return e
+}

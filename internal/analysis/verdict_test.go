@@ -1,0 +1,76 @@
+package analysis
+
+import (
+	"testing"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/aggregate"
+	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/sim"
+)
+
+func users(n int) loadgen.Config { return loadgen.Config{Mode: loadgen.ModeUsers, Users: n} }
+
+func withTokens(c loadgen.Config, n int) loadgen.Config {
+	c.MaxTokens = n
+	return c
+}
+
+// kvConfig is Llama-3-8B on one H100 with a GPU memory utilisation that leaves about tokens of
+// KV cache (bisected through the simulator's own sizing) and a context of 1024.
+func kvConfig(t *testing.T, tokens int) sim.Config {
+	t.Helper()
+	c := sim.Config{MaxNumSeqs: 64, MaxModelLen: 1024}
+	lo, hi := 0.05, 0.9
+	for range 40 {
+		c.GPUMemoryUtilization = (lo + hi) / 2
+		eff, err := sim.Resolve(c)
+		if err != nil || eff.KVTokens < tokens {
+			lo = c.GPUMemoryUtilization
+		} else {
+			hi = c.GPUMemoryUtilization
+		}
+	}
+	c.GPUMemoryUtilization = hi
+	if eff, err := sim.Resolve(c); err != nil || eff.KVTokens < tokens || eff.KVTokens > 2*tokens {
+		t.Fatalf("no memory utilisation gives %d KV tokens: %+v, %v", tokens, eff.KVTokens, err)
+	}
+	return c
+}
+
+// TestExperimentVerdictsFromTheSimulator: for each experiment verdict, a simulator
+// configuration that produces it, run as a virtual campaign, aggregated and diagnosed.
+func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		want string
+		v    vexp
+	}{
+		{diagnose.CodeNotSaturated, vexp{id: "too-few-users", sim: sim.Config{MaxNumSeqs: 64}, load: users(4)}},
+		{diagnose.CodeBatchCap, vexp{id: "small-batch-cap", sim: sim.Config{MaxNumSeqs: 4}, load: users(32)}},
+		{diagnose.CodeKVCache, vexp{id: "tiny-kv-cache", sim: kvConfig(t, 4096), load: withTokens(users(32), 256), prompt: 256}},
+		{diagnose.CodePrefillBudget, vexp{id: "small-token-budget", sim: sim.Config{MaxNumSeqs: 64, MaxNumBatchedTokens: 256},
+			load: withTokens(users(16), 4), prompt: 2000}},
+		{diagnose.CodeAPIServer, vexp{id: "slow-api-server", sim: sim.Config{DP: 4, MaxNumSeqs: 64,
+			Costs: sim.Costs{OutputToken: 250 * time.Microsecond}}, load: users(256)}},
+		{diagnose.CodeLoadGenerator, vexp{id: "in-flight-cap", sim: sim.Config{MaxNumSeqs: 64},
+			load: loadgen.Config{Mode: loadgen.ModeRate, Rate: 100, MaxInflight: 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.v.id, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			dir := runVirtual(t, t.TempDir(), tt.v)
+			row, err := aggregate.Experiment(dir, aggregate.Context{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := diagnose.Experiment(&row)
+			t.Logf("%s in %v: %s — %s", tt.v.id, time.Since(start), d.Verdict.Code, d.Verdict.Sentence)
+			if d.Verdict.Code != tt.want {
+				t.Errorf("verdict %s, want %s: %s\nevidence: %v", d.Verdict.Code, tt.want, d.Verdict.Sentence, d.Verdict.Evidence)
+			}
+		})
+	}
+}

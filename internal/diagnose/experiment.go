@@ -1,0 +1,298 @@
+package diagnose
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/llmscale/llmscale/internal/aggregate"
+	"github.com/llmscale/llmscale/internal/results"
+)
+
+// ExperimentDiagnosis is the verdict on one experiment, and whether its server was saturated.
+type ExperimentDiagnosis struct {
+	ExpID   string  `json:"exp_id"`
+	Status  string  `json:"status"`
+	Verdict Verdict `json:"verdict"`
+	// Saturated is true when the verdict names a server limit (batch cap, KV cache, prefill
+	// budget, API server, GPU) or a standing queue formed: more load would not have raised
+	// throughput. SaturatedReason says why, or why not.
+	Saturated       bool   `json:"saturated"`
+	SaturatedReason string `json:"saturated_reason"`
+}
+
+// outcome is what one rule found.
+type outcome struct {
+	code     string
+	holds    bool
+	evidence []Evidence
+	sentence string
+}
+
+// facts are the columns of one row the rules read, NaN when null.
+type facts struct {
+	r                                 *aggregate.Row
+	running, waiting, cap, capFrac    float64
+	queueThr, kvMax, preemptRate      float64
+	clientInflight, outside, frontend float64
+	budgetFrac, queueShare            float64
+	sendLagP99, gpuUtil, smActive     float64
+	hasServer, hasGPU                 bool
+}
+
+func factsOf(r *aggregate.Row) facts {
+	v := aggregate.V
+	f := facts{r: r, running: v(r.RunningMean), waiting: v(r.WaitingMean), cap: float64(r.BatchCapTotal),
+		capFrac: v(r.RunningCapFraction), kvMax: v(r.KVCacheUsageMaxEngine), preemptRate: v(r.PreemptionsPerRequest),
+		clientInflight: v(r.ClientInflightMean), frontend: v(r.FrontendShareOfE2E), budgetFrac: v(r.IterationBudgetFrac),
+		queueShare: v(r.QueueShareOfTTFT), sendLagP99: v(r.SendLagP99), gpuUtil: v(r.GPUUtilMean), smActive: v(r.SMActiveMean),
+		hasServer: r.RunningMean != nil, hasGPU: r.GPUUtilMean != nil}
+	if f.cap == 0 {
+		f.cap = math.NaN()
+	}
+	f.queueThr = QueueMinRequests
+	if !math.IsNaN(f.cap) {
+		f.queueThr = math.Max(QueueMinRequests, QueueCapFraction*f.cap)
+	}
+	f.outside = math.NaN()
+	if f.clientInflight > 0 {
+		f.outside = v(r.OutsideEngineInflight) / f.clientInflight
+	}
+	return f
+}
+
+func (f facts) queueEvidence() Evidence {
+	return atLeast("requests waiting in the engines (mean)", "waiting_mean", f.waiting, f.queueThr)
+}
+
+func (f facts) capEvidence() Evidence {
+	return atLeast("requests running ÷ batch cap", "running_cap_fraction", f.capFrac, AtCapFraction)
+}
+
+// Experiment diagnoses one experiment from its summary row.
+func Experiment(r *aggregate.Row) ExperimentDiagnosis {
+	d := ExperimentDiagnosis{ExpID: r.ExpID, Status: r.Status}
+	if r.Status != results.StatusDone {
+		d.Verdict = failedVerdict(r)
+		d.SaturatedReason = "the experiment did not complete"
+		return d
+	}
+	f := factsOf(r)
+	outs := []outcome{f.loadGenerator(), f.apiServer(), f.kvCache(), f.prefillBudget(), f.batchCap(), f.gpuBound(), f.notSaturated()}
+	d.Verdict = pick(outs, f)
+	d.Saturated, d.SaturatedReason = f.saturation(d.Verdict)
+	return d
+}
+
+// pick makes the verdict of the first rule that holds, noting the others that hold too; when
+// none holds the verdict is unknown, with what was missing.
+func pick(outs []outcome, f facts) Verdict {
+	var v *Verdict
+	var also, missing []string
+	for _, o := range outs {
+		missing = appendNew(missing, missingOf(o.evidence)...)
+		if !o.holds {
+			continue
+		}
+		if v == nil {
+			v = &Verdict{Code: o.code, Label: Label(o.code), Sentence: o.sentence, Evidence: o.evidence}
+			continue
+		}
+		also = append(also, o.code)
+	}
+	if v == nil {
+		return f.unknown(missing)
+	}
+	v.Also, v.Missing = also, missing
+	return *v
+}
+
+func appendNew(dst []string, v ...string) []string {
+	for _, s := range v {
+		if !contains(dst, s) {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
+
+func contains(v []string, s string) bool {
+	for _, x := range v {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func failedVerdict(r *aggregate.Row) Verdict {
+	why := r.FailureReason
+	if why == "" {
+		why = "no reason recorded"
+	}
+	s := fmt.Sprintf("The experiment did not complete (status %s): %s.", r.Status, strings.TrimSuffix(why, "."))
+	return Verdict{Code: CodeFailed, Label: Label(CodeFailed), Sentence: s}
+}
+
+// loadGenerator: the client fell behind its schedule, did not keep the rate, held requests
+// back with its in-flight cap, or ran out of CPU.
+func (f facts) loadGenerator() outcome {
+	r := f.r
+	ev := []Evidence{measure("send lag p99 (ms)", "send_lag_ms_p99", f.sendLagP99, "> "+num(MaxSendLagP99Ms), f.sendLagP99 > MaxSendLagP99Ms)}
+	if r.Mode == "rate" {
+		ach := aggregate.V(r.AchievedRate) / aggregate.V(r.ScheduledRate)
+		ev = append(ev, below("achieved ÷ scheduled rate", "achieved_rate_rps", ach, MinAchievedRateFraction))
+		ev = append(ev, atLeast("requests never sent (in-flight cap)", "not_sent", float64(r.NotSent), 1))
+	}
+	cpu := aggregate.V(r.ClientCPUCores) / aggregate.V(r.ClientCores)
+	cpuEv := atLeast("client CPU ÷ its cores", "client_cpu_cores", cpu, ClientCPUFraction)
+	if cpuEv.Missing() {
+		cpuEv.Name = "client CPU ÷ its cores (not recorded by llmscale run)"
+	}
+	ev = append(ev, cpuEv)
+	o := outcome{code: CodeLoadGenerator, evidence: ev}
+	var why []string
+	for _, e := range ev {
+		if e.Holds {
+			o.holds = true
+			why = append(why, e.Name+" "+e.Text)
+		}
+	}
+	o.sentence = fmt.Sprintf("The load generator was the limit (%s): requests left later than the load asked, so the "+
+		"server was not offered the load the experiment names; give the client more CPU or workers, or raise max_inflight.",
+		strings.Join(why, ", "))
+	return o
+}
+
+// apiServer: requests are in flight at the client but not in any engine, while the engines'
+// batches are not full: the API server (or the host) cannot feed them.
+func (f facts) apiServer() outcome {
+	out := atLeast("share of in-flight requests outside the engines", "outside_engine_inflight", f.outside, OutsideEngineFraction)
+	out.Holds = out.Holds && aggregate.V(f.r.OutsideEngineInflight) >= OutsideEngineMinRequests
+	fe := atLeast("share of server latency outside the engines", "frontend_share_of_e2e", f.frontend, FrontendShare)
+	notFull := below("requests running ÷ batch cap", "running_cap_fraction", f.capFrac, AtCapFraction)
+	ev := []Evidence{out, fe, notFull, below("GPU utilisation (%)", "gpu_util_pct_mean", f.gpuUtil, GPUIdlePct)}
+	holds := (out.Holds || fe.Holds) && (notFull.Holds || notFull.Missing())
+	s := fmt.Sprintf("Requests waited outside the engines: %s of the %s requests in flight at the client were neither "+
+		"running nor queued in an engine, and %s of the server's latency was spent outside them, while the engines ran "+
+		"%s of their batch cap: the API server (one serial process per --api-server-count) or the host could not feed "+
+		"them; add API servers or CPU.", pct(f.outside), num(f.clientInflight), pct(f.frontend), pct(f.capFrac))
+	return outcome{code: CodeAPIServer, holds: holds, evidence: ev, sentence: s}
+}
+
+// kvCache: the KV cache filled up and requests were preempted.
+func (f facts) kvCache() outcome {
+	kv := atLeast("fullest engine's KV-cache usage (max)", "kv_cache_usage_max_engine", f.kvMax, KVFullFraction)
+	pre := atLeast("preemptions per finished request", "preemptions_per_request", f.preemptRate, PreemptionRate)
+	notFull := below("requests running ÷ batch cap", "running_cap_fraction", f.capFrac, AtCapFraction)
+	holds := pre.Holds || (kv.Holds && !(f.capFrac >= AtCapFraction))
+	s := fmt.Sprintf("The KV cache was full (fullest engine %s, %s preemptions per request) and held the batch at %s of "+
+		"its cap: memory for KV, not the batch cap, limits how many requests run; use more GPUs per replica (TP), a "+
+		"higher --gpu-memory-utilization, a smaller model or shorter contexts.", pct(f.kvMax), num(f.preemptRate), pct(f.capFrac))
+	return outcome{code: CodeKVCache, holds: holds, evidence: []Evidence{kv, pre, notFull, f.queueEvidence()}, sentence: s}
+}
+
+// prefillBudget: steps are filled to max-num-batched-tokens and TTFT is mostly queueing.
+func (f facts) prefillBudget() outcome {
+	fill := atLeast("tokens per engine step ÷ max-num-batched-tokens", "iteration_budget_fraction", f.budgetFrac, BudgetFillFraction)
+	qs := atLeast("engine queue time ÷ TTFT", "queue_share_of_ttft", f.queueShare, QueueShareOfTTFT)
+	q := f.queueEvidence()
+	s := fmt.Sprintf("Engine steps were %s full of the token budget (--max-num-batched-tokens %d) and %s of TTFT was "+
+		"queueing: prompts wait for prefill budget; raise --max-num-batched-tokens (more TTFT per step, fewer waits).",
+		pct(f.budgetFrac), f.r.MaxNumBatchedTokens, pct(f.queueShare))
+	return outcome{code: CodePrefillBudget, holds: fill.Holds && qs.Holds && q.Holds, evidence: []Evidence{fill, qs, q}, sentence: s}
+}
+
+// batchCap: the batch is full (max-num-seqs per engine).
+func (f facts) batchCap() outcome {
+	c, q := f.capEvidence(), f.queueEvidence()
+	queue := fmt.Sprintf("with %s requests waiting", num(f.waiting))
+	if !q.Holds {
+		queue = "with no standing queue (the load just fills the batch)"
+	}
+	s := fmt.Sprintf("Requests running reached the batch cap (%s of %s, max-num-seqs %d × %d engines) %s: the server "+
+		"runs as many sequences as it is allowed; a higher --max-num-seqs raises throughput while the KV cache and the "+
+		"GPUs have room.", num(f.running), num(f.cap), f.r.MaxNumSeqs, max(f.r.Engines, 1), queue)
+	return outcome{code: CodeBatchCap, holds: c.Holds, evidence: []Evidence{c, q}, sentence: s}
+}
+
+// gpuBound: the GPUs are busy.
+func (f facts) gpuBound() outcome {
+	u := atLeast("GPU utilisation (%)", "gpu_util_pct_mean", f.gpuUtil, GPUBusyPct)
+	sm := atLeast("SM active (%)", "sm_active_pct_mean", f.smActive, SMActiveBusyPct)
+	if sm.Missing() {
+		sm.Name = "SM active (%) (needs DCGM or GPM)"
+	}
+	holds := u.Holds && (sm.Holds || sm.Missing())
+	s := fmt.Sprintf("The GPUs were busy (utilisation %s %%, SM active %s %%) without a batch, KV-cache or API-server "+
+		"limit: the hardware is the limit; more GPUs (DP) or a faster GPU raise throughput.", num(f.gpuUtil), num(f.smActive))
+	return outcome{code: CodeGPUBound, holds: holds, evidence: []Evidence{u, sm}, sentence: s}
+}
+
+// notSaturated: the server had room: batch below its cap, no standing queue, KV cache with room.
+func (f facts) notSaturated() outcome {
+	c := below("requests running ÷ batch cap", "running_cap_fraction", f.capFrac, AtCapFraction)
+	q := below("requests waiting in the engines (mean)", "waiting_mean", f.waiting, f.queueThr)
+	kv := below("fullest engine's KV-cache usage (max)", "kv_cache_usage_max_engine", f.kvMax, KVFullFraction)
+	pre := below("preemptions per finished request", "preemptions_per_request", f.preemptRate, PreemptionRate)
+	gpu := below("GPU utilisation (%)", "gpu_util_pct_mean", f.gpuUtil, GPUIdlePct)
+	holds := f.hasServer && (c.Holds || c.Missing()) && q.Holds && (kv.Holds || kv.Missing()) && (pre.Holds || pre.Missing())
+	s := fmt.Sprintf("The server was not saturated: %s requests ran on a batch cap of %s, %s waited, the KV cache "+
+		"peaked at %s: the test, not the server, was the limit (%s %s); measure more load to find the server's capacity.",
+		num(f.running), num(f.cap), num(f.waiting), pct(f.kvMax), loadWord(f.r), num(f.r.LoadLevel))
+	return outcome{code: CodeNotSaturated, holds: holds, evidence: []Evidence{c, q, kv, pre, gpu}, sentence: s}
+}
+
+// unknown: no rule holds.
+func (f facts) unknown(missing []string) Verdict {
+	v := Verdict{Code: CodeUnknown, Label: Label(CodeUnknown), Missing: missing,
+		Evidence: []Evidence{f.capEvidence(), f.queueEvidence(),
+			atLeast("fullest engine's KV-cache usage (max)", "kv_cache_usage_max_engine", f.kvMax, KVFullFraction),
+			atLeast("tokens per engine step ÷ max-num-batched-tokens", "iteration_budget_fraction", f.budgetFrac, BudgetFillFraction)}}
+	switch {
+	case !f.hasServer:
+		v.Sentence = "No server metrics were recorded (no /metrics, or it failed), so what limited the server cannot be told; " +
+			"the client-side figures stand."
+	default:
+		v.Sentence = fmt.Sprintf("No rule explains this experiment: %s requests ran (batch cap %s), %s waited, KV cache "+
+			"peaked at %s, steps used %s of the token budget.", num(f.running), num(f.cap), num(f.waiting), pct(f.kvMax), pct(f.budgetFrac))
+	}
+	if len(missing) > 0 {
+		v.Sentence += " Missing evidence: " + strings.Join(missing, "; ") + "."
+	}
+	return v
+}
+
+// saturation decides the saturated flag from the verdict.
+func (f facts) saturation(v Verdict) (bool, string) {
+	switch v.Code {
+	case CodeBatchCap, CodeKVCache, CodePrefillBudget, CodeAPIServer, CodeGPUBound:
+		return true, v.Label + ": " + v.Sentence
+	case CodeNotSaturated:
+		return false, v.Sentence
+	case CodeLoadGenerator:
+		return false, "the load generator was the limit, so the server may have had room: " + v.Sentence
+	}
+	if f.waiting >= f.queueThr {
+		return true, fmt.Sprintf("a standing queue formed (%s requests waiting on average)", num(f.waiting))
+	}
+	return false, "cannot tell: " + v.Sentence
+}
+
+func loadWord(r *aggregate.Row) string {
+	switch r.Mode {
+	case "rate":
+		return "request rate"
+	case "concurrency":
+		return "concurrency"
+	}
+	return "users"
+}
+
+// pct formats a fraction as a percentage, "?" when missing.
+func pct(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f%%", 100*v)
+}

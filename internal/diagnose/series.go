@@ -1,0 +1,304 @@
+package diagnose
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/llmscale/llmscale/internal/aggregate"
+	"github.com/llmscale/llmscale/internal/fit"
+	"github.com/llmscale/llmscale/internal/scaling"
+)
+
+// SeriesDiagnosis is the verdict on why one scaling series is sub-linear.
+type SeriesDiagnosis struct {
+	Series   string  `json:"series"`
+	Strategy string  `json:"strategy"`
+	Status   string  `json:"status"` // the fit's: ok | not_fitted
+	Verdict  Verdict `json:"verdict"`
+}
+
+// seriesCtx is what the series rules read: the series' fit, its points' experiments and the
+// other series of the campaign.
+type seriesCtx struct {
+	f    scaling.Fit
+	all  []scaling.Fit
+	exps map[string]ExperimentDiagnosis
+	rows map[string]*aggregate.Row
+	// rep is the saturation experiment of each GPU count (its first repeat), top the largest
+	// GPU count's, base the smallest's.
+	rep       map[int]string
+	top, base int
+	eff       float64 // efficiency at top
+}
+
+// Series diagnoses one fitted series. exps and rows are every experiment's diagnosis and
+// summary row by exp_id; all is every fitted series of the campaign (for the TP/DP comparison).
+func Series(f scaling.Fit, all []scaling.Fit, exps map[string]ExperimentDiagnosis, rows map[string]*aggregate.Row) SeriesDiagnosis {
+	d := SeriesDiagnosis{Series: f.Series.Name, Strategy: f.Series.Strategy, Status: f.Status}
+	if f.Status != scaling.StatusOK {
+		d.Verdict = Verdict{Code: CodeUnknown, Label: Label(CodeUnknown),
+			Sentence: "The series could not be fitted: " + f.Reason + ".", Missing: []string{"a fit of the series"}}
+		return d
+	}
+	c := newSeriesCtx(f, all, exps, rows)
+	d.Verdict = c.verdict()
+	d.Verdict.Evidence = append(d.Verdict.Evidence, c.fitEvidence()...)
+	return d
+}
+
+func newSeriesCtx(f scaling.Fit, all []scaling.Fit, exps map[string]ExperimentDiagnosis, rows map[string]*aggregate.Row) *seriesCtx {
+	c := &seriesCtx{f: f, all: all, exps: exps, rows: rows, rep: map[int]string{}}
+	for _, p := range f.Series.Points {
+		if _, ok := c.rep[p.GPUs]; !ok {
+			c.rep[p.GPUs] = p.ExpID
+		}
+	}
+	sc := f.Result.Scaling
+	c.base, c.top, c.eff = sc[0].GPUs, sc[len(sc)-1].GPUs, sc[len(sc)-1].Efficiency
+	return c
+}
+
+// verdict applies the series rules in order.
+func (c *seriesCtx) verdict() Verdict {
+	if c.f.Series.Strategy == scaling.StrategyTable {
+		return c.tableVerdict()
+	}
+	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.unsaturated, c.nearLinear, c.tpComm, c.apiServer, c.topLimit} {
+		if v, ok := rule(); ok {
+			return v
+		}
+	}
+	return c.unknown()
+}
+
+func (c *seriesCtx) expVerdict(n int) (Verdict, bool) {
+	d, ok := c.exps[c.rep[n]]
+	return d.Verdict, ok
+}
+
+func (c *seriesCtx) topDesc() string {
+	return fmt.Sprintf("%d GPUs (efficiency %s)", c.top, pct(c.eff))
+}
+
+// loadGenerator: some point's experiment was limited by the client.
+func (c *seriesCtx) loadGenerator() (Verdict, bool) {
+	for _, n := range c.f.Series.GPUCounts() {
+		if v, ok := c.expVerdict(n); ok && v.Code == CodeLoadGenerator {
+			return Verdict{Code: CodeLoadGenerator, Label: Label(CodeLoadGenerator), Evidence: v.Evidence,
+				Sentence: fmt.Sprintf("At %d GPUs the load generator was the limit (%s), so the series measures the client, "+
+					"not the server.", n, c.rep[n])}, true
+		}
+	}
+	return Verdict{}, false
+}
+
+// unsaturated: some GPU count never saturated the server.
+func (c *seriesCtx) unsaturated() (Verdict, bool) {
+	all, bad := c.f.Series.Saturation()
+	if all {
+		return Verdict{}, false
+	}
+	ev := []Evidence{fact("GPU counts whose load levels never saturated the server", "unsaturated_gpus", bad, "none", false)}
+	where := "the speedup there is a lower bound of the server's"
+	if strings.HasSuffix(";"+bad, fmt.Sprintf(";%d", c.top)) {
+		where = "its flat speedup may be the test's, not the server's"
+	}
+	s := fmt.Sprintf("At %s GPUs no load level saturated the server (the best throughput is at the highest load measured "+
+		"and below every limit): %s; add higher load levels.", strings.ReplaceAll(bad, ";", ", "), where)
+	return Verdict{Code: CodeNotSaturated, Label: Label(CodeNotSaturated), Sentence: s, Evidence: ev}, true
+}
+
+// nearLinear: efficiency at the largest GPU count is high.
+func (c *seriesCtx) nearLinear() (Verdict, bool) {
+	if c.eff < NearLinearEfficiency {
+		return Verdict{}, false
+	}
+	code, s := CodeNearLinear, fmt.Sprintf("The series scales near-linearly: %s.", c.topDesc())
+	if v, ok := c.expVerdict(c.top); ok && v.Code == CodeGPUBound {
+		code, s = CodeGPUBound, s+" Its GPUs are busy: more GPUs keep adding throughput."
+	} else if v, ok := c.expVerdict(c.top); ok {
+		s += fmt.Sprintf(" At %d GPUs: %s", c.top, v.Label)
+	}
+	return Verdict{Code: code, Label: Label(code), Sentence: s}, true
+}
+
+// counterpart is the DP series of the same factors (DP-only first), for a series growing TP.
+func (c *seriesCtx) counterpart() *scaling.Fit {
+	s := c.f.Series
+	var best *scaling.Fit
+	for i := range c.all {
+		o := &c.all[i]
+		os := o.Series
+		if o.Status != scaling.StatusOK || os.Grow != "dp" || os.Prompts != s.Prompts || os.MaxTokens != s.MaxTokens ||
+			os.BatchSize != s.BatchSize || os.MBT != s.MBT || os.ExtraFactors != s.ExtraFactors || os.Mode != s.Mode ||
+			os.Engine != s.Engine || os.Model != s.Model {
+			continue
+		}
+		if best == nil || os.Strategy == scaling.StrategyDP {
+			best = o
+		}
+	}
+	return best
+}
+
+// tpComm: a series growing TP scales worse than DP at the same GPU count, or (with no DP to
+// compare) its Karp–Flatt metric rises.
+func (c *seriesCtx) tpComm() (Verdict, bool) {
+	if c.f.Series.Grow != "tp" {
+		return Verdict{}, false
+	}
+	ic := c.interconnect()
+	icEv := fact("interconnect", "interconnect", ic, "pcie", strings.Contains(ic, "pcie"))
+	kf := c.f.Result.KarpFlatt
+	kfEv := fact("Karp–Flatt trend", "karp_flatt_trend", string(kf.Trend), "rising", kf.Trend == fit.TrendRising)
+	if dp := c.counterpart(); dp != nil {
+		ev, worst, at := c.compareTo(dp)
+		if worst <= 1-TPWorseThanDPMargin {
+			s := fmt.Sprintf("TP scales worse than DP: at %d GPUs TP reaches %s of DP's throughput (%s). Every step of a "+
+				"TP replica pays for two all-reduces per layer over %s, and its batch cap does not grow with its GPUs, "+
+				"while each DP replica brings its own; prefer DP (or TP only as far as the model needs).",
+				at, pct(worst), dp.Series.Name, orWord(ic, "the interconnect"))
+			return Verdict{Code: CodeTPComm, Label: Label(CodeTPComm), Sentence: s, Evidence: append(ev, icEv, kfEv)}, true
+		}
+		return Verdict{}, false
+	}
+	if kf.Trend == fit.TrendRising {
+		s := fmt.Sprintf("Karp–Flatt's serial fraction rises with the TP degree (%s): overhead that grows with N, as "+
+			"all-reduces over %s do; no DP series of the same factors was measured to compare with.", kf.Reason, orWord(ic, "the interconnect"))
+		return Verdict{Code: CodeTPComm, Label: Label(CodeTPComm), Sentence: s, Evidence: []Evidence{kfEv, icEv},
+			Missing: []string{"a DP series of the same factors"}}, true
+	}
+	return Verdict{}, false
+}
+
+// compareTo compares this series' mean throughput with dp's at their common GPU counts above
+// one: the evidence, the worst ratio and where it is.
+func (c *seriesCtx) compareTo(dp *scaling.Fit) ([]Evidence, float64, int) {
+	worst, at := math.Inf(1), 0
+	var ev []Evidence
+	for _, a := range c.f.Result.Scaling {
+		for _, b := range dp.Result.Scaling {
+			if a.GPUs != b.GPUs || a.GPUs < 2 {
+				continue
+			}
+			r := a.Mean / b.Mean
+			ev = append(ev, measure(fmt.Sprintf("TP ÷ DP throughput at %d GPUs", a.GPUs), "throughput_mean_tps", r,
+				"≤ "+num(1-TPWorseThanDPMargin), r <= 1-TPWorseThanDPMargin))
+			if r < worst {
+				worst, at = r, a.GPUs
+			}
+		}
+	}
+	return ev, worst, at
+}
+
+func (c *seriesCtx) interconnect() string {
+	for _, n := range c.f.Series.GPUCounts() {
+		if r := c.rows[c.rep[n]]; r != nil && r.Interconnect != "" {
+			return r.Interconnect
+		}
+	}
+	return ""
+}
+
+func orWord(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// apiServer: a series growing DP whose largest point is API-server bound, or whose share of
+// requests (or latency) outside the engines grows with the ranks.
+func (c *seriesCtx) apiServer() (Verdict, bool) {
+	if c.f.Series.Grow != "dp" {
+		return Verdict{}, false
+	}
+	rb, rt := c.rows[c.rep[c.base]], c.rows[c.rep[c.top]]
+	if rb == nil || rt == nil {
+		return Verdict{}, false
+	}
+	share := func(r *aggregate.Row) float64 {
+		return aggregate.V(r.OutsideEngineInflight) / aggregate.V(r.ClientInflightMean)
+	}
+	rise := atLeast(fmt.Sprintf("rise in the share of in-flight requests outside the engines, %d → %d GPUs", c.base, c.top),
+		"outside_engine_inflight", share(rt)-share(rb), OutsideEngineRise)
+	feRise := atLeast(fmt.Sprintf("rise in the share of server latency outside the engines, %d → %d GPUs", c.base, c.top),
+		"frontend_share_of_e2e", aggregate.V(rt.FrontendShareOfE2E)-aggregate.V(rb.FrontendShareOfE2E), OutsideEngineRise)
+	v, _ := c.expVerdict(c.top)
+	topEv := fact(fmt.Sprintf("verdict at %d GPUs", c.top), "verdict", v.Code, CodeAPIServer, v.Code == CodeAPIServer)
+	if !(topEv.Holds || rise.Holds || feRise.Holds) {
+		return Verdict{}, false
+	}
+	s := fmt.Sprintf("Adding DP ranks behind the same API server does not add throughput in proportion (%s): requests "+
+		"increasingly wait outside the engines (%s of those in flight at %d GPUs, %s at %d), because one API-server "+
+		"process tokenises, schedules and streams for every rank; add --api-server-count or host CPU.",
+		c.topDesc(), pct(share(rt)), c.top, pct(share(rb)), c.base)
+	return Verdict{Code: CodeAPIServer, Label: Label(CodeAPIServer), Sentence: s, Evidence: []Evidence{topEv, rise, feRise}}, true
+}
+
+// topLimit: the largest point's own limit, when it explains sub-linear scaling for this
+// strategy (a batch cap does for TP and PP, whose replicas keep one cap; not for DP, where
+// every replica brings its own).
+func (c *seriesCtx) topLimit() (Verdict, bool) {
+	v, ok := c.expVerdict(c.top)
+	if !ok {
+		return Verdict{}, false
+	}
+	switch v.Code {
+	case CodeKVCache, CodePrefillBudget, CodeAPIServer, CodeGPUBound:
+	case CodeBatchCap:
+		if c.f.Series.Grow == "dp" {
+			return Verdict{}, false
+		}
+	default:
+		return Verdict{}, false
+	}
+	s := fmt.Sprintf("At %s the server is limited by: %s. %s", c.topDesc(), strings.ToLower(v.Label), v.Sentence)
+	if v.Code == CodeBatchCap {
+		s += fmt.Sprintf(" More %s GPUs make each step faster but the replica still runs at most max-num-seqs sequences.",
+			strings.ToUpper(c.f.Series.Grow))
+	}
+	return Verdict{Code: v.Code, Label: v.Label, Sentence: s, Evidence: v.Evidence, Missing: v.Missing}, true
+}
+
+func (c *seriesCtx) unknown() Verdict {
+	v, _ := c.expVerdict(c.top)
+	kf := c.f.Result.KarpFlatt
+	s := fmt.Sprintf("The series is sub-linear (%s) and no rule explains it: at %d GPUs the verdict is %q; Karp–Flatt "+
+		"says %s (%s).", c.topDesc(), c.top, orWord(v.Label, "none"), kf.Trend, kf.Reason)
+	missing := v.Missing
+	if r := c.rows[c.rep[c.top]]; r != nil && r.GPUUtilMean == nil {
+		missing = appendNew(missing, "GPU telemetry (utilisation, SM activity) to tell a GPU limit")
+	}
+	if len(missing) > 0 {
+		s += " Missing evidence: " + strings.Join(missing, "; ") + "."
+	}
+	return Verdict{Code: CodeUnknown, Label: Label(CodeUnknown), Sentence: s, Missing: missing}
+}
+
+// tableVerdict: a user's table carries no server evidence, only the shape of the curve.
+func (c *seriesCtx) tableVerdict() Verdict {
+	if c.eff >= NearLinearEfficiency {
+		return Verdict{Code: CodeNearLinear, Label: Label(CodeNearLinear), Sentence: fmt.Sprintf("The series scales near-linearly: %s.", c.topDesc())}
+	}
+	kf := c.f.Result.KarpFlatt
+	return Verdict{Code: CodeUnknown, Label: Label(CodeUnknown),
+		Sentence: fmt.Sprintf("A table gives throughput only, not what limited it (%s; Karp–Flatt: %s).", c.topDesc(), kf.Trend),
+		Missing:  []string{"server metrics and telemetry (a table has none)"}}
+}
+
+// fitEvidence is the shape of the curve, added to every series verdict.
+func (c *seriesCtx) fitEvidence() []Evidence {
+	a, kf := c.f.Result.Amdahl, c.f.Result.KarpFlatt
+	sText := num(a.S)
+	if !math.IsNaN(a.SInterval.Lo) {
+		sText = fmt.Sprintf("%s [%s, %s]", num(a.S), num(a.SInterval.Lo), num(a.SInterval.Hi))
+	}
+	return []Evidence{
+		below(fmt.Sprintf("efficiency at %d GPUs", c.top), "efficiency_at_top", c.eff, NearLinearEfficiency),
+		fact("Amdahl serial fraction s", "s", sText, "> 0", a.S > 0),
+		fact("Karp–Flatt trend", "karp_flatt_trend", string(kf.Trend), "rising = overhead grows with N", kf.Trend == fit.TrendRising),
+	}
+}
