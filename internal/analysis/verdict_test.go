@@ -1,12 +1,14 @@
 package analysis
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/diagnose"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/sim"
 )
 
@@ -44,24 +46,29 @@ func kvConfig(t *testing.T, tokens int) sim.Config {
 func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		want string
-		v    vexp
+		want    string
+		v       vexp
+		gpuBusy bool // add GPU telemetry of busy GPUs (the simulator has none)
 	}{
-		{diagnose.CodeNotSaturated, vexp{id: "too-few-users", sim: sim.Config{MaxNumSeqs: 64}, load: users(4)}},
-		{diagnose.CodeBatchCap, vexp{id: "small-batch-cap", sim: sim.Config{MaxNumSeqs: 4}, load: users(32)}},
-		{diagnose.CodeKVCache, vexp{id: "tiny-kv-cache", sim: kvConfig(t, 4096), load: withTokens(users(32), 256), prompt: 256}},
-		{diagnose.CodePrefillBudget, vexp{id: "small-token-budget", sim: sim.Config{MaxNumSeqs: 64, MaxNumBatchedTokens: 256},
+		{want: diagnose.CodeNotSaturated, v: vexp{id: "too-few-users", sim: sim.Config{MaxNumSeqs: 64}, load: users(4)}},
+		{want: diagnose.CodeBatchCap, v: vexp{id: "small-batch-cap", sim: sim.Config{MaxNumSeqs: 4}, load: users(32)}},
+		{want: diagnose.CodeKVCache, v: vexp{id: "tiny-kv-cache", sim: kvConfig(t, 4096), load: withTokens(users(32), 256), prompt: 256}},
+		{want: diagnose.CodePrefillBudget, v: vexp{id: "small-token-budget", sim: sim.Config{MaxNumSeqs: 64, MaxNumBatchedTokens: 256},
 			load: withTokens(users(16), 4), prompt: 2000}},
-		{diagnose.CodeAPIServer, vexp{id: "slow-api-server", sim: sim.Config{DP: 4, MaxNumSeqs: 64,
+		{want: diagnose.CodeAPIServer, v: vexp{id: "slow-api-server", sim: sim.Config{DP: 4, MaxNumSeqs: 64,
 			Costs: sim.Costs{OutputToken: 250 * time.Microsecond}}, load: users(256)}},
-		{diagnose.CodeLoadGenerator, vexp{id: "in-flight-cap", sim: sim.Config{MaxNumSeqs: 64},
+		{want: diagnose.CodeLoadGenerator, v: vexp{id: "in-flight-cap", sim: sim.Config{MaxNumSeqs: 64},
 			load: loadgen.Config{Mode: loadgen.ModeRate, Rate: 100, MaxInflight: 2}}},
+		{want: diagnose.CodeGPUBound, v: vexp{id: "busy-gpus", sim: sim.Config{MaxNumSeqs: 256}, load: users(32)}, gpuBusy: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.v.id, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
 			dir := runVirtual(t, t.TempDir(), tt.v)
+			if tt.gpuBusy {
+				writeGPUs(t, dir, 1, 97, 85)
+			}
 			row, err := aggregate.Experiment(dir, aggregate.Context{})
 			if err != nil {
 				t.Fatal(err)
@@ -72,5 +79,26 @@ func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 				t.Errorf("verdict %s, want %s: %s\nevidence: %v", d.Verdict.Code, tt.want, d.Verdict.Sentence, d.Verdict.Evidence)
 			}
 		})
+	}
+}
+
+// writeGPUs writes a gpu.parquet of n GPUs at util % utilisation and sm % SM activity on a
+// 250 ms grid over the experiment's measured window, as the campaign's sampler would.
+func writeGPUs(t *testing.T, dir string, n int, util, sm float64) {
+	t.Helper()
+	e, err := results.ReadExperiment(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []results.GPUSample
+	for k, at := int64(0), e.MeasureFrom; at.Before(e.MeasureTo); k, at = k+1, at.Add(250*time.Millisecond) {
+		for g := range n {
+			u, s, p := util, sm, 600.0
+			rows = append(rows, results.GPUSample{TimeUnixNs: at.UnixNano(), Tick: k, GPUIndex: int32(g),
+				GPUName: "Fake H100", Source: "fake", SMUtilPct: &u, SMActivePct: &s, PowerW: &p})
+		}
+	}
+	if err := results.WriteParquet(filepath.Join(dir, results.GPUFile), rows); err != nil {
+		t.Fatal(err)
 	}
 }

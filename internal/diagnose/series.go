@@ -78,7 +78,7 @@ func (c *seriesCtx) expVerdict(n int) (Verdict, bool) {
 }
 
 func (c *seriesCtx) topDesc() string {
-	return fmt.Sprintf("%d GPUs (efficiency %s)", c.top, pct(c.eff))
+	return fmt.Sprintf("efficiency %s at %d GPUs", pct(c.eff), c.top)
 }
 
 // loadGenerator: some point's experiment was limited by the client.
@@ -118,7 +118,7 @@ func (c *seriesCtx) nearLinear() (Verdict, bool) {
 	if v, ok := c.expVerdict(c.top); ok && v.Code == CodeGPUBound {
 		code, s = CodeGPUBound, s+" Its GPUs are busy: more GPUs keep adding throughput."
 	} else if v, ok := c.expVerdict(c.top); ok {
-		s += fmt.Sprintf(" At %d GPUs: %s", c.top, v.Label)
+		s += fmt.Sprintf(" At %d GPUs: %s.", c.top, strings.ToLower(v.Label))
 	}
 	return Verdict{Code: code, Label: Label(code), Sentence: s}, true
 }

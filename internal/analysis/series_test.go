@@ -1,0 +1,61 @@
+package analysis
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/sim"
+)
+
+// TestSeriesVerdictsFromTheSimulator: for each series verdict, simulator configurations that
+// produce it, run as virtual campaigns, then aggregated, fitted and diagnosed by Run.
+func TestSeriesVerdictsFromTheSimulator(t *testing.T) {
+	t.Parallel()
+	slowAPI := sim.Costs{OutputToken: 250 * time.Microsecond}
+	tests := []struct {
+		name string
+		exps []vexp
+		want map[string]string // series name prefix → verdict
+	}{
+		{"pcie-tp-vs-dp", []vexp{
+			{id: "G1", sim: sim.Config{MaxNumSeqs: 8, Interconnect: "pcie"}, load: users(24)},
+			{id: "G2-TP2", sim: sim.Config{TP: 2, MaxNumSeqs: 8, Interconnect: "pcie"}, load: users(24)},
+			{id: "G2-DP2", sim: sim.Config{DP: 2, MaxNumSeqs: 8, Interconnect: "pcie"}, load: users(24)},
+		}, map[string]string{"TP-only": diagnose.CodeTPComm, "DP-only": diagnose.CodeNearLinear}},
+		{"one-api-server-many-ranks", []vexp{
+			{id: "G1", sim: sim.Config{MaxNumSeqs: 64, Costs: slowAPI}, load: users(256)},
+			{id: "G2", sim: sim.Config{DP: 2, MaxNumSeqs: 64, Costs: slowAPI}, load: users(256)},
+			{id: "G4", sim: sim.Config{DP: 4, MaxNumSeqs: 64, Costs: slowAPI}, load: users(256)},
+		}, map[string]string{"DP-only": diagnose.CodeAPIServer}},
+		{"too-few-users", []vexp{
+			{id: "G1", sim: sim.Config{MaxNumSeqs: 64}, load: users(4)},
+			{id: "G2", sim: sim.Config{DP: 2, MaxNumSeqs: 64}, load: users(4)},
+		}, map[string]string{"DP-only": diagnose.CodeNotSaturated}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			for _, v := range tt.exps {
+				v.id = tt.name + "_" + v.id
+				runVirtual(t, root, v)
+			}
+			res, err := Run(Options{Results: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, s := range res.Diagnosis.Series {
+				t.Logf("%s: %s — %s", s.Series, s.Verdict.Code, s.Verdict.Sentence)
+				got[strings.Split(s.Series, " ")[0]] = s.Verdict.Code
+			}
+			for prefix, want := range tt.want {
+				if got[prefix] != want {
+					t.Errorf("%s series: verdict %q, want %q (all: %v)", prefix, got[prefix], want, got)
+				}
+			}
+		})
+	}
+}
