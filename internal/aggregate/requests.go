@@ -31,6 +31,9 @@ func fillRequests(r *Row, dir string, e results.Experiment) error {
 		return fmt.Errorf("%d of %d load workers' request files (requests-<k>.parquet) present: the others' requests are missing",
 			r.RequestFiles, want)
 	}
+	if err := checkRows(rows); err != nil {
+		return err
+	}
 	if e.Load.RunTimeNs <= 0 {
 		return fmt.Errorf("experiment.json gives no measured window (load.run_time_ns %d)", e.Load.RunTimeNs)
 	}
@@ -173,4 +176,23 @@ func meetsSLO(q *results.Request, l results.LoadInfo) bool {
 	return (l.SLOTTFTNs <= 0 || q.TTFTNs <= l.SLOTTFTNs) &&
 		(l.SLOTPOTNs <= 0 || tpot <= l.SLOTPOTNs) &&
 		(l.SLOE2ENs <= 0 || q.E2ENs <= l.SLOE2ENs)
+}
+
+// maxChunkTokens bounds the tokens of one streamed chunk in a request row: a larger count is a
+// corrupted file (the token-accurate ITL would otherwise expand it into that many values).
+const maxChunkTokens = 1 << 20
+
+// checkRows rejects request rows no load generator writes: negative or absurd token counts.
+func checkRows(rows []results.Request) error {
+	for i := range rows {
+		q := &rows[i]
+		bad := q.OutputTokens < 0 || q.PromptTokens < 0 || q.OutputTokens > maxChunkTokens*16
+		for _, k := range q.ChunkTokens {
+			bad = bad || k < 0 || k > maxChunkTokens
+		}
+		if bad {
+			return fmt.Errorf("request file corrupted: row %d (worker %d, seq %d) has impossible token counts", i, q.WorkerID, q.Seq)
+		}
+	}
+	return nil
 }

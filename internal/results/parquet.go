@@ -66,8 +66,15 @@ func WriteParquet[T any](path string, rows []T) error {
 }
 
 // ReadParquet reads every row of a Parquet file written with the same row type. Columns the
-// file lacks are left zero, so older files still read.
-func ReadParquet[T any](path string) ([]T, error) {
+// file lacks are left zero, so older files still read. A corrupted or truncated file is an
+// error naming it (parquet-go panics on some malformed files; the panic is turned into the
+// error).
+func ReadParquet[T any](path string) (rows []T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rows, err = nil, fmt.Errorf("read %s: corrupted Parquet file: %v", path, r)
+		}
+	}()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -77,7 +84,7 @@ func ReadParquet[T any](path string) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := parquet.Read[T](f, st.Size())
+	rows, err = parquet.Read[T](f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
