@@ -60,6 +60,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	})
 	root.AddCommand(newPlanCmd(env))
 	root.AddCommand(newRunCmd(env))
+	root.AddCommand(newSingleCmd(env))
 	root.AddCommand(newGPUProbeCmd(env))
 	root.AddCommand(newLoadCmd(env))
 	root.AddCommand(newSimCmd(env))
@@ -77,7 +78,6 @@ func usageError(c *cobra.Command, format string, args ...any) error {
 // stubCommands are the subcommands later work fills in; each says so and exits non-zero.
 func stubCommands() []*cobra.Command {
 	stubs := []struct{ use, short string }{
-		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
 		{"aggregate", "Summarise every experiment of a results tree"},
 		{"fit", "Fit Amdahl, Gustafson, USL and Karp–Flatt to the scaling series"},
 		{"diagnose", "Name what limited every experiment and series, with the evidence"},
