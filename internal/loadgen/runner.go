@@ -29,6 +29,7 @@ type Runner struct {
 	readers sync.Pool
 	watch   watchdog
 	prog    progress
+	waiter  Waiter
 	acc     accumulator // fed by the collector goroutine only
 	records chan results.Request
 
@@ -107,6 +108,9 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	if err := sleepCtx(ctx, time.Until(r.cfg.StartAt)); err != nil {
 		return Summary{}, fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
 	}
+	waiter, release := r.cfg.newWaiter()
+	defer release()
+	r.waiter = waiter
 	r.start = time.Now()
 	r.wallStart = r.start.UnixNano()
 	cpu0 := cpuTime()
