@@ -100,27 +100,34 @@ func benchConfig(target string) Config {
 }
 
 // BenchmarkClientCPU measures the client's CPU time per ingested token against a server that
-// streams as fast as it can (1,024 one-token chunks per request).
+// streams as fast as it can: 1,024 one-token chunks per request, flushed one by one (batch=1:
+// a write system call per chunk, so the server's core sets the pace and the client reads most
+// chunks one at a time) or sixteen at a time (batch=16: the client's own cost per token).
 func BenchmarkClientCPU(b *testing.B) {
 	base, separate := startCadenceServer(b)
-	for _, streams := range []int{16, 64, 256} {
-		b.Run(fmt.Sprintf("%s/streams=%d", serverTag(separate), streams), func(b *testing.B) {
-			var cpu time.Duration
-			var tokens int64
-			for b.Loop() {
-				cfg := benchConfig(base + cadence{tokens: 1024}.path())
-				cfg.Concurrency, cfg.RunTime = streams, 3*time.Second
-				sum, rows, _, _ := benchRun(b, cfg)
-				cpu += sum.ClientCPU
-				for _, r := range rows {
-					tokens += int64(len(r.ChunkTokens))
-				}
-				fetchWrites(b, base)
-			}
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(tokens), "cpu-ns/token")
-			b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
-		})
+	for _, batch := range []int{1, 16} {
+		for _, streams := range []int{16, 64, 256} {
+			name := fmt.Sprintf("%s/batch=%d/streams=%d", serverTag(separate), batch, streams)
+			b.Run(name, func(b *testing.B) { benchClientCPU(b, base, batch, streams) })
+		}
 	}
+}
+
+func benchClientCPU(b *testing.B, base string, batch, streams int) {
+	var cpu time.Duration
+	var tokens int64
+	for b.Loop() {
+		cfg := benchConfig(base + cadence{tokens: 1024, batch: batch}.path())
+		cfg.Concurrency, cfg.RunTime = streams, 3*time.Second
+		sum, rows, _, _ := benchRun(b, cfg)
+		cpu += sum.ClientCPU
+		for _, r := range rows {
+			tokens += int64(len(r.ChunkTokens))
+		}
+		fetchWrites(b, base)
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(tokens), "cpu-ns/token")
+	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
 }
 
 // BenchmarkTimingError measures the client's timing against a fixed-cadence server (TTFT

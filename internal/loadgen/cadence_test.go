@@ -45,14 +45,15 @@ type chunkTimes struct {
 type cadence struct {
 	ttft, itl time.Duration
 	tokens    int
+	batch     int // chunks written (and flushed) together; 0 means 1
 }
 
 func (c cadence) path() string {
-	return fmt.Sprintf("/ttft=%v,itl=%v,tokens=%d", c.ttft, c.itl, c.tokens)
+	return fmt.Sprintf("/ttft=%v,itl=%v,tokens=%d,batch=%d", c.ttft, c.itl, c.tokens, max(c.batch, 1))
 }
 
 func parseCadence(p string) (cadence, error) {
-	c := cadence{tokens: 16}
+	c := cadence{tokens: 16, batch: 1}
 	seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	for _, kv := range strings.Split(seg, ",") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -64,6 +65,8 @@ func parseCadence(p string) (cadence, error) {
 			c.itl, err = time.ParseDuration(v)
 		case "tokens":
 			c.tokens, err = strconv.Atoi(v)
+		case "batch":
+			c.batch, err = strconv.Atoi(v)
 		}
 		if err != nil {
 			return c, err
@@ -106,7 +109,9 @@ func (s *cadenceServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, err := w.Write(chunk); err != nil {
 			return
 		}
-		fl.Flush()
+		if (i+1)%max(c.batch, 1) == 0 || i == c.tokens-1 {
+			fl.Flush()
+		}
 		times.After = append(times.After, monoNow())
 	}
 	fmt.Fprintf(w, "data: {\"id\":%q,\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}],\"usage\":null}\n\n", id)
