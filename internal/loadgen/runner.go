@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -36,6 +37,7 @@ type Runner struct {
 	start     time.Time // the experiment's start; every offset is from here
 	wallStart int64     // the same moment on the wall clock, Unix ns
 	stoppedAt atomic.Int64
+	ran       atomic.Bool
 	seq       atomic.Uint64 // closed loop: the next sequence number
 	rr        atomic.Uint64 // round robin among equally busy targets
 	capWaits  atomic.Int64
@@ -104,9 +106,13 @@ func Run(ctx context.Context, cfg Config, sink Sink) (Summary, error) {
 // cool-down + grace. The error is ErrAllFailed (with the summary) when every request failed,
 // or a sink's error.
 func (r *Runner) Run(ctx context.Context) (Summary, error) {
+	if !r.ran.CompareAndSwap(false, true) {
+		return Summary{}, errors.New("loadgen: Run called twice")
+	}
 	defer r.client.CloseIdleConnections()
 	if err := sleepCtx(ctx, time.Until(r.cfg.StartAt)); err != nil {
-		return Summary{}, fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
+		err = fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
+		return Summary{}, errors.Join(err, r.sink.Close()) // an empty file: nothing was sent
 	}
 	waiter, release := r.cfg.newWaiter()
 	defer release()
