@@ -42,7 +42,7 @@ type Options struct {
 	ToolVersion string
 	Host        string // this machine's name, recorded
 	SMI         gpu.SMI
-	Client      *http.Client  // readiness, /version, /metrics, prefix-cache resets
+	Client      *http.Client // readiness, /version, /metrics, prefix-cache resets
 	Now         func() time.Time
 	StartDelay  time.Duration // from deciding an experiment's start to the start (default 300ms)
 }

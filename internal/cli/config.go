@@ -70,16 +70,11 @@ func (s settings) plan(f matrixFlags) (*spec.Loaded, matrix.Plan, error) {
 	if path == "" {
 		path = DefaultMatrix
 	}
-	flagOverlay := spec.Overlay{Dir: s.env.Dir}
-	for _, kv := range f.sets {
-		key, value, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, matrix.Plan{}, withHint(withCode(fmt.Errorf("--set %q: want key=value", kv), ExitUsage),
-				"e.g. --set factors.users=10,50")
-		}
-		flagOverlay.Settings = append(flagOverlay.Settings, spec.Setting{Key: strings.TrimSpace(key), Value: value,
-			From: "--set " + kv, Path: strings.TrimSpace(key) == "factors.prompts"})
+	sets, err := setSettings(f.sets)
+	if err != nil {
+		return nil, matrix.Plan{}, err
 	}
+	flagOverlay := spec.Overlay{Dir: s.env.Dir, Settings: sets}
 	l, p, err := matrix.PlanFile(s.env.path(path), path,
 		spec.EnvOverlay(func(n string) string { return s.dotenv[n] }, ".env", s.env.Dir),
 		spec.EnvOverlay(s.env.Getenv, "environment variable", s.env.Dir),
@@ -99,4 +94,19 @@ func matrixError(err error, path string) error {
 		return withHint(withCode(err, ExitInvalidMatrix), "docs/matrix.md describes every key; `llmscale plan --matrix %s` checks the file", path)
 	}
 	return withCode(err, ExitInvalidMatrix)
+}
+
+// setSettings turns --set KEY=VALUE flags into matrix settings.
+func setSettings(sets []string) ([]spec.Setting, error) {
+	var out []spec.Setting
+	for _, kv := range sets {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, withHint(withCode(fmt.Errorf("--set %q: want key=value", kv), ExitUsage),
+				"e.g. --set factors.users=10,50")
+		}
+		key = strings.TrimSpace(key)
+		out = append(out, spec.Setting{Key: key, Value: value, From: "--set " + kv, Path: key == "factors.prompts"})
+	}
+	return out, nil
 }

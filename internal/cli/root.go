@@ -10,8 +10,32 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Version is set at build time with -ldflags "-X github.com/llmscale/llmscale/internal/cli.Version=…".
+// Version is set at build time with -ldflags "-X github.com/llmscale/llmscale/internal/cli.Version=…";
+// otherwise it says "dev" and, when the build recorded it, the git commit.
 var Version = "dev"
+
+// version is Version with the commit the binary was built from, for provenance.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	rev, dirty := "", ""
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return Version
+	}
+	return fmt.Sprintf("%s (commit %.12s%s)", Version, rev, dirty)
+}
 
 // Main runs llmscale with env and returns the process exit code. It never panics: a panic is
 // reported as a bug with its own exit code.
@@ -48,7 +72,7 @@ OpenAI-compatible server) and explains why throughput does not grow linearly wit
 
 The pipeline: plan → run → aggregate → fit → report. "llmscale run" does all of it;
 every stage reads and writes files under results/ and can be re-run alone.`,
-		Version:       Version,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -60,6 +84,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	})
 	root.AddCommand(newPlanCmd(env))
 	root.AddCommand(newRunCmd(env))
+	root.AddCommand(newSingleCmd(env))
 	root.AddCommand(newGPUProbeCmd(env))
 	root.AddCommand(newLoadCmd(env))
 	root.AddCommand(newSimCmd(env))
@@ -80,7 +105,6 @@ func usageError(c *cobra.Command, format string, args ...any) error {
 // stubCommands are the subcommands later work fills in; each says so and exits non-zero.
 func stubCommands() []*cobra.Command {
 	stubs := []struct{ use, short string }{
-		{"single [EXP_ID]", "Run one experiment configured by flags or the seed's environment variables"},
 		{"report", "Write figures and a self-contained HTML report"},
 	}
 	var out []*cobra.Command

@@ -210,7 +210,7 @@ func do(client *http.Client, req *http.Request) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: HTTP %d %s", req.Method, req.URL.Path, resp.StatusCode, bytes.TrimSpace(msg))
+		return errors.New(strings.TrimSpace(fmt.Sprintf("%s %s: HTTP %d %s", req.Method, req.URL.Path, resp.StatusCode, bytes.TrimSpace(msg))))
 	}
 	return nil
 }
