@@ -3,6 +3,7 @@ package aggregate
 import (
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -192,5 +193,27 @@ func TestWriteRead(t *testing.T) {
 	header, _, _ := strings.Cut(b.String(), "\n")
 	if header != strings.Join(Columns(), ",") || !strings.HasPrefix(header, "exp_id,campaign,status,failure_reason") {
 		t.Errorf("CSV header %q", header)
+	}
+}
+
+// TestRealTelemetry aggregates experiments of a simulator campaign run on a 4×H100 machine
+// (testdata/h100, requests left out for size): real nvidia-smi GPU samples and real scrapes.
+func TestRealTelemetry(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("..", "..", "testdata", "h100", "results", "raw", "h100-sim_G4_TP1_DP4_U256_medium_O128_B64")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("no testdata/h100")
+	}
+	r, err := Experiment(dir, Context{})
+	if err == nil || r.Status != StatusError || !strings.Contains(r.FailureReason, "requests.parquet missing") {
+		t.Errorf("without requests: status %q reason %q err %v", r.Status, r.FailureReason, err)
+	}
+	if r.GPUCount != 4 || r.GPUSamples == 0 || !strings.Contains(r.GPUTelemetry, "nvidia-smi") || r.GPUUtilMean == nil ||
+		r.PowerWTotalMean == nil || r.MemUsedMiBMean == nil {
+		t.Errorf("GPU: count %d samples %d source %q util %v power %v", r.GPUCount, r.GPUSamples, r.GPUTelemetry,
+			show(r.GPUUtilMean), show(r.PowerWTotalMean))
+	}
+	if r.Engines != 4 || r.BatchCapTotal != 256 || r.RunningMean == nil || *r.RunningMean < 200 {
+		t.Errorf("server: engines %d cap %d running %v", r.Engines, r.BatchCapTotal, show(r.RunningMean))
 	}
 }

@@ -103,6 +103,10 @@ func summaryRows(o Options) (Result, error) {
 	rows, err := aggregate.Read(o.out())
 	if err == nil {
 		markSaturation(rows) // the rules of this version, should the file be older
+		if newer := newerExperiments(o); newer > 0 {
+			fmt.Fprintf(o.log(), "llmscale: note: %d experiments changed after %s was written; run `llmscale aggregate` "+
+				"to include them\n", newer, aggregate.SummaryParquet)
+		}
 		return Result{Rows: rows}, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
@@ -202,4 +206,20 @@ func writeFits(dir string, fits []scaling.Fit, d diagnose.Diagnosis) error {
 		return err
 	}
 	return results.WriteParquet(filepath.Join(dir, ScalingFile), rows)
+}
+
+// newerExperiments counts the experiment.json files written after summary_metrics.parquet.
+func newerExperiments(o Options) int {
+	st, err := os.Stat(filepath.Join(o.out(), aggregate.SummaryParquet))
+	if err != nil {
+		return 0
+	}
+	paths, _ := filepath.Glob(filepath.Join(o.Results, results.RawDir, "*", results.ExperimentFile))
+	n := 0
+	for _, p := range paths {
+		if e, err := os.Stat(p); err == nil && e.ModTime().After(st.ModTime()) {
+			n++
+		}
+	}
+	return n
 }

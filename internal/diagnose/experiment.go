@@ -294,5 +294,8 @@ func pct(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "?"
 	}
+	if v != 0 && math.Abs(v) < 0.1 {
+		return fmt.Sprintf("%.1f%%", 100*v)
+	}
 	return fmt.Sprintf("%.0f%%", 100*v)
 }
