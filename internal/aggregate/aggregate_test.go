@@ -99,7 +99,7 @@ func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs
 func TestDefinitions(t *testing.T) {
 	t.Parallel()
 	dir := writeExperiment(t, t.TempDir(), windowExperiment("e1"), map[string][]results.Request{"requests.parquet": handRows()})
-	r, err := Experiment(dir, Context{})
+	r, err := Experiment(dir, TreeInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +183,11 @@ func TestWorkersMerge(t *testing.T) {
 		}
 	}
 	two := writeExperiment(t, root, e, map[string][]results.Request{"requests-0.parquet": w0, "requests-1.parquet": w1})
-	a, err := Experiment(one, Context{})
+	a, err := Experiment(one, TreeInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Experiment(two, Context{})
+	b, err := Experiment(two, TreeInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestWorkersMerge(t *testing.T) {
 	// A third worker's file missing: the experiment is not measured whole.
 	e.ID, e.Load.Workers = "three", 3
 	three := writeExperiment(t, root, e, map[string][]results.Request{"requests-0.parquet": w0, "requests-1.parquet": w1})
-	c, err := Experiment(three, Context{})
+	c, err := Experiment(three, TreeInfo{})
 	if err == nil || c.Status != StatusError || !strings.Contains(c.FailureReason, "2 of 3 load workers") {
 		t.Errorf("missing worker file: status %q, reason %q, err %v", c.Status, c.FailureReason, err)
 	}

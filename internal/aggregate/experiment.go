@@ -20,8 +20,8 @@ import (
 // says which file and why.
 const StatusError = "error"
 
-// Context is what a whole results tree tells about every experiment.
-type Context struct {
+// TreeInfo is what a whole results tree tells about every experiment.
+type TreeInfo struct {
 	// Interconnect is the GPU link of the machine from results/topology.json (nvlink-all,
 	// pcie…), "" when unknown; a simulator's own interconnect (llmscale:sim_info) wins.
 	Interconnect string
@@ -37,7 +37,7 @@ var standardFactors = map[string]bool{
 // when experiment.json or the request files cannot be read the row has status "error" and
 // the reason; a telemetry file that cannot be read leaves the row usable and is named in
 // aggregate_error. The error joins every problem, each naming the experiment and the file.
-func Experiment(dir string, tc Context) (Row, error) {
+func Experiment(dir string, tc TreeInfo) (Row, error) {
 	row := Row{ExpID: filepath.Base(dir), Interconnect: tc.Interconnect}
 	exp, err := results.ReadExperiment(dir)
 	if err != nil {

@@ -77,7 +77,7 @@ func FuzzTruncatedFiles(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, name), data[:int(cut)%len(data)], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		row, err := Experiment(dir, Context{})
+		row, err := Experiment(dir, TreeInfo{})
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Fatalf("a truncated %s: error %v, row status %q", name, err, row.Status)
 		}
@@ -104,7 +104,7 @@ func fuzzDir(t *testing.T) string {
 
 func checkRow(t *testing.T, dir string) {
 	t.Helper()
-	row, err := Experiment(dir, Context{})
+	row, err := Experiment(dir, TreeInfo{})
 	if row.ExpID == "" {
 		t.Fatal("a row without an exp_id")
 	}

@@ -87,7 +87,7 @@ func TestServerMetrics(t *testing.T) {
 		{two, 2, 2, 32, 12, 2, 0.7, 0.9, 600, 1}, // queue: (5 + 11) / (10 + 6)
 	}
 	for _, tt := range tests {
-		r, err := Experiment(tt.dir, Context{Interconnect: "nvlink-all"})
+		r, err := Experiment(tt.dir, TreeInfo{Interconnect: "nvlink-all"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,8 +119,8 @@ func TestCapsWithoutMetrics(t *testing.T) {
 	reqs := map[string][]results.Request{"requests.parquet": handRows()}
 	e := windowExperiment("recorded")
 	e.Server.DP, e.Server.Effective = 2, map[string]string{"max_num_seqs": "256", "max_num_batched_tokens": "8192"}
-	a, _ := Experiment(writeExperiment(t, root, e, reqs), Context{})
-	b, _ := Experiment(writeExperiment(t, root, windowExperiment("requested"), reqs), Context{})
+	a, _ := Experiment(writeExperiment(t, root, e, reqs), TreeInfo{})
+	b, _ := Experiment(writeExperiment(t, root, windowExperiment("requested"), reqs), TreeInfo{})
 	if a.MaxNumSeqs != 256 || a.BatchCapTotal != 512 || a.BatchCapSource != CapFromExperiment || a.MaxNumBatchedTokens != 8192 {
 		t.Errorf("recorded: max_num_seqs %d cap %d (%s) mbt %d", a.MaxNumSeqs, a.BatchCapTotal, a.BatchCapSource, a.MaxNumBatchedTokens)
 	}
@@ -146,7 +146,7 @@ func TestGPU(t *testing.T) {
 	if err := results.WriteParquet(filepath.Join(dir, results.GPUFile), rows); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Experiment(dir, Context{})
+	r, err := Experiment(dir, TreeInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestRealTelemetry(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Skip("no testdata/h100")
 	}
-	r, err := Experiment(dir, Context{})
+	r, err := Experiment(dir, TreeInfo{})
 	if err == nil || r.Status != StatusError || !strings.Contains(r.FailureReason, "requests.parquet missing") {
 		t.Errorf("without requests: status %q reason %q err %v", r.Status, r.FailureReason, err)
 	}

@@ -1,7 +1,6 @@
 package aggregate
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,7 +25,7 @@ func Tree(root string) (rows []Row, errs []error, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	tc := Context{Interconnect: topologyInterconnect(root)}
+	tc := TreeInfo{Interconnect: topologyInterconnect(root)}
 	for _, dir := range dirs {
 		row, err := Experiment(dir, tc)
 		rows = append(rows, row)
@@ -86,6 +85,3 @@ func Columns() []string { return results.Columns[Row]() }
 // WriteCSV writes rows as CSV with a header of the column names; null numbers are empty
 // cells, booleans true/false, floats in the shortest form that reads back exactly.
 func WriteCSV(w io.Writer, rows []Row) error { return results.WriteCSV(w, rows) }
-
-// ErrNoSummary is returned by the stages that need summary_metrics.parquet when it is absent.
-var ErrNoSummary = errors.New("no summary_metrics.parquet")

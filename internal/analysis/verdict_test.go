@@ -69,7 +69,7 @@ func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 			if tt.gpuBusy {
 				writeGPUs(t, dir, 1, 97, 85)
 			}
-			row, err := aggregate.Experiment(dir, aggregate.Context{})
+			row, err := aggregate.Experiment(dir, aggregate.TreeInfo{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -177,6 +178,14 @@ func TestSeriesRules(t *testing.T) {
 	subDP := fitted(t, scaling.StrategyDP, n, []float64{1000, 1700, 2800, 4000})
 	if d := Series(subDP, []scaling.Fit{subDP}, exps, rows); d.Verdict.Code != CodeUnknown || !strings.Contains(d.Verdict.Sentence, "GPU telemetry") {
 		t.Errorf("unexplained DP: %s (%s)", d.Verdict.Code, d.Verdict.Sentence)
+	}
+	// A top point whose batch was full only on average, with no queue, understates the server.
+	under := map[string]*aggregate.Row{}
+	maps.Copy(under, rows)
+	thin := server(58, 1, 0.2) // 91 % of the cap, no standing queue
+	under["dp-8"] = &thin
+	if d := Series(subDP, []scaling.Fit{subDP}, exps, under); d.Verdict.Code != CodeNotSaturated || !strings.Contains(d.Verdict.Sentence, "no queue") {
+		t.Errorf("underfilled top: %s (%s)", d.Verdict.Code, d.Verdict.Sentence)
 	}
 	// An unsaturated point comes first.
 	unsat := dp

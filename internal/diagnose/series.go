@@ -64,7 +64,8 @@ func (c *seriesCtx) verdict() Verdict {
 	if c.f.Series.Strategy == scaling.StrategyTable {
 		return c.tableVerdict()
 	}
-	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.unsaturated, c.nearLinear, c.tpComm, c.apiServer, c.topLimit} {
+	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.unsaturated, c.nearLinear, c.tpComm, c.apiServer,
+		c.underfilled, c.topLimit} {
 		if v, ok := rule(); ok {
 			return v
 		}
@@ -232,10 +233,32 @@ func (c *seriesCtx) apiServer() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	s := fmt.Sprintf("Adding DP ranks behind the same API server does not add throughput in proportion (%s): requests "+
-		"increasingly wait outside the engines (%s of those in flight at %d GPUs, %s at %d), because one API-server "+
+		"increasingly wait outside the engines (%s of those in flight at %d GPUs, %s at %s), because one API-server "+
 		"process tokenises, schedules and streams for every rank; add --api-server-count or host CPU.",
-		c.topDesc(), pct(share(rt)), c.top, pct(share(rb)), c.base)
+		c.topDesc(), pct(share(rt)), c.top, pct(share(rb)), gpuCount(c.base))
 	return Verdict{Code: CodeAPIServer, Label: Label(CodeAPIServer), Sentence: s, Evidence: []Evidence{topEv, rise, feRise}}, true
+}
+
+// underfilled: the top point's batch was at its cap only on average, with no queue to refill
+// it, while the baseline's was fuller: the load did not keep every rank busy between requests
+// (a closed loop with as many users as slots), so the top point understates the server.
+func (c *seriesCtx) underfilled() (Verdict, bool) {
+	rb, rt := c.rows[c.rep[c.base]], c.rows[c.rep[c.top]]
+	if rb == nil || rt == nil {
+		return Verdict{}, false
+	}
+	fb, ft := factsOf(rb), factsOf(rt)
+	gap := atLeast(fmt.Sprintf("batch fill at %d GPUs minus at %d", c.base, c.top), "running_cap_fraction", fb.capFrac-ft.capFrac,
+		FullerBaselineMargin)
+	noQueue := below(fmt.Sprintf("requests waiting at %d GPUs (mean)", c.top), "waiting_mean", ft.waiting, ft.queueThr)
+	if !gap.Holds || !noQueue.Holds {
+		return Verdict{}, false
+	}
+	s := fmt.Sprintf("At %d GPUs the batch was %s full with no queue to refill it, against %s at %s: the load "+
+		"(%s %s) did not keep every rank's batch full between requests, so the top point understates the server (%s); "+
+		"measure it with more load (a standing queue, e.g. twice the total batch cap).",
+		c.top, pct(ft.capFrac), pct(fb.capFrac), gpuCount(c.base), loadWord(rt), num(rt.LoadLevel), c.topDesc())
+	return Verdict{Code: CodeNotSaturated, Label: Label(CodeNotSaturated), Sentence: s, Evidence: []Evidence{gap, noQueue}}, true
 }
 
 // topLimit: the largest point's own limit, when it explains sub-linear scaling for this
@@ -301,4 +324,12 @@ func (c *seriesCtx) fitEvidence() []Evidence {
 		fact("Amdahl serial fraction s", "s", sText, "> 0", a.S > 0),
 		fact("Karp–Flatt trend", "karp_flatt_trend", string(kf.Trend), "rising = overhead grows with N", kf.Trend == fit.TrendRising),
 	}
+}
+
+// gpuCount is "1 GPU" or "n GPUs".
+func gpuCount(n int) string {
+	if n == 1 {
+		return "1 GPU"
+	}
+	return fmt.Sprintf("%d GPUs", n)
 }

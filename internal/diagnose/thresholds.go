@@ -67,6 +67,10 @@ const (
 	// the largest GPU count of a DP series means the shared API server falls behind as ranks
 	// are added.
 	OutsideEngineRise = 0.1
+	// FullerBaselineMargin: the baseline's batch at least this much fuller (share of its cap)
+	// than the largest GPU count's, with no queue there, means the load did not keep the
+	// larger server's batches full: its point understates it.
+	FullerBaselineMargin = 0.03
 )
 
 // Thresholds returns every threshold by name, for the diagnosis files.
@@ -80,5 +84,6 @@ func Thresholds() map[string]float64 {
 		"ClientCPUFraction": ClientCPUFraction, "GPUBusyPct": GPUBusyPct, "SMActiveBusyPct": SMActiveBusyPct,
 		"GPUIdlePct": GPUIdlePct, "NearLinearEfficiency": NearLinearEfficiency,
 		"TPWorseThanDPMargin": TPWorseThanDPMargin, "OutsideEngineRise": OutsideEngineRise,
+		"FullerBaselineMargin": FullerBaselineMargin,
 	}
 }
