@@ -186,19 +186,19 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		to, s.Interrupted = max(stop, from), true
 	}
 	s.Window = time.Duration(to - from)
-	trend := r.windowStats(&s, from, to)
+	trend := r.acc.windowStats(&s, c.Mode, from, to)
 	s.Limits = r.limitsOf(&s, trend)
 	return s
 }
 
 // windowStats fills the latency and throughput figures from the requests of [from, to), and
 // returns the send lag's trend over the window.
-func (r *Runner) windowStats(s *Summary, from, to int64) [2]time.Duration {
+func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]time.Duration {
 	var ttft, tpot, itl, tokITL, e2e, fromDue, lag []float64
 	var lagAt []lagPoint
 	due := 0
 	in := func(t int64) bool { return t >= from && t < to }
-	for _, q := range r.acc.reqs {
+	for _, q := range a.reqs {
 		if in(q.due) {
 			due++
 		}
@@ -237,8 +237,8 @@ func (r *Runner) windowStats(s *Summary, from, to int64) [2]time.Duration {
 		s.OutputThroughput = float64(s.OutputTokens) / sec
 		s.TotalThroughput = float64(s.PromptTokens+s.OutputTokens) / sec
 		s.AchievedRate = float64(len(lag)) / sec
-		if r.cfg.Mode == ModeRate {
-			for _, d := range r.acc.notSentDue { // due too, though never sent
+		if mode == ModeRate {
+			for _, d := range a.notSentDue { // due too, though never sent
 				if in(d) {
 					due++
 				}
