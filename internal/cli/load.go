@@ -158,7 +158,12 @@ func loadError(ctx context.Context, err error, cfg loadgen.Config) error {
 
 // loadConfig resolves the configuration: flags > environment > .env > defaults.
 func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (cfg loadgen.Config, out, promptSet string, err error) {
-	var errs []error
+	if err := f.fromEnv(s, fs); err != nil {
+		return cfg, "", "", err
+	}
+	if err := f.workerFromEnv(env); err != nil {
+		return cfg, "", "", err
+	}
 	str := func(flag, value string, vars ...string) string {
 		if fs.Changed(flag) {
 			return value
@@ -170,17 +175,54 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 		}
 		return value
 	}
-	num := func(flag string, dst any, vars ...string) {
-		if fs.Changed(flag) {
+	cfg = loadgen.Config{
+		API: str("api", f.api, "LLMSCALE_API"), Model: str("model", f.model, "VLLM_MODEL"),
+		APIKey: str("", "", "OPENAI_API_KEY", "VLLM_API_KEY"), SpawnRate: f.spawnRate, Arrival: f.arrival,
+		Burstiness: f.burstiness, MaxInflight: f.maxInflight, Warmup: f.warmup, RunTime: f.runTime,
+		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
+		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
+		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
+	}
+	if cfg.API == "" {
+		cfg.API = loadgen.APICompletions
+	}
+	if err := loadMode(&cfg, fs, f); err != nil {
+		return cfg, "", "", err
+	}
+	if err := startTime(&cfg, f.startAt); err != nil {
+		return cfg, "", "", err
+	}
+	if promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); promptSet == "" {
+		promptSet = "short"
+	}
+	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg); err != nil {
+		return cfg, "", "", err
+	}
+	if cfg.Model == "" {
+		if cfg.Model, err = discoverModel(ctx, cfg.Targets[0], cfg.APIKey); err != nil {
+			return cfg, "", "", withHint(withCode(err, ExitUsage), "pass --model or set VLLM_MODEL")
+		}
+	}
+	if out = f.out; out == "" {
+		out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
+	}
+	out = env.path(out)
+	if cfg.ExperimentID = f.expID; cfg.ExperimentID == "" {
+		cfg.ExperimentID = filepath.Base(out)
+	}
+	return cfg, out, promptSet, nil
+}
+
+// fromEnv fills the numeric settings no flag set from the environment (or .env).
+func (f *loadFlags) fromEnv(s settings, fs *pflag.FlagSet) error {
+	var errs []error
+	num := func(flag string, dst any, name string) {
+		x := strings.TrimSpace(s.lookup(name))
+		if fs.Changed(flag) || x == "" {
 			return
 		}
-		for _, v := range vars {
-			if x := strings.TrimSpace(s.lookup(v)); x != "" {
-				if err := setNumber(dst, x); err != nil {
-					errs = append(errs, fmt.Errorf("%s=%q: %w", v, x, err))
-				}
-				return
-			}
+		if err := setNumber(dst, x); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", name, x, err))
 		}
 	}
 	num("users", &f.users, "USERS")
@@ -194,57 +236,25 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 	num("max-tokens", &f.maxTokens, "MAX_TOKENS")
 	num("seed", &f.seed, "LLMSCALE_SEED")
 	if err := errors.Join(errs...); err != nil {
-		return cfg, "", "", withHint(withCode(err, ExitUsage), "environment variables hold one value each for load")
+		return withHint(withCode(err, ExitUsage), "environment variables hold one value each for load")
 	}
-	if f.workerEnv != "" {
-		v := strings.TrimSpace(env.Getenv(f.workerEnv))
-		k, err := strconv.Atoi(v)
-		if err != nil {
-			return cfg, "", "", withHint(withCode(fmt.Errorf("--worker-env %s: %q is not a worker index", f.workerEnv, v), ExitUsage),
-				"srun sets SLURM_PROCID for each of its tasks")
-		}
-		f.worker = k
+	return nil
+}
+
+// workerFromEnv takes the worker's index from --worker-env's variable (SLURM_PROCID in the
+// tasks of one srun).
+func (f *loadFlags) workerFromEnv(env Env) error {
+	if f.workerEnv == "" {
+		return nil
 	}
-	cfg = loadgen.Config{
-		API: str("api", f.api, "LLMSCALE_API"), Model: str("model", f.model, "VLLM_MODEL"),
-		APIKey: str("", "", "OPENAI_API_KEY", "VLLM_API_KEY"), SpawnRate: f.spawnRate, Arrival: f.arrival,
-		Burstiness: f.burstiness, MaxInflight: f.maxInflight, Warmup: f.warmup, RunTime: f.runTime,
-		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
-		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
-		WorkerID: f.worker, WorkerCount: f.workers,
+	v := strings.TrimSpace(env.Getenv(f.workerEnv))
+	k, err := strconv.Atoi(v)
+	if err != nil {
+		return withHint(withCode(fmt.Errorf("--worker-env %s: %q is not a worker index", f.workerEnv, v), ExitUsage),
+			"srun sets SLURM_PROCID for each of its tasks")
 	}
-	if cfg.API == "" {
-		cfg.API = loadgen.APICompletions
-	}
-	cfg.Targets = targets(f.hosts, s.lookup("VLLM_HOST"))
-	if err := loadMode(&cfg, fs, f); err != nil {
-		return cfg, "", "", err
-	}
-	if err := startTime(&cfg, f.startAt); err != nil {
-		return cfg, "", "", err
-	}
-	promptSet = str("prompts", f.prompts, "PROMPTS_FILE")
-	if promptSet == "" {
-		promptSet = "short"
-	}
-	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg); err != nil {
-		return cfg, "", "", err
-	}
-	if cfg.Model == "" {
-		if cfg.Model, err = discoverModel(ctx, cfg.Targets[0], cfg.APIKey); err != nil {
-			return cfg, "", "", withHint(withCode(err, ExitUsage), "pass --model or set VLLM_MODEL")
-		}
-	}
-	out = f.out
-	if out == "" {
-		out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
-	}
-	out = env.path(out)
-	cfg.ExperimentID = f.expID
-	if cfg.ExperimentID == "" {
-		cfg.ExperimentID = filepath.Base(out)
-	}
-	return cfg, out, promptSet, nil
+	f.worker = k
+	return nil
 }
 
 // setNumber parses x into an int, int64, float64 or time.Duration.

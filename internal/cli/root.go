@@ -10,8 +10,32 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Version is set at build time with -ldflags "-X github.com/llmscale/llmscale/internal/cli.Version=…".
+// Version is set at build time with -ldflags "-X github.com/llmscale/llmscale/internal/cli.Version=…";
+// otherwise it says "dev" and, when the build recorded it, the git commit.
 var Version = "dev"
+
+// version is Version with the commit the binary was built from, for provenance.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	rev, dirty := "", ""
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return Version
+	}
+	return fmt.Sprintf("%s (commit %.12s%s)", Version, rev, dirty)
+}
 
 // Main runs llmscale with env and returns the process exit code. It never panics: a panic is
 // reported as a bug with its own exit code.
@@ -48,7 +72,7 @@ OpenAI-compatible server) and explains why throughput does not grow linearly wit
 
 The pipeline: plan → run → aggregate → fit → report. "llmscale run" does all of it;
 every stage reads and writes files under results/ and can be re-run alone.`,
-		Version:       Version,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

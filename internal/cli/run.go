@@ -100,7 +100,7 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
 		Force: rf.force, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,
-		Out: env.Stdout, Log: env.Stderr, ToolVersion: Version, Host: env.Hostname, Now: env.Now,
+		Out: env.Stdout, Log: env.Stderr, ToolVersion: version(), Host: env.Hostname, Now: env.Now,
 		LaunchWorkers: workerLauncher(env),
 	}
 	var err error

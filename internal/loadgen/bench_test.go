@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ import (
 //
 //	go test -c -o /tmp/loadgen.test ./internal/loadgen
 //	LLMSCALE_BENCH_SERVER_CPU=1 taskset -c 0 /tmp/loadgen.test -test.run '^$' \
-//	    -test.bench 'Ingest|ClientCPU|TimingError|OpenLoop' -test.benchtime 1x -test.count 3
+//	    -test.bench 'ClientCPU|TimingError|OpenLoop' -test.benchtime 1x -test.count 3
 //
 // Without LLMSCALE_BENCH_SERVER_CPU the server runs in the benchmark's own process (the CPU
 // figures then include it, and the sub-benchmark names say server=inproc).
@@ -99,59 +100,77 @@ func benchConfig(target string) Config {
 }
 
 // BenchmarkClientCPU measures the client's CPU time per ingested token against a server that
-// streams as fast as it can (1,024 one-token chunks per request).
+// streams as fast as it can: 1,024 one-token chunks per request, flushed one by one (batch=1:
+// a write system call per chunk, so the server's core sets the pace and the client reads most
+// chunks one at a time) or sixteen at a time (batch=16: the client's own cost per token).
 func BenchmarkClientCPU(b *testing.B) {
 	base, separate := startCadenceServer(b)
-	for _, streams := range []int{16, 64, 256} {
-		b.Run(fmt.Sprintf("%s/streams=%d", serverTag(separate), streams), func(b *testing.B) {
-			var cpu time.Duration
-			var tokens int64
-			for b.Loop() {
-				cfg := benchConfig(base + cadence{tokens: 1024}.path())
-				cfg.Concurrency, cfg.RunTime = streams, 3*time.Second
-				sum, rows, _, _ := benchRun(b, cfg)
-				cpu += sum.ClientCPU
-				for _, r := range rows {
-					tokens += int64(len(r.ChunkTokens))
-				}
-				_ = fetchWrites(b, base)
-			}
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(tokens), "cpu-ns/token")
-			b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
-		})
+	for _, batch := range []int{1, 16} {
+		for _, streams := range []int{16, 64, 256} {
+			name := fmt.Sprintf("%s/batch=%d/streams=%d", serverTag(separate), batch, streams)
+			b.Run(name, func(b *testing.B) { benchClientCPU(b, base, batch, streams) })
+		}
 	}
 }
 
+func benchClientCPU(b *testing.B, base string, batch, streams int) {
+	var cpu time.Duration
+	var tokens int64
+	for b.Loop() {
+		cfg := benchConfig(base + cadence{tokens: 1024, batch: batch}.path())
+		cfg.Concurrency, cfg.RunTime = streams, 3*time.Second
+		sum, rows, _, _ := benchRun(b, cfg)
+		cpu += sum.ClientCPU
+		for _, r := range rows {
+			tokens += int64(len(r.ChunkTokens))
+		}
+		fetchWrites(b, base)
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(tokens), "cpu-ns/token")
+	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+}
+
 // BenchmarkTimingError measures the client's timing against a fixed-cadence server (TTFT
-// 50 ms, a token every 10 ms, 128 tokens), compared with the times the server recorded for
-// each chunk it wrote. As in a real run, requests that end in the 1.5 s warm-up (the first
-// wave, sent while every connection is being dialled) are left out of the main figures;
-// "all-" figures include them.
+// 50 ms, a token every 10 ms, 128 tokens: 1.32 s a request), compared with the times the
+// server recorded for each chunk it wrote (just before the write). Streams either all start
+// at once and stay in step (start=burst: every 1.32 s the whole population ends and starts
+// again within a few milliseconds, the worst case), or are spread over one request's length
+// (start=staggered: users spawned at streams/1.32 s, the steady state of a serving
+// benchmark). As in a real run, requests that end in the 1.5 s warm-up are left out of the
+// main figures; "all-" figures include them; "after-write-" figures measure from the end of
+// the server's write instead, a lower bound when the server was itself slow to write.
 func BenchmarkTimingError(b *testing.B) {
 	base, separate := startCadenceServer(b)
-	for _, streams := range []int{1, 64, 256, 1024} {
-		b.Run(fmt.Sprintf("%s/streams=%d", serverTag(separate), streams), func(b *testing.B) {
-			var measured, all timingErrors
-			var cores, wake float64
-			for b.Loop() {
-				cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
-				cfg.Concurrency, cfg.Warmup, cfg.RunTime = streams, 1500*time.Millisecond, 3*time.Second
-				sum, rows, mono, wall := benchRun(b, cfg)
-				writes := fetchWrites(b, base)
-				all.add(compareTimes(rows, writes, mono, wall))
-				measured.add(compareTimes(slices.DeleteFunc(rows, func(r results.Request) bool {
-					return r.Phase == results.PhaseWarmup
-				}), writes, mono, wall))
-				cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
-			}
-			if all.missing > 0 {
-				b.Errorf("%d requests without server times", all.missing)
-			}
-			measured.report(b, "")
-			all.report(b, "all-")
-			b.ReportMetric(cores, "client-cores")
-			b.ReportMetric(wake, "wake-lag-p99-ms") // the machine's noise floor during the run
-		})
+	const requestTime = 1320 * time.Millisecond
+	for _, start := range []string{"burst", "staggered"} {
+		for _, streams := range []int{1, 64, 256, 1024} {
+			b.Run(fmt.Sprintf("%s/start=%s/streams=%d", serverTag(separate), start, streams), func(b *testing.B) {
+				var measured, all, lower timingErrors
+				var cores, wake float64
+				for b.Loop() {
+					cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
+					cfg.Concurrency, cfg.Warmup, cfg.RunTime = streams, 1500*time.Millisecond, 3*time.Second
+					if start == "staggered" {
+						cfg.Mode, cfg.Users, cfg.SpawnRate = ModeUsers, streams, float64(streams)/requestTime.Seconds()
+					}
+					sum, rows, mono, wall := benchRun(b, cfg)
+					writes := fetchWrites(b, base)
+					all.add(compareTimes(rows, writes, mono, wall, false))
+					rows = slices.DeleteFunc(rows, func(r results.Request) bool { return r.Phase == results.PhaseWarmup })
+					measured.add(compareTimes(rows, writes, mono, wall, false))
+					lower.add(compareTimes(rows, writes, mono, wall, true))
+					cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
+				}
+				if all.missing > 0 {
+					b.Errorf("%d requests without server times", all.missing)
+				}
+				measured.report(b, "")
+				all.report(b, "all-")
+				lower.report(b, "after-write-") // against the end of the server's write: a lower bound
+				b.ReportMetric(cores, "client-cores")
+				b.ReportMetric(wake, "wake-lag-p99-ms") // the machine's noise floor during the run
+			})
+		}
 	}
 }
 
@@ -184,6 +203,9 @@ func BenchmarkOpenLoop(b *testing.B) {
 			for b.Loop() {
 				cfg := benchConfig(base + cadence{ttft: time.Millisecond, itl: time.Millisecond, tokens: 16}.path())
 				cfg.Mode, cfg.Rate, cfg.Arrival = ModeRate, rate, schedule.KindPoisson
+				if os.Getenv("LLMSCALE_BENCH_WAITER") == "timer" {
+					cfg.Waiter = TimerWaiter{}
+				}
 				cfg.Warmup, cfg.RunTime, cfg.Cooldown = time.Second, 10*time.Second, time.Second
 				sum, rows, _, _ := benchRun(b, cfg)
 				for _, r := range rows {

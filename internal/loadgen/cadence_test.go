@@ -25,27 +25,35 @@ import (
 )
 
 // cadenceServer streams completions on a fixed cadence and records, for every chunk that
-// carries a token, the CLOCK_MONOTONIC time just before it wrote it, so a client's timing can
-// be checked against what the server really did (a busy server falls behind its cadence).
-// The cadence is the first segment of the path: /ttft=50ms,itl=10ms,tokens=128/v1/completions.
-// GET /writes returns the recorded times by response id, and forgets them.
+// carries a token, the CLOCK_MONOTONIC time just before it wrote it and just after the write
+// (and flush) returned, so a client's timing can be checked against what the server really
+// did (a busy server falls behind its cadence). The cadence is the first segment of the path:
+// /ttft=50ms,itl=10ms,tokens=128/v1/completions. GET /writes returns the recorded times by
+// response id, and forgets them.
 type cadenceServer struct {
 	n      atomic.Int64
 	mu     sync.Mutex
-	writes map[string][]int64
+	writes map[string]chunkTimes
+}
+
+// chunkTimes are a response's write times: the bytes reached the socket between Before[i] and
+// After[i].
+type chunkTimes struct {
+	Before, After []int64
 }
 
 type cadence struct {
 	ttft, itl time.Duration
 	tokens    int
+	batch     int // chunks written (and flushed) together; 0 means 1
 }
 
 func (c cadence) path() string {
-	return fmt.Sprintf("/ttft=%v,itl=%v,tokens=%d", c.ttft, c.itl, c.tokens)
+	return fmt.Sprintf("/ttft=%v,itl=%v,tokens=%d,batch=%d", c.ttft, c.itl, c.tokens, max(c.batch, 1))
 }
 
 func parseCadence(p string) (cadence, error) {
-	c := cadence{tokens: 16}
+	c := cadence{tokens: 16, batch: 1}
 	seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	for _, kv := range strings.Split(seg, ",") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -57,6 +65,8 @@ func parseCadence(p string) (cadence, error) {
 			c.itl, err = time.ParseDuration(v)
 		case "tokens":
 			c.tokens, err = strconv.Atoi(v)
+		case "batch":
+			c.batch, err = strconv.Atoi(v)
 		}
 		if err != nil {
 			return c, err
@@ -90,22 +100,25 @@ func (s *cadenceServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	fl := w.(http.Flusher)
 	chunk := []byte(`data: {"id":"` + id + `","object":"text_completion","model":"m","choices":[{"index":0,"text":" abc","logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n")
-	times := make([]int64, 0, c.tokens)
+	times := chunkTimes{Before: make([]int64, 0, c.tokens), After: make([]int64, 0, c.tokens)}
 	for i := range c.tokens {
 		if d := time.Until(start.Add(c.ttft + time.Duration(i)*c.itl)); d > 0 {
 			time.Sleep(d)
 		}
-		times = append(times, monoNow())
+		times.Before = append(times.Before, monoNow())
 		if _, err := w.Write(chunk); err != nil {
 			return
 		}
-		fl.Flush()
+		if (i+1)%max(c.batch, 1) == 0 || i == c.tokens-1 {
+			fl.Flush()
+		}
+		times.After = append(times.After, monoNow())
 	}
 	fmt.Fprintf(w, "data: {\"id\":%q,\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}],\"usage\":null}\n\n", id)
 	fmt.Fprintf(w, "data: {\"id\":%q,\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":%d}}\n\ndata: [DONE]\n\n", id, c.tokens)
 	s.mu.Lock()
 	if s.writes == nil {
-		s.writes = map[string][]int64{}
+		s.writes = map[string]chunkTimes{}
 	}
 	s.writes[id] = times
 	s.mu.Unlock()
@@ -161,7 +174,7 @@ func startCadenceServer(tb testing.TB) (base string, separate bool) {
 	return "http://" + addr, true
 }
 
-func fetchWrites(tb testing.TB, base string) map[string][]int64 {
+func fetchWrites(tb testing.TB, base string) map[string]chunkTimes {
 	c := &http.Client{}
 	defer c.CloseIdleConnections()
 	resp, err := c.Get(base + "/writes")
@@ -169,7 +182,7 @@ func fetchWrites(tb testing.TB, base string) map[string][]int64 {
 		tb.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var w map[string][]int64
+	var w map[string]chunkTimes
 	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil {
 		tb.Fatal(err)
 	}
@@ -183,10 +196,16 @@ type timingErrors struct {
 	missing   int
 }
 
-func compareTimes(rows []results.Request, writes map[string][]int64, monoAtStart, wallAtStart int64) timingErrors {
+// compareTimes measures against the server's write start (afterWrite false: what the server
+// decided, an upper bound of the client's own delay) or its end (a lower bound).
+func compareTimes(rows []results.Request, writes map[string]chunkTimes, monoAtStart, wallAtStart int64, afterWrite bool) timingErrors {
 	var e timingErrors
 	for _, r := range rows {
-		w, ok := writes[r.ResponseID]
+		t, ok := writes[r.ResponseID]
+		w := t.Before
+		if afterWrite {
+			w = t.After
+		}
 		if !r.OK() || !ok || len(w) != int(r.Chunks) {
 			e.missing++
 			continue
@@ -227,7 +246,7 @@ func TestTCPCadence(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := sink.Rows()
-	e := compareTimes(rows, fetchWrites(t, base), mono, wall)
+	e := compareTimes(rows, fetchWrites(t, base), mono, wall, false)
 	if e.missing > 0 || len(e.ttft) != len(rows) {
 		t.Fatalf("%d of %d records have no server times", e.missing, len(rows))
 	}

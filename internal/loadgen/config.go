@@ -79,7 +79,8 @@ type Config struct {
 
 	// Dial replaces the network dialer (tests: in-memory connections). TLSConfig replaces the
 	// default TLS settings. Waiter replaces the precise waiter of the open-loop schedule and
-	// of the spawn rate (tests under testing/synctest use TimerWaiter).
+	// of the spawn rate (nil: a timerfd-backed one on Linux; tests under testing/synctest use
+	// TimerWaiter).
 	Dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	TLSConfig *tls.Config
 	Waiter    Waiter
@@ -113,9 +114,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WorkerCount == 0 {
 		c.WorkerCount = 1
-	}
-	if c.Waiter == nil {
-		c.Waiter = PreciseWaiter()
 	}
 	return c
 }

@@ -23,6 +23,7 @@ var (
 	errStall       = errors.New("stream stalled")
 	errRunOver     = errors.New("still running at the end of the run plus its grace period")
 	errInterrupted = errors.New("still running when the grace period after Ctrl-C ran out")
+	errDrain       = errors.New("the body went on after [DONE]")
 )
 
 // ErrAllFailed is returned by Run, with the summary, when every request of the run failed.

@@ -17,12 +17,7 @@ func (r *Runner) closedLoop(sendCtx, reqCtx context.Context) {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	if spawn > 0 {
-		// The precise waiter takes the waiting goroutine's thread: never the caller's.
-		wg.Go(func() { r.cfg.Waiter.Prepare(); r.spawn(sendCtx, reqCtx, &wg, n, spawn, think) })
-		return
-	}
-	r.spawn(sendCtx, reqCtx, &wg, n, 0, think)
+	r.spawn(sendCtx, reqCtx, &wg, n, spawn, think)
 }
 
 // spawn starts n users, spawn per second (0: all at once).
@@ -30,7 +25,7 @@ func (r *Runner) spawn(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, n in
 	for u := range n {
 		if spawn > 0 && u > 0 {
 			at := r.start.Add(time.Duration(float64(u) / spawn * float64(time.Second)))
-			if r.cfg.Waiter.WaitUntil(sendCtx, at) != nil {
+			if r.waiter.WaitUntil(sendCtx, at) != nil {
 				return
 			}
 		}
@@ -75,11 +70,7 @@ func (r *Runner) openLoop(sendCtx, reqCtx context.Context) {
 	if r.cfg.MaxInflight > 0 {
 		slots = make(chan struct{}, r.cfg.MaxInflight)
 	}
-	// The dispatcher has a goroutine (and, with the precise waiter, a thread) of its own.
-	wg.Go(func() {
-		r.cfg.Waiter.Prepare()
-		r.dispatch(sendCtx, reqCtx, &wg, slots)
-	})
+	r.dispatch(sendCtx, reqCtx, &wg, slots)
 }
 
 // dispatch sends every request of the schedule when it is due.
@@ -89,7 +80,7 @@ func (r *Runner) dispatch(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, s
 		if !ok || due >= r.cfg.sendWindow() {
 			return
 		}
-		if r.cfg.Waiter.WaitUntil(sendCtx, r.start.Add(due)) != nil {
+		if r.waiter.WaitUntil(sendCtx, r.start.Add(due)) != nil {
 			return
 		}
 		if slots != nil && !r.acquire(sendCtx, slots) {

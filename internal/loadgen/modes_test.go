@@ -361,3 +361,41 @@ func TestFromExperiment(t *testing.T) {
 		t.Fatalf("the experiment's config does not validate: %v", err)
 	}
 }
+
+// TestBodyHeldOpenAfterDone: a server that keeps the body open after [DONE] costs the request
+// nothing (it succeeded when [DONE] came) and holds the user back one second at most.
+func TestBodyHeldOpenAfterDone(t *testing.T) {
+	t.Parallel()
+	srv := &fakeServer{ttft: 10 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 2, holdOpen: true}
+	sum, err, rows := runFake(t, srv, func(c *Config) { c.Concurrency, c.RunTime = 1, 1500*time.Millisecond })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || !rows[0].OK() || rows[0].EndNs != int64(20*time.Millisecond) || sum.Connections != 2 {
+		t.Fatalf("%d records (want 2, one a second), first %s %s ending at %v, %d connections",
+			len(rows), rows[0].ErrorKind, rows[0].Error, time.Duration(rows[0].EndNs), sum.Connections)
+	}
+}
+
+func TestRunOnceAndCancelledStart(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dial, stop := serveInMemory(&fakeServer{tokens: 1})
+		defer stop()
+		cfg := baseConfig(dial)
+		cfg.StartAt = time.Now().Add(time.Hour)
+		sink := &MemorySink{}
+		r, err := New(cfg, sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		if _, err := r.Run(ctx); !errors.Is(err, context.DeadlineExceeded) || !sink.Closed() || len(sink.Rows()) != 0 {
+			t.Fatalf("cancelled before the agreed start: %v, sink closed %v", err, sink.Closed())
+		}
+		if _, err := r.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "twice") {
+			t.Fatalf("second Run: %v", err)
+		}
+	})
+}

@@ -73,7 +73,7 @@ func TestNetworkFailures(t *testing.T) {
 				}
 			}
 			// A dead server must not make users spin: at most one request per user per failure pause.
-			if max := 2 * int(cfg.RunTime/failurePause+2); sum.Sent > max || sum.Sent == 0 {
+			if max := 4 * int(cfg.RunTime/failurePause); sum.Sent > max || sum.Sent == 0 {
 				t.Errorf("%d requests in %v, want 1..%d", sum.Sent, cfg.RunTime, max)
 			}
 		})

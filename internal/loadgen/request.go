@@ -171,10 +171,20 @@ func (x *exchange) stream(ctx context.Context, body io.Reader) {
 		}
 		if x.event(ev, tr.last.Sub(r.start)) {
 			x.rec.EndNs = int64(tr.last.Sub(r.start))
-			_, _ = io.CopyN(io.Discard, body, 64<<10) // to EOF, so the connection is reused
+			if x.done {
+				drain(body, x.cancel)
+			}
 			return
 		}
 	}
+}
+
+// drain reads what follows [DONE] (the end of the chunked body) so that the connection is
+// reused; a server that keeps the body open gets one second, then the connection is closed.
+func drain(body io.Reader, cancel context.CancelCauseFunc) {
+	t := time.AfterFunc(time.Second, func() { cancel(errDrain) })
+	defer t.Stop()
+	_, _ = io.CopyN(io.Discard, body, 64<<10)
 }
 
 func (x *exchange) streamEnded(ctx context.Context, sr *sse.Reader, err error) {

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -29,12 +30,14 @@ type Runner struct {
 	readers sync.Pool
 	watch   watchdog
 	prog    progress
+	waiter  Waiter
 	acc     accumulator // fed by the collector goroutine only
 	records chan results.Request
 
 	start     time.Time // the experiment's start; every offset is from here
 	wallStart int64     // the same moment on the wall clock, Unix ns
 	stoppedAt atomic.Int64
+	ran       atomic.Bool
 	seq       atomic.Uint64 // closed loop: the next sequence number
 	rr        atomic.Uint64 // round robin among equally busy targets
 	capWaits  atomic.Int64
@@ -103,10 +106,17 @@ func Run(ctx context.Context, cfg Config, sink Sink) (Summary, error) {
 // cool-down + grace. The error is ErrAllFailed (with the summary) when every request failed,
 // or a sink's error.
 func (r *Runner) Run(ctx context.Context) (Summary, error) {
+	if !r.ran.CompareAndSwap(false, true) {
+		return Summary{}, errors.New("loadgen: Run called twice")
+	}
 	defer r.client.CloseIdleConnections()
 	if err := sleepCtx(ctx, time.Until(r.cfg.StartAt)); err != nil {
-		return Summary{}, fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
+		err = fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
+		return Summary{}, errors.Join(err, r.sink.Close()) // an empty file: nothing was sent
 	}
+	waiter, release := r.cfg.newWaiter()
+	defer release()
+	r.waiter = waiter
 	r.start = time.Now()
 	r.wallStart = r.start.UnixNano()
 	cpu0 := cpuTime()

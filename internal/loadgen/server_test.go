@@ -23,6 +23,7 @@ type fakeServer struct {
 	continuous bool          // cumulative usage on every chunk
 	noDone     bool          // end without data: [DONE]
 	roleDelta  bool          // chat: a role-only delta at once, before the first token
+	holdOpen   bool          // keep the body open after [DONE]
 	fault      string        // see serveFault
 	status     int           // fault "status"
 	mu         sync.Mutex
@@ -79,6 +80,10 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if !s.noDone {
 		io.WriteString(w, "data: [DONE]\n\n")
+	}
+	if s.holdOpen {
+		fl.Flush()
+		<-req.Context().Done()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -117,14 +118,22 @@ func TestProgress(t *testing.T) {
 		if p := r.Progress(); p.Phase != "waiting" {
 			t.Fatalf("before the run: %+v", p)
 		}
+		var mu sync.Mutex
 		snaps := map[string]Snapshot{}
 		for _, at := range []time.Duration{450 * time.Millisecond, 1500 * time.Millisecond, 2550 * time.Millisecond, 3500 * time.Millisecond} {
-			time.AfterFunc(at, func() { p := r.Progress(); snaps[p.Phase] = p })
+			time.AfterFunc(at, func() {
+				p := r.Progress()
+				mu.Lock()
+				snaps[p.Phase] = p
+				mu.Unlock()
+			})
 		}
 		if _, err := r.Run(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
 		w, m := snaps[results.PhaseWarmup], snaps[results.PhaseMeasure]
 		if w.InFlight != 2 || w.Done != 8 || w.Left != 3550*time.Millisecond || w.Total != 4*time.Second {
 			t.Errorf("warm-up snapshot %+v", w)

@@ -5,20 +5,16 @@ import (
 	"time"
 )
 
-// Waiter waits until a moment. The open-loop dispatcher and the user spawner each own one
-// goroutine that waits with it; Prepare is called once on that goroutine before it waits.
+// Waiter waits until a moment: the open-loop dispatcher waits with it for each request's due
+// time, the user spawner for each user's start.
 type Waiter interface {
-	Prepare()
 	WaitUntil(ctx context.Context, t time.Time) error
 }
 
-// TimerWaiter waits with a Go timer. The runtime sleeps in epoll with millisecond resolution
-// when it has nothing else to do, so an idle process wakes up to a millisecond late (0.5 ms
-// typical); it works under testing/synctest.
+// TimerWaiter waits with a Go timer alone. A busy process wakes on time, but an idle one
+// sleeps in epoll with millisecond resolution, so it wakes up to a millisecond late (half a
+// millisecond typical). It is what tests under testing/synctest use.
 type TimerWaiter struct{}
-
-// Prepare implements Waiter.
-func (TimerWaiter) Prepare() {}
 
 // WaitUntil implements Waiter.
 func (TimerWaiter) WaitUntil(ctx context.Context, t time.Time) error {
@@ -40,8 +36,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// PreciseWaiter returns the most precise waiter of the platform: on Linux, a timer for the
-// bulk of the wait, then clock_nanosleep on a thread of its own with a 1 ns timer slack for
-// the last 2 ms (tens of microseconds late, against up to a millisecond for a timer); a
-// TimerWaiter elsewhere.
-func PreciseWaiter() Waiter { return newPreciseWaiter() }
+// newWaiter returns the configured waiter, else the most precise one of the platform, and a
+// func that releases it.
+func (c Config) newWaiter() (Waiter, func()) {
+	if c.Waiter != nil {
+		return c.Waiter, func() {}
+	}
+	return newPreciseWaiter()
+}

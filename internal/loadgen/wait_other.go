@@ -2,4 +2,4 @@
 
 package loadgen
 
-func newPreciseWaiter() Waiter { return TimerWaiter{} }
+func newPreciseWaiter() (Waiter, func()) { return TimerWaiter{}, func() {} }
