@@ -67,9 +67,14 @@ server.log), written atomically.
 
 Running it again resumes: finished experiments are skipped, unfinished and failed ones run
 again (--force runs everything). The first Ctrl-C finishes the current experiment's files and
-stops the servers; a second one exits at once. At the end run aggregates, fits and reports.`,
+stops the servers; a second one exits at once. At the end run aggregates, fits and reports.
+
+With --executor slurm (or executor: slurm in the matrix), each server configuration runs as one
+Slurm batch job (results/slurm/<server>.sbatch) on a node that shares the results folder; run
+watches the jobs, cancels them on Ctrl-C, and analyses when the last one ends (docs/slurm.md).`,
 		Example: `  llmscale run --matrix config/experiment_matrix.sim.yaml
-  llmscale run --only '*_G4_*' --dry-run`,
+  llmscale run --only '*_G4_*' --dry-run
+  llmscale run --executor slurm --dry-run     # print the batch scripts`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := newSettings(env)

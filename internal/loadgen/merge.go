@@ -34,7 +34,18 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 		acc.add(&rows[i])
 	}
 	s.Sent, s.NotSent, s.Phases, s.Failures, s.FirstErrors = acc.sent, acc.notSent, acc.phases, acc.failures, acc.firstErrors
-	window := cfg.RunTime
+	window, limits := s.addWorkers(cfg.RunTime, parts)
+	from := int64(cfg.Warmup)
+	s.Window = window
+	trend := acc.windowStats(&s, cfg.Mode, from, from+int64(window))
+	merged := Summary{Mode: s.Mode, SendLag: s.SendLag, ScheduledRate: s.ScheduledRate, AchievedRate: s.AchievedRate}
+	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
+	return s
+}
+
+// addWorkers adds what the workers' own summaries say of the client side, and returns the
+// measured window (cut at the earliest interruption) and the workers' limits, named.
+func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Duration, []string) {
 	var limits []string
 	for _, p := range parts {
 		if p.Interrupted {
@@ -58,12 +69,7 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	if s.Wall > 0 {
 		s.ClientCores = s.ClientCPU.Seconds() / s.Wall.Seconds()
 	}
-	from := int64(cfg.Warmup)
-	s.Window = window
-	trend := acc.windowStats(&s, cfg.Mode, from, from+int64(window))
-	merged := Summary{Mode: s.Mode, SendLag: s.SendLag, ScheduledRate: s.ScheduledRate, AchievedRate: s.AchievedRate}
-	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
-	return s
+	return window, limits
 }
 
 // AllFailed reports whether every request sent failed (and at least one was sent): the

@@ -34,7 +34,6 @@ type Script struct {
 	Extra       []string
 	Comment     []string // lines of explanation, written as comments
 	Setup       []string // shell lines run before the command (module load, venv activation)
-	Env         []string // NAME=value exported before the command
 	Command     []string // argv of the command the job runs (exec'd, so signals reach it)
 }
 
@@ -48,7 +47,6 @@ var (
 	// extraOption is one further option: --name or --name=value, nothing that could start
 	// another option or another line.
 	extraOption = regexp.MustCompile(`^--?[A-Za-z][A-Za-z0-9-]*(=[A-Za-z0-9_.:,+=@%/\-\[\]|&*!()]*)?$`)
-	envName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // Render writes the batch script. It refuses values that could break out of an #SBATCH line
@@ -68,10 +66,6 @@ func Render(s Script) (string, error) {
 	b.WriteString("set -e\n")
 	for _, line := range s.Setup {
 		b.WriteString(line + "\n")
-	}
-	for _, kv := range s.Env {
-		name, value, _ := strings.Cut(kv, "=")
-		b.WriteString("export " + name + "=" + Quote(value) + "\n")
 	}
 	b.WriteString("exec " + QuoteArgs(s.Command) + "\n")
 	return b.String(), nil
@@ -141,6 +135,14 @@ func (s Script) check() error {
 	default:
 		errs = append(errs, fmt.Errorf("%w: gpu flag %q: want gres, gpus or none", ErrUnsafe, s.GPUFlag))
 	}
+	errs = append(errs, s.checkLines()...)
+	return errors.Join(errs...)
+}
+
+// checkLines refuses extra options that are not one option, lines that would span several,
+// and a command that is missing or holds a NUL byte.
+func (s Script) checkLines() []error {
+	var errs []error
 	for _, o := range s.Extra {
 		if !extraOption.MatchString(o) {
 			errs = append(errs, fmt.Errorf("%w: extra option %q: want one --name=value per entry, without blanks or quotes", ErrUnsafe, o))
@@ -151,12 +153,7 @@ func (s Script) check() error {
 			errs = append(errs, fmt.Errorf("%w: %q spans several lines", ErrUnsafe, c))
 		}
 	}
-	for _, kv := range s.Env {
-		if name, _, ok := strings.Cut(kv, "="); !ok || !envName.MatchString(name) {
-			errs = append(errs, fmt.Errorf("%w: environment entry %q: want NAME=value", ErrUnsafe, kv))
-		}
-	}
-	for _, a := range append(append([]string(nil), s.Command...), s.Env...) {
+	for _, a := range s.Command {
 		if strings.ContainsRune(a, 0) {
 			errs = append(errs, fmt.Errorf("%w: %q holds a NUL byte", ErrUnsafe, a))
 		}
@@ -164,7 +161,7 @@ func (s Script) check() error {
 	if len(s.Command) == 0 {
 		errs = append(errs, fmt.Errorf("%w: no command", ErrUnsafe))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // safeWord is a word the shell reads as itself.

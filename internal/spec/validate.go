@@ -153,6 +153,13 @@ func (v *validator) load() {
 	if l.Workers < 1 {
 		v.add("$.load.workers", "must be at least 1", "")
 	}
+	for _, n := range append(append([]int(nil), v.spec.Factors.Users...), v.spec.Factors.Concurrency...) {
+		if l.Workers > 1 && n < l.Workers {
+			v.add("$.load.workers", fmt.Sprintf("%d workers cannot share %d users (or requests in flight)", l.Workers, n),
+				"each worker needs at least one: lower load.workers or drop the smallest level")
+			break
+		}
+	}
 }
 
 func (v *validator) server() {
