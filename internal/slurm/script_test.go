@@ -141,6 +141,35 @@ func TestQuoteRoundTripInBash(t *testing.T) {
 	}
 }
 
+// TestScriptRunsCommandVerbatim runs a whole rendered batch script with bash, its command
+// replaced by printf: the words reach the command exactly, whatever they hold.
+func TestScriptRunsCommandVerbatim(t *testing.T) {
+	t.Parallel()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	s := exampleScript()
+	s.Setup = nil
+	s.Command = append([]string{"printf", `%s\0`}, nasty...)
+	text, err := Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "job.sbatch")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bash, path).Output()
+	if err != nil {
+		t.Fatalf("bash %s: %v\n%s", path, err, text)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if diff := cmp.Diff(nasty, got); diff != "" {
+		t.Errorf("words the command got (-want +got):\n%s", diff)
+	}
+}
+
 // unquote reads one word of the two forms Quote writes: a safe word, or single quotes where
 // '\” stands for a quote. It fails on anything else.
 func unquote(w string) (string, bool) {
