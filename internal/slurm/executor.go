@@ -214,7 +214,8 @@ func (x *Executor) watch(ctx context.Context, jobs []*job, ended func(campaign.G
 			failingSince = x.cfg.Now()
 			x.logf("slurm: %v (trying again)", err)
 		case x.cfg.Now().Sub(failingSince) > DefaultQueueGrace:
-			return fmt.Errorf("watch the slurm jobs %s: %w", strings.Join(active, ","), err)
+			return fmt.Errorf("watch the slurm jobs %s (they go on; run again later to pick up what they finish): %w",
+				strings.Join(active, ","), err)
 		}
 		select {
 		case <-ctx.Done():

@@ -39,6 +39,7 @@ type fakeCluster struct {
 	jobs       []*fakeJob
 	plan       map[string]fakeJob // by job name: what each submitted job will do
 	noJSON     bool               // squeue --json is not supported
+	downQueue  bool               // squeue cannot reach the controller
 	failSubmit map[string]bool    // job names sbatch refuses
 	cancelled  []string
 	calls      []string
@@ -96,6 +97,9 @@ func (c *fakeCluster) Run(_ context.Context, name string, args ...string) ([]byt
 
 func (c *fakeCluster) squeue(args []string) ([]byte, error) {
 	json := slices.Contains(args, "--json")
+	if c.downQueue {
+		return nil, &CommandError{Command: "squeue", Err: errors.New("exit status 1"), Stderr: "slurm_load_jobs error: Unable to contact slurm controller"}
+	}
 	if json && c.noJSON {
 		return nil, &CommandError{Command: "squeue", Err: errors.New("exit status 1"), Stderr: "squeue: unrecognized option '--json'"}
 	}
@@ -258,6 +262,27 @@ func TestExecutorCancel(t *testing.T) {
 			if PhaseOf(j.state()) != PhaseEnded {
 				t.Errorf("job %s left in %s", j.id, j.state())
 			}
+		}
+	})
+}
+
+// A controller that stays unreachable ends the watch with an error after DefaultQueueGrace;
+// the jobs are left alone.
+func TestExecutorQueueDown(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		c := &fakeCluster{downQueue: true, plan: map[string]fakeJob{"llmscale-c-S1": {states: []string{"RUNNING"}}}}
+		x, log := newTestExecutor(t, c)
+		start := time.Now()
+		ends, err := run(t, x, context.Background(), groups("S1"))
+		if err == nil || !strings.Contains(err.Error(), "Unable to contact slurm controller") || len(ends) != 0 {
+			t.Fatalf("err %v, ends %v; want the controller's error and no end", err, ends)
+		}
+		if waited := time.Since(start); waited < DefaultQueueGrace {
+			t.Errorf("gave up after %v, want %v", waited, DefaultQueueGrace)
+		}
+		if len(c.cancelled) != 0 || strings.Count(log.String(), "trying again") != 1 {
+			t.Errorf("cancelled %v; log:\n%s", c.cancelled, log)
 		}
 	})
 }
