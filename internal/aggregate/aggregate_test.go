@@ -286,3 +286,27 @@ func truncate(t *testing.T, path string, rows []results.ServerMetric) {
 		t.Fatal(err)
 	}
 }
+
+// TestClientCPU: the workers' own summaries, not the merged one beside them, give the client's
+// CPU; the busiest worker's share of its cores is the evidence.
+func TestClientCPU(t *testing.T) {
+	t.Parallel()
+	dir := writeExperiment(t, t.TempDir(), windowExperiment("cpu"), map[string][]results.Request{"requests.parquet": handRows()})
+	for name, doc := range map[string]string{
+		"summary.json":   `{"worker_id": -1, "client_cores_busy": 99, "client_cores": 2}`,
+		"summary-0.json": `{"worker_id": 0, "client_cores_busy": 0.5, "client_cores": 2}`,
+		"summary-1.json": `{"worker_id": 1, "client_cores_busy": 1.9, "client_cores": 2}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Experiment(dir, TreeInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if V(r.ClientCPUCores) != 2.4 || V(r.ClientCores) != 4 || V(r.ClientCPUMaxFraction) != 0.95 {
+		t.Errorf("client cpu %v of %v cores, busiest %v; want 2.4 of 4, 0.95", show(r.ClientCPUCores), show(r.ClientCores),
+			show(r.ClientCPUMaxFraction))
+	}
+}

@@ -129,14 +129,18 @@ func meanOf(v []float64) float64 {
 	return s / float64(len(v))
 }
 
-// fillClientCPU reads the client's CPU use from the load workers' summary.json
-// (summary-<k>.json), which `llmscale load --out` writes: the cores the workers kept busy,
-// summed. A campaign run by `llmscale run` does not write them (yet), so the column is then
-// null.
+// fillClientCPU reads the client's CPU use from the load workers' summaries: summary-<k>.json
+// of each worker (a campaign with several workers, `llmscale load --workers`), else the one
+// summary.json (`llmscale load`): the cores each kept busy and could use, summed, and the
+// highest share of its cores any one worker kept busy. A campaign with one in-process load
+// generator writes no summary, so the columns are then null.
 func fillClientCPU(r *Row, dir string, _ results.Experiment) error {
-	matches, _ := filepath.Glob(filepath.Join(dir, "summary*.json"))
-	total, cores, found := 0.0, 0.0, false
-	for _, p := range matches {
+	paths, _ := filepath.Glob(filepath.Join(dir, "summary-*.json"))
+	if len(paths) == 0 {
+		paths, _ = filepath.Glob(filepath.Join(dir, "summary.json"))
+	}
+	busy, cores, worst, found := 0.0, 0.0, nan(), false
+	for _, p := range paths {
 		var doc struct {
 			Busy  *float64 `json:"client_cores_busy"`
 			Cores *float64 `json:"client_cores"`
@@ -148,18 +152,22 @@ func fillClientCPU(r *Row, dir string, _ results.Experiment) error {
 		if err != nil {
 			return fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
 		}
-		if doc.Busy != nil {
-			total, found = total+*doc.Busy, true
+		if doc.Busy == nil {
+			continue
 		}
-		if doc.Cores != nil {
+		busy, found = busy+*doc.Busy, true
+		if doc.Cores != nil && *doc.Cores > 0 {
 			cores += *doc.Cores
+			if f := *doc.Busy / *doc.Cores; !(f <= worst) {
+				worst = f
+			}
 		}
 	}
 	if found {
-		r.ClientCPUCores = F(total)
+		r.ClientCPUCores = F(busy)
 	}
 	if cores > 0 {
-		r.ClientCores = F(cores)
+		r.ClientCores, r.ClientCPUMaxFraction = F(cores), F(worst)
 	}
 	return nil
 }

@@ -70,24 +70,25 @@ type Row struct {
 	PromptTokens       int64  `parquet:"prompt_tokens"`
 	OutputTokens       int64  `parquet:"output_tokens"`
 
-	RequestThroughput  *float64 `parquet:"request_throughput_rps,optional"`
-	OutputThroughput   *float64 `parquet:"output_throughput_tps,optional"`
-	TotalThroughput    *float64 `parquet:"total_throughput_tps,optional"`
-	OutputPerGPU       *float64 `parquet:"output_throughput_per_gpu_tps,optional"`
-	TotalPerGPU        *float64 `parquet:"total_throughput_per_gpu_tps,optional"`
-	TokensPerUser      *float64 `parquet:"tokens_per_user_tps,optional"`
-	OutputPerInflight  *float64 `parquet:"output_throughput_per_inflight_tps,optional"`
-	Goodput            *float64 `parquet:"goodput_rps,optional"`
-	GoodputFraction    *float64 `parquet:"goodput_fraction,optional"`
-	SLOTTFTms          *float64 `parquet:"slo_ttft_ms,optional"`
-	SLOTPOTms          *float64 `parquet:"slo_tpot_ms,optional"`
-	SLOE2Ems           *float64 `parquet:"slo_e2e_ms,optional"`
-	RequestedRate      *float64 `parquet:"requested_rate_rps,optional"`
-	ScheduledRate      *float64 `parquet:"scheduled_rate_rps,optional"`
-	AchievedRate       *float64 `parquet:"achieved_rate_rps,optional"`
-	ClientInflightMean *float64 `parquet:"client_inflight_mean,optional"`
-	ClientCPUCores     *float64 `parquet:"client_cpu_cores,optional"`
-	ClientCores        *float64 `parquet:"client_cores,optional"`
+	RequestThroughput    *float64 `parquet:"request_throughput_rps,optional"`
+	OutputThroughput     *float64 `parquet:"output_throughput_tps,optional"`
+	TotalThroughput      *float64 `parquet:"total_throughput_tps,optional"`
+	OutputPerGPU         *float64 `parquet:"output_throughput_per_gpu_tps,optional"`
+	TotalPerGPU          *float64 `parquet:"total_throughput_per_gpu_tps,optional"`
+	TokensPerUser        *float64 `parquet:"tokens_per_user_tps,optional"`
+	OutputPerInflight    *float64 `parquet:"output_throughput_per_inflight_tps,optional"`
+	Goodput              *float64 `parquet:"goodput_rps,optional"`
+	GoodputFraction      *float64 `parquet:"goodput_fraction,optional"`
+	SLOTTFTms            *float64 `parquet:"slo_ttft_ms,optional"`
+	SLOTPOTms            *float64 `parquet:"slo_tpot_ms,optional"`
+	SLOE2Ems             *float64 `parquet:"slo_e2e_ms,optional"`
+	RequestedRate        *float64 `parquet:"requested_rate_rps,optional"`
+	ScheduledRate        *float64 `parquet:"scheduled_rate_rps,optional"`
+	AchievedRate         *float64 `parquet:"achieved_rate_rps,optional"`
+	ClientInflightMean   *float64 `parquet:"client_inflight_mean,optional"`
+	ClientCPUCores       *float64 `parquet:"client_cpu_cores,optional"`
+	ClientCores          *float64 `parquet:"client_cores,optional"`
+	ClientCPUMaxFraction *float64 `parquet:"client_cpu_max_fraction,optional"`
 
 	TTFTMean       *float64 `parquet:"ttft_ms_mean,optional"`
 	TTFTP50        *float64 `parquet:"ttft_ms_p50,optional"`

@@ -45,6 +45,12 @@ type Options struct {
 	Client      *http.Client // readiness, /version, /metrics, prefix-cache resets
 	Now         func() time.Time
 	StartDelay  time.Duration // from deciding an experiment's start to the start (default 300ms)
+	// Executor, when set, runs each server configuration's experiments elsewhere (a Slurm
+	// job each) instead of here; nil runs them in this process.
+	Executor Executor
+	// LaunchWorkers starts the load workers of experiments with load.workers > 1 (default
+	// LocalWorkers; inside a Slurm job, one srun of n tasks).
+	LaunchWorkers WorkerLauncher
 }
 
 // Runner runs one plan.
@@ -85,6 +91,9 @@ func New(l *spec.Loaded, plan matrix.Plan, opts Options) *Runner {
 func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	todo, out := r.pick()
 	if r.opts.DryRun {
+		if r.opts.Executor != nil {
+			return out, r.opts.Executor.DryRun(r.opts.Out, groupByServer(todo))
+		}
 		return out, r.dryRun(todo)
 	}
 	state, err := openState(r.opts.Results, r.matrix, r.plan, r.opts)
@@ -92,6 +101,10 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		return out, err
 	}
 	r.state = state
+	if r.opts.Executor != nil {
+		r.prog = newProgress(r.opts.Log, len(todo), out.AlreadyDone, r.opts.Now)
+		return r.runRemote(ctx, todo, out)
+	}
 	r.tele = detectTelemetry(ctx, r.matrix.Telemetry, r.opts, r.opts.Results)
 	r.prog = newProgress(r.opts.Log, len(todo), out.AlreadyDone, r.opts.Now)
 	for _, group := range byServer(todo) {

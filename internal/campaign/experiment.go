@@ -142,7 +142,12 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 // measure runs the load with the GPU sampler and the metrics scraper around it. Every clock
 // starts at one agreed instant, so request offsets, GPU samples and scrapes line up.
 func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experiment, prompts []workload.Prompt, dir string, rec *results.Experiment) (loadgen.Summary, error) {
-	start := r.opts.Now().Add(r.opts.StartDelay)
+	workers := max(e.Load.Settings.Workers, 1)
+	delay := r.opts.StartDelay
+	if workers > 1 {
+		delay = max(delay, WorkerStartDelay)
+	}
+	start := r.opts.Now().Add(delay)
 	l := e.Load.Settings
 	windowStart := start.Add(l.Warmup.D())
 	rec.StartedAt, rec.MeasureFrom, rec.MeasureTo = start.UTC(), windowStart.UTC(), windowStart.Add(l.RunTime.D()).UTC()
@@ -155,12 +160,17 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	wg.Go(func() { r.recordGPUs(teleCtx, set, start, dir, note) })
 	wg.Go(func() { r.recordMetrics(ctx, teleCtx, set, e, windowStart, l.RunTime.D(), dir, note) })
 
-	cfg := loadgen.FromExperiment(e, prompts, set.targets)
-	cfg.StartAt, cfg.APIKey = start, r.opts.APIKey
-	sink, err := loadgen.NewParquetSink(dir, 0, 1)
 	var sum loadgen.Summary
-	if err == nil {
-		sum, err = loadgen.Run(ctx, cfg, sink)
+	var err error
+	if workers > 1 {
+		sum, err = r.runWorkers(ctx, e, set.targets, dir, start, workers)
+	} else {
+		cfg := loadgen.FromExperiment(e, prompts, set.targets)
+		cfg.StartAt, cfg.APIKey = start, r.opts.APIKey
+		var sink *loadgen.ParquetSink
+		if sink, err = loadgen.NewParquetSink(dir, 0, 1); err == nil {
+			sum, err = loadgen.Run(ctx, cfg, sink)
+		}
 	}
 	stopTele()
 	wg.Wait()

@@ -105,3 +105,16 @@ func isDone(dir string) bool {
 	files, _ := filepath.Glob(filepath.Join(dir, "requests*.parquet"))
 	return len(files) > 0
 }
+
+// refresh re-reads every experiment's experiment.json into the index: other processes (the
+// jobs of a remote executor) wrote them, and each rewrote the index with its own view.
+func (s *campaignState) refresh(root string) {
+	s.mu.Lock()
+	for i, entry := range s.file.Experiments {
+		if rec, err := results.ReadExperiment(results.Dir(root, entry.ID)); err == nil {
+			s.file.Experiments[i].Status, s.file.Experiments[i].Reason = rec.Status, rec.Reason
+		}
+	}
+	_ = s.save()
+	s.mu.Unlock()
+}

@@ -61,8 +61,9 @@ func (f *matrixFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.sets, "set", nil, "override a matrix key, e.g. --set factors.users=10,50 --set load.run_time=30s (repeatable)")
 }
 
-// plan reads the matrix with every override applied in precedence order and expands it.
-func (s settings) plan(f matrixFlags) (*spec.Loaded, matrix.Plan, error) {
+// matrixFile is the matrix file as the user named it: --matrix, else LLMSCALE_MATRIX, else
+// the default.
+func (s settings) matrixFile(f matrixFlags) string {
 	path := f.file
 	if path == "" {
 		path = s.lookup("LLMSCALE_MATRIX")
@@ -70,6 +71,12 @@ func (s settings) plan(f matrixFlags) (*spec.Loaded, matrix.Plan, error) {
 	if path == "" {
 		path = DefaultMatrix
 	}
+	return path
+}
+
+// plan reads the matrix with every override applied in precedence order and expands it.
+func (s settings) plan(f matrixFlags) (*spec.Loaded, matrix.Plan, error) {
+	path := s.matrixFile(f)
 	sets, err := setSettings(f.sets)
 	if err != nil {
 		return nil, matrix.Plan{}, err

@@ -28,6 +28,7 @@ const DefaultHost = "http://127.0.0.1:8000"
 type loadFlags struct {
 	hosts                                                   []string
 	api, model, prompts, arrival, out, startAt, expID       string
+	workerEnv                                               string
 	users, concurrency, maxInflight, maxTokens              int
 	worker, workers                                         int
 	spawnRate, rate, burstiness                             float64
@@ -62,7 +63,9 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.StringVar(&f.out, "out", "", "output folder (default results/load-<timestamp>)")
 	fs.StringVar(&f.expID, "exp-id", "", "experiment id written in every record (default the output folder's name)")
 	fs.IntVar(&f.worker, "worker", 0, "this worker's index when several share the load (0-based)")
-	fs.IntVar(&f.workers, "workers", 1, "workers sharing the load; each takes its share and writes requests-<worker>.parquet")
+	fs.StringVar(&f.workerEnv, "worker-env", "", "take this worker's index from this environment variable (SLURM_PROCID under srun)")
+	fs.IntVar(&f.workers, "workers", 1, "workers sharing the load; each takes its share and writes requests-<worker>.parquet; "+
+		"without --worker, load starts them all here as separate processes and prints their combined summary")
 	fs.StringVar(&f.startAt, "start-at", "", "agreed start time (RFC 3339) for several workers; default now")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
 }
@@ -100,6 +103,9 @@ RUN_TIME, PROMPTS_FILE, MAX_TOKENS, OPENAI_API_KEY or VLLM_API_KEY, LLMSCALE_*),
 }
 
 func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) error {
+	if f.workers > 1 && !fs.Changed("worker") && f.workerEnv == "" {
+		return runLoadWorkers(ctx, env, s, fs, f)
+	}
 	cfg, out, promptSet, err := loadConfig(ctx, env, s, fs, f)
 	if err != nil {
 		return err
@@ -124,7 +130,7 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", sink.Path())
-	if err := results.WriteJSON(filepath.Join(out, workerFile("summary", cfg)), sum.JSON()); err != nil {
+	if err := results.WriteJSON(filepath.Join(out, loadgen.SummaryFile(cfg.WorkerID, cfg.WorkerCount)), sum.JSON()); err != nil {
 		return withCode(err, ExitFailed)
 	}
 	return loadError(ctx, runErr, cfg)
@@ -153,6 +159,9 @@ func loadError(ctx context.Context, err error, cfg loadgen.Config) error {
 // loadConfig resolves the configuration: flags > environment > .env > defaults.
 func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (cfg loadgen.Config, out, promptSet string, err error) {
 	if err := f.fromEnv(s, fs); err != nil {
+		return cfg, "", "", err
+	}
+	if err := f.workerFromEnv(env); err != nil {
 		return cfg, "", "", err
 	}
 	str := func(flag, value string, vars ...string) string {
@@ -229,6 +238,22 @@ func (f *loadFlags) fromEnv(s settings, fs *pflag.FlagSet) error {
 	if err := errors.Join(errs...); err != nil {
 		return withHint(withCode(err, ExitUsage), "environment variables hold one value each for load")
 	}
+	return nil
+}
+
+// workerFromEnv takes the worker's index from --worker-env's variable (SLURM_PROCID in the
+// tasks of one srun).
+func (f *loadFlags) workerFromEnv(env Env) error {
+	if f.workerEnv == "" {
+		return nil
+	}
+	v := strings.TrimSpace(env.Getenv(f.workerEnv))
+	k, err := strconv.Atoi(v)
+	if err != nil {
+		return withHint(withCode(fmt.Errorf("--worker-env %s: %q is not a worker index", f.workerEnv, v), ExitUsage),
+			"srun sets SLURM_PROCID for each of its tasks")
+	}
+	f.worker = k
 	return nil
 }
 

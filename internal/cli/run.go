@@ -27,6 +27,10 @@ type runFlags struct {
 	servers    []string
 	dryRun     bool
 	noAnalysis bool
+	executor   string // local | slurm; "" takes the matrix's
+
+	matrixPath string   // absolute path of the matrix file, for the jobs of the slurm executor
+	sets       []string // the --set flags, passed on to those jobs
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet) {
@@ -64,9 +68,14 @@ server.log), written atomically.
 
 Running it again resumes: finished experiments are skipped, unfinished and failed ones run
 again (--force runs everything). The first Ctrl-C finishes the current experiment's files and
-stops the servers; a second one exits at once. At the end run aggregates, fits and reports.`,
+stops the servers; a second one exits at once. At the end run aggregates, fits and reports.
+
+With --executor slurm (or executor: slurm in the matrix), each server configuration runs as one
+Slurm batch job (results/slurm/<server>.sbatch) on a node that shares the results folder; run
+watches the jobs, cancels them on Ctrl-C, and analyses when the last one ends (docs/slurm.md).`,
 		Example: `  llmscale run --matrix config/experiment_matrix.sim.yaml
-  llmscale run --only '*_G4_*' --dry-run`,
+  llmscale run --only '*_G4_*' --dry-run
+  llmscale run --executor slurm --dry-run     # print the batch scripts`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			s, err := newSettings(env)
@@ -77,24 +86,34 @@ stops the servers; a second one exits at once. At the end run aggregates, fits a
 			if err != nil {
 				return err
 			}
+			if l, p, err = inSlurmJob(env, s, mf, l, p); err != nil {
+				return err
+			}
+			rf.matrixPath, rf.sets = env.path(s.matrixFile(mf)), mf.sets
 			return runCampaign(c.Context(), env, s, l, p, rf)
 		},
 	}
 	mf.register(c.Flags())
 	rf.register(c.Flags())
 	c.Flags().StringArrayVar(&rf.servers, "server", nil, "run only this server configuration's experiments (repeatable)")
+	c.Flags().StringVar(&rf.executor, "executor", "", "where experiments run: local, or slurm (one batch job per server configuration; docs/slurm.md); default the matrix's executor")
 	return c
 }
 
 // runCampaign runs a plan and, unless told not to, the analysis after it.
 func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p matrix.Plan, rf runFlags) error {
 	dir := s.resultsDir(rf.results)
-	r := campaign.New(l, p, campaign.Options{
+	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
 		Force: rf.force, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,
 		Out: env.Stdout, Log: env.Stderr, ToolVersion: version(), Host: env.Hostname, Now: env.Now,
-	})
-	out, err := r.Run(ctx)
+		LaunchWorkers: workerLauncher(env),
+	}
+	var err error
+	if opts.Executor, err = executorFor(env, l, rf, dir); err != nil {
+		return err
+	}
+	out, err := campaign.New(l, p, opts).Run(ctx)
 	if rf.dryRun {
 		return err
 	}

@@ -76,6 +76,7 @@ With --matrix, the matrix file gives the defaults and every factor must have one
 					return usageError(c, "%v", err)
 				}
 			}
+			rf.executor = "local"
 			return runCampaign(c.Context(), env, s, l, p, rf)
 		},
 	}

@@ -62,7 +62,7 @@ func TestExperimentRules(t *testing.T) {
 		}, CodeLoadGenerator, false},
 		{"client cpu", func() aggregate.Row {
 			r := server(10, 0, 0.1)
-			r.ClientCPUCores, r.ClientCores = f(3.9), f(4)
+			r.ClientCPUCores, r.ClientCores, r.ClientCPUMaxFraction = f(3.9), f(8), f(0.97)
 			return r
 		}, CodeLoadGenerator, false},
 		{"gpus busy", func() aggregate.Row {

@@ -144,10 +144,9 @@ func (f facts) loadGenerator() outcome {
 		ev = append(ev, below("achieved ÷ scheduled rate", "achieved_rate_rps", ach, MinAchievedRateFraction))
 		ev = append(ev, atLeast("requests never sent (in-flight cap)", "not_sent", float64(r.NotSent), 1))
 	}
-	cpu := aggregate.V(r.ClientCPUCores) / aggregate.V(r.ClientCores)
-	cpuEv := atLeast("client CPU ÷ its cores", "client_cpu_cores", cpu, ClientCPUFraction)
+	cpuEv := atLeast("busiest load worker's CPU ÷ its cores", "client_cpu_max_fraction", aggregate.V(r.ClientCPUMaxFraction), ClientCPUFraction)
 	if cpuEv.Missing() {
-		cpuEv.Name = "client CPU ÷ its cores (not recorded by llmscale run)"
+		cpuEv.Name = "load generator CPU (recorded only with several load workers)"
 	}
 	ev = append(ev, cpuEv)
 	o := outcome{code: CodeLoadGenerator, evidence: ev}

@@ -30,7 +30,10 @@ func (s Summary) writeHeader(b *strings.Builder) {
 	if s.ExperimentID != "" {
 		fmt.Fprintf(b, ": %s", s.ExperimentID)
 	}
-	if s.WorkerCount > 1 {
+	switch {
+	case s.WorkerCount > 1 && s.WorkerID < 0:
+		fmt.Fprintf(b, " (%d workers together)", s.WorkerCount)
+	case s.WorkerCount > 1:
 		fmt.Fprintf(b, " (worker %d of %d)", s.WorkerID+1, s.WorkerCount)
 	}
 	fmt.Fprintf(b, "\ntarget   %s (%s, model %s)\n", strings.Join(s.Targets, ", "), s.API, s.Model)

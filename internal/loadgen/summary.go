@@ -186,7 +186,7 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		to, s.Interrupted = max(stop, from), true
 	}
 	s.Window = time.Duration(to - from)
-	trend := r.acc.windowStats(&s, from, to, c.Mode == ModeRate)
+	trend := r.acc.windowStats(&s, c.Mode, from, to)
 	s.Limits = r.limitsOf(&s, trend)
 	return s
 }
@@ -205,13 +205,17 @@ func SummarizeRecords(rows []results.Request, from, to time.Duration, rate bool)
 	}
 	s := Summary{Sent: acc.sent, NotSent: acc.notSent, Phases: acc.phases, Failures: acc.failures,
 		FirstErrors: acc.firstErrors, Window: to - from}
-	acc.windowStats(&s, int64(from), int64(to), rate)
+	mode := ModeUsers
+	if rate {
+		mode = ModeRate
+	}
+	acc.windowStats(&s, mode, int64(from), int64(to))
 	return s
 }
 
 // windowStats fills the latency and throughput figures from the requests of [from, to), and
 // returns the send lag's trend over the window.
-func (a *accumulator) windowStats(s *Summary, from, to int64, rate bool) [2]time.Duration {
+func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]time.Duration {
 	var ttft, tpot, itl, tokITL, e2e, fromDue, lag []float64
 	var lagAt []lagPoint
 	due := 0
@@ -255,7 +259,7 @@ func (a *accumulator) windowStats(s *Summary, from, to int64, rate bool) [2]time
 		s.OutputThroughput = float64(s.OutputTokens) / sec
 		s.TotalThroughput = float64(s.PromptTokens+s.OutputTokens) / sec
 		s.AchievedRate = float64(len(lag)) / sec
-		if rate {
+		if mode == ModeRate {
 			for _, d := range a.notSentDue { // due too, though never sent
 				if in(d) {
 					due++

@@ -122,7 +122,7 @@ func TestStartReadyStopKillsTheGroup(t *testing.T) {
 func TestNeverReadyTimesOut(t *testing.T) {
 	t.Parallel()
 	p, r, _ := startTestServer(t, "never", time.Second)
-	r.Timeout = 500 * time.Millisecond
+	r.Timeout = 2 * time.Second
 	err := p.WaitReady(context.Background(), r)
 	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "HTTP 503") || !strings.Contains(err.Error(), "test server up") {
 		t.Fatalf("WaitReady = %v, want ErrNotReady with the 503 and the log tail", err)

@@ -52,6 +52,10 @@ func (s *Spec) ApplyDefaults(fileName string) {
 	s.Telemetry.Interval = orDur(s.Telemetry.Interval, time.Second)
 	s.Telemetry.GPU = or(s.Telemetry.GPU, "auto")
 	s.Slurm.GPUFlag = or(s.Slurm.GPUFlag, "gres")
+	if s.Slurm.Nodes == 0 {
+		s.Slurm.Nodes = 1
+	}
+	s.Slurm.Poll = orDur(s.Slurm.Poll, 10*time.Second)
 }
 
 func (f *Factors) applyDefaults() {

@@ -118,15 +118,21 @@ type Telemetry struct {
 	DCGMURL  string   `yaml:"dcgm_url"`
 }
 
-// Slurm configures the slurm executor.
+// Slurm configures the slurm executor: one batch job per server configuration.
 type Slurm struct {
 	Partition   string   `yaml:"partition"`
 	Account     string   `yaml:"account"`
-	TimeLimit   string   `yaml:"time_limit"`
+	TimeLimit   string   `yaml:"time_limit"` // as sbatch --time takes it: 90, 2:00:00, 1-00:00:00
+	Nodes       int      `yaml:"nodes"`      // nodes per job (multi-node servers); default 1
 	CPUsPerTask int      `yaml:"cpus_per_task"`
 	Mem         string   `yaml:"mem"`
-	GPUFlag     string   `yaml:"gpu_flag"` // gres (--gres=gpu:N) | gpus (--gpus=N)
-	Extra       []string `yaml:"extra"`    // further #SBATCH options
+	GPUFlag     string   `yaml:"gpu_flag"` // gres (--gres=gpu:N per node) | gpus (--gpus=N) | none
+	Extra       []string `yaml:"extra"`    // further #SBATCH options, one --name=value each
+	// Setup are shell lines each job runs before llmscale (module load, activating the
+	// environment that has vllm); they are written into the script as they are.
+	Setup    []string `yaml:"setup"`
+	LLMScale string   `yaml:"llmscale"` // the llmscale binary on the nodes; default this one's path
+	Poll     Duration `yaml:"poll"`     // between two squeue calls; default 10s
 }
 
 // Duration is a time.Duration written as "90s", "3m" or "1h30m" in the matrix file.

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/llmscale/llmscale/internal/workload"
@@ -152,6 +153,13 @@ func (v *validator) load() {
 	if l.Workers < 1 {
 		v.add("$.load.workers", "must be at least 1", "")
 	}
+	for _, n := range append(append([]int(nil), v.spec.Factors.Users...), v.spec.Factors.Concurrency...) {
+		if l.Workers > 1 && n < l.Workers {
+			v.add("$.load.workers", fmt.Sprintf("%d workers cannot share %d users (or requests in flight)", l.Workers, n),
+				"each worker needs at least one: lower load.workers or drop the smallest level")
+			break
+		}
+	}
 }
 
 func (v *validator) server() {
@@ -173,5 +181,32 @@ func (v *validator) server() {
 	if v.spec.Telemetry.GPU == "dcgm" && v.spec.Telemetry.DCGMURL == "" {
 		v.add("$.telemetry.dcgm_url", "telemetry.gpu dcgm needs the exporter's URL", "e.g. http://127.0.0.1:9400/metrics")
 	}
-	v.oneOf("$.slurm.gpu_flag", v.spec.Slurm.GPUFlag, "gres", "gpus")
+	v.slurm()
+}
+
+// slurm checks the batch job settings; the values themselves (partition names, extra
+// options) are checked again, strictly, when a script is written.
+func (v *validator) slurm() {
+	sl := v.spec.Slurm
+	v.oneOf("$.slurm.gpu_flag", sl.GPUFlag, "gres", "gpus", "none")
+	if sl.Nodes < 1 {
+		v.add("$.slurm.nodes", "must be at least 1", "")
+	}
+	if sl.CPUsPerTask < 0 {
+		v.add("$.slurm.cpus_per_task", "must not be negative", "0 keeps the cluster's default")
+	}
+	if sl.Poll.D() < 100*time.Millisecond {
+		v.add("$.slurm.poll", "must be at least 100ms", "squeue is asked this often; 10s is polite on a busy cluster")
+	}
+	for i, o := range sl.Extra {
+		if !strings.HasPrefix(o, "-") || strings.ContainsAny(o, " \t\n\r'\"") {
+			v.add(fmt.Sprintf("$.slurm.extra[%d]", i), fmt.Sprintf("%q is not one sbatch option", o),
+				"write one --name=value per entry, without blanks or quotes, e.g. --qos=high")
+		}
+	}
+	for i, line := range sl.Setup {
+		if strings.ContainsAny(line, "\n\r") {
+			v.add(fmt.Sprintf("$.slurm.setup[%d]", i), "holds a line break", "give one shell line per entry")
+		}
+	}
 }

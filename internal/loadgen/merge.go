@@ -1,0 +1,132 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/results"
+)
+
+// Merge is the summary of a load that several workers shared (WorkerCount of cfg), computed
+// from the records of all of them together, as one experiment: cfg is the whole load, not a
+// worker's share. parts are the workers' own summaries, for what records do not hold: how
+// long each ran, whether it was interrupted (the window then ends at the earliest stop), and
+// how the client machines fared (CPU, connections, their limits).
+//
+// The merged summary has WorkerID -1. Every worker starts at the agreed time, so their offsets share one origin (to within the
+// precision of the start, a fraction of a millisecond on one machine).
+func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
+	cfg = cfg.withDefaults()
+	s := Summary{ExperimentID: cfg.ExperimentID, WorkerID: -1, WorkerCount: cfg.WorkerCount, Mode: cfg.Mode, API: cfg.API,
+		Model: cfg.Model, Targets: cfg.Targets, Seed: cfg.Seed}
+	switch cfg.Mode {
+	case ModeUsers:
+		s.Users = cfg.Users
+	case ModeConcurrency:
+		s.Concurrency = cfg.Concurrency
+	case ModeRate:
+		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = cfg.Rate, cfg.Arrival, cfg.Burstiness, cfg.MaxInflight, cfg.Rate
+	}
+	var acc accumulator
+	for i := range rows {
+		acc.add(&rows[i])
+	}
+	s.Sent, s.NotSent, s.Phases, s.Failures, s.FirstErrors = acc.sent, acc.notSent, acc.phases, acc.failures, acc.firstErrors
+	window, limits := s.addWorkers(cfg.RunTime, parts)
+	from := int64(cfg.Warmup)
+	s.Window = window
+	trend := acc.windowStats(&s, cfg.Mode, from, from+int64(window))
+	merged := Summary{Mode: s.Mode, SendLag: s.SendLag, ScheduledRate: s.ScheduledRate, AchievedRate: s.AchievedRate}
+	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
+	return s
+}
+
+// addWorkers adds what the workers' own summaries say of the client side, and returns the
+// measured window (cut at the earliest interruption) and the workers' limits, named.
+func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Duration, []string) {
+	var limits []string
+	for _, p := range parts {
+		if p.Interrupted {
+			s.Interrupted = true
+			window = min(window, p.Window)
+		}
+		s.Wall = max(s.Wall, p.Wall)
+		s.ClientCPU += p.ClientCPU
+		s.Cores = max(s.Cores, p.Cores)
+		s.PeakConnections += p.PeakConnections
+		s.Connections += p.Connections
+		s.PeakInFlight += p.PeakInFlight
+		s.CapWaits += p.CapWaits
+		if p.WakeLag.P99 > s.WakeLag.P99 {
+			s.WakeLag = p.WakeLag
+		}
+		for _, l := range p.Limits {
+			limits = append(limits, fmt.Sprintf("worker %d: %s", p.WorkerID, l))
+		}
+	}
+	if s.Wall > 0 {
+		s.ClientCores = s.ClientCPU.Seconds() / s.Wall.Seconds()
+	}
+	return window, limits
+}
+
+// AllFailed reports whether every request sent failed (and at least one was sent): the
+// condition Run reports as ErrAllFailed.
+func AllFailed(rows []results.Request) bool {
+	sent := 0
+	for _, r := range rows {
+		if r.ErrorKind == results.ErrorNotSent {
+			continue
+		}
+		if r.OK() {
+			return false
+		}
+		sent++
+	}
+	return sent > 0
+}
+
+// ReadSummary reads back the parts of a summary.json (Summary.JSON) that Merge needs of a
+// worker: identity, window, interruption and the client's own figures.
+func ReadSummary(path string) (Summary, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Summary{}, err
+	}
+	var doc struct {
+		Worker       int      `json:"worker_id"`
+		Workers      int      `json:"workers"`
+		Window       float64  `json:"duration"`
+		Wall         float64  `json:"wall_s"`
+		Interrupted  bool     `json:"interrupted"`
+		Sent         int      `json:"sent"`
+		CPU          float64  `json:"client_cpu_s"`
+		Cores        int      `json:"client_cores"`
+		PeakConns    int64    `json:"peak_connections"`
+		Conns        int64    `json:"connections_dialled"`
+		PeakInFlight int64    `json:"peak_inflight"`
+		CapWaits     int64    `json:"cap_waits"`
+		Limits       []string `json:"client_limits"`
+		WakeP99      float64  `json:"p99_wake_lag_ms"`
+		WakeMax      float64  `json:"max_wake_lag_ms"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return Summary{}, fmt.Errorf("%s: %w", path, err)
+	}
+	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
+	return Summary{WorkerID: doc.Worker, WorkerCount: doc.Workers, Window: sec(doc.Window), Wall: sec(doc.Wall),
+		Interrupted: doc.Interrupted, Sent: doc.Sent, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
+		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
+		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax}}, nil
+}
+
+// SummaryFile is the name of a worker's summary in an output folder: summary.json for a
+// single worker, summary-<worker>.json when several share the load.
+func SummaryFile(worker, workers int) string {
+	if workers <= 1 {
+		return "summary.json"
+	}
+	return fmt.Sprintf("summary-%d.json", worker)
+}

@@ -1,0 +1,124 @@
+package loadgen
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/results"
+)
+
+// workerRows are the records of one worker of an open-loop load: a request every 1/rate
+// seconds from offset, each taking 20 ms.
+func workerRows(worker int, rate float64, offset, until time.Duration, failEvery int) []results.Request {
+	var rows []results.Request
+	gap := time.Duration(float64(time.Second) / rate)
+	for seq, due := 0, offset; due < until; seq, due = seq+1, due+gap {
+		r := results.Request{WorkerID: int32(worker), Seq: int64(seq), Phase: results.PhaseMeasure, DueNs: int64(due),
+			SentNs: int64(due), FirstTokenNs: int64(due + 5*time.Millisecond), DoneNs: int64(due + 20*time.Millisecond),
+			EndNs: int64(due + 20*time.Millisecond), TTFTNs: int64(5 * time.Millisecond), E2ENs: int64(20 * time.Millisecond),
+			PromptTokens: 10, OutputTokens: 4}
+		if failEvery > 0 && seq%failEvery == 0 {
+			r.ErrorKind, r.Error, r.TTFTNs, r.E2ENs, r.OutputTokens = results.ErrorHTTP, "HTTP 500", 0, 0, 0
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// Three workers each send a third of 30 req/s: the merged summary has every request of all of
+// them and the whole rate.
+func TestMergeWorkers(t *testing.T) {
+	t.Parallel()
+	cfg := Config{ExperimentID: "e", Mode: ModeRate, Rate: 30, WorkerCount: 3, RunTime: 4 * time.Second, Arrival: "constant"}
+	var rows []results.Request
+	var parts []Summary
+	for w := range 3 {
+		offset := time.Duration(float64(w) / cfg.Rate * float64(time.Second)) // as the workers' schedules are offset
+		rows = append(rows, workerRows(w, cfg.Rate/3, offset, cfg.RunTime, 0)...)
+		parts = append(parts, Summary{WorkerID: w, Wall: 5 * time.Second, ClientCPU: time.Second, Cores: 2, Connections: 4,
+			Limits: map[bool][]string{true: {"send lag p99 2 ms"}}[w == 1]})
+	}
+	s := Merge(cfg, rows, parts)
+	if s.Sent != 120 || s.Succeeded != 120 || s.Failed != 0 || s.WorkerID != -1 || s.WorkerCount != 3 {
+		t.Fatalf("merged counts: sent %d ok %d failed %d worker %d/%d; want 120 sent, all ok", s.Sent, s.Succeeded, s.Failed, s.WorkerID, s.WorkerCount)
+	}
+	for name, got := range map[string]float64{"request throughput": s.RequestThroughput, "achieved rate": s.AchievedRate,
+		"scheduled rate": s.ScheduledRate, "requested rate": s.RequestedRate, "rate": s.Rate} {
+		if math.Abs(got-30) > 1e-9 {
+			t.Errorf("%s = %v, want 30", name, got)
+		}
+	}
+	if s.OutputThroughput != 120 || s.TTFT.Median != 5 || s.E2E.N != 120 {
+		t.Errorf("output %v tok/s, TTFT median %v ms, %d E2E values; want 120, 5, 120", s.OutputThroughput, s.TTFT.Median, s.E2E.N)
+	}
+	if s.ClientCPU != 3*time.Second || s.Wall != 5*time.Second || s.Connections != 12 {
+		t.Errorf("client: cpu %v wall %v connections %d", s.ClientCPU, s.Wall, s.Connections)
+	}
+	if len(s.Limits) != 1 || !strings.HasPrefix(s.Limits[0], "worker 1: ") {
+		t.Errorf("limits %q: want worker 1's, named", s.Limits)
+	}
+}
+
+// An interrupted worker ends the merged window where it stopped.
+func TestMergeInterruptedAndLate(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Mode: ModeRate, Rate: 20, WorkerCount: 2, RunTime: 4 * time.Second}
+	rows := append(workerRows(0, 10, 0, 2*time.Second, 0), workerRows(1, 10, 50*time.Millisecond, time.Second, 0)...)
+	for i := range rows { // worker 1 sent nothing after 1 s: its due requests are missing
+		rows[i].SentNs += int64(time.Millisecond)
+	}
+	s := Merge(cfg, rows, []Summary{{WorkerID: 0}, {WorkerID: 1, Interrupted: true, Window: 2 * time.Second}})
+	if !s.Interrupted || s.Window != 2*time.Second {
+		t.Fatalf("interrupted %v window %v; want true, 2s", s.Interrupted, s.Window)
+	}
+	if math.Abs(s.AchievedRate-15) > 1e-9 {
+		t.Errorf("achieved rate %v, want 15 (30 requests in 2 s)", s.AchievedRate)
+	}
+	if s.Sent != 30 || s.SendLag.Median != 1 {
+		t.Errorf("sent %d, send lag median %v ms; want 30, 1", s.Sent, s.SendLag.Median)
+	}
+}
+
+func TestAllFailed(t *testing.T) {
+	t.Parallel()
+	ok := workerRows(0, 10, 0, time.Second, 0)
+	bad := workerRows(0, 10, 0, time.Second, 1)
+	notSent := []results.Request{{ErrorKind: results.ErrorNotSent}}
+	for name, tc := range map[string]struct {
+		rows []results.Request
+		want bool
+	}{"all ok": {ok, false}, "all failed": {bad, true}, "mixed": {slices.Concat(bad, ok[:1]), false},
+		"none sent": {notSent, false}, "nothing": {nil, false}, "failed and not sent": {slices.Concat(bad, notSent), true}} {
+		if got := AllFailed(tc.rows); got != tc.want {
+			t.Errorf("%s: AllFailed = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+// ReadSummary reads back what Summary.JSON wrote.
+func TestReadSummary(t *testing.T) {
+	t.Parallel()
+	want := Summary{WorkerID: 2, WorkerCount: 4, Window: 3 * time.Second, Wall: 4500 * time.Millisecond, Interrupted: true,
+		Sent: 17, ClientCPU: 1500 * time.Millisecond, Cores: 8, PeakConnections: 3, Connections: 5, PeakInFlight: 3,
+		CapWaits: 2, Limits: []string{"x"}, WakeLag: Stat{P99: 0.5, Max: 1.25}}
+	path := filepath.Join(t.TempDir(), SummaryFile(2, 4))
+	if err := results.WriteJSON(path, want.JSON()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSummary(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Phases, got.Failures = nil, nil
+	if got.WorkerID != want.WorkerID || got.Window != want.Window || got.Wall != want.Wall || !got.Interrupted ||
+		got.ClientCPU != want.ClientCPU || got.Connections != 5 || got.WakeLag.P99 != 0.5 || got.Limits[0] != "x" {
+		t.Errorf("ReadSummary = %+v, want %+v", got, want)
+	}
+	if _, err := ReadSummary(filepath.Join(t.TempDir(), "none.json")); err == nil {
+		t.Error("a missing file read without error")
+	}
+}
