@@ -221,7 +221,8 @@ func TestErrors(t *testing.T) {
 			[]string{`--set "users": want key=value`}},
 		{"unknown flag", nil, "", []string{"plan", "--nope"}, ExitUsage, []string{"unknown flag: --nope", "llmscale plan --help"}},
 		{"unknown command", nil, "", []string{"plna"}, ExitFailed, []string{`unknown command "plna"`}},
-		{"not implemented", nil, "", []string{"report"}, ExitNotImplemented, []string{"report is not implemented yet"}},
+		{"report without results", nil, "", []string{"report", "--results", "none"}, ExitUsage,
+			[]string{"none: no such file or directory", "hint: is", "a results folder?"}},
 		{"LLMSCALE_MATRIX from .env", nil, "LLMSCALE_MATRIX=bad.yaml\n", []string{"plan"}, ExitInvalidMatrix,
 			[]string{`bad.yaml:3:3`}},
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -91,31 +90,11 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	root.AddCommand(newAggregateCmd(env))
 	root.AddCommand(newFitCmd(env))
 	root.AddCommand(newDiagnoseCmd(env))
-	for _, c := range stubCommands() {
-		root.AddCommand(c)
-	}
+	root.AddCommand(newReportCmd(env))
 	return root
 }
 
 // usageError is for wrong positional arguments.
 func usageError(c *cobra.Command, format string, args ...any) error {
 	return withHint(withCode(fmt.Errorf(format, args...), ExitUsage), "see `%s --help`", c.CommandPath())
-}
-
-// stubCommands are the subcommands later work fills in; each says so and exits non-zero.
-func stubCommands() []*cobra.Command {
-	stubs := []struct{ use, short string }{
-		{"report", "Write figures and a self-contained HTML report"},
-	}
-	var out []*cobra.Command
-	for _, s := range stubs {
-		name := strings.Fields(s.use)[0]
-		out = append(out, &cobra.Command{
-			Use: s.use, Short: s.short + " (not implemented yet)",
-			RunE: func(*cobra.Command, []string) error {
-				return withCode(fmt.Errorf("%s is not implemented yet", name), ExitNotImplemented)
-			},
-		})
-	}
-	return out
 }

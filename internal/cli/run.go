@@ -143,7 +143,7 @@ func apiKey(s settings) string {
 	return s.lookup("VLLM_API_KEY")
 }
 
-// analyse runs aggregate, fit and diagnose on a results tree (then the report, once wired).
+// analyse runs aggregate, fit and diagnose on a results tree, then writes the report.
 // Experiments whose files cannot be read are reported and do not stop the analysis.
 func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
 	if rf.noAnalysis || ctx.Err() != nil {
@@ -158,7 +158,10 @@ func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
 	for _, s := range res.Diagnosis.Series {
 		fmt.Fprintf(env.Stderr, "  %s: %s\n", s.Series, s.Verdict.Label)
 	}
-	// Report hook: the report stage takes res (summary rows, fits, diagnosis) here, e.g.
-	// report.Render(reportData(res), …) into results/report.html and results/figs/.
+	path, rerr := writeReport(env, dir, "", res)
+	if rerr != nil {
+		return errors.Join(analysisError(err, o), fmt.Errorf("report: %w", rerr))
+	}
+	fmt.Fprintf(env.Stderr, "report: %s\n", path)
 	return analysisError(err, o)
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/llmscale/llmscale/internal/diagnose"
 )
 
 // answer is the report's conclusion for one series: the headline numbers and one sentence
@@ -174,17 +176,19 @@ func saturationWarnings(s Series) []string {
 		strings.Join(unsat, ", "))}
 }
 
-// verdictClass maps a verdict code to a badge colour: "warn" for verdicts that say the test
-// itself limited the result (server not saturated, load generator bound), "good" for a
-// GPU-bound server, "none" without a verdict or evidence, "bad" for every other bottleneck.
+// verdictClass maps a verdict code (package diagnose's codes) to a badge colour: "warn"
+// (amber) for verdicts that say the test itself limited the result (server not saturated, load
+// generator bound), "good" (green) for a server whose GPUs are the limit or a series that
+// scales near-linearly, "none" (grey) without a verdict or evidence, and "bad" (red) for
+// every other bottleneck and for a failed experiment. A code this version does not know is
+// "bad": it names some limit.
 func verdictClass(code string) string {
-	c := strings.ToLower(code)
-	switch {
-	case c == "" || strings.Contains(c, "unknown") || strings.Contains(c, "insufficient"):
+	switch code {
+	case "", diagnose.CodeUnknown:
 		return "none"
-	case strings.Contains(c, "saturat") || strings.Contains(c, "load") || strings.Contains(c, "client"):
+	case diagnose.CodeNotSaturated, diagnose.CodeLoadGenerator:
 		return "warn"
-	case strings.Contains(c, "gpu") || strings.Contains(c, "compute") || strings.Contains(c, "linear"):
+	case diagnose.CodeGPUBound, diagnose.CodeNearLinear:
 		return "good"
 	}
 	return "bad"

@@ -84,9 +84,15 @@ func runningChart(prefix string, e Experiment, t Timeline) chart {
 	if hasData(t.Waiting) {
 		c.Series = append(c.Series, column("waiting (queued)", colorAmdahl, "", t, t.Waiting))
 	}
-	if e.Factors.BatchSize > 0 {
-		limit := float64(e.Factors.BatchSize * max(e.Factors.DP, 1))
+	limit := float64(t.BatchCap)
+	if limit <= 0 && e.Factors.BatchSize > 0 {
+		limit = float64(e.Factors.BatchSize * max(e.Factors.DP, 1))
+	}
+	if limit > 0 {
 		c.Marks = []mark{{Axis: "y", Value: limit, Label: fmt.Sprintf("batch cap %g (max-num-seqs × DP)", limit), Color: colorMark}}
+		if limit >= maxOf(t.Running, t.Waiting) {
+			c.Y.Max = ptr(niceCeil(limit * 1.1)) // the cap in view, above the lines
+		}
 	}
 	if len(c.Series) == 0 {
 		c.Note = "No running/waiting samples for this experiment."
@@ -120,7 +126,11 @@ func rateChart(prefix string, t Timeline) chart {
 		c.Note = "No request-rate samples for this experiment."
 		return c
 	}
-	c.Series = []line{column("completed requests/s", palette[4], "", t, t.RequestRate)}
+	name := "completed requests/s"
+	if t.RequestRateSource == RateFromServer {
+		name += " (server counter)"
+	}
+	c.Series = []line{column(name, palette[4], "", t, t.RequestRate)}
 	return c
 }
 
@@ -183,4 +193,32 @@ func workloadLabel(f Factors) string {
 		return fmt.Sprintf("%d tok", f.MaxTokens)
 	}
 	return f.Prompts
+}
+
+// maxOf is the largest finite value of the columns, 0 when none.
+func maxOf(cols ...Values) float64 {
+	m := 0.0
+	for _, c := range cols {
+		for _, v := range c {
+			if finite(v) && v > m {
+				m = v
+			}
+		}
+	}
+	return m
+}
+
+// niceCeil rounds v up to a round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of
+// ten): an axis maximum.
+func niceCeil(v float64) float64 {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return v
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
 }

@@ -129,7 +129,7 @@ type XY struct {
 
 // Verdict is a conclusion in one sentence and the evidence behind it.
 type Verdict struct {
-	// Code is a short machine name, e.g. "kv-cache-full", "not-saturated", "tp-communication";
+	// Code is package diagnose's verdict code, e.g. "kv_cache", "not_saturated", "tp_communication";
 	// the report colours verdicts by it. Label is its human name ("KV cache full").
 	Code     string     `json:"code"`
 	Label    string     `json:"label"`
@@ -234,6 +234,13 @@ type Timeline struct {
 	RequestRate Values   `json:"request_rate"`             // requests completed per second
 	MeasureFrom *float64 `json:"measure_from_s,omitempty"` // the measured window, seconds
 	MeasureTo   *float64 `json:"measure_to_s,omitempty"`
+	// RequestRateSource says where RequestRate comes from: RateFromRequests (the request
+	// files; also when empty) or RateFromServer (the server's completion counter, where the
+	// request files are missing).
+	RequestRateSource string `json:"request_rate_source,omitempty"`
+	// BatchCap is the total batch cap in force (max-num-seqs × engines), 0 when unknown; the
+	// running chart marks it.
+	BatchCap int `json:"batch_cap,omitempty"`
 }
 
 // LoadCurve is one server configuration under increasing load.

@@ -182,7 +182,7 @@ func (g *fixtureGen) timeline(c genConfig, u int, rps float64) *Timeline {
 
 func diagnosis(c genConfig, u int, frac float64) *Verdict {
 	if frac < 0.5 {
-		return &Verdict{Code: "not-saturated", Label: "Server not saturated",
+		return &Verdict{Code: "not_saturated", Label: "Server not saturated",
 			Sentence: "The load did not fill the server: nothing queued and running requests stayed far below the batch cap, so this throughput measures the test, not the server.",
 			Evidence: []Evidence{
 				{Name: "waiting requests, mean", Value: "0.0", Threshold: "> 1", Holds: false},
@@ -191,14 +191,14 @@ func diagnosis(c genConfig, u int, frac float64) *Verdict {
 			}}
 	}
 	if c.tp > 1 {
-		return &Verdict{Code: "tp-communication", Label: "TP communication",
+		return &Verdict{Code: "tp_communication", Label: "TP communication",
 			Sentence: fmt.Sprintf("Tensor parallelism over %d GPUs spends a growing share of each step in all-reduce: TPOT rises with TP while GPUs stay busy.", c.tp),
 			Evidence: []Evidence{
 				{Name: "TPOT p50 vs TP 1", Value: fmt.Sprintf("+%.0f %%", 8*float64(c.tp)), Threshold: "> +10 %", Holds: c.tp > 1},
 				{Name: "GPU utilisation, mean", Value: "93 %", Threshold: "≥ 80 %", Holds: true},
 			}}
 	}
-	return &Verdict{Code: "batch-cap", Label: "Batch cap reached",
+	return &Verdict{Code: "batch_cap", Label: "Batch cap reached",
 		Sentence: "Running requests sat at max-num-seqs while the queue grew: the batch cap limits throughput at this load.",
 		Evidence: []Evidence{
 			{Name: "running / batch cap, p90", Value: "100 %", Threshold: "≥ 95 %", Holds: true},
@@ -256,7 +256,7 @@ func (g *fixtureGen) addOddities() {
 }
 
 func tpVerdict() Verdict {
-	return Verdict{Code: "tp-communication", Label: "TP communication",
+	return Verdict{Code: "tp_communication", Label: "TP communication",
 		Sentence: "Tensor parallelism scales worse than data parallelism at the same GPU count (4.3× against 6.2× at 8 GPUs): all-reduce between GPUs costs a growing share of every step.",
 		Evidence: []Evidence{
 			{Name: "TP 8 / DP 8 throughput", Value: "0.69", Threshold: "< 0.85", Holds: true},
@@ -266,7 +266,7 @@ func tpVerdict() Verdict {
 }
 
 func hostVerdict() Verdict {
-	return Verdict{Code: "host-bound", Label: "API server bound",
+	return Verdict{Code: "api_server_bound", Label: "API server bound",
 		Sentence: "Data-parallel ranks wait on the single API-server process: its per-request CPU work is serial, so the engines idle while requests queue in front of it.",
 		Evidence: []Evidence{
 			{Name: "API-server CPU, DP 8", Value: "98 %", Threshold: "≥ 90 %", Holds: true},
@@ -275,7 +275,7 @@ func hostVerdict() Verdict {
 }
 
 func kvVerdict() Verdict {
-	return Verdict{Code: "kv-cache-full", Label: "KV cache full",
+	return Verdict{Code: "kv_cache", Label: "KV cache full",
 		Sentence: "Beyond 5 GPUs the KV cache of every rank is full and requests are preempted: adding ranks adds coordination without adding useful batch.",
 		Evidence: []Evidence{
 			{Name: "KV-cache usage, p95", Value: "0.99", Threshold: "≥ 0.95", Holds: true},

@@ -136,9 +136,14 @@ func (v *view) loadAssets() error {
 
 // buildCharts makes every chart of the report from d.
 func buildCharts(d Data) chartModel {
+	// Empty lists, not nil: the page's script reads them as arrays.
 	m := chartModel{
 		Efficiency: efficiencyChart(d.Series), KarpFlatt: karpFlattChart(d.Series),
 		Latency: latencyGroups(d), Timelines: timelineGroups(d.Experiments),
+		Scaling: []chart{}, Load: []chart{},
+	}
+	if m.Timelines == nil {
+		m.Timelines = []chartGroup{}
 	}
 	for i, s := range d.Series {
 		m.Scaling = append(m.Scaling, throughputChart(i, s))

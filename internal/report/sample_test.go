@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/llmscale/llmscale/internal/diagnose"
 	"github.com/llmscale/llmscale/internal/fit"
 )
 
@@ -217,8 +218,7 @@ func TestFormat(t *testing.T) {
 		{fmtNum(math.NaN()), "–"}, {fmtS(0.0812), "0.081"}, {fmtS(0.0052), "0.0052"}, {fmtS(0), "0.000"},
 		{fmtPct(0.643), "64 %"}, {fmtX(5.12), "5.1×"}, {fmtX(12.4), "12×"},
 		{slug("TP-only · medium · 128 tok"), "tp-only-medium-128-tok"}, {slug("  ../x  "), "x"}, {slug("日本"), ""},
-		{verdictClass("not-saturated"), "warn"}, {verdictClass("kv-cache-full"), "bad"}, {verdictClass("gpu-bound"), "good"},
-		{verdictClass(""), "none"}, {unitOf("Median latency (ms), log scale"), " (ms)"},
+		{unitOf("Median latency (ms), log scale"), " (ms)"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
@@ -245,5 +245,22 @@ func TestAnswerSentences(t *testing.T) {
 	}
 	if h := headline([]Series{s}); !strings.HasPrefix(h, "x reaches 3.0× on 8 GPUs") {
 		t.Errorf("headline = %q", h)
+	}
+}
+
+// TestVerdictClass pins the badge colour of every verdict code package diagnose gives.
+func TestVerdictClass(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		diagnose.CodeNotSaturated: "warn", diagnose.CodeLoadGenerator: "warn",
+		diagnose.CodeBatchCap: "bad", diagnose.CodeKVCache: "bad", diagnose.CodePrefillBudget: "bad",
+		diagnose.CodeAPIServer: "bad", diagnose.CodeTPComm: "bad", diagnose.CodeFailed: "bad",
+		diagnose.CodeGPUBound: "good", diagnose.CodeNearLinear: "good",
+		diagnose.CodeUnknown: "none", "": "none", "some_new_limit": "bad",
+	}
+	for code, class := range want {
+		if got := verdictClass(code); got != class {
+			t.Errorf("verdictClass(%q) = %q, want %q", code, got, class)
+		}
 	}
 }

@@ -75,6 +75,9 @@ func stats(d Data) []NameValue {
 		{Name: "failed", Value: strconv.Itoa(c.Failed)},
 		{Name: "scaling series", Value: strconv.Itoa(len(d.Series))},
 	}
+	if n := unreadable(d.Experiments); n > 0 {
+		out = append(out[:2], append([]NameValue{{Name: "without measurements", Value: strconv.Itoa(n)}}, out[2:]...)...)
+	}
 	if n := allMaxGPUs(d.Series); len(d.Series) > 0 {
 		out = append(out, NameValue{Name: "GPUs at most", Value: strconv.Itoa(n)})
 	}
@@ -82,6 +85,18 @@ func stats(d Data) []NameValue {
 		out = append(out, NameValue{Name: "campaign time", Value: fmtDuration(dur)})
 	}
 	return out
+}
+
+// unreadable counts the experiments that are neither done nor failed (files missing or
+// unreadable, never finished).
+func unreadable(exps []Experiment) int {
+	n := 0
+	for _, e := range exps {
+		if unsuccessful(e) && e.Status != StatusFailed {
+			n++
+		}
+	}
+	return n
 }
 
 func facts(c Campaign) []NameValue {
@@ -114,20 +129,36 @@ func planned(n int) string {
 	return fmt.Sprintf(", of %d planned", n)
 }
 
+// unsuccessful tells whether an experiment gave no measurements for a reason worth listing:
+// it failed, or its files could not be read (status "error"), or it never finished.
+func unsuccessful(e Experiment) bool {
+	return e.Status != StatusDone && e.Status != ""
+}
+
 func failedNote(exps []Experiment) string {
-	n := 0
+	failed, other := 0, 0
 	for _, e := range exps {
-		if e.Status == StatusFailed {
-			n++
+		switch {
+		case e.Status == StatusFailed:
+			failed++
+		case unsuccessful(e):
+			other++
 		}
 	}
-	switch n {
-	case 0:
+	var what string
+	switch {
+	case failed+other == 0:
 		return ""
-	case 1:
+	case other == 0 && failed == 1:
 		return "1 experiment failed; it is left out of the series and listed under Failed experiments."
+	case other == 0:
+		what = fmt.Sprintf("%d experiments failed", failed)
+	case failed == 0:
+		what = fmt.Sprintf("%d experiments gave no measurements (files missing or unreadable)", other)
+	default:
+		what = fmt.Sprintf("%d experiments failed and %d gave no measurements (files missing or unreadable)", failed, other)
 	}
-	return fmt.Sprintf("%d experiments failed; they are left out of the series and listed under Failed experiments.", n)
+	return what + "; they are left out of the series and listed under Failed experiments."
 }
 
 func newVerdictView(e Experiment) verdictView {
@@ -207,7 +238,7 @@ func measurementCells(s *Summary) []string {
 func failedRows(exps []Experiment) []failedRow {
 	var rows []failedRow
 	for _, e := range exps {
-		if e.Status != StatusFailed {
+		if !unsuccessful(e) {
 			continue
 		}
 		reason := e.Reason

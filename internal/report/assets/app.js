@@ -77,6 +77,20 @@
     return o;
   }
 
+  // inRightHalf tells whether x lies in the right half of the points' x range (on the axis's
+  // scale, logarithmic or not).
+  function inRightHalf(spec, x) {
+    var lo = Infinity, hi = -Infinity;
+    var f = spec.x.log ? function (v) { return Math.log(v); } : function (v) { return v; };
+    spec.series.forEach(function (s) {
+      s.data.forEach(function (p) {
+        if (p[0] !== null && (!spec.x.log || p[0] > 0)) { lo = Math.min(lo, f(p[0])); hi = Math.max(hi, f(p[0])); }
+      });
+    });
+    if (!(hi > lo)) return false;
+    return f(x) - lo > (hi - lo) / 2;
+  }
+
   function addMarks(spec, series) {
     if (!series.length) return;
     if (spec.marks && spec.marks.length) {
@@ -86,6 +100,9 @@
           var d = { label: { formatter: m.label, color: m.color, fontSize: 11, fontFamily: FONT,
             position: m.axis === "x" ? "end" : "insideEndTop", distance: 4 },
             lineStyle: { color: m.color, type: "dashed", width: 1.5 } };
+          // The label above a vertical line runs towards the chart's middle, clear of the
+          // tick labels of an axis at either edge.
+          if (m.axis === "x") d.label.align = inRightHalf(spec, m.value) ? "right" : "left";
           d[m.axis === "x" ? "xAxis" : "yAxis"] = m.value;
           return d;
         })
@@ -185,7 +202,7 @@
   }
 
   function byID(id) {
-    var all = model.scaling.concat([model.efficiency, model.karp_flatt, model.pareto], model.load);
+    var all = (model.scaling || []).concat([model.efficiency, model.karp_flatt, model.pareto], model.load || []);
     for (var i = 0; i < all.length; i++) if (all[i] && all[i].id === id) return all[i];
     return null;
   }

@@ -1,0 +1,176 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/llmscale/llmscale/internal/aggregate"
+	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/fit"
+	"github.com/llmscale/llmscale/internal/scaling"
+)
+
+// Where a timeline's request rate comes from (Timeline.RequestRateSource).
+const (
+	RateFromRequests = "requests" // the request files' end times
+	RateFromServer   = "server"   // the server's vllm:request_success_total counter
+)
+
+// buildSeries makes a report series of every fitted scaling series: the fit's points and
+// curves (FromFit), each point's saturation and experiments, and the series' verdict. A
+// series that could not be fitted keeps its measured points.
+func buildSeries(fits []scaling.Fit, d diagnose.Diagnosis) []Series {
+	out := make([]Series, 0, len(fits))
+	for _, f := range fits {
+		r := f.Result
+		if f.Status != scaling.StatusOK {
+			r = fit.Result{Name: f.Series.Name}
+			if sc, _, err := fit.Speedups(f.Series.FitSeries()); err == nil {
+				r.Scaling, r.Baseline = sc, sc[0].GPUs
+			}
+		}
+		s := FromFit(r)
+		s.Name, s.Strategy, s.Prompts, s.MaxTokens = f.Series.Name, f.Series.Strategy, f.Series.Prompts, f.Series.MaxTokens
+		if f.Status != scaling.StatusOK {
+			s.KarpFlattReason = "not fitted: " + f.Reason
+		}
+		for i := range s.Points {
+			markPoint(&s.Points[i], f.Series.Points)
+		}
+		if v, ok := d.SeriesVerdict(f.Series.Name); ok {
+			s.Verdict = *fromVerdict(v)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// markPoint sets a point's experiments (the saturation experiment of each repeat, in repeat
+// order) and whether every repeat saturated the server.
+func markPoint(p *SeriesPoint, pts []scaling.Point) {
+	p.Saturated = true
+	for _, q := range pts {
+		if q.GPUs != p.GPUs {
+			continue
+		}
+		p.ExpIDs = append(p.ExpIDs, q.ExpID)
+		p.Saturated = p.Saturated && q.Saturated
+	}
+	p.Saturated = p.Saturated && len(p.ExpIDs) > 0
+}
+
+// curveKey is one server configuration under one workload: the experiments of a load curve.
+type curveKey struct {
+	config, engine, model, prompts, mode string
+	maxTokens                            int64
+}
+
+// buildLoadCurves makes one load curve per server configuration and workload from the
+// experiments that completed with a throughput, in the order of rows: per load level the means
+// over repeats of output throughput, TTFT p50 and TPOT p50.
+func buildLoadCurves(rows []*aggregate.Row) []LoadCurve {
+	byKey := map[curveKey][]*aggregate.Row{}
+	var order []curveKey
+	models := map[string]bool{}
+	for _, r := range rows {
+		models[r.Engine+" "+r.Model] = true
+		if !scaling.Usable(r) {
+			continue
+		}
+		k := curveKey{config: configLabel(r), engine: r.Engine, model: r.Model, prompts: r.Prompts, mode: r.Mode, maxTokens: r.MaxTokens}
+		if _, ok := byKey[k]; !ok {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], r)
+	}
+	out := make([]LoadCurve, 0, len(order))
+	for _, k := range order {
+		lc := loadCurve(byKey[k])
+		lc.Config = fmt.Sprintf("%s · %s / %d tok", k.config, k.prompts, k.maxTokens)
+		if len(models) > 1 {
+			lc.Config += " · " + k.engine + " " + k.model
+		}
+		out = append(out, lc)
+	}
+	return out
+}
+
+func loadCurve(rs []*aggregate.Row) LoadCurve {
+	lc := LoadCurve{LoadKind: rs[0].Mode}
+	saturated := false
+	var levels []float64
+	byLevel := map[float64][]*aggregate.Row{}
+	for _, r := range rs {
+		if _, ok := byLevel[r.LoadLevel]; !ok {
+			levels = append(levels, r.LoadLevel)
+		}
+		byLevel[r.LoadLevel] = append(byLevel[r.LoadLevel], r)
+		saturated = saturated || r.Saturated
+	}
+	slices.Sort(levels)
+	for _, l := range levels {
+		lr := byLevel[l]
+		slices.SortStableFunc(lr, func(a, b *aggregate.Row) int { return cmp.Compare(a.Repeat, b.Repeat) })
+		lc.Points = append(lc.Points, LoadPoint{
+			Load: l, ExpID: lr[0].ExpID,
+			Throughput: meanOf(lr, func(r *aggregate.Row) *float64 { return r.OutputThroughput }),
+			TTFTP50:    meanOf(lr, func(r *aggregate.Row) *float64 { return r.TTFTP50 }),
+			TPOTP50:    meanOf(lr, func(r *aggregate.Row) *float64 { return r.TPOTP50 }),
+		})
+	}
+	lc.Saturation = saturationLevel(lc.Points, saturated)
+	return lc
+}
+
+// saturationLevel is where throughput stops growing: the lowest load level within
+// scaling.PlateauTolerance of the best throughput, when some level saturated the server or
+// the best level was such a plateau (the rule of scaling's saturation points). Nil otherwise.
+func saturationLevel(pts []LoadPoint, saturated bool) *float64 {
+	best := -1
+	for i, p := range pts {
+		if finite(p.Throughput) && (best < 0 || p.Throughput > pts[best].Throughput) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	plateau := best > 0 && pts[best].Throughput <= (1+scaling.PlateauTolerance)*pts[best-1].Throughput
+	if !saturated && !plateau {
+		return nil
+	}
+	for _, p := range pts[:best+1] {
+		if p.Throughput*(1+scaling.PlateauTolerance) >= pts[best].Throughput {
+			return Opt(p.Load)
+		}
+	}
+	return Opt(pts[best].Load)
+}
+
+// meanOf is the mean of a column over rows, ignoring nulls; NaN when all are null.
+func meanOf(rs []*aggregate.Row, col func(*aggregate.Row) *float64) float64 {
+	sum, n := 0.0, 0
+	for _, r := range rs {
+		if v := col(r); v != nil && finite(*v) {
+			sum += *v
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// paretoOf is ParetoFromExperiments without the points whose numbers are missing.
+func paretoOf(exps []Experiment) []ParetoPoint {
+	var out []ParetoPoint
+	for _, p := range ParetoFromExperiments(exps) {
+		if finite(p.PerGPU) && finite(p.PerUser) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,307 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/llmscale/llmscale/internal/promscrape"
+	"github.com/llmscale/llmscale/internal/results"
+)
+
+// An experiment's timeline puts every source on one grid of instants origin + i·step, where
+// origin is the experiment's start (experiment.json started_at) and step the coarsest
+// sampling interval of its sources (the /metrics scrapes, the GPU samples), so that no column
+// has gaps between samples. Each source's samples are placed at the nearest grid instant by
+// their wall-clock time (time_unix_ns; a request's end is start_unix_ns + end_ns − sent_ns);
+// several samples at one instant are averaged.
+const (
+	// defaultStep is the grid step when no source tells its interval.
+	defaultStep = time.Second
+	// maxGridPoints bounds the grid (before DownsampleTimeline): a longer experiment gets a
+	// coarser step.
+	maxGridPoints = 20_000
+)
+
+// grid is the time axis of one experiment's timeline.
+type grid struct {
+	origin, step int64 // wall clock, ns
+	n            int
+}
+
+// index is the grid instant nearest to t (possibly outside [0, n)).
+func (g grid) index(t int64) int {
+	return int(math.Round(float64(t-g.origin) / float64(g.step)))
+}
+
+func (g grid) offsets() Values {
+	out := make(Values, g.n)
+	for i := range out {
+		out[i] = round(float64(int64(i)*g.step)/1e9, 3)
+	}
+	return out
+}
+
+// newGrid spans [origin, end] with the given step (made coarser when the span needs more
+// than maxGridPoints instants).
+func newGrid(origin, end, step int64) grid {
+	if step <= 0 {
+		step = int64(defaultStep)
+	}
+	span := max(end-origin, 0)
+	if span/step+1 > maxGridPoints {
+		step = span/(maxGridPoints-1) + 1
+	}
+	return grid{origin: origin, step: step, n: int(span/step) + 1}
+}
+
+// meanAcc averages values per grid instant.
+type meanAcc struct{ sum, n []float64 }
+
+func newMeanAcc(n int) meanAcc { return meanAcc{sum: make([]float64, n), n: make([]float64, n)} }
+
+func (a meanAcc) add(i int, v float64) {
+	if i >= 0 && i < len(a.sum) && finite(v) {
+		a.sum[i] += v
+		a.n[i]++
+	}
+}
+
+// values are the means, NaN where nothing was added; nil when nothing was added at all.
+func (a meanAcc) values() Values {
+	out, any := make(Values, len(a.sum)), false
+	for i := range out {
+		out[i] = math.NaN()
+		if a.n[i] > 0 {
+			out[i], any = a.sum[i]/a.n[i], true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return out
+}
+
+// scrapeState is one scrape of one server replica: the gauges summed over its engines.
+type scrapeState struct {
+	running, waiting, kvSum float64
+	kvN                     int
+	hasRunning, hasWaiting  bool
+}
+
+// counterPoint is one value of a counter series.
+type counterPoint struct {
+	at    int64
+	value float64
+}
+
+// replicaMetrics is what the timeline keeps of one server_metrics file.
+type replicaMetrics struct {
+	scrapes   map[int64]*scrapeState    // by time_unix_ns
+	completed map[string][]counterPoint // vllm:request_success_total, by series
+	gridTimes []int64                   // the grid scrapes' instants (phase during)
+}
+
+// readReplica reads the gauges and the completion counter of one server_metrics file.
+func readReplica(path string) (*replicaMetrics, error) {
+	m := &replicaMetrics{scrapes: map[int64]*scrapeState{}, completed: map[string][]counterPoint{}}
+	seen := map[int64]bool{}
+	err := scanParquet(path, func(r *results.ServerMetric) {
+		if r.Name == promscrape.MetricScrapeUp && r.Phase == results.PhaseDuring && !seen[r.TimeUnixNs] {
+			seen[r.TimeUnixNs] = true
+			m.gridTimes = append(m.gridTimes, r.TimeUnixNs)
+		}
+		if math.IsNaN(r.Value) {
+			return
+		}
+		switch r.Name {
+		case promscrape.MetricRunning, promscrape.MetricWaiting, promscrape.MetricKVCacheUsage:
+			m.addGauge(r)
+		case promscrape.MetricRequestSuccess:
+			m.completed[r.Labels] = append(m.completed[r.Labels], counterPoint{r.TimeUnixNs, r.Value})
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(m.gridTimes)
+	return m, nil
+}
+
+func (m *replicaMetrics) addGauge(r *results.ServerMetric) {
+	s := m.scrapes[r.TimeUnixNs]
+	if s == nil {
+		s = &scrapeState{}
+		m.scrapes[r.TimeUnixNs] = s
+	}
+	switch r.Name {
+	case promscrape.MetricRunning:
+		s.running, s.hasRunning = s.running+r.Value, true
+	case promscrape.MetricWaiting:
+		s.waiting, s.hasWaiting = s.waiting+r.Value, true
+	default:
+		s.kvSum, s.kvN = s.kvSum+r.Value, s.kvN+1
+	}
+}
+
+// serverMetrics is every replica's metrics of one experiment.
+type serverMetrics []*replicaMetrics
+
+func readServerMetrics(dir string) (serverMetrics, error) {
+	var out serverMetrics
+	for _, p := range serverMetricsFiles(dir) {
+		m, err := readReplica(p)
+		if err != nil {
+			return out, fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// span is the earliest and latest sample time, and the scrape interval (median gap of the
+// first replica's grid scrapes; 0 when unknown).
+func (s serverMetrics) span() (lo, hi, step int64) {
+	lo, hi = math.MaxInt64, math.MinInt64
+	for _, m := range s {
+		for t := range m.scrapes {
+			lo, hi = min(lo, t), max(hi, t)
+		}
+	}
+	if len(s) > 0 {
+		step = medianGap(s[0].gridTimes)
+	}
+	return lo, hi, step
+}
+
+// fill puts running and waiting (summed over engines, then over replicas) and KV-cache usage
+// (the mean over every engine) on the grid, and the completion rate from the servers'
+// counters.
+func (s serverMetrics) fill(t *Timeline, g grid) {
+	running, waiting, kv := make([]meanAcc, len(s)), make([]meanAcc, len(s)), newMeanAcc(g.n)
+	for k, m := range s {
+		running[k], waiting[k] = newMeanAcc(g.n), newMeanAcc(g.n)
+		for at, st := range m.scrapes {
+			i := g.index(at)
+			if st.hasRunning {
+				running[k].add(i, st.running)
+			}
+			if st.hasWaiting {
+				waiting[k].add(i, st.waiting)
+			}
+			if st.kvN > 0 {
+				kv.add(i, st.kvSum/float64(st.kvN))
+			}
+		}
+	}
+	t.Running, t.Waiting, t.KVUsage = sumReplicas(running), sumReplicas(waiting), kv.values()
+}
+
+// sumReplicas adds the replicas' columns; an instant no replica sampled is NaN.
+func sumReplicas(cols []meanAcc) Values {
+	var out Values
+	for _, c := range cols {
+		v := c.values()
+		if v == nil {
+			continue
+		}
+		if out == nil {
+			out = v
+			continue
+		}
+		for i := range out {
+			switch {
+			case math.IsNaN(out[i]):
+				out[i] = v[i]
+			case !math.IsNaN(v[i]):
+				out[i] += v[i]
+			}
+		}
+	}
+	return out
+}
+
+// completionRate is the servers' completed requests per second: each counter's growth
+// between two scrapes divided by the time between them, placed at the later scrape and
+// summed over series. Nil without the counter.
+func (s serverMetrics) completionRate(g grid) Values {
+	acc := make([]meanAcc, 0)
+	for _, m := range s {
+		for _, pts := range m.completed {
+			slices.SortFunc(pts, func(a, b counterPoint) int { return cmp.Compare(a.at, b.at) })
+			a := newMeanAcc(g.n)
+			for j := 1; j < len(pts); j++ {
+				dt := float64(pts[j].at-pts[j-1].at) / 1e9
+				if dt <= 0 || pts[j].value < pts[j-1].value {
+					continue // a restart resets the counter
+				}
+				a.add(g.index(pts[j].at), (pts[j].value-pts[j-1].value)/dt)
+			}
+			acc = append(acc, a)
+		}
+	}
+	return sumReplicas(acc)
+}
+
+// gpuSamples is gpu.parquet reduced to the mean utilisation over GPUs per sampling instant.
+type gpuSamples struct {
+	sum, n map[int64]float64 // by time_unix_ns
+}
+
+// readGPU reads NVML's utilisation (sm_util_pct; the share of SMs busy where only that was
+// recorded) of every GPU and sample.
+func readGPU(dir string) (gpuSamples, error) {
+	s := gpuSamples{sum: map[int64]float64{}, n: map[int64]float64{}}
+	err := scanParquet(filepath.Join(dir, results.GPUFile), func(r *results.GPUSample) {
+		v := r.SMUtilPct
+		if v == nil {
+			v = r.SMActivePct
+		}
+		if v != nil && finite(*v) {
+			s.sum[r.TimeUnixNs] += *v
+			s.n[r.TimeUnixNs]++
+		}
+	})
+	return s, err
+}
+
+func (s gpuSamples) span() (lo, hi, step int64) {
+	lo, hi = math.MaxInt64, math.MinInt64
+	times := make([]int64, 0, len(s.sum))
+	for t := range s.sum {
+		lo, hi = min(lo, t), max(hi, t)
+		times = append(times, t)
+	}
+	slices.Sort(times)
+	return lo, hi, medianGap(times)
+}
+
+func (s gpuSamples) fill(t *Timeline, g grid) {
+	if len(s.sum) == 0 {
+		return
+	}
+	a := newMeanAcc(g.n)
+	for at, sum := range s.sum {
+		a.add(g.index(at), sum/s.n[at])
+	}
+	t.GPUUtil = a.values()
+}
+
+// medianGap is the median difference between consecutive distinct sorted times, 0 with
+// fewer than two.
+func medianGap(sorted []int64) int64 {
+	var gaps []int64
+	for i := 1; i < len(sorted); i++ {
+		if d := sorted[i] - sorted[i-1]; d > 0 {
+			gaps = append(gaps, d)
+		}
+	}
+	if len(gaps) == 0 {
+		return 0
+	}
+	slices.Sort(gaps)
+	return gaps[len(gaps)/2]
+}
