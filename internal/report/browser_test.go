@@ -200,8 +200,36 @@ func TestBrowser(t *testing.T) {
 	st2, _ := b.pageStatus(t, fmt.Sprintf("%s?exp=%s", url, m.Timelines[idx].Key))
 	checkCharts(t, st2, expectedCharts(m, idx))
 
-	saveScreenshots(t, b, url, st.Height)
+	saveScreenshots(t, b, url, st.Height, "report")
 	checkInjection(t, b, dir)
+}
+
+// TestBrowserBuilt opens the reports built from two real results trees: the simulator
+// campaign of testdata/report/tree (a failed experiment, no GPU telemetry) and the 4×H100 tree
+// (GPU telemetry, no request files). Each draws every chart it should, without a script
+// error, and is saved as a screenshot.
+func TestBrowserBuilt(t *testing.T) {
+	t.Parallel()
+	bin := chromiumBinary()
+	if bin == "" {
+		t.Skip("headless browser test skipped: chromium is not installed (Debian: apt-get install chromium; or set LLMSCALE_CHROMIUM)")
+	}
+	for _, tree := range []struct{ name, root string }{{"tree", treeDir}, {"h100", "../../testdata/h100/results"}} {
+		t.Run(tree.name, func(t *testing.T) {
+			t.Parallel()
+			d, _ := buildFrom(t, tree.root)
+			dir := t.TempDir()
+			if err := Write(dir, d, testOptions()); err != nil {
+				t.Fatal(err)
+			}
+			b := browser{bin: bin, profile: filepath.Join(dir, "profile")}
+			url := "file://" + filepath.Join(dir, ReportFile)
+			m := buildCharts(d)
+			st, _ := b.pageStatus(t, url)
+			checkCharts(t, st, expectedCharts(m, 0))
+			saveScreenshots(t, b, url, st.Height, "report-"+tree.name)
+		})
+	}
 }
 
 // checkInjection opens a report whose every text tries to run script: none of it may run, and
@@ -224,7 +252,8 @@ func checkInjection(t *testing.T, b browser, dir string) {
 	}
 }
 
-func saveScreenshots(t *testing.T, b browser, url string, height int) {
+// saveScreenshots saves name.png (1400×4000) and name-full.png (the whole page).
+func saveScreenshots(t *testing.T, b browser, url string, height int, name string) {
 	t.Helper()
 	out := os.Getenv("LLMSCALE_ARTIFACTS")
 	if out == "" {
@@ -234,8 +263,8 @@ func saveScreenshots(t *testing.T, b browser, url string, height int) {
 		t.Fatal(err)
 	}
 	shots := []struct{ name, size string }{
-		{"report.png", "1400,4000"},
-		{"report-full.png", fmt.Sprintf("1400,%d", min(max(height, 4000), 16000))},
+		{name + ".png", "1400,4000"},
+		{name + "-full.png", fmt.Sprintf("1400,%d", min(max(height, 4000), 16000))},
 	}
 	for _, s := range shots {
 		path := filepath.Join(out, s.name)

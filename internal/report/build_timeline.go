@@ -52,10 +52,10 @@ func newGrid(origin, end, step int64) grid {
 		step = int64(defaultStep)
 	}
 	span := max(end-origin, 0)
-	if span/step+1 > maxGridPoints {
-		step = span/(maxGridPoints-1) + 1
+	if span/step+2 > maxGridPoints {
+		step = span/(maxGridPoints-2) + 1
 	}
-	return grid{origin: origin, step: step, n: int(span/step) + 1}
+	return grid{origin: origin, step: step, n: int((span+step-1)/step) + 1} // the last instant at or after end
 }
 
 // meanAcc averages values per grid instant.
@@ -63,10 +63,13 @@ type meanAcc struct{ sum, n []float64 }
 
 func newMeanAcc(n int) meanAcc { return meanAcc{sum: make([]float64, n), n: make([]float64, n)} }
 
-func (a meanAcc) add(i int, v float64) {
-	if i >= 0 && i < len(a.sum) && finite(v) {
-		a.sum[i] += v
-		a.n[i]++
+func (a meanAcc) add(i int, v float64) { a.addN(i, v, 1) }
+
+// addN adds n values whose sum is sum.
+func (a meanAcc) addN(i int, sum float64, n int) {
+	if i >= 0 && i < len(a.sum) && finite(sum) && n > 0 {
+		a.sum[i] += sum
+		a.n[i] += float64(n)
 	}
 }
 
@@ -192,9 +195,7 @@ func (s serverMetrics) fill(t *Timeline, g grid) {
 			if st.hasWaiting {
 				waiting[k].add(i, st.waiting)
 			}
-			if st.kvN > 0 {
-				kv.add(i, st.kvSum/float64(st.kvN))
-			}
+			kv.addN(i, st.kvSum, st.kvN) // every engine's usage counts once
 		}
 	}
 	t.Running, t.Waiting, t.KVUsage = sumReplicas(running), sumReplicas(waiting), kv.values()

@@ -119,6 +119,9 @@ func loadChart(i int, lc LoadCurve) chart {
 		lat = append(lat, p.TTFTP50, p.TPOTP50)
 	}
 	y2 := valueAxis("Median latency (ms)", lat)
+	if y2.Log == 0 {
+		y2.Min = ptr(0) // a linear latency axis from zero: its rise reads true to scale
+	}
 	c := chart{
 		ID: fmt.Sprintf("load-%d", i), Title: lc.Config, X: loadAxis(lc.LoadKind, pts),
 		Y: axis{Name: "Output throughput (tokens/s)", Min: ptr(0)}, Y2: &y2,
