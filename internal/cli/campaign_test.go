@@ -162,6 +162,9 @@ func TestRunCampaignOnSimulator(t *testing.T) {
 	}
 	noneLeft(t, model)
 	root := filepath.Join(dir, "res")
+	if _, err := os.Stat(filepath.Join(root, "report.html")); err != nil || !strings.Contains(r.stderr, "report: "+root) {
+		t.Errorf("run did not end with the report (%v); stderr:\n%s", err, r.stderr)
+	}
 	st := statuses(t, root)
 	if len(st) != 4 {
 		t.Fatalf("got %d experiments, want 4: %v", len(st), st)
