@@ -174,7 +174,24 @@ func karpFlattChart(ss []Series) chart {
 	if len(c.Series) == 0 {
 		c.Note = "Karp–Flatt e(N) needs two or more GPU counts in a series."
 	}
+	if minY(c.Series) < 0 { // super-linear points: e(N) below zero must stay in view
+		c.Y.Min = nil
+		c.Marks = []mark{{Axis: "y", Value: 0, Label: "below 0: super-linear", Color: colorIdeal}}
+	}
 	return c
+}
+
+// minY is the smallest finite y of the lines, 0 when there is none.
+func minY(ls []line) float64 {
+	m := 0.0
+	for _, l := range ls {
+		for _, p := range l.Data {
+			if finite(p[1]) && p[1] < m {
+				m = p[1]
+			}
+		}
+	}
+	return m
 }
 
 func trendWord(t string) string {
