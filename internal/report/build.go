@@ -242,7 +242,7 @@ func timelineGrid(rec *results.Experiment, sm serverMetrics, gs gpuSamples) *gri
 	if !rec.EndedAt.IsZero() {
 		end = max(end, rec.EndedAt.UnixNano())
 	}
-	if origin == math.MaxInt64 || end < origin {
+	if origin == math.MaxInt64 || end < origin || end-origin < 0 { // the last: an overflow of absurd times
 		return nil
 	}
 	g := newGrid(origin, end, max(sstep, gstep))
