@@ -132,8 +132,8 @@ func meanOf(v []float64) float64 {
 // fillClientCPU reads the client's CPU use from the load workers' summaries: summary-<k>.json
 // of each worker (a campaign with several workers, `llmscale load --workers`), else the one
 // summary.json (`llmscale load`): the cores each kept busy and could use, summed, and the
-// highest share of its cores any one worker kept busy. A campaign with one in-process load
-// generator writes no summary, so the columns are then null.
+// highest share of its cores any one worker kept busy. Files without the figures leave the
+// columns null.
 func fillClientCPU(r *Row, dir string, _ results.Experiment) error {
 	paths, _ := filepath.Glob(filepath.Join(dir, "summary-*.json"))
 	if len(paths) == 0 {

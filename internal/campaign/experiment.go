@@ -171,6 +171,11 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 		if sink, err = loadgen.NewParquetSink(dir, 0, 1); err == nil {
 			sum, err = loadgen.Run(ctx, cfg, sink)
 		}
+		if sum.ExperimentID != "" { // the client's own CPU, send lag and limits, for the diagnosis
+			if werr := results.WriteJSON(filepath.Join(dir, loadgen.SummaryFile(0, 1)), sum.JSON()); werr != nil {
+				note("load summary: " + werr.Error())
+			}
+		}
 	}
 	stopTele()
 	wg.Wait()

@@ -84,9 +84,15 @@ func uniqueModel(t *testing.T) string {
 // runInProcess runs llmscale in-process with the test binary as the executable.
 func runInProcess(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return runWithEnv(t, dir, nil, args...)
+}
+
+// runWithEnv is runInProcess with environment variables.
+func runWithEnv(t *testing.T, dir string, environ map[string]string, args ...string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	exe, _ := os.Executable()
-	code := Main(context.Background(), Env{Args: args, Getenv: func(string) string { return "" }, Dir: dir,
+	code := Main(context.Background(), Env{Args: args, Getenv: func(k string) string { return environ[k] }, Dir: dir,
 		Executable: exe, Environ: childEnviron(), Hostname: "test", Stdin: strings.NewReader(""),
 		Stdout: &stdout, Stderr: &stderr})
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
@@ -227,5 +233,38 @@ func checkExperimentFiles(t *testing.T, dir string) {
 	}
 	if len(rec.Telemetry) == 0 {
 		t.Errorf("%s: no gpu.parquet and no reason why", dir)
+	}
+}
+
+// TestSingleWithSeedVariables runs one experiment the way the seed's run_single.sh example did:
+// every setting from the environment, the id from the command line.
+func TestSingleWithSeedVariables(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "prompts.txt"), "What is a GPU?\nWhy does TTFT grow with load?\n")
+	model := uniqueModel(t)
+	r := runWithEnv(t, dir, map[string]string{
+		"LLMSCALE_ENGINE": "sim", "VLLM_MODEL": model, "USERS": "6", "SPAWN": "20", "RUN_TIME": "2s",
+		"LLMSCALE_WARMUP": "500ms", "LLMSCALE_COOLDOWN": "200ms", "PROMPTS_FILE": "prompts.txt", "MAX_TOKENS": "16",
+		"TP": "1", "DP": "2", "BATCH_SIZE": "8", "MBT": "1024",
+	}, "single", "2025-07-19_manual_G2_U6_prompts", "--results", "res", "--no-analysis")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	noneLeft(t, model)
+	exp := results.Dir(filepath.Join(dir, "res"), "2025-07-19_manual_G2_U6_prompts")
+	checkExperimentFiles(t, exp)
+	rec, _ := results.ReadExperiment(exp)
+	cmd := strings.Join(rec.Server.Commands, " ")
+	for _, want := range []string{"--data-parallel-size 2", "--max-num-seqs 8", "--max-num-batched-tokens 1024", "--model " + model} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("server command lacks %q: %s", want, cmd)
+		}
+	}
+	if rec.Load.Users != 6 || rec.Load.MaxTokens != 16 || rec.Server.GPUs != 2 {
+		t.Errorf("experiment = %+v", rec.Load)
+	}
+	if _, err := os.Stat(filepath.Join(exp, "summary.json")); err != nil {
+		t.Errorf("no load summary (client CPU) recorded: %v", err)
 	}
 }

@@ -116,7 +116,7 @@ func (s settings) singlePlan(mf matrixFlags, fs *pflag.FlagSet) (*spec.Loaded, m
 	if mf.file != "" {
 		l, p, err = matrix.PlanFile(s.env.path(mf.file), mf.file, overlays...)
 	} else {
-		l, p, err = matrix.PlanBytes([]byte(singleBase), "single", s.env.Dir, overlays...)
+		l, p, err = matrix.PlanBytes([]byte(singleBase), "single", s.env.path("config"), overlays...) // bare prompt set names are config/prompts_N.txt
 	}
 	if err != nil {
 		return nil, p, matrixError(err, "single")
