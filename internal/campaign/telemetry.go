@@ -13,7 +13,7 @@ import (
 // telemetry is how GPUs are sampled in this campaign, decided once.
 type telemetry struct {
 	interval time.Duration
-	source   string // nvidia-smi | dcgm | "" (none)
+	source   string // nvml | nvidia-smi | dcgm | "" (none)
 	absent   string // why GPUs are not sampled, when source is ""
 	dcgmURL  string
 	smi      gpu.SMI
@@ -21,7 +21,9 @@ type telemetry struct {
 }
 
 // detectTelemetry captures the GPU topology once per campaign (results/topology.json) and
-// decides the GPU source. A machine without GPUs records telemetry as absent, with the reason.
+// decides the GPU source: under auto, NVML where this binary has it (-tags nvml) and it
+// initialises, else nvidia-smi. A machine without GPUs, or a forced nvml that does not work,
+// records telemetry as absent, with the reason.
 func detectTelemetry(ctx context.Context, t spec.Telemetry, opts Options, root string) telemetry {
 	tel := telemetry{interval: t.Interval.D(), dcgmURL: t.DCGMURL, smi: opts.SMI}
 	switch t.GPU {
@@ -34,18 +36,39 @@ func detectTelemetry(ctx context.Context, t spec.Telemetry, opts Options, root s
 	}
 	tel.topology = gpu.CaptureTopology(ctx, opts.SMI, opts.Now())
 	_ = results.WriteJSON(filepath.Join(root, results.TopologyFile), tel.topology)
-	if tel.topology.Status != gpu.StatusPresent {
+	switch nvmlErr := nvmlWorks(); {
+	case nvmlErr == nil && t.GPU != "nvidia-smi":
+		tel.source = "nvml"
+	case t.GPU == "nvml":
+		tel.absent = "telemetry.gpu nvml: " + nvmlErr.Error()
+	case tel.topology.Status != gpu.StatusPresent:
 		tel.absent = tel.topology.Reason
-		return tel
+	default:
+		tel.source = "nvidia-smi"
 	}
-	tel.source = "nvidia-smi"
 	return tel
+}
+
+// nvmlWorks says why NVML cannot be used here: gpu.ErrNoNVML in the default build, NVML's
+// error where it does not initialise or sees no GPU; nil when it works.
+func nvmlWorks() error {
+	if !gpu.NVMLAvailable() {
+		return gpu.ErrNoNVML
+	}
+	_, err := gpu.NewNVMLSource(nil)
+	return err
 }
 
 // sampler samples the GPUs of one server configuration, or returns nil when GPU telemetry is
 // absent.
 func (t telemetry) sampler(devices []int) gpu.Sampler {
 	switch t.source {
+	case "nvml":
+		src, err := gpu.NewNVMLSource(devices)
+		if err != nil {
+			return gpu.NewSampler(gpu.SamplerOptions{}, failedSource{name: "nvml", err: err})
+		}
+		return gpu.NewSampler(gpu.SamplerOptions{}, src)
 	case "nvidia-smi":
 		return gpu.NewSampler(gpu.SamplerOptions{},
 			&gpu.DmonSource{SMI: t.smi, GPUs: devices}, &gpu.QuerySource{SMI: t.smi, GPUs: devices})
@@ -67,3 +90,14 @@ func (t telemetry) gpuNames(devices []int) []string {
 	}
 	return names
 }
+
+// failedSource is a source that could not be made: the sampler reports its error, which the
+// experiment records as a telemetry note.
+type failedSource struct {
+	name string
+	err  error
+}
+
+func (f failedSource) Name() string { return f.name }
+
+func (f failedSource) Run(context.Context, time.Duration, func(gpu.Reading)) error { return f.err }

@@ -36,7 +36,9 @@ DIR/topology.json, and prints a per-GPU summary and the CPU time the sampling co
 
 Sources: query (one long-running nvidia-smi --query-gpu … -lms child), dmon (nvidia-smi dmon
 with GPM metrics: SM/tensor/DRAM activity, NVLink and PCIe throughput), query+dmon (both,
-merged; the default), dcgm (a dcgm-exporter at --dcgm-url), fake (synthetic, no GPU needed).
+merged; the default), nvml (libnvidia-ml in process, read just before each grid instant,
+GPM metrics included; only in binaries built with go build -tags nvml), dcgm (a dcgm-exporter
+at --dcgm-url), fake (synthetic, no GPU needed).
 On a machine without GPUs it prints why telemetry is absent and exits 0.`,
 		Example: "  llmscale gpu-probe --interval 500ms --duration 10s --out /tmp/probe",
 		Args:    cobra.NoArgs,
@@ -49,7 +51,7 @@ On a machine without GPUs it prints why telemetry is absent and exits 0.`,
 	fl.DurationVar(&f.duration, "duration", 10*time.Second, "how long to sample")
 	fl.DurationVar(&f.poll, "poll", 0, "how often sources read (0: half the interval, at least 100ms)")
 	fl.StringVar(&f.out, "out", "gpu-probe", "folder for gpu.parquet and topology.json")
-	fl.StringVar(&f.source, "source", "query+dmon", "query, dmon, query+dmon, dcgm or fake")
+	fl.StringVar(&f.source, "source", "query+dmon", "query, dmon, query+dmon, nvml, dcgm or fake")
 	fl.StringVar(&f.dcgmURL, "dcgm-url", "http://localhost:9400/metrics", "dcgm-exporter metrics URL (--source dcgm)")
 	fl.StringVar(&f.smiPath, "nvidia-smi", "", "nvidia-smi binary (default: found on PATH)")
 	fl.StringVar(&f.gpus, "gpus", "", "comma-separated GPU indexes to sample (default: all)")
@@ -65,14 +67,14 @@ func runGPUProbe(ctx context.Context, env Env, f gpuProbeFlags) error {
 		return withCode(err, ExitUsage)
 	}
 	smi := gpu.SMI{Path: f.smiPath}
-	s, err := probeSampler(f, smi, gpus)
+	s, nv, err := probeSampler(f, smi, gpus)
 	if err != nil {
-		return withCode(err, ExitUsage)
+		return err
 	}
 	out := env.path(f.out)
 	if f.source != "fake" && f.source != "dcgm" {
 		present, err := probeTopology(ctx, env, smi, out)
-		if err != nil || !present {
+		if err != nil || !present && nv == nil { // NVML does not need nvidia-smi
 			return err
 		}
 	}
@@ -87,6 +89,9 @@ func runGPUProbe(ctx context.Context, env Env, f gpuProbeFlags) error {
 		wall.Round(time.Millisecond), filepath.Join(out, "gpu.parquet"))
 	fmt.Fprintf(env.Stdout, "cpu: llmscale user %.2fs sys %.2fs; nvidia-smi children user %.2fs sys %.2fs (%.1f%% of one core)\n",
 		used.selfUser, used.selfSys, used.childUser, used.childSys, 100*used.total()/wall.Seconds())
+	if nv != nil {
+		printNVMLStats(env.Stdout, nv.Stats())
+	}
 	if err := summarizeGPUParquet(env.Stdout, filepath.Join(out, "gpu.parquet")); err != nil {
 		return errors.Join(recErr, err)
 	}
@@ -103,23 +108,47 @@ func probeTopology(ctx context.Context, env Env, smi gpu.SMI, out string) (prese
 	return topo.Status == gpu.StatusPresent, nil
 }
 
-func probeSampler(f gpuProbeFlags, smi gpu.SMI, gpus []int) (gpu.Sampler, error) {
+// probeSampler builds the sampler of --source; nv is the NVML source, for its costs.
+func probeSampler(f gpuProbeFlags, smi gpu.SMI, gpus []int) (s gpu.Sampler, nv *gpu.NVMLSource, err error) {
 	opts := gpu.SamplerOptions{Poll: f.poll}
 	query := &gpu.QuerySource{SMI: smi, GPUs: gpus}
 	dmon := &gpu.DmonSource{SMI: smi, GPUs: gpus}
 	switch f.source {
 	case "query":
-		return gpu.NewSampler(opts, query), nil
+		return gpu.NewSampler(opts, query), nil, nil
 	case "dmon":
-		return gpu.NewSampler(opts, dmon), nil
+		return gpu.NewSampler(opts, dmon), nil, nil
 	case "query+dmon":
-		return gpu.NewSampler(opts, dmon, query), nil
+		return gpu.NewSampler(opts, dmon, query), nil, nil
+	case "nvml":
+		nv, err := gpu.NewNVMLSource(gpus)
+		if errors.Is(err, gpu.ErrNoNVML) {
+			return nil, nil, withCode(err, ExitUsage)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return gpu.NewSampler(opts, nv), nv, nil
 	case "dcgm":
-		return gpu.NewSampler(opts, &gpu.DCGMSource{URL: f.dcgmURL}), nil
+		return gpu.NewSampler(opts, &gpu.DCGMSource{URL: f.dcgmURL}), nil, nil
 	case "fake":
-		return gpu.Fake{GPUs: max(len(gpus), 2)}, nil
+		return gpu.Fake{GPUs: max(len(gpus), 2)}, nil, nil
 	}
-	return nil, fmt.Errorf("unknown --source %q (query, dmon, query+dmon, dcgm or fake)", f.source)
+	return nil, nil, withCode(fmt.Errorf("unknown --source %q (query, dmon, query+dmon, nvml, dcgm or fake)", f.source), ExitUsage)
+}
+
+// printNVMLStats prints what the NVML reads cost, per poll of every GPU.
+func printNVMLStats(w io.Writer, st gpu.NVMLStats) {
+	if st.Polls == 0 {
+		return
+	}
+	per := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(st.Polls) }
+	fmt.Fprintf(w, "nvml: %d polls, %d readings; per poll of every GPU %.3f ms wall, %.3f ms CPU of the reading thread\n",
+		st.Polls, st.Readings, per(st.Wall), per(st.CPU))
+	for _, c := range st.Calls {
+		fmt.Fprintf(w, "nvml call %-13s %6d calls, %8.1f µs each, %7.3f ms per poll\n",
+			c.Name, c.Count, c.Wall.Seconds()*1e6/float64(c.Count), per(c.Wall))
+	}
 }
 
 func parseIndexes(s string) ([]int, error) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/gpu"
 )
 
 func runMain(t *testing.T, args ...string) (int, string, string) {
@@ -56,6 +58,33 @@ func TestGPUProbeBadFlags(t *testing.T) {
 	} {
 		if code, _, _ := runMain(t, args...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, ExitUsage)
+		}
+	}
+}
+
+func TestGPUProbeNVMLNotBuiltIn(t *testing.T) {
+	t.Parallel()
+	if gpu.NVMLAvailable() {
+		t.Skip("built with -tags nvml")
+	}
+	code, _, errOut := runMain(t, "gpu-probe", "--source", "nvml", "--out", t.TempDir())
+	if code != ExitUsage || !strings.Contains(errOut, "built without NVML (go build -tags nvml)") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestPrintNVMLStats(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	printNVMLStats(&b, gpu.NVMLStats{})
+	if b.Len() != 0 {
+		t.Errorf("no polls printed %q", b.String())
+	}
+	printNVMLStats(&b, gpu.NVMLStats{Polls: 4, Readings: 16, Wall: 8 * time.Millisecond, CPU: 4 * time.Millisecond,
+		Calls: []gpu.NVMLCall{{Name: "gpm", Count: 16, Wall: 4 * time.Millisecond}}})
+	for _, want := range []string{"4 polls, 16 readings", "2.000 ms wall, 1.000 ms CPU", "gpm", "250.0 µs each", "1.000 ms per poll"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in %q", want, b.String())
 		}
 	}
 }

@@ -27,6 +27,14 @@ type Source interface {
 	Run(ctx context.Context, poll time.Duration, put func(Reading)) error
 }
 
+// GridSource is a Source that reads on demand (NVML): the sampler calls RunGrid instead of
+// Run, and the source reads just before each grid instant, so the readings a tick takes are
+// milliseconds old instead of up to a poll period.
+type GridSource interface {
+	Source
+	RunGrid(ctx context.Context, grid Grid, put func(Reading)) error
+}
+
 // SamplerOptions tune NewSampler; the zero value takes the defaults.
 type SamplerOptions struct {
 	// Poll is how often sources read; 0 is half the grid interval, at least MinPoll, so the
@@ -91,7 +99,7 @@ func (s *sampler) Run(ctx context.Context, grid Grid, out chan<- Tick) error {
 	var wg sync.WaitGroup
 	for i, src := range s.sources {
 		wg.Go(func() {
-			errs[i] = keepRunning(ctx, src, o, func(r Reading) { st.put(i, r) })
+			errs[i] = keepRunning(ctx, src, grid, o, func(r Reading) { st.put(i, r) })
 			if alive.Add(-1) == 0 {
 				cancel()
 			}
@@ -111,11 +119,17 @@ func (s *sampler) Run(ctx context.Context, grid Grid, out chan<- Tick) error {
 
 // keepRunning runs src, restarting it after failures, until ctx is done or it failed
 // MaxFailures times in a row without a reading.
-func keepRunning(ctx context.Context, src Source, o SamplerOptions, put func(Reading)) error {
+func keepRunning(ctx context.Context, src Source, grid Grid, o SamplerOptions, put func(Reading)) error {
 	fails := 0
 	for {
 		var got atomic.Bool
-		err := src.Run(ctx, o.Poll, func(r Reading) { got.Store(true); put(r) })
+		mark := func(r Reading) { got.Store(true); put(r) }
+		var err error
+		if gs, ok := src.(GridSource); ok {
+			err = gs.RunGrid(ctx, grid, mark)
+		} else {
+			err = src.Run(ctx, o.Poll, mark)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

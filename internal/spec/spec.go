@@ -114,7 +114,7 @@ type SimSettings struct {
 // Telemetry configures what is sampled during each experiment.
 type Telemetry struct {
 	Interval Duration `yaml:"interval"` // grid of GPU and /metrics samples
-	GPU      string   `yaml:"gpu"`      // auto | nvidia-smi | dcgm | none
+	GPU      string   `yaml:"gpu"`      // auto | nvidia-smi | nvml | dcgm | none
 	DCGMURL  string   `yaml:"dcgm_url"`
 }
 

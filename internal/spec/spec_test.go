@@ -129,3 +129,13 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestTelemetryGPUValues(t *testing.T) {
+	t.Parallel()
+	for gpu, ok := range map[string]bool{"auto": true, "nvidia-smi": true, "nvml": true, "dcgm": false, "none": true, "NVML": false} {
+		_, err := Parse([]byte("factors: {prompts: ['random:8']}\ntelemetry: {gpu: "+gpu+"}"), "t.yaml", t.TempDir())
+		if (err == nil) != ok {
+			t.Errorf("telemetry.gpu %s: %v", gpu, err)
+		}
+	}
+}

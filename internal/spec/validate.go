@@ -177,7 +177,7 @@ func (v *validator) server() {
 	if sv.Sim.Speedup <= 0 {
 		v.add("$.server.sim.speedup", "must be above 0", "")
 	}
-	v.oneOf("$.telemetry.gpu", v.spec.Telemetry.GPU, "auto", "nvidia-smi", "dcgm", "none")
+	v.oneOf("$.telemetry.gpu", v.spec.Telemetry.GPU, "auto", "nvidia-smi", "nvml", "dcgm", "none")
 	if v.spec.Telemetry.GPU == "dcgm" && v.spec.Telemetry.DCGMURL == "" {
 		v.add("$.telemetry.dcgm_url", "telemetry.gpu dcgm needs the exporter's URL", "e.g. http://127.0.0.1:9400/metrics")
 	}
