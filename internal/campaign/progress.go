@@ -15,19 +15,17 @@ import (
 // and ending, with the overall count of done, failed and left experiments and the time left.
 // Lines, not a redrawn bar, so they read the same on a terminal, in a log and in a Slurm job.
 type progress struct {
-	mu          sync.Mutex
-	w           io.Writer
-	now         func() time.Time
-	total       int
-	done        int
-	failed      int
-	start       time.Time
-	spent       time.Duration // wall time of the experiments finished in this run
-	alreadyDone int
+	mu     sync.Mutex
+	w      io.Writer
+	now    func() time.Time
+	total  int
+	done   int
+	failed int
+	start  time.Time
 }
 
 func newProgress(w io.Writer, total, alreadyDone int, now func() time.Time) *progress {
-	p := &progress{w: w, now: now, total: total, start: now(), alreadyDone: alreadyDone}
+	p := &progress{w: w, now: now, total: total, start: now()}
 	msg := fmt.Sprintf("campaign: %d experiments to run", total)
 	if alreadyDone > 0 {
 		msg += fmt.Sprintf(" (%d already done, skipped; --force runs them again)", alreadyDone)
@@ -59,7 +57,6 @@ func (p *progress) finished(e matrix.Experiment, rec results.Experiment, sum *lo
 	} else {
 		p.failed++
 	}
-	p.spent += took
 	p.mu.Unlock()
 	what := "done"
 	if rec.Status != results.StatusDone {

@@ -123,7 +123,8 @@ published benchmark, and writes the same files to --out (default <results>/agg).
 func fitTable(env Env, path string, o analysis.Options) (analysis.Result, error) {
 	f, err := os.Open(env.path(path))
 	if err != nil {
-		return analysis.Result{}, withCode(err, ExitUsage)
+		return analysis.Result{}, withHint(withCode(fmt.Errorf("--input: %w", err), ExitUsage),
+			"give a CSV table with a header naming series, gpus and throughput (docs/analysis.md)")
 	}
 	defer f.Close()
 	res, err := analysis.FitTable(f, o)
@@ -172,9 +173,12 @@ func outDir(o analysis.Options) string {
 
 // analysisError gives the stages' errors their exit code and hint.
 func analysisError(err error, o analysis.Options) error {
+	var coded *codedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &coded) && coded.hint != "":
+		return err // already says what to do
 	case errors.Is(err, analysis.ErrSomeUnreadable):
 		return withHint(withCode(err, ExitFailed), "the rows of those experiments (status error, aggregate_error) say "+
 			"which file and why; the other experiments were aggregated")

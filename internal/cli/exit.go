@@ -7,13 +7,12 @@ import (
 
 // Exit codes of llmscale; scripts may rely on them.
 const (
-	ExitOK             = 0
-	ExitFailed         = 1   // the command ran, but something it ran failed (an experiment, every request)
-	ExitUsage          = 2   // wrong flags or arguments
-	ExitInvalidMatrix  = 3   // the matrix file (or an override of it) is wrong
-	ExitNotImplemented = 4   // the subcommand does not exist yet
-	ExitInternal       = 70  // a bug: llmscale panicked
-	ExitInterrupted    = 130 // stopped by Ctrl-C
+	ExitOK            = 0
+	ExitFailed        = 1   // the command ran, but something it ran failed (an experiment, every request)
+	ExitUsage         = 2   // wrong flags or arguments
+	ExitInvalidMatrix = 3   // the matrix file (or an override of it) is wrong
+	ExitInternal      = 70  // a bug: llmscale panicked
+	ExitInterrupted   = 130 // stopped by Ctrl-C
 )
 
 // codedError carries an exit code and a hint to the top of Main.
