@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/gpu"
+	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
@@ -45,6 +46,9 @@ type Options struct {
 	Client      *http.Client // readiness, /version, /metrics, prefix-cache resets
 	Now         func() time.Time
 	StartDelay  time.Duration // from deciding an experiment's start to the start (default 300ms)
+	// Live, when set, shows an experiment's load as it runs (a bar on a terminal); it returns
+	// the function that stops the display.
+	Live func(src interface{ Progress() loadgen.Snapshot }) (stop func())
 	// Executor, when set, runs each server configuration's experiments elsewhere (a Slurm
 	// job each) instead of here; nil runs them in this process.
 	Executor Executor

@@ -167,10 +167,7 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	} else {
 		cfg := loadgen.FromExperiment(e, prompts, set.targets)
 		cfg.StartAt, cfg.APIKey = start, r.opts.APIKey
-		var sink *loadgen.ParquetSink
-		if sink, err = loadgen.NewParquetSink(dir, 0, 1); err == nil {
-			sum, err = loadgen.Run(ctx, cfg, sink)
-		}
+		sum, err = r.runLoad(ctx, cfg, dir)
 		if sum.ExperimentID != "" { // the client's own CPU, send lag and limits, for the diagnosis
 			if werr := results.WriteJSON(filepath.Join(dir, loadgen.SummaryFile(0, 1)), sum.JSON()); werr != nil {
 				note("load summary: " + werr.Error())
@@ -181,6 +178,23 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	wg.Wait()
 	rec.Telemetry = notes
 	return sum, err
+}
+
+// runLoad runs one in-process load generator into dir, showing its live progress if asked.
+func (r *Runner) runLoad(ctx context.Context, cfg loadgen.Config, dir string) (loadgen.Summary, error) {
+	sink, err := loadgen.NewParquetSink(dir, 0, 1)
+	if err != nil {
+		return loadgen.Summary{}, err
+	}
+	runner, err := loadgen.New(cfg, sink)
+	if err != nil {
+		sink.Abort()
+		return loadgen.Summary{}, err
+	}
+	if r.opts.Live != nil {
+		defer r.opts.Live(runner)()
+	}
+	return runner.Run(ctx)
 }
 
 // recordGPUs samples the server's GPUs from start until ctx ends into gpu.parquet.

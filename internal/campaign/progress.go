@@ -26,7 +26,7 @@ type progress struct {
 
 func newProgress(w io.Writer, total, alreadyDone int, now func() time.Time) *progress {
 	p := &progress{w: w, now: now, total: total, start: now()}
-	msg := fmt.Sprintf("campaign: %d experiments to run", total)
+	msg := fmt.Sprintf("campaign: %d experiment%s to run", total, map[bool]string{true: "", false: "s"}[total == 1])
 	if alreadyDone > 0 {
 		msg += fmt.Sprintf(" (%d already done, skipped; --force runs them again)", alreadyDone)
 	}

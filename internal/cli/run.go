@@ -11,6 +11,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/analysis"
 	"github.com/llmscale/llmscale/internal/campaign"
+	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/spec"
 )
@@ -108,6 +109,9 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 		Force: rf.force, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,
 		Out: env.Stdout, Log: env.Stderr, ToolVersion: version(), Host: env.Hostname, Now: env.Now,
 		LaunchWorkers: workerLauncher(env),
+	}
+	if isTerminal(env.Stderr) { // a live bar of the running experiment; logs get the lines alone
+		opts.Live = func(src interface{ Progress() loadgen.Snapshot }) func() { return startProgress(env, src, false) }
 	}
 	var err error
 	if opts.Executor, err = executorFor(env, l, rf, dir); err != nil {
