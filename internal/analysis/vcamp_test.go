@@ -3,8 +3,8 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/llmscale/llmscale/internal/memnet"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -61,49 +61,8 @@ func (v *vexp) defaults() {
 	}
 }
 
-// pipeListener is a net.Listener whose connections are net.Pipe pairs.
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
+// newPipeListener is an in-memory listener: tests under testing/synctest cannot use TCP.
+func newPipeListener() *memnet.Listener { return memnet.Listen() }
 
 // vrun is what a virtual experiment recorded.
 type vrun struct {
@@ -141,7 +100,7 @@ func (v vexp) run(t *testing.T) vrun {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
-	client := &http.Client{Transport: &http.Transport{DialContext: ln.dial}}
+	client := &http.Client{Transport: &http.Transport{DialContext: ln.Dial}}
 	defer func() {
 		cancel()
 		<-served
@@ -164,10 +123,10 @@ func (v vexp) run(t *testing.T) vrun {
 	return rec
 }
 
-func (v vexp) loadConfig(ln *pipeListener, start time.Time) loadgen.Config {
+func (v vexp) loadConfig(ln *memnet.Listener, start time.Time) loadgen.Config {
 	c := v.load
 	c.Targets, c.API, c.Model = []string{"http://sim"}, loadgen.APICompletions, sim.DefaultModel
-	c.Dial, c.Waiter, c.StartAt, c.ExperimentID = ln.dial, loadgen.TimerWaiter{}, start, v.id
+	c.Dial, c.Waiter, c.StartAt, c.ExperimentID = ln.Dial, loadgen.TimerWaiter{}, start, v.id
 	c.IgnoreEOS, c.Grace, c.Seed = true, 30*time.Second, 7
 	rng := rand.New(rand.NewPCG(7, 7))
 	for range 16 {

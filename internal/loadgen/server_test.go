@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/llmscale/llmscale/internal/memnet"
 	"io"
 	"net"
 	"net/http"
@@ -152,50 +153,8 @@ func sleepUntil(ctx context.Context, t time.Time) {
 	}
 }
 
-// pipeListener is an in-memory listener: tests under testing/synctest cannot use TCP.
-type pipeListener struct {
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-// Dial connects to the listener, whatever the address.
-func (l *pipeListener) Dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, &net.OpError{Op: "dial", Net: "pipe", Err: net.ErrClosed}
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
+// newPipeListener is an in-memory listener: tests under testing/synctest cannot use TCP.
+func newPipeListener() *memnet.Listener { return memnet.Listen() }
 
 // serveInMemory starts h on an in-memory listener; the returned config fields reach it.
 func serveInMemory(h http.Handler) (dial func(context.Context, string, string) (net.Conn, error), stop func()) {

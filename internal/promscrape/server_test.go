@@ -1,9 +1,8 @@
 package promscrape
 
 import (
-	"context"
 	"fmt"
-	"net"
+	"github.com/llmscale/llmscale/internal/memnet"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,45 +11,8 @@ import (
 	"time"
 )
 
-// pipeListener is an in-memory net.Listener, so that an httptest server runs inside a
-// testing/synctest bubble (TCP sockets would block outside the bubble's clock).
-type pipeListener struct {
-	conns  chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000} }
-
-func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	server, client := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
+// newPipeListener is an in-memory listener: tests under testing/synctest cannot use TCP.
+func newPipeListener() *memnet.Listener { return memnet.Listen() }
 
 // startServer runs h on an httptest server over an in-memory listener and returns a client
 // for it and its URL. Call it inside the synctest bubble; the server and the client's
@@ -62,7 +24,7 @@ func startServer(t *testing.T, h http.Handler) (*http.Client, string) {
 	srv.Listener.Close()
 	srv.Listener = l
 	srv.Start()
-	client := &http.Client{Transport: &http.Transport{DialContext: l.dial}}
+	client := &http.Client{Transport: &http.Transport{DialContext: l.Dial}}
 	t.Cleanup(func() {
 		client.CloseIdleConnections()
 		srv.Close()

@@ -5,10 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/llmscale/llmscale/internal/memnet"
 	"io"
-	"net"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 )
@@ -17,49 +16,8 @@ import (
 // every goroutine waits, so timings are exact and nothing depends on how loaded the machine
 // is. Connections are in-memory pipes (synctest cannot wait on real sockets).
 
-// pipeListener is a net.Listener whose connections are net.Pipe pairs.
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
-
-func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
+// newPipeListener is an in-memory listener: tests under testing/synctest cannot use TCP.
+func newPipeListener() *memnet.Listener { return memnet.Listen() }
 
 // bubble is a server inside a synctest bubble.
 type bubble struct {
@@ -80,7 +38,7 @@ func startBubble(t *testing.T, cfg Config) *bubble {
 	ln := newPipeListener()
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &bubble{srv: srv, cancel: cancel, done: make(chan error, 1),
-		client: &http.Client{Transport: &http.Transport{DialContext: ln.dial, MaxIdleConnsPerHost: 1000}}}
+		client: &http.Client{Transport: &http.Transport{DialContext: ln.Dial, MaxIdleConnsPerHost: 1000}}}
 	go func() { b.done <- srv.Serve(ctx, ln) }()
 	return b
 }
