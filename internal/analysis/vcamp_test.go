@@ -3,7 +3,6 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"github.com/llmscale/llmscale/internal/memnet"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/memnet"
 	"github.com/llmscale/llmscale/internal/promscrape"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/sim"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/llmscale/llmscale/internal/memnet"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/memnet"
 )
 
 // fakeServer streams OpenAI-style responses on a fixed cadence, with optional faults.

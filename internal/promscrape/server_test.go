@@ -2,13 +2,14 @@ package promscrape
 
 import (
 	"fmt"
-	"github.com/llmscale/llmscale/internal/memnet"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/memnet"
 )
 
 // newPipeListener is an in-memory listener: tests under testing/synctest cannot use TCP.

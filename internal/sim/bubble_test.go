@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/llmscale/llmscale/internal/memnet"
 	"io"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/memnet"
 )
 
 // These tests run the server in a testing/synctest bubble: time is fake and only moves when
