@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	goldenfile "github.com/llmscale/llmscale/internal/golden"
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
@@ -60,20 +61,7 @@ func TestPlanGolden(t *testing.T) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test ./internal/cli -run %s -update if the change is right):\n%s",
-			path, t.Name(), got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(got), *update)
 }
 
 func TestPlanDefaultMatrix(t *testing.T) {

@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/llmscale/llmscale/internal/analysis"
 	"github.com/llmscale/llmscale/internal/diagnose"
+	goldenfile "github.com/llmscale/llmscale/internal/golden"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -62,19 +61,8 @@ func TestTreeGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(compactNumbers(got), '\n')
-	path := filepath.Join(testdataDir, "tree.golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (create it with -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("data built from %s differs from %s (-want +got; rerun with -update if intended):\n%s", treeDir, path, diff)
-	}
+	goldenfile.Check(t, filepath.Join(testdataDir, "tree.golden.json"), got, *update)
+
 }
 
 // TestTreeShape checks what the fixed tree must give: both series with their points'

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/llmscale/llmscale/internal/golden"
 )
 
 var (
@@ -99,19 +99,8 @@ func TestGoldenCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(compactNumbers(got), '\n')
-	path := filepath.Join(testdataDir, "charts.golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (create it with -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("chart data differs from %s (-want +got; rerun with -update if intended):\n%s", path, diff)
-	}
+	goldenfile.Check(t, filepath.Join(testdataDir, "charts.golden.json"), got, *update)
+
 }
 
 func renderString(t *testing.T, d Data) string {
