@@ -189,7 +189,7 @@ func TestSlurmCampaign(t *testing.T) {
 		if j.State != "COMPLETED" {
 			t.Errorf("job %s (%s) is %s", j.JobID, j.Server, j.State)
 		}
-		if out, err := os.ReadFile(j.Output); err != nil || !strings.Contains(string(out), "campaign: 1 experiments to run") {
+		if out, err := os.ReadFile(j.Output); err != nil || !strings.Contains(string(out), "campaign: 1 experiment to run") {
 			t.Errorf("job %s output: %v\n%s", j.JobID, err, out)
 		}
 		if _, err := os.Stat(filepath.Join(root, slurm.Dir, j.Server+".sbatch")); err != nil {
@@ -249,7 +249,7 @@ func TestSlurmJobCancelledAndResumed(t *testing.T) {
 	kept := modTime(t, filepath.Join(results.Dir(root, firstExp), "requests.parquet"))
 
 	r := runWithEnviron(t, dir, environ, args...)
-	if r.code != ExitOK || !strings.Contains(r.stderr, "1 experiments to run (1 already done") {
+	if r.code != ExitOK || !strings.Contains(r.stderr, "1 experiment to run (1 already done") {
 		t.Fatalf("resumed run: exit %d; stderr:\n%s", r.code, r.stderr)
 	}
 	again := readJobs(t, root)

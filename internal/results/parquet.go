@@ -68,7 +68,8 @@ func WriteParquet[T any](path string, rows []T) error {
 // ReadParquet reads every row of a Parquet file written with the same row type. Columns the
 // file lacks are left zero, so older files still read. A corrupted or truncated file is an
 // error naming it (parquet-go panics on some malformed files; the panic is turned into the
-// error).
+// error). Tests must not call it inside a testing/synctest bubble: parquet-go's zstd decoders
+// are shared, and one created in a bubble kills the next bubble that reads a file.
 func ReadParquet[T any](path string) (rows []T, err error) {
 	defer func() {
 		if r := recover(); r != nil {

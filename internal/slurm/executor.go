@@ -82,7 +82,7 @@ func (x *Executor) Script(g campaign.Group) Script {
 	comment := []string{
 		fmt.Sprintf("llmscale campaign %s, server configuration %s: engine %s, model %s, GPUs %d",
 			x.cfg.Campaign, sc.ID, sc.Engine, sc.Model, sc.GPUs),
-		fmt.Sprintf("%d experiments to run (the job skips those already done):", len(g.Experiments)),
+		fmt.Sprintf("%d experiment%s to run (the job skips those already done):", len(g.Experiments), plural(len(g.Experiments))),
 	}
 	for i, e := range g.Experiments {
 		if i == 20 {
@@ -408,4 +408,12 @@ func (x *Executor) writeJobs(jobs []*job) {
 	if err := results.WriteJSON(filepath.Join(x.cfg.Results, Dir, "jobs.json"), recs); err != nil {
 		x.logf("slurm: cannot write jobs.json: %v", err)
 	}
+}
+
+// plural is the "s" of a count of things other than one.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
