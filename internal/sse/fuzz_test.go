@@ -51,5 +51,9 @@ func FuzzReader(f *testing.F) {
 		if diff := cmp.Diff(whole, bytewise); diff != "" {
 			t.Fatalf("events differ between one read and byte-by-byte reads (-whole +bytewise):\n%s", diff)
 		}
+		pushed, _ := readPushed(NewReaderOptions(&pushedReader{r: bytes.NewReader(data)}, opts))
+		if diff := cmp.Diff(whole, pushed); diff != "" {
+			t.Fatalf("events differ between one read and pushed bytes (-whole +pushed):\n%s", diff)
+		}
 	})
 }

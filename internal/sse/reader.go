@@ -21,6 +21,12 @@ type Event struct {
 	ID string
 }
 
+// ErrMore may be returned by the underlying reader, with no bytes, when it holds nothing now
+// but the stream goes on: Next returns it and keeps what it has read, and the next call to
+// Next carries on with the same event. An event loop that is handed bytes as they arrive reads
+// them this way without a goroutine per stream.
+var ErrMore = errors.New("sse: no more bytes yet")
+
 // ErrTooLong is returned when a line or an event's data exceeds Options.MaxEventBytes: the
 // peer is not sending SSE, or is sending something no LLM server sends.
 var ErrTooLong = errors.New("sse: line or event too long")
@@ -50,6 +56,7 @@ type Reader struct {
 	err     error // sticky error from r
 	skipLF  bool  // the last line ended with CR at the end of the buffer: drop a leading LF
 	started bool  // past the optional byte-order mark
+	resume  bool  // the last Next returned ErrMore in the middle of an event
 
 	data     []byte
 	hasData  bool
@@ -96,10 +103,17 @@ func (r *Reader) Unknown() int { return r.unknown }
 // Besides the standard fields, a line "error: VALUE" (how llama.cpp's server reports an error
 // inside a stream) is returned at once as an event of type "error" with VALUE as its data.
 func (r *Reader) Next() (Event, error) {
-	r.resetEvent()
+	if !r.resume {
+		r.resetEvent()
+	}
+	r.resume = false
 	for {
 		line, err := r.line()
 		if err != nil {
+			if errors.Is(err, ErrMore) {
+				r.resume = true
+				return Event{}, err
+			}
 			if errors.Is(err, io.EOF) && r.hasData {
 				return r.event(), nil
 			}
@@ -262,6 +276,9 @@ func (r *Reader) fill() error {
 	for range 100 {
 		n, err := r.r.Read(r.buf[r.end:])
 		r.end += n
+		if n == 0 && errors.Is(err, ErrMore) {
+			return err // not sticky: the caller comes back with more bytes
+		}
 		if err != nil {
 			r.err = err
 			if n > 0 {

@@ -28,6 +28,35 @@ func readAll(r *Reader) ([]got, error) {
 	}
 }
 
+// readPushed drains r as an event loop does: ErrMore means "come back with more bytes".
+func readPushed(r *Reader) ([]got, error) {
+	var out []got
+	for {
+		ev, err := r.Next()
+		if errors.Is(err, ErrMore) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got{Type: ev.Type, Data: string(ev.Data), ID: ev.ID})
+	}
+}
+
+// pushedReader hands over one byte at a time, saying ErrMore before each: an event loop that
+// is given the stream a byte per read.
+type pushedReader struct {
+	r    io.Reader
+	more bool
+}
+
+func (p *pushedReader) Read(b []byte) (int, error) {
+	if p.more = !p.more; p.more {
+		return 0, ErrMore
+	}
+	return p.r.Read(b[:1])
+}
+
 func TestReader(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -72,6 +101,13 @@ func TestReader(t *testing.T) {
 				if diff := cmp.Diff(tt.want, evs); diff != "" {
 					t.Errorf("%s: %q (-want +got):\n%s", mode.name, tt.in, diff)
 				}
+			}
+			evs, err := readPushed(NewReaderOptions(&pushedReader{r: strings.NewReader(tt.in)}, Options{BufferSize: 4}))
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("pushed: %q: final error %v, want io.EOF", tt.in, err)
+			}
+			if diff := cmp.Diff(tt.want, evs); diff != "" {
+				t.Errorf("pushed: %q (-want +got):\n%s", tt.in, diff)
 			}
 		})
 	}
