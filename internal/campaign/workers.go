@@ -60,7 +60,7 @@ func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, s
 		"--warmup", s.Warmup.D().String(), "--run-time", s.RunTime.D().String(), "--cooldown", s.Cooldown.D().String(),
 		"--think-time", s.ThinkTime.D().String(), "--timeout", s.Timeout.D().String(),
 		"--stall-timeout", s.StallTimeout.D().String(), "--grace", s.Grace.D().String(),
-		"--ignore-eos="+strconv.FormatBool(ignoreEOS), "--seed", strconv.FormatInt(seed, 10),
+		"--ignore-eos="+strconv.FormatBool(ignoreEOS), "--seed", strconv.FormatInt(seed, 10), "--client", s.Client,
 		"--exp-id", e.ID, "--out", dir, "--workers", strconv.Itoa(n),
 		"--start-at", start.UTC().Format(time.RFC3339Nano), "--quiet")
 }

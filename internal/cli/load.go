@@ -35,6 +35,7 @@ type loadFlags struct {
 	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
 	seed                                                    int64
 	ignoreEOS, continuousUsage, quiet                       bool
+	client                                                  string
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
@@ -68,6 +69,8 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 		"without --worker, load starts them all here as separate processes and prints their combined summary")
 	fs.StringVar(&f.startAt, "start-at", "", "agreed start time (RFC 3339) for several workers; default now")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
+	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
+		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
 }
 
 func newLoadCmd(env Env) *cobra.Command {
@@ -182,6 +185,7 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
 		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
 		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
+		Client: f.client,
 	}
 	if cfg.API == "" {
 		cfg.API = loadgen.APICompletions
@@ -394,7 +398,7 @@ func loadRecord(c loadgen.Config, promptSet string) map[string]any {
 		"warmup_s": c.Warmup.Seconds(), "run_time_s": c.RunTime.Seconds(), "cooldown_s": c.Cooldown.Seconds(),
 		"think_time_s": c.ThinkTime.Seconds(), "timeout_s": c.Timeout.Seconds(),
 		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": c.Grace.Seconds(), "prompts": len(c.Prompts),
-		"max_tokens": c.MaxTokens, "ignore_eos": c.IgnoreEOS, "continuous_usage": c.ContinuousUsage,
+		"max_tokens": c.MaxTokens, "ignore_eos": c.IgnoreEOS, "continuous_usage": c.ContinuousUsage, "client": c.Client,
 		"seed": c.Seed, "worker_id": c.WorkerID, "workers": c.WorkerCount, "version": Version,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,18 @@ func benchStream(api string, n int) []byte {
 	return b.Bytes()
 }
 
+// benchClients are the clients the benchmarks compare: both, or those LLMSCALE_BENCH_CLIENTS
+// names (comma-separated).
+func benchClients() []string {
+	if v := os.Getenv("LLMSCALE_BENCH_CLIENTS"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return []string{ClientNetHTTP, ClientEpoll}
+}
+
+// clientTag names a client in a benchmark's name (no slash: benchmark names split on it).
+func clientTag(client string) string { return "client=" + strings.ReplaceAll(client, "/", "") }
+
 func serverTag(separate bool) string {
 	if separate {
 		return "server=child"
@@ -105,20 +118,22 @@ func benchConfig(target string) Config {
 // chunks one at a time) or sixteen at a time (batch=16: the client's own cost per token).
 func BenchmarkClientCPU(b *testing.B) {
 	base, separate := startCadenceServer(b)
-	for _, batch := range []int{1, 16} {
-		for _, streams := range []int{16, 64, 256} {
-			name := fmt.Sprintf("%s/batch=%d/streams=%d", serverTag(separate), batch, streams)
-			b.Run(name, func(b *testing.B) { benchClientCPU(b, base, batch, streams) })
+	for _, client := range benchClients() {
+		for _, batch := range []int{1, 16} {
+			for _, streams := range []int{16, 64, 256} {
+				name := fmt.Sprintf("%s/%s/batch=%d/streams=%d", serverTag(separate), clientTag(client), batch, streams)
+				b.Run(name, func(b *testing.B) { benchClientCPU(b, base, client, batch, streams) })
+			}
 		}
 	}
 }
 
-func benchClientCPU(b *testing.B, base string, batch, streams int) {
+func benchClientCPU(b *testing.B, base, client string, batch, streams int) {
 	var cpu time.Duration
 	var tokens int64
 	for b.Loop() {
 		cfg := benchConfig(base + cadence{tokens: 1024, batch: batch}.path())
-		cfg.Concurrency, cfg.RunTime = streams, 3*time.Second
+		cfg.Concurrency, cfg.RunTime, cfg.Client = streams, 3*time.Second, client
 		sum, rows, _, _ := benchRun(b, cfg)
 		cpu += sum.ClientCPU
 		for _, r := range rows {
@@ -142,34 +157,36 @@ func benchClientCPU(b *testing.B, base string, batch, streams int) {
 func BenchmarkTimingError(b *testing.B) {
 	base, separate := startCadenceServer(b)
 	const requestTime = 1320 * time.Millisecond
-	for _, start := range []string{"burst", "staggered"} {
-		for _, streams := range []int{1, 64, 256, 1024} {
-			b.Run(fmt.Sprintf("%s/start=%s/streams=%d", serverTag(separate), start, streams), func(b *testing.B) {
-				var measured, all, lower timingErrors
-				var cores, wake float64
-				for b.Loop() {
-					cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
-					cfg.Concurrency, cfg.Warmup, cfg.RunTime = streams, 1500*time.Millisecond, 3*time.Second
-					if start == "staggered" {
-						cfg.Mode, cfg.Users, cfg.SpawnRate = ModeUsers, streams, float64(streams)/requestTime.Seconds()
+	for _, client := range benchClients() {
+		for _, start := range []string{"burst", "staggered"} {
+			for _, streams := range []int{1, 64, 256, 1024} {
+				b.Run(fmt.Sprintf("%s/%s/start=%s/streams=%d", serverTag(separate), clientTag(client), start, streams), func(b *testing.B) {
+					var measured, all, lower timingErrors
+					var cores, wake float64
+					for b.Loop() {
+						cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
+						cfg.Concurrency, cfg.Warmup, cfg.RunTime, cfg.Client = streams, 1500*time.Millisecond, 3*time.Second, client
+						if start == "staggered" {
+							cfg.Mode, cfg.Users, cfg.SpawnRate = ModeUsers, streams, float64(streams)/requestTime.Seconds()
+						}
+						sum, rows, mono, wall := benchRun(b, cfg)
+						writes := fetchWrites(b, base)
+						all.add(compareTimes(rows, writes, mono, wall, false))
+						rows = slices.DeleteFunc(rows, func(r results.Request) bool { return r.Phase == results.PhaseWarmup })
+						measured.add(compareTimes(rows, writes, mono, wall, false))
+						lower.add(compareTimes(rows, writes, mono, wall, true))
+						cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
 					}
-					sum, rows, mono, wall := benchRun(b, cfg)
-					writes := fetchWrites(b, base)
-					all.add(compareTimes(rows, writes, mono, wall, false))
-					rows = slices.DeleteFunc(rows, func(r results.Request) bool { return r.Phase == results.PhaseWarmup })
-					measured.add(compareTimes(rows, writes, mono, wall, false))
-					lower.add(compareTimes(rows, writes, mono, wall, true))
-					cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
-				}
-				if all.missing > 0 {
-					b.Errorf("%d requests without server times", all.missing)
-				}
-				measured.report(b, "")
-				all.report(b, "all-")
-				lower.report(b, "after-write-") // against the end of the server's write: a lower bound
-				b.ReportMetric(cores, "client-cores")
-				b.ReportMetric(wake, "wake-lag-p99-ms") // the machine's noise floor during the run
-			})
+					if all.missing > 0 {
+						b.Errorf("%d requests without server times", all.missing)
+					}
+					measured.report(b, "")
+					all.report(b, "all-")
+					lower.report(b, "after-write-") // against the end of the server's write: a lower bound
+					b.ReportMetric(cores, "client-cores")
+					b.ReportMetric(wake, "wake-lag-p99-ms") // the machine's noise floor during the run
+				})
+			}
 		}
 	}
 }
@@ -196,37 +213,39 @@ func (e *timingErrors) report(b *testing.B, prefix string) {
 // schedule's, and the send lag.
 func BenchmarkOpenLoop(b *testing.B) {
 	base, separate := startCadenceServer(b)
-	for _, rate := range []float64{500, 1000, 2000} {
-		b.Run(fmt.Sprintf("%s/rate=%g", serverTag(separate), rate), func(b *testing.B) {
-			var lag []float64
-			var rateErr, cores, wake float64
-			for b.Loop() {
-				cfg := benchConfig(base + cadence{ttft: time.Millisecond, itl: time.Millisecond, tokens: 16}.path())
-				cfg.Mode, cfg.Rate, cfg.Arrival = ModeRate, rate, schedule.KindPoisson
-				if os.Getenv("LLMSCALE_BENCH_WAITER") == "timer" {
-					cfg.Waiter = TimerWaiter{}
-				}
-				cfg.Warmup, cfg.RunTime, cfg.Cooldown = time.Second, 10*time.Second, time.Second
-				sum, rows, _, _ := benchRun(b, cfg)
-				for _, r := range rows {
-					if r.Phase == results.PhaseMeasure && r.SentNs > 0 {
-						lag = append(lag, ms(r.SentNs-r.DueNs))
+	for _, client := range benchClients() {
+		for _, rate := range []float64{500, 1000, 2000} {
+			b.Run(fmt.Sprintf("%s/%s/rate=%g", serverTag(separate), clientTag(client), rate), func(b *testing.B) {
+				var lag []float64
+				var rateErr, cores, wake float64
+				for b.Loop() {
+					cfg := benchConfig(base + cadence{ttft: time.Millisecond, itl: time.Millisecond, tokens: 16}.path())
+					cfg.Mode, cfg.Rate, cfg.Arrival, cfg.Client = ModeRate, rate, schedule.KindPoisson, client
+					if os.Getenv("LLMSCALE_BENCH_WAITER") == "timer" {
+						cfg.Waiter = TimerWaiter{}
 					}
+					cfg.Warmup, cfg.RunTime, cfg.Cooldown = time.Second, 10*time.Second, time.Second
+					sum, rows, _, _ := benchRun(b, cfg)
+					for _, r := range rows {
+						if r.Phase == results.PhaseMeasure && r.SentNs > 0 {
+							lag = append(lag, ms(r.SentNs-r.DueNs))
+						}
+					}
+					rateErr = max(rateErr, math.Abs(sum.AchievedRate/sum.ScheduledRate-1))
+					cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
+					if f := sum.Failed; f > 0 {
+						b.Errorf("%d requests failed: %v", f, sum.FirstErrors)
+					}
+					_ = fetchWrites(b, base)
 				}
-				rateErr = max(rateErr, math.Abs(sum.AchievedRate/sum.ScheduledRate-1))
-				cores, wake = max(cores, sum.ClientCores), max(wake, sum.WakeLag.P99)
-				if f := sum.Failed; f > 0 {
-					b.Errorf("%d requests failed: %v", f, sum.FirstErrors)
-				}
-				_ = fetchWrites(b, base)
-			}
-			slices.Sort(lag)
-			b.ReportMetric(100*rateErr, "rate-err-%")
-			b.ReportMetric(Percentile(lag, 50), "lag-p50-ms")
-			b.ReportMetric(Percentile(lag, 99), "lag-p99-ms")
-			b.ReportMetric(lag[len(lag)-1], "lag-max-ms")
-			b.ReportMetric(cores, "client-cores")
-			b.ReportMetric(wake, "wake-lag-p99-ms")
-		})
+				slices.Sort(lag)
+				b.ReportMetric(100*rateErr, "rate-err-%")
+				b.ReportMetric(Percentile(lag, 50), "lag-p50-ms")
+				b.ReportMetric(Percentile(lag, 99), "lag-p99-ms")
+				b.ReportMetric(lag[len(lag)-1], "lag-max-ms")
+				b.ReportMetric(cores, "client-cores")
+				b.ReportMetric(wake, "wake-lag-p99-ms")
+			})
+		}
 	}
 }

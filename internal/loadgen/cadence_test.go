@@ -225,42 +225,48 @@ func compareTimes(rows []results.Request, writes map[string]chunkTimes, monoAtSt
 	return e
 }
 
-// TestTCPCadence: over real TCP, each chunk is seen after the server wrote it, and soon after;
-// the bound is generous because CI machines are shared (the exact checks run in fake time).
+// TestTCPCadence: over real TCP, each chunk is seen after the server wrote it, and soon after,
+// with either client; the bound is generous because CI machines are shared (the exact checks
+// run in fake time).
 func TestTCPCadence(t *testing.T) {
 	t.Parallel()
-	srv := &http.Server{Handler: &cadenceServer{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer srv.Close()
-	base := "http://" + l.Addr().String()
-	cfg := tcpConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 8}.path())
-	cfg.RunTime = 400 * time.Millisecond
-	sink := &MemorySink{}
-	mono, wall := monoNow(), time.Now().UnixNano()
-	sum, err := Run(context.Background(), cfg, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := sink.Rows()
-	e := compareTimes(rows, fetchWrites(t, base), mono, wall, false)
-	if e.missing > 0 || len(e.ttft) != len(rows) {
-		t.Fatalf("%d of %d records have no server times", e.missing, len(rows))
-	}
-	for _, x := range append(e.ttft, e.itl...) {
-		if x < -0.5 || x > 1000 { // causality (with 0.5 ms for the clocks' reading), and a generous bound
-			t.Fatalf("a chunk seen %.3f ms off the server's write time", x)
-		}
-	}
-	for _, r := range rows {
-		if r.TTFT() < 50*time.Millisecond || r.Chunks != 8 || len(r.ITLNs) != 7 {
-			t.Errorf("TTFT %v (the server waits 50 ms), %d chunks", r.TTFT(), r.Chunks)
-		}
-	}
-	if sum.PeakConnections != 2 || sum.Connections != 2 {
-		t.Errorf("peak %d connections, %d dialled; want 2 kept alive", sum.PeakConnections, sum.Connections)
+	for _, client := range []string{ClientNetHTTP, ClientEpoll} {
+		t.Run(client, func(t *testing.T) {
+			t.Parallel()
+			srv := &http.Server{Handler: &cadenceServer{}}
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			go srv.Serve(l)
+			defer srv.Close()
+			base := "http://" + l.Addr().String()
+			cfg := tcpConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 8}.path())
+			cfg.RunTime, cfg.Client = 400*time.Millisecond, client
+			sink := &MemorySink{}
+			mono, wall := monoNow(), time.Now().UnixNano()
+			sum, err := Run(context.Background(), cfg, sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := sink.Rows()
+			e := compareTimes(rows, fetchWrites(t, base), mono, wall, false)
+			if e.missing > 0 || len(e.ttft) != len(rows) {
+				t.Fatalf("%d of %d records have no server times", e.missing, len(rows))
+			}
+			for _, x := range append(e.ttft, e.itl...) {
+				if x < -0.5 || x > 1000 { // causality (with 0.5 ms for the clocks' reading), and a generous bound
+					t.Fatalf("a chunk seen %.3f ms off the server's write time", x)
+				}
+			}
+			for _, r := range rows {
+				if r.TTFT() < 50*time.Millisecond || r.Chunks != 8 || len(r.ITLNs) != 7 || r.OutputTokens != 8 {
+					t.Errorf("TTFT %v (the server waits 50 ms), %d chunks, %d tokens", r.TTFT(), r.Chunks, r.OutputTokens)
+				}
+			}
+			if sum.PeakConnections != 2 || sum.Connections != 2 {
+				t.Errorf("peak %d connections, %d dialled; want 2 kept alive", sum.PeakConnections, sum.Connections)
+			}
+		})
 	}
 }

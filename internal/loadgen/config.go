@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -31,6 +32,13 @@ const (
 const (
 	APICompletions = "completions" // POST /v1/completions
 	APIChat        = "chat"        // POST /v1/chat/completions
+)
+
+// Clients: how responses are read.
+const (
+	ClientAuto    = "auto"     // epoll where it can run (Linux, plain http://), else net/http; the default
+	ClientNetHTTP = "net/http" // Go's net/http: a goroutine per response; TLS
+	ClientEpoll   = "epoll"    // one event loop reads every response (plain http://, Linux): exact at thousands of streams
 )
 
 // Defaults applied to zero fields.
@@ -72,6 +80,9 @@ type Config struct {
 	ContinuousUsage bool // ask for usage on every chunk (vLLM's continuous_usage_stats): exact tokens per chunk
 	Seed            int64
 
+	// Client reads the responses: ClientAuto (default), ClientNetHTTP or ClientEpoll.
+	Client string
+
 	ExperimentID string
 	WorkerID     int       // 0-based
 	WorkerCount  int       // workers sharing this load, each taking its share; 0 means 1
@@ -93,6 +104,9 @@ var ErrConfig = errors.New("invalid load configuration")
 func (c Config) withDefaults() Config {
 	if c.API == "" {
 		c.API = APICompletions
+	}
+	if c.Client == "" || c.Client == ClientAuto {
+		c.Client = c.autoClient()
 	}
 	if c.Arrival == "" {
 		c.Arrival = schedule.KindPoisson
@@ -129,6 +143,17 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(t); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("target %q: want http://HOST:PORT or https://HOST:PORT", t)
 		}
+	}
+	switch c.Client {
+	case ClientNetHTTP, ClientAuto:
+	case ClientEpoll:
+		for _, t := range c.Targets {
+			if strings.HasPrefix(t, "https:") {
+				bad("target %q: the epoll client speaks plain HTTP; use the net/http client for https", t)
+			}
+		}
+	default:
+		bad("client %q: want %s, %s or %s", c.Client, ClientAuto, ClientNetHTTP, ClientEpoll)
 	}
 	if c.API != APICompletions && c.API != APIChat {
 		bad("api %q: want completions or chat", c.API)
@@ -231,7 +256,7 @@ func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []st
 		Arrival: s.Arrival, Burstiness: s.Burstiness, MaxInflight: s.MaxInflight,
 		Warmup: s.Warmup.D(), RunTime: s.RunTime.D(), Cooldown: s.Cooldown.D(), ThinkTime: s.ThinkTime.D(),
 		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: s.Grace.D(),
-		Prompts: prompts, MaxTokens: l.MaxTokens, ExperimentID: e.ID, WorkerCount: 1,
+		Prompts: prompts, MaxTokens: l.MaxTokens, ExperimentID: e.ID, WorkerCount: 1, Client: s.Client,
 	}
 	if s.IgnoreEOS != nil {
 		c.IgnoreEOS = *s.IgnoreEOS
@@ -255,4 +280,18 @@ func targetURL(base, path string) string {
 	base = strings.TrimRight(base, "/")
 	base = strings.TrimSuffix(base, "/v1")
 	return base + path
+}
+
+// autoClient is the epoll client where it runs: on Linux, over the network (not a test's
+// in-memory connections), to plain http:// targets.
+func (c Config) autoClient() string {
+	if runtime.GOOS != "linux" || c.Dial != nil {
+		return ClientNetHTTP
+	}
+	for _, t := range c.Targets {
+		if !strings.HasPrefix(t, "http://") {
+			return ClientNetHTTP
+		}
+	}
+	return ClientEpoll
 }

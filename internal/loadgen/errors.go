@@ -83,10 +83,18 @@ func clientLimit(err error) string {
 	return ""
 }
 
-// httpError reads the message of an error response: the OpenAI error object, FastAPI's
-// detail, or the start of the body.
+// maxErrorBody is how much of an error response's body is read for its message.
+const maxErrorBody = 8 << 10
+
+// httpError reads the message of an error response.
 func httpError(resp *http.Response) string {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return httpErrorMessage(resp.StatusCode, body)
+}
+
+// httpErrorMessage is the message of an error response: the OpenAI error object, FastAPI's
+// detail, or the start of the body.
+func httpErrorMessage(status int, body []byte) string {
 	var doc struct {
 		Error   json.RawMessage `json:"error"`
 		Message string          `json:"message"`
@@ -112,7 +120,7 @@ func httpError(resp *http.Response) string {
 	if msg == "" {
 		msg = strings.Join(strings.Fields(string(body)), " ")
 	}
-	return fmt.Sprintf("HTTP %d: %s", resp.StatusCode, truncate(msg, 300))
+	return fmt.Sprintf("HTTP %d: %s", status, truncate(msg, 300))
 }
 
 func truncate(s string, n int) string {

@@ -20,7 +20,7 @@ import (
 func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	cfg = cfg.withDefaults()
 	s := Summary{ExperimentID: cfg.ExperimentID, WorkerID: -1, WorkerCount: cfg.WorkerCount, Mode: cfg.Mode, API: cfg.API,
-		Model: cfg.Model, Targets: cfg.Targets, Seed: cfg.Seed}
+		Model: cfg.Model, Targets: cfg.Targets, Seed: cfg.Seed, Client: cfg.Client}
 	switch cfg.Mode {
 	case ModeUsers:
 		s.Users = cfg.Users
@@ -102,6 +102,7 @@ func ReadSummary(path string) (Summary, error) {
 		Wall         float64  `json:"wall_s"`
 		Interrupted  bool     `json:"interrupted"`
 		Sent         int      `json:"sent"`
+		Client       string   `json:"client"`
 		CPU          float64  `json:"client_cpu_s"`
 		Cores        int      `json:"client_cores"`
 		PeakConns    int64    `json:"peak_connections"`
@@ -117,7 +118,7 @@ func ReadSummary(path string) (Summary, error) {
 	}
 	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
 	return Summary{WorkerID: doc.Worker, WorkerCount: doc.Workers, Window: sec(doc.Window), Wall: sec(doc.Wall),
-		Interrupted: doc.Interrupted, Sent: doc.Sent, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
+		Interrupted: doc.Interrupted, Sent: doc.Sent, Client: doc.Client, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
 		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
 		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax}}, nil
 }

@@ -90,21 +90,30 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
-// TestAPIKey: the key is sent as a bearer token.
+// TestAPIKey: the key is sent as a bearer token, by either client, in the request net/http
+// would send.
 func TestAPIKey(t *testing.T) {
 	t.Parallel()
-	var got string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = r.Header.Get("Authorization")
-		(&fakeServer{tokens: 1}).ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	cfg := tcpConfig(srv.URL)
-	cfg.Concurrency, cfg.APIKey, cfg.RunTime = 1, "sk-test", 10*time.Millisecond
-	if _, err := Run(t.Context(), cfg, &MemorySink{}); err != nil {
-		t.Fatal(err)
-	}
-	if got != "Bearer sk-test" {
-		t.Fatalf("Authorization %q", got)
+	for _, client := range []string{ClientNetHTTP, ClientEpoll} {
+		var got *http.Request
+		fake := &fakeServer{tokens: 1}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.Clone(context.Background())
+			fake.ServeHTTP(w, r)
+		}))
+		cfg := tcpConfig(srv.URL + "/v1")
+		cfg.Concurrency, cfg.APIKey, cfg.RunTime, cfg.Client = 1, "sk-test", 10*time.Millisecond, client
+		_, err := Run(t.Context(), cfg, &MemorySink{})
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Header.Get("Authorization") != "Bearer sk-test" || got.URL.Path != "/v1/completions" || got.Method != http.MethodPost ||
+			got.Header.Get("Content-Type") != "application/json" || got.Host != strings.TrimPrefix(srv.URL, "http://") {
+			t.Fatalf("%s: %s %s, Host %q, header %v", client, got.Method, got.URL, got.Host, got.Header)
+		}
+		if b := fake.bodies[0]; b.Model != "m" || !b.Stream || !b.StreamOptions.IncludeUsage {
+			t.Fatalf("%s: body %+v", client, b)
+		}
 	}
 }

@@ -98,8 +98,8 @@ func (s Summary) writeLatencies(w io.Writer) {
 }
 
 func (s Summary) writeClient(b *strings.Builder) {
-	fmt.Fprintf(b, "\nclient   CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
-		"timer wake-up lag p99 %.2f ms\n", s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
+	fmt.Fprintf(b, "\nclient   %s; CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
+		"timer wake-up lag p99 %.2f ms\n", s.Client, s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
 		s.Connections, s.PeakInFlight, s.WakeLag.P99)
 	if len(s.Limits) == 0 {
 		b.WriteString("         the client did not limit the run (no CPU saturation, send lag or connection cap seen)\n")
@@ -162,6 +162,7 @@ func (s Summary) JSON() map[string]any {
 		"requested_rate":         s.RequestedRate,
 		"scheduled_rate":         s.ScheduledRate,
 		"achieved_rate":          s.AchievedRate,
+		"client":                 s.Client,
 		"client_cpu_s":           s.ClientCPU.Seconds(),
 		"client_cores_busy":      s.ClientCores,
 		"client_cores":           s.Cores,

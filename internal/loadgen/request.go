@@ -149,8 +149,11 @@ func (x *exchange) run(ctx context.Context, target string) {
 
 func readSome(r io.Reader) []byte {
 	b, _ := io.ReadAll(io.LimitReader(r, 512))
-	return bytes.Join(bytes.Fields(b), []byte(" "))
+	return squeeze(b)
 }
+
+// squeeze joins the words of b with single spaces.
+func squeeze(b []byte) []byte { return bytes.Join(bytes.Fields(b), []byte(" ")) }
 
 // stream reads the events of a response body.
 func (x *exchange) stream(ctx context.Context, body io.Reader) {
@@ -163,18 +166,28 @@ func (x *exchange) stream(ctx context.Context, body io.Reader) {
 	sr := r.readers.Get().(*sse.Reader)
 	defer r.readers.Put(sr)
 	sr.Reset(tr)
+	over, err := x.events(sr, func() time.Duration { return tr.last.Sub(r.start) })
+	switch {
+	case !over:
+		x.streamEnded(ctx, sr, err)
+	case x.done:
+		drain(body, x.cancel)
+	}
+}
+
+// events hands the complete events sr holds, or can read, to the exchange, each at the time
+// at gives once it is read. over: the stream is over for the exchange ([DONE], or a failure
+// inside it; EndNs is set); otherwise err is why the reader stopped (io.EOF at the end, or
+// sse.ErrMore when it needs bytes not yet arrived).
+func (x *exchange) events(sr *sse.Reader, at func() time.Duration) (over bool, err error) {
 	for {
 		ev, err := sr.Next()
 		if err != nil {
-			x.streamEnded(ctx, sr, err)
-			return
+			return false, err
 		}
-		if x.event(ev, tr.last.Sub(r.start)) {
-			x.rec.EndNs = int64(tr.last.Sub(r.start))
-			if x.done {
-				drain(body, x.cancel)
-			}
-			return
+		if t := at(); x.event(ev, t) {
+			x.rec.EndNs = int64(t)
+			return true, nil
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/pollhttp"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/sse"
@@ -22,6 +23,7 @@ type Runner struct {
 	cfg     Config
 	sink    Sink
 	client  *http.Client
+	poll    *pollhttp.Client // the epoll client, while Run runs with it
 	conns   connCounter
 	prompts []prompt
 	order   []int // the seeded order prompts are sent in
@@ -48,6 +50,8 @@ type Runner struct {
 
 type target struct {
 	base, url   string
+	head        []byte // the epoll client's request line and header fields, up to Content-Length's value
+	addr        string // host:port
 	outstanding atomic.Int64
 }
 
@@ -68,7 +72,9 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.WorkerID)+1))
 	r.order = rng.Perm(len(prompts))
 	for _, t := range cfg.Targets {
-		r.targets = append(r.targets, &target{base: t, url: targetURL(t, cfg.endpoint())})
+		tgt := &target{base: t, url: targetURL(t, cfg.endpoint())}
+		tgt.addr, tgt.head = requestHead(tgt.url, cfg.APIKey)
+		r.targets = append(r.targets, tgt)
 	}
 	if cfg.Mode == ModeRate {
 		if r.sched, err = newSchedule(cfg); err != nil {
@@ -110,6 +116,14 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 		return Summary{}, errors.New("loadgen: Run called twice")
 	}
 	defer r.client.CloseIdleConnections()
+	if r.cfg.Client == ClientEpoll {
+		poll, err := r.newPollClient()
+		if err != nil {
+			return Summary{}, errors.Join(err, r.sink.Close())
+		}
+		r.poll = poll
+		defer poll.Close()
+	}
 	if err := sleepCtx(ctx, time.Until(r.cfg.StartAt)); err != nil {
 		err = fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
 		return Summary{}, errors.Join(err, r.sink.Close()) // an empty file: nothing was sent
@@ -221,7 +235,11 @@ func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user 
 	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, usageP: -1, usageC: -1,
 		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
 	r.prog.began()
-	x.run(ctx, tgt.url)
+	if r.poll != nil {
+		x.runPolled(ctx, tgt)
+	} else {
+		x.run(ctx, tgt.url)
+	}
 	cancelTimeout()
 	cancel(nil)
 	x.complete()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -51,6 +53,25 @@ func runFake(t *testing.T, srv *fakeServer, edit func(*Config)) (Summary, error,
 		rows = sink.Rows()
 	})
 	return sum, err, rows
+}
+
+// runTCP runs cfg with the epoll client against srv on a real loopback listener, in real
+// time (the event loop reads real sockets, which a synctest bubble does not have).
+func runTCP(t *testing.T, srv http.Handler, edit func(*Config)) (Summary, error, []results.Request) {
+	t.Helper()
+	web := httptest.NewServer(srv)
+	defer web.Close()
+	cfg := baseConfig(nil)
+	cfg.Targets, cfg.Waiter, cfg.Client = []string{web.URL}, nil, ClientEpoll
+	if edit != nil {
+		edit(&cfg)
+	}
+	sink := &MemorySink{}
+	sum, err := Run(t.Context(), cfg, sink)
+	if !sink.Closed() {
+		t.Error("the sink was not closed")
+	}
+	return sum, err, sink.Rows()
 }
 
 // TestCadence: against a server with a fixed cadence, in fake time, every figure is exact.
@@ -170,7 +191,8 @@ func equal[T comparable](a, b []T) bool {
 	return true
 }
 
-// TestFailureKinds: every bad server gives failed records of the right kind, and the run goes on.
+// TestFailureKinds: every bad server gives failed records of the right kind, and the run goes
+// on — with net/http's client in fake time, and with the epoll client over real TCP.
 func TestFailureKinds(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -196,27 +218,35 @@ func TestFailureKinds(t *testing.T) {
 		{"no output", &fakeServer{tokens: -1}, results.ErrorNoOutput, 200, "no output"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := tt.srv
-			srv.ttft, srv.itl = 10*time.Millisecond, 50*time.Millisecond
-			sum, err, rows := runFake(t, srv, func(c *Config) {
-				c.RunTime, c.StallTimeout, c.Timeout, c.Grace = 2*time.Second, 200*time.Millisecond, 700*time.Millisecond, 5*time.Second
-			})
-			if !errors.Is(err, ErrAllFailed) {
-				t.Fatalf("Run error %v, want ErrAllFailed", err)
-			}
-			if len(rows) < 4 {
-				t.Fatalf("%d records: the run did not go on after failures", len(rows))
-			}
-			for _, r := range rows {
-				if r.ErrorKind != tt.kind || r.HTTPStatus != tt.status || !strings.Contains(r.Error, tt.msg) {
-					t.Fatalf("record: kind %q status %d error %q; want %q, %d, containing %q", r.ErrorKind, r.HTTPStatus, r.Error, tt.kind, tt.status, tt.msg)
+		for _, client := range []string{ClientNetHTTP, ClientEpoll} {
+			t.Run(tt.name+"/"+client, func(t *testing.T) {
+				t.Parallel()
+				srv := tt.srv.clone()
+				srv.ttft, srv.itl = 10*time.Millisecond, 50*time.Millisecond
+				run := runFake
+				if client == ClientEpoll {
+					run = func(t *testing.T, srv *fakeServer, edit func(*Config)) (Summary, error, []results.Request) {
+						return runTCP(t, srv, edit)
+					}
 				}
-			}
-			if sum.Failures[tt.kind] != len(rows) || len(sum.FirstErrors) == 0 || !strings.Contains(err.Error(), tt.kind) {
-				t.Fatalf("summary failures %v, first errors %v, error %v", sum.Failures, sum.FirstErrors, err)
-			}
-		})
+				sum, err, rows := run(t, srv, func(c *Config) {
+					c.RunTime, c.StallTimeout, c.Timeout, c.Grace = 2*time.Second, 200*time.Millisecond, 700*time.Millisecond, 5*time.Second
+				})
+				if !errors.Is(err, ErrAllFailed) {
+					t.Fatalf("Run error %v, want ErrAllFailed", err)
+				}
+				if len(rows) < 4 {
+					t.Fatalf("%d records: the run did not go on after failures", len(rows))
+				}
+				for _, r := range rows {
+					if r.ErrorKind != tt.kind || r.HTTPStatus != tt.status || !strings.Contains(r.Error, tt.msg) {
+						t.Fatalf("record: kind %q status %d error %q; want %q, %d, containing %q", r.ErrorKind, r.HTTPStatus, r.Error, tt.kind, tt.status, tt.msg)
+					}
+				}
+				if sum.Failures[tt.kind] != len(rows) || len(sum.FirstErrors) == 0 || !strings.Contains(err.Error(), tt.kind) {
+					t.Fatalf("summary failures %v, first errors %v, error %v", sum.Failures, sum.FirstErrors, err)
+				}
+			})
+		}
 	}
 }

@@ -35,6 +35,13 @@ type fakeServer struct {
 
 const fakePromptTokens = 7
 
+// clone is a server with s's settings and none of its state.
+func (s *fakeServer) clone() *fakeServer {
+	return &fakeServer{api: s.api, ttft: s.ttft, itl: s.itl, tokens: s.tokens, perChunk: s.perChunk,
+		noUsage: s.noUsage, continuous: s.continuous, noDone: s.noDone, roleDelta: s.roleDelta,
+		holdOpen: s.holdOpen, fault: s.fault, status: s.status}
+}
+
 func (s *fakeServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	n := s.hits.Add(1)

@@ -94,6 +94,7 @@ type Summary struct {
 
 	ClientCPU       time.Duration // user + system, whole run
 	ClientCores     float64       // ClientCPU / Wall: cores kept busy on average
+	Client          string        // the client that read the responses: epoll or net/http
 	Cores           int           // cores the client could use (GOMAXPROCS)
 	PeakConnections int64
 	Connections     int64 // connections dialled
@@ -169,7 +170,7 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		Sent: r.acc.sent, NotSent: r.acc.notSent, Phases: r.acc.phases, Failures: r.acc.failures,
 		FirstErrors: r.acc.firstErrors, ClientCPU: cpu, Cores: runtime.GOMAXPROCS(0),
 		PeakConnections: r.conns.peak.Load(), Connections: r.conns.dialled.Load(),
-		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag}
+		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: c.Client}
 	switch c.Mode {
 	case ModeUsers:
 		s.Users = users

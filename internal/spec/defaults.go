@@ -79,6 +79,7 @@ func (l *Load) applyDefaults() {
 		l.Seed = &seed
 	}
 	l.Arrival = or(l.Arrival, "poisson")
+	l.Client = or(l.Client, "auto")
 	if l.Burstiness == 0 {
 		l.Burstiness = 1
 	}

@@ -76,6 +76,7 @@ type Load struct {
 	Grace        Duration `yaml:"grace"`         // in-flight requests may finish this long after the end
 	IgnoreEOS    *bool    `yaml:"ignore_eos"`    // generate exactly max_tokens
 	Workers      int      `yaml:"workers"`       // load worker processes per experiment
+	Client       string   `yaml:"client"`        // how responses are read: auto | net/http | epoll
 }
 
 // SLO are the service-level objectives goodput counts against; zero means no objective.

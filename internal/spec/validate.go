@@ -144,6 +144,7 @@ func (v *validator) load() {
 		v.add("$.load.run_time", "must be above 0", "e.g. 3m")
 	}
 	v.oneOf("$.load.arrival", l.Arrival, "poisson", "gamma", "constant")
+	v.oneOf("$.load.client", l.Client, "auto", "net/http", "epoll")
 	if l.Burstiness <= 0 {
 		v.add("$.load.burstiness", "must be above 0", "1 is Poisson; below 1 is burstier")
 	}

@@ -1,0 +1,397 @@
+//go:build linux
+
+package pollhttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrClosed is the error of a request still running when its Client is closed.
+var ErrClosed = errors.New("pollhttp: client closed")
+
+// Client sends requests and reads their responses on one event loop.
+type Client struct {
+	opts   Options
+	epfd   int
+	ep     *os.File // the epoll instance, itself registered in Go's poller: the loop parks without a thread
+	wakefd int      // eventfd: aborts and Close
+
+	mu     sync.Mutex
+	calls  map[int]*call    // socket → the request reading from it
+	aborts []*call          // requests whose callers gave up
+	idle   map[string][]int // address → sockets kept alive, most recent last
+	closed bool
+
+	loopDone chan struct{}
+	// loop only
+	events []unix.EpollEvent
+	buf    []byte
+}
+
+// call is one request being read.
+type call struct {
+	fd       int
+	addr     string
+	h        Handler
+	resp     response
+	reused   bool  // the socket served an earlier request
+	abortErr error // set under mu by the caller that gives up
+	// loop only, then read by the caller after done is closed
+	at      time.Time
+	stopped bool // the handler wants no more body
+	err     error
+	done    chan struct{}
+}
+
+func (c *call) header(status int, h http.Header) { c.h.Header(status, h) }
+
+func (c *call) body(p []byte) {
+	if !c.stopped && len(p) > 0 {
+		c.stopped = !c.h.Body(p, c.at)
+	}
+}
+
+// New starts a client's event loop; Close stops it.
+func New(opts Options) (*Client, error) {
+	if opts.Dial == nil {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		opts.Dial = d.DialContext
+	}
+	if opts.MaxIdlePerAddr <= 0 {
+		opts.MaxIdlePerAddr = 1 << 16
+	}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("pollhttp: epoll_create1: %w", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err == nil {
+		err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)})
+	}
+	if err == nil {
+		err = unix.SetNonblock(epfd, true)
+	}
+	if err != nil {
+		unix.Close(epfd)
+		if wakefd > 0 {
+			unix.Close(wakefd)
+		}
+		return nil, fmt.Errorf("pollhttp: %w", err)
+	}
+	c := &Client{opts: opts, epfd: epfd, ep: os.NewFile(uintptr(epfd), "epoll"), wakefd: wakefd,
+		calls: map[int]*call{}, idle: map[string][]int{}, loopDone: make(chan struct{}),
+		events: make([]unix.EpollEvent, 256), buf: make([]byte, 64<<10)}
+	raw, err := c.ep.SyscallConn()
+	if err != nil {
+		c.ep.Close()
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("pollhttp: %w", err)
+	}
+	go func() {
+		defer close(c.loopDone)
+		_ = raw.Read(func(uintptr) bool { return c.poll() })
+	}()
+	return c, nil
+}
+
+// Close fails the requests still running with ErrClosed, closes every connection and stops
+// the loop.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.mu.Unlock()
+	if already {
+		return nil
+	}
+	c.wake()
+	<-c.loopDone
+	unix.Close(c.wakefd)
+	return c.ep.Close()
+}
+
+// Do sends req and feeds its response to h until the response ends, the connection fails, or
+// ctx is done (then the connection is closed and Do returns ctx's error). A request on a
+// kept-alive connection that the server had closed while idle is sent again on a new one.
+func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
+	for attempt := 0; ; attempt++ {
+		fd, reused, err := c.conn(ctx, req.Addr)
+		if err != nil {
+			return err
+		}
+		// The loop watches the socket before the request is written: the response is read
+		// when it arrives, however late this goroutine runs again.
+		cl := &call{fd: fd, addr: req.Addr, h: h, reused: reused, done: make(chan struct{})}
+		if err := c.register(cl); err != nil {
+			return err
+		}
+		if err := c.write(ctx, fd, req.Data); err != nil {
+			c.abort(cl, err)
+		}
+		select {
+		case <-cl.done:
+		case <-ctx.Done():
+			c.abort(cl, ctx.Err())
+			<-cl.done
+		}
+		if reused && attempt == 0 && ctx.Err() == nil && (errors.Is(cl.err, errNoResponse) || isWriteErr(cl.err)) {
+			continue // the server had closed the kept-alive connection
+		}
+		return cl.err
+	}
+}
+
+// conn takes a kept-alive socket for addr that is still open, or dials a new one.
+func (c *Client) conn(ctx context.Context, addr string) (fd int, reused bool, err error) {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return -1, false, ErrClosed
+		}
+		pool := c.idle[addr]
+		if len(pool) == 0 {
+			c.mu.Unlock()
+			break
+		}
+		fd = pool[len(pool)-1]
+		c.idle[addr] = pool[:len(pool)-1]
+		c.mu.Unlock()
+		if alive(fd) {
+			return fd, true, nil
+		}
+		c.closeFD(fd)
+	}
+	conn, err := c.opts.Dial(ctx, "tcp", addr)
+	if err != nil {
+		return -1, false, err
+	}
+	defer conn.Close()
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1, false, fmt.Errorf("pollhttp: dial %s gave a %T, which has no socket", addr, conn)
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1, false, fmt.Errorf("pollhttp: %w", err)
+	}
+	dupErr := raw.Control(func(s uintptr) { fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) })
+	if err = errors.Join(dupErr, err); err != nil {
+		return -1, false, fmt.Errorf("pollhttp: dup socket: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, false, fmt.Errorf("pollhttp: %w", err)
+	}
+	if c.opts.OnOpen != nil {
+		c.opts.OnOpen()
+	}
+	return fd, false, nil
+}
+
+// alive says whether an idle socket is still open with nothing unread: a server that closed
+// it, or sent something unasked, makes it useless.
+func alive(fd int) bool {
+	var b [1]byte
+	_, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return errors.Is(err, unix.EAGAIN)
+}
+
+// write sends the whole request, waiting (in the caller's goroutine) while the socket's
+// buffer is full.
+func (c *Client) write(ctx context.Context, fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		switch {
+		case errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.EAGAIN):
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			_, _ = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 100)
+		case err != nil:
+			return &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+		default:
+			data = data[n:]
+		}
+	}
+	return nil
+}
+
+// register hands cl's socket to the loop. Under the lock, so that Close cannot fail the call
+// between the two steps.
+func isWriteErr(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "write"
+}
+
+func (c *Client) register(cl *call) error {
+	c.mu.Lock()
+	err := ErrClosed
+	if !c.closed {
+		c.calls[cl.fd] = cl
+		err = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, cl.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(cl.fd)})
+		if err != nil {
+			delete(c.calls, cl.fd)
+			err = fmt.Errorf("pollhttp: epoll_ctl: %w", err)
+		}
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.closeFD(cl.fd)
+	}
+	return err
+}
+
+func (c *Client) abort(cl *call, err error) {
+	c.mu.Lock()
+	cl.abortErr = err
+	c.aborts = append(c.aborts, cl)
+	c.mu.Unlock()
+	c.wake()
+}
+
+func (c *Client) wake() {
+	one := [8]byte{1}
+	_, _ = unix.Write(c.wakefd, one[:])
+}
+
+func (c *Client) closeFD(fd int) {
+	unix.Close(fd)
+	if c.opts.OnClose != nil {
+		c.opts.OnClose()
+	}
+}
+
+// poll drains the epoll set; false parks the loop until the set is ready again, true ends it.
+func (c *Client) poll() bool {
+	for {
+		n, err := unix.EpollWait(c.epfd, c.events, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || n == 0 {
+			c.mu.Lock()
+			closed := c.closed
+			c.mu.Unlock()
+			if closed {
+				c.shutdown()
+				return true
+			}
+			return err != nil // an epoll that fails cannot be waited on again
+		}
+		c.handle(c.events[:n])
+		runtime.Gosched() // the goroutines that send requests share this core
+	}
+}
+
+// handle serves one batch of ready sockets: aborts first, then one read per socket.
+func (c *Client) handle(events []unix.EpollEvent) {
+	ready := make([]*call, 0, len(events))
+	c.mu.Lock()
+	for _, ev := range events {
+		if cl := c.calls[int(ev.Fd)]; cl != nil {
+			ready = append(ready, cl)
+		}
+	}
+	aborts := c.aborts
+	c.aborts = nil
+	c.mu.Unlock()
+	var drain [8]byte
+	_, _ = unix.Read(c.wakefd, drain[:])
+	for _, cl := range aborts {
+		if !c.finished(cl) {
+			c.finish(cl, cl.abortErr)
+		}
+	}
+	for _, cl := range ready {
+		if !c.finished(cl) {
+			c.read(cl)
+		}
+	}
+}
+
+// finished says whether cl was already finished (in this batch, or by an abort).
+func (c *Client) finished(cl *call) bool {
+	select {
+	case <-cl.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// read does one read of cl's socket and parses what it returns.
+func (c *Client) read(cl *call) {
+	n, err := unix.Read(cl.fd, c.buf)
+	cl.at = time.Now()
+	switch {
+	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
+		return
+	case err != nil:
+		c.finish(cl, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)})
+		return
+	case n == 0:
+		c.finish(cl, cl.resp.eof())
+		return
+	}
+	rest, err := cl.resp.feed(c.buf[:n], cl)
+	switch {
+	case err != nil:
+		c.finish(cl, err)
+	case cl.resp.done():
+		cl.resp.close = cl.resp.close || len(rest) > 0 // bytes nobody asked for: do not reuse
+		c.finish(cl, nil)
+	}
+}
+
+// finish ends cl: its socket goes back to the pool if the response ended cleanly and the
+// server keeps the connection, and is closed otherwise.
+func (c *Client) finish(cl *call, err error) {
+	_ = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_DEL, cl.fd, nil)
+	keep := err == nil && cl.resp.done() && !cl.resp.close
+	c.mu.Lock()
+	delete(c.calls, cl.fd)
+	if keep && !c.closed && len(c.idle[cl.addr]) < c.opts.MaxIdlePerAddr {
+		c.idle[cl.addr] = append(c.idle[cl.addr], cl.fd)
+	} else {
+		keep = false
+	}
+	c.mu.Unlock()
+	if !keep {
+		c.closeFD(cl.fd)
+	}
+	cl.err = err
+	close(cl.done)
+}
+
+// shutdown fails what is still running and closes every socket.
+func (c *Client) shutdown() {
+	c.mu.Lock()
+	running := make([]*call, 0, len(c.calls))
+	for _, cl := range c.calls {
+		running = append(running, cl)
+	}
+	idle := c.idle
+	c.idle = map[string][]int{}
+	c.mu.Unlock()
+	for _, cl := range running {
+		c.finish(cl, ErrClosed)
+	}
+	for _, fds := range idle {
+		for _, fd := range fds {
+			c.closeFD(fd)
+		}
+	}
+}

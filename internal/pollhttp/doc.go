@@ -1,0 +1,47 @@
+// Package pollhttp is an HTTP/1.1 client for many long streaming responses at once: one
+// goroutine waits on every connection with epoll and hands each read's bytes, with the time
+// the read returned, to the request's Handler. Go's net/http reads each response on its own
+// goroutine, which costs a goroutine switch and a second read system call (the one that finds
+// the socket empty before the goroutine parks) per chunk; at a thousand streams of a hundred
+// chunks a second on one core, that queueing is what makes a client's timestamps late. Here a
+// level-triggered epoll set is drained in one pass, each ready socket read once.
+//
+// It speaks plain HTTP/1.1 over TCP (no TLS, no HTTP/2, no proxies): what a load generator
+// needs against an inference server on its own network. Connections are kept alive and reused
+// per address. Linux only; New fails elsewhere.
+package pollhttp
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Handler receives one response. Its methods run on the client's event loop: they must not
+// block, and they see the bytes only until they return.
+type Handler interface {
+	// Header is called once, with the status code and header fields.
+	Header(status int, h http.Header)
+	// Body is called with the body's bytes (framing removed) as each read returns them, and
+	// at, the time that read returned. Returning false stops the calls; the rest of the body
+	// is still read so the connection can be reused.
+	Body(p []byte, at time.Time) bool
+}
+
+// Request is one request to send.
+type Request struct {
+	Addr string // host:port to connect to
+	Data []byte // the whole request: request line, header fields, blank line and body
+}
+
+// Options configure a Client; the zero value is usable.
+type Options struct {
+	// Dial opens TCP connections; default a net.Dialer with a 30 s timeout. It must return a
+	// *net.TCPConn (or another conn with a socket behind SyscallConn).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// OnOpen and OnClose are called as connections are opened and closed (for counting).
+	OnOpen, OnClose func()
+	// MaxIdlePerAddr bounds the connections kept alive per address; default 65,536.
+	MaxIdlePerAddr int
+}
