@@ -241,7 +241,7 @@ func (c *Client) register(cl *call) error {
 	err := ErrClosed
 	if !c.closed {
 		c.calls[cl.fd] = cl
-		err = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, cl.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(cl.fd)})
+		err = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, cl.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(cl.fd)})
 		if err != nil {
 			delete(c.calls, cl.fd)
 			err = fmt.Errorf("pollhttp: epoll_ctl: %w", err)
@@ -274,35 +274,46 @@ func (c *Client) closeFD(fd int) {
 	}
 }
 
-// poll drains the epoll set; false parks the loop until the set is ready again, true ends it.
+// poll serves the ready sockets; false parks the loop until the epoll set is ready again,
+// true ends it. It parks as soon as a batch has drained every socket it read (each read
+// returned less than the buffer): a socket that gets data after its read makes the set
+// ready again, so no second, empty epoll_wait is needed before parking.
 func (c *Client) poll() bool {
 	for {
 		n, err := unix.EpollWait(c.epfd, c.events, 0)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		if err != nil || n == 0 {
-			c.mu.Lock()
-			closed := c.closed
-			c.mu.Unlock()
-			if closed {
-				c.shutdown()
-				return true
-			}
-			return err != nil // an epoll that fails cannot be waited on again
+		c.mu.Lock()
+		closed := c.closed || err != nil
+		c.closed = closed
+		c.mu.Unlock()
+		if closed {
+			c.shutdown(err)
+			return true
 		}
-		c.handle(c.events[:n])
+		if n == 0 {
+			return false
+		}
+		more := c.handle(c.events[:n]) || n == len(c.events)
 		runtime.Gosched() // the goroutines that send requests share this core
+		if !more {
+			return false
+		}
 	}
 }
 
-// handle serves one batch of ready sockets: aborts first, then one read per socket.
-func (c *Client) handle(events []unix.EpollEvent) {
+// handle serves one batch of ready sockets: aborts first, then one read per socket. more: a
+// socket may still be readable after its read — the read filled the buffer, or the peer had
+// closed or reset (the end is read by a read of its own, and no new event will announce it).
+func (c *Client) handle(events []unix.EpollEvent) (more bool) {
+	const ended = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
 	ready := make([]*call, 0, len(events))
 	c.mu.Lock()
 	for _, ev := range events {
 		if cl := c.calls[int(ev.Fd)]; cl != nil {
 			ready = append(ready, cl)
+			more = more || ev.Events&ended != 0
 		}
 	}
 	aborts := c.aborts
@@ -316,10 +327,11 @@ func (c *Client) handle(events []unix.EpollEvent) {
 		}
 	}
 	for _, cl := range ready {
-		if !c.finished(cl) {
-			c.read(cl)
+		if !c.finished(cl) && c.read(cl) {
+			more = true
 		}
 	}
+	return more
 }
 
 // finished says whether cl was already finished (in this batch, or by an abort).
@@ -332,19 +344,22 @@ func (c *Client) finished(cl *call) bool {
 	}
 }
 
-// read does one read of cl's socket and parses what it returns.
-func (c *Client) read(cl *call) {
+// read does one read of cl's socket and parses what it returns; full: the read filled the
+// buffer.
+func (c *Client) read(cl *call) (full bool) {
 	n, err := unix.Read(cl.fd, c.buf)
 	cl.at = time.Now()
 	switch {
-	case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
-		return
+	case errors.Is(err, unix.EINTR):
+		return true
+	case errors.Is(err, unix.EAGAIN):
+		return false
 	case err != nil:
 		c.finish(cl, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)})
-		return
+		return false
 	case n == 0:
 		c.finish(cl, cl.resp.eof())
-		return
+		return false
 	}
 	rest, err := cl.resp.feed(c.buf[:n], cl)
 	switch {
@@ -354,6 +369,7 @@ func (c *Client) read(cl *call) {
 		cl.resp.close = cl.resp.close || len(rest) > 0 // bytes nobody asked for: do not reuse
 		c.finish(cl, nil)
 	}
+	return n == len(c.buf)
 }
 
 // finish ends cl: its socket goes back to the pool if the response ended cleanly and the
@@ -376,8 +392,13 @@ func (c *Client) finish(cl *call, err error) {
 	close(cl.done)
 }
 
-// shutdown fails what is still running and closes every socket.
-func (c *Client) shutdown() {
+// shutdown fails what is still running and closes every socket: the client was closed, or
+// its epoll set failed (err).
+func (c *Client) shutdown(err error) {
+	reason := ErrClosed
+	if err != nil {
+		reason = fmt.Errorf("%w: epoll_wait: %w", ErrClosed, err)
+	}
 	c.mu.Lock()
 	running := make([]*call, 0, len(c.calls))
 	for _, cl := range c.calls {
@@ -387,7 +408,7 @@ func (c *Client) shutdown() {
 	c.idle = map[string][]int{}
 	c.mu.Unlock()
 	for _, cl := range running {
-		c.finish(cl, ErrClosed)
+		c.finish(cl, reason)
 	}
 	for _, fds := range idle {
 		for _, fd := range fds {
