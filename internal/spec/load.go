@@ -164,11 +164,15 @@ func yamlProblem(err error) Problem {
 // has there, or the name of the override that set it.
 func (l *Loaded) ProblemAt(path, msg, hint string) Problem {
 	p := Problem{Path: path, Msg: msg, Hint: hint}
+	// An override replaces the file's value at its key and below, so it is looked for first:
+	// the file may still have a node at the exact path, which is not the value at fault.
 	for at := path; at != "" && at != "$"; at = parentPath(at) {
 		if origin, ok := l.origins[at]; ok {
 			p.Msg += " (set by " + origin + ")"
 			return p
 		}
+	}
+	for at := path; at != "" && at != "$"; at = parentPath(at) {
 		if pos, ok := l.positions[at]; ok {
 			p.Line, p.Col = pos[0], pos[1]
 			return p

@@ -99,11 +99,17 @@ func TestOverlayErrors(t *testing.T) {
 
 func TestProblemNamesOverride(t *testing.T) {
 	t.Parallel()
-	_, err := Parse([]byte("factors: {prompts: ['random:8']}"), "t.yaml", t.TempDir(),
-		Overlay{Settings: []Setting{{Key: "factors.tp", Value: "0", From: "environment variable TP"}}})
-	want := "factors.tp[0]: must be at least 1, got 0 (set by environment variable TP)"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("error = %v, want %q", err, want)
+	for _, file := range []string{
+		"factors: {prompts: ['random:8']}",
+		// The file's own tp levels are replaced: the problem is the override's, not line 2's.
+		"factors:\n  tp: [1, 2]\n  prompts: ['random:8']",
+	} {
+		_, err := Parse([]byte(file), "t.yaml", t.TempDir(),
+			Overlay{Settings: []Setting{{Key: "factors.tp", Value: "0", From: "environment variable TP"}}})
+		want := "factors.tp[0]: must be at least 1, got 0 (set by environment variable TP)"
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "t.yaml:2") {
+			t.Errorf("file %q: error = %v, want %q without the file's position", file, err, want)
+		}
 	}
 }
 
