@@ -13,6 +13,7 @@ import (
 	"github.com/llmscale/llmscale/internal/campaign"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
@@ -130,8 +131,8 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 	case errors.Is(err, campaign.ErrInterrupted):
 		return withHint(withCode(err, ExitInterrupted), "run the same command again to resume: finished experiments are kept")
 	case errors.Is(err, campaign.ErrFailed):
-		return withHint(withCode(err, ExitFailed), "see the reasons in %s and each failed experiment's server.log; "+
-			"running again retries them", filepath.Join(dir, "campaign.json"))
+		return withHint(withCode(err, ExitFailed), "see the reasons in %s, each failed experiment's experiment.json and the server logs in %s; "+
+			"running again retries them", filepath.Join(dir, "campaign.json"), filepath.Join(dir, results.ServersDir))
 	case err != nil:
 		return err
 	}
