@@ -181,6 +181,13 @@ func (l *Loaded) ProblemAt(path, msg, hint string) Problem {
 	return p
 }
 
+// sets tells whether the file or an override gives a value at path.
+func (l *Loaded) sets(path string) bool {
+	_, inFile := l.positions[path]
+	_, overridden := l.origins[path]
+	return inFile || overridden
+}
+
 // parentPath strips the last element: $.a.b[2] → $.a.b → $.a → $ → "".
 func parentPath(path string) string {
 	if path == "$" {

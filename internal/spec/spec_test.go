@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,24 @@ func TestTelemetryGPUValues(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("telemetry.gpu %s: %v", gpu, err)
 		}
+	}
+}
+
+// TestDefaultPromptsMissing: without factors.prompts the default set "short" is looked for
+// beside the matrix; when it is missing, the problem says so and points at no line of the file
+// (it used to point at whatever factor came first).
+func TestDefaultPromptsMissing(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]byte("engine: sim\nfactors:\n  users: [1]\n"), "t.yaml", t.TempDir())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`factors.prompts: not given, so the default set "short" is used`, "prompts_short.txt", `"random:512:128"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if regexp.MustCompile(`t\.yaml:\d`).MatchString(err.Error()) {
+		t.Errorf("error points at a line of the file:\n%v", err)
 	}
 }
