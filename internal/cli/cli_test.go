@@ -211,6 +211,8 @@ func TestErrors(t *testing.T) {
 		{"unknown command", nil, "", []string{"plna"}, ExitUsage, []string{`unknown command "plna" (did you mean "plan"?)`, "llmscale --help"}},
 		{"argument to a command that takes none", nil, "", []string{"plan", "extra"}, ExitUsage,
 			[]string{`unknown command "extra" for "llmscale plan"`, "llmscale plan --help"}},
+		{"single without a model", nil, "", []string{"single"}, ExitInvalidMatrix,
+			[]string{"model: no model is given", "see `llmscale single --help`"}},
 		{"two experiment ids", nil, "", []string{"single", "a", "b"}, ExitUsage, []string{"accepts at most 1 arg", "llmscale single --help"}},
 		{"report without results", nil, "", []string{"report", "--results", "none"}, ExitUsage,
 			[]string{"none: no such file or directory", "hint: is", "a results folder?"}},
