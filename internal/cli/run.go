@@ -159,7 +159,7 @@ func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
 	if err != nil && !errors.Is(err, analysis.ErrSomeUnreadable) {
 		return fmt.Errorf("analysis: %w", err)
 	}
-	fmt.Fprintf(env.Stderr, "analysis: %d experiments, %d series → %s\n", len(res.Rows), len(res.Fits), filepath.Join(dir, "agg"))
+	fmt.Fprintf(env.Stderr, "analysis: %s, %d series → %s\n", plural(len(res.Rows), "experiment"), len(res.Fits), filepath.Join(dir, "agg"))
 	for _, s := range res.Diagnosis.Series {
 		fmt.Fprintf(env.Stderr, "  %s: %s\n", s.Series, s.Verdict.Label)
 	}
