@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -104,6 +107,9 @@ watches the jobs, cancels them on Ctrl-C, and analyses when the last one ends (d
 
 // runCampaign runs a plan and, unless told not to, the analysis after it.
 func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p matrix.Plan, rf runFlags) error {
+	if err := checkFilters(p, rf); err != nil {
+		return err
+	}
 	dir := s.resultsDir(rf.results)
 	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
@@ -169,4 +175,38 @@ func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
 	}
 	fmt.Fprintf(env.Stderr, "report: %s\n", path)
 	return analysisError(err, o)
+}
+
+// checkFilters refuses an --only pattern that is malformed or matches no experiment of the plan,
+// and a --server that is not one of its server configurations: either would run nothing and
+// still exit 0, which a typo should not.
+func checkFilters(p matrix.Plan, rf runFlags) error {
+	hint := "`llmscale plan` lists the experiment ids and server configurations"
+	for _, pat := range rf.only {
+		if _, err := path.Match(pat, ""); err != nil {
+			return withHint(withCode(fmt.Errorf("--only %q: %w", pat, err), ExitUsage), "%s", hint)
+		}
+		if !slices.ContainsFunc(p.Experiments, func(e matrix.Experiment) bool { ok, _ := path.Match(pat, e.ID); return ok }) {
+			example := ""
+			if len(p.Experiments) > 0 {
+				example = fmt.Sprintf(" (ids look like %s; a pattern must match the whole id, e.g. '*_G4_*')", p.Experiments[0].ID)
+			}
+			return withHint(withCode(fmt.Errorf("--only %q matches no experiment of the plan%s", pat, example), ExitUsage), "%s", hint)
+		}
+	}
+	for _, pat := range rf.exclude {
+		if _, err := path.Match(pat, ""); err != nil {
+			return withHint(withCode(fmt.Errorf("--exclude %q: %w", pat, err), ExitUsage), "%s", hint)
+		}
+	}
+	for _, id := range rf.servers {
+		if !slices.ContainsFunc(p.Servers, func(sc matrix.ServerConfig) bool { return sc.ID == id }) {
+			ids := make([]string, len(p.Servers))
+			for i, sc := range p.Servers {
+				ids[i] = sc.ID
+			}
+			return withHint(withCode(fmt.Errorf("--server %q is not a server configuration of the plan (it has %s)", id, strings.Join(ids, ", ")), ExitUsage), "%s", hint)
+		}
+	}
+	return nil
 }
