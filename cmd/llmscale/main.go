@@ -19,7 +19,7 @@ func main() {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-signals
-		fmt.Fprintln(os.Stderr, "llmscale: stopping: finishing files and stopping servers (Ctrl-C again to exit at once)")
+		fmt.Fprintln(os.Stderr, "llmscale: stopping: finishing what is running, writing its files, stopping any server (Ctrl-C again to exit at once)")
 		cancel()
 		<-signals
 		os.Exit(cli.ExitInterrupted)

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -45,6 +46,7 @@ func TestColumnsDocumented(t *testing.T) {
 		{"amdahl_fit.csv", results.Columns[scaling.AmdahlRow]()},
 		{"scaling_fits.parquet", results.Columns[scaling.ScalingRow]()},
 		{"diagnosis.csv and diagnosis.json", results.Columns[diagnose.Row]()},
+		{"gpu.parquet", results.Columns[results.GPUSample]()},
 	}
 	for _, f := range files {
 		text := section(t, "../../docs/results.md", f.section)
@@ -76,4 +78,27 @@ func TestThresholdsDocumented(t *testing.T) {
 			t.Errorf("docs/analysis.md: verdict %s is not documented", code)
 		}
 	}
+}
+
+// TestExperimentJSONDocumented: every key of experiment.json is in docs/results.md.
+func TestExperimentJSONDocumented(t *testing.T) {
+	t.Parallel()
+	text := section(t, "../../docs/results.md", "experiment.json and campaign.json")
+	var keys func(reflect.Type)
+	keys = func(typ reflect.Type) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			if !strings.Contains(text, "`"+name+"`") {
+				t.Errorf("docs/results.md: experiment.json key %s is not documented", name)
+			}
+			if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == typ.PkgPath() {
+				keys(f.Type)
+			}
+		}
+	}
+	keys(reflect.TypeFor[results.Experiment]())
 }

@@ -296,10 +296,21 @@ func copyLogs(set *serverSet, from []int64, to string) {
 	})
 }
 
+// firstLine is err's first line, for a one-line reason. When that line only announces what
+// follows ("…; last lines of server.log:"), the last non-empty line of the rest is kept after
+// it: it is usually what the server said as it failed, and a reason ending in a colon says
+// nothing on the progress line.
 func firstLine(err error) string {
 	if err == nil {
 		return ""
 	}
-	line, _, _ := strings.Cut(err.Error(), "\n")
-	return line
+	line, rest, more := strings.Cut(err.Error(), "\n")
+	if !more || !strings.HasSuffix(line, ":") {
+		return line
+	}
+	lines := strings.Split(strings.TrimRight(rest, " \t\r\n"), "\n")
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "" {
+		return line + " … " + last
+	}
+	return strings.TrimSuffix(line, ":")
 }

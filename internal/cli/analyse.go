@@ -37,7 +37,24 @@ func (f *analysisFlags) register(fs *pflag.FlagSet, fits bool) {
 	}
 }
 
+// MinResamples is the fewest bootstrap resamples --resamples takes: a 95% interval is read off
+// the 2.5th and 97.5th percentiles of the resampled fits, which fewer resamples do not define.
+const MinResamples = 100
+
+// checkResamples refuses a --resamples that would give no fit (negative) or a meaningless
+// interval (too few); 0 means the default.
+func checkResamples(n int) error {
+	if n == 0 || n >= MinResamples {
+		return nil
+	}
+	return withHint(withCode(fmt.Errorf("--resamples %d: want 0 (the default, %d) or at least %d", n, fit.DefaultResamples, MinResamples), ExitUsage),
+		"the 95%% interval comes from the percentiles of the resampled fits; fewer than %d resamples do not define them", MinResamples)
+}
+
 func (f analysisFlags) options(env Env) (analysis.Options, error) {
+	if err := checkResamples(f.resamples); err != nil {
+		return analysis.Options{}, err
+	}
 	s, err := newSettings(env)
 	if err != nil {
 		return analysis.Options{}, err

@@ -182,6 +182,9 @@ func TestServerFailures(t *testing.T) {
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
 				t.Fatalf("exit %d, want %d with %q; stderr:\n%s", r.code, tt.code, tt.stderr, r.stderr)
 			}
+			if tt.code == ExitFailed && !strings.Contains(r.stderr, filepath.Join("res", results.ServersDir)) {
+				t.Errorf("the hint does not point at the server logs:\n%s", r.stderr)
+			}
 			root := filepath.Join(dir, "res")
 			for id, reason := range tt.failed {
 				rec, err := results.ReadExperiment(results.Dir(root, id))

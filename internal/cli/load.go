@@ -149,7 +149,8 @@ func workerFile(name string, cfg loadgen.Config) string {
 func loadError(ctx context.Context, err error, cfg loadgen.Config) error {
 	switch {
 	case err == nil && ctx.Err() != nil:
-		return ctx.Err() // interrupted: the files are written; the exit code says so
+		// The files are written; the exit code says it was cut short.
+		return withCode(errors.New("interrupted: the files hold what was measured until then"), ExitInterrupted)
 	case errors.Is(err, loadgen.ErrAllFailed):
 		return withHint(withCode(err, ExitFailed), "is the server up at %s, and does it serve model %q on the %s API?",
 			strings.Join(cfg.Targets, ", "), cfg.Model, cfg.API)

@@ -161,3 +161,28 @@ func TestLoadUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadInterrupted: Ctrl-C (the context cancelled) ends the run early with exit code 130, a
+// plain message rather than Go's "context canceled", and the request file written.
+func TestLoadInterrupted(t *testing.T) {
+	t.Parallel()
+	h := &streamHandler{tokens: 4}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	code := Main(ctx, Env{Args: []string{"load", "--host", srv.URL, "--model", "m", "--users", "2", "--prompts", "random:8:4",
+		"--run-time", "1m", "--warmup", "0s", "--cooldown", "0s", "--grace", "5s", "--quiet", "--out", "out"},
+		Getenv: func(string) string { return "" }, Dir: dir, Stdout: &stdout, Stderr: &stderr})
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitInterrupted, stderr.String())
+	}
+	if msg := stderr.String(); !strings.Contains(msg, "llmscale: interrupted") || strings.Contains(msg, "context canceled") {
+		t.Errorf("stderr:\n%s", msg)
+	}
+	if _, err := results.ReadParquet[results.Request](filepath.Join(dir, "out", "requests.parquet")); err != nil {
+		t.Errorf("requests.parquet: %v", err)
+	}
+}

@@ -45,6 +45,9 @@ and the time series. docs/report.md says which file feeds which figure.`,
   llmscale report --results other/results --out /tmp/report`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkResamples(f.resamples); err != nil {
+				return err
+			}
 			s, err := newSettings(env)
 			if err != nil {
 				return err

@@ -91,6 +91,28 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	root.AddCommand(newFitCmd(env))
 	root.AddCommand(newDiagnoseCmd(env))
 	root.AddCommand(newReportCmd(env))
+	// An unknown subcommand and wrong positional arguments are usage errors, as wrong flags are.
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			return usageError(c, "unknown command %q (did you mean %q?)", args[0], s[0])
+		}
+		return usageError(c, "unknown command %q", args[0])
+	}
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	root.SuggestionsMinimumDistance = 2
+	for _, c := range root.Commands() {
+		if check := c.Args; check != nil {
+			c.Args = func(c *cobra.Command, args []string) error {
+				if err := check(c, args); err != nil {
+					return usageError(c, "%v", err)
+				}
+				return nil
+			}
+		}
+	}
 	return root
 }
 

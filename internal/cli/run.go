@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -13,6 +16,7 @@ import (
 	"github.com/llmscale/llmscale/internal/campaign"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
@@ -103,6 +107,9 @@ watches the jobs, cancels them on Ctrl-C, and analyses when the last one ends (d
 
 // runCampaign runs a plan and, unless told not to, the analysis after it.
 func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p matrix.Plan, rf runFlags) error {
+	if err := checkFilters(p, rf); err != nil {
+		return err
+	}
 	dir := s.resultsDir(rf.results)
 	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
@@ -130,8 +137,8 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 	case errors.Is(err, campaign.ErrInterrupted):
 		return withHint(withCode(err, ExitInterrupted), "run the same command again to resume: finished experiments are kept")
 	case errors.Is(err, campaign.ErrFailed):
-		return withHint(withCode(err, ExitFailed), "see the reasons in %s and each failed experiment's server.log; "+
-			"running again retries them", filepath.Join(dir, "campaign.json"))
+		return withHint(withCode(err, ExitFailed), "see the reasons in %s, each failed experiment's experiment.json and the server logs in %s; "+
+			"running again retries them", filepath.Join(dir, "campaign.json"), filepath.Join(dir, results.ServersDir))
 	case err != nil:
 		return err
 	}
@@ -158,7 +165,7 @@ func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
 	if err != nil && !errors.Is(err, analysis.ErrSomeUnreadable) {
 		return fmt.Errorf("analysis: %w", err)
 	}
-	fmt.Fprintf(env.Stderr, "analysis: %d experiments, %d series → %s\n", len(res.Rows), len(res.Fits), filepath.Join(dir, "agg"))
+	fmt.Fprintf(env.Stderr, "analysis: %s, %d series → %s\n", plural(len(res.Rows), "experiment"), len(res.Fits), filepath.Join(dir, "agg"))
 	for _, s := range res.Diagnosis.Series {
 		fmt.Fprintf(env.Stderr, "  %s: %s\n", s.Series, s.Verdict.Label)
 	}
@@ -168,4 +175,38 @@ func analyse(ctx context.Context, env Env, dir string, rf runFlags) error {
 	}
 	fmt.Fprintf(env.Stderr, "report: %s\n", path)
 	return analysisError(err, o)
+}
+
+// checkFilters refuses an --only pattern that is malformed or matches no experiment of the plan,
+// and a --server that is not one of its server configurations: either would run nothing and
+// still exit 0, which a typo should not.
+func checkFilters(p matrix.Plan, rf runFlags) error {
+	hint := "`llmscale plan` lists the experiment ids and server configurations"
+	for _, pat := range rf.only {
+		if _, err := path.Match(pat, ""); err != nil {
+			return withHint(withCode(fmt.Errorf("--only %q: %w", pat, err), ExitUsage), "%s", hint)
+		}
+		if !slices.ContainsFunc(p.Experiments, func(e matrix.Experiment) bool { ok, _ := path.Match(pat, e.ID); return ok }) {
+			example := ""
+			if len(p.Experiments) > 0 {
+				example = fmt.Sprintf(" (ids look like %s; a pattern must match the whole id, e.g. '*_G4_*')", p.Experiments[0].ID)
+			}
+			return withHint(withCode(fmt.Errorf("--only %q matches no experiment of the plan%s", pat, example), ExitUsage), "%s", hint)
+		}
+	}
+	for _, pat := range rf.exclude {
+		if _, err := path.Match(pat, ""); err != nil {
+			return withHint(withCode(fmt.Errorf("--exclude %q: %w", pat, err), ExitUsage), "%s", hint)
+		}
+	}
+	for _, id := range rf.servers {
+		if !slices.ContainsFunc(p.Servers, func(sc matrix.ServerConfig) bool { return sc.ID == id }) {
+			ids := make([]string, len(p.Servers))
+			for i, sc := range p.Servers {
+				ids[i] = sc.ID
+			}
+			return withHint(withCode(fmt.Errorf("--server %q is not a server configuration of the plan (it has %s)", id, strings.Join(ids, ", ")), ExitUsage), "%s", hint)
+		}
+	}
+	return nil
 }

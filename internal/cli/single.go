@@ -118,8 +118,13 @@ func (s settings) singlePlan(mf matrixFlags, fs *pflag.FlagSet) (*spec.Loaded, m
 	} else {
 		l, p, err = matrix.PlanBytes([]byte(singleBase), "single", s.env.path("config"), overlays...) // bare prompt set names are config/prompts_N.txt
 	}
-	if err != nil {
-		return nil, p, matrixError(err, "single")
+	switch {
+	case err != nil && mf.file != "":
+		return nil, p, matrixError(err, mf.file)
+	case err != nil:
+		// No matrix file: the settings came from flags and the seed's variables.
+		return nil, p, withHint(withCode(err, ExitInvalidMatrix), "single takes its settings from flags (--model, --users, "+
+			"--prompts, …) and the seed's variables (VLLM_MODEL, USERS, PROMPTS_FILE, …): see `llmscale single --help`")
 	}
 	if len(p.Experiments) != 1 {
 		return nil, p, withHint(withCode(fmt.Errorf("single runs one experiment; these settings give %d (%s, …)",

@@ -73,6 +73,9 @@ func styleAxis(a *plot.Axis, ax axis) {
 	a.Tick.Label.Font = sans(9, xfont.WeightNormal)
 	a.Color, a.Tick.Color = gray(0x9C), gray(0x9C)
 	switch {
+	case ax.Log == 2:
+		a.Scale = plot.LogScale{}
+		a.Tick.Marker = log2Ticks{}
 	case ax.Log > 0:
 		a.Scale = plot.LogScale{}
 		a.Tick.Marker = inRange{plot.LogTicks{Prec: -1}}
@@ -141,6 +144,35 @@ func (r inRange) Ticks(lo, hi float64) []plot.Tick {
 		if t.Value >= lo && t.Value <= hi {
 			out = append(out, t)
 		}
+	}
+	return out
+}
+
+// log2Ticks labels the powers of two inside the axis (users 16…256, GPUs 1…8: the levels
+// such campaigns use), as the HTML charts do; LogTicks would label only whole decades, which
+// can leave a 16–256 axis with the single label 100. Beyond a dozen powers every other one is
+// labelled; an axis with none inside falls back to LogTicks.
+type log2Ticks struct{}
+
+func (log2Ticks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0 && hi > lo) || !finite(hi) {
+		return nil
+	}
+	first, last := int(math.Ceil(math.Log2(lo))), int(math.Floor(math.Log2(hi)))
+	if last < first {
+		return inRange{plot.LogTicks{Prec: -1}}.Ticks(lo, hi)
+	}
+	every := 1
+	if last-first >= 12 {
+		every = 2
+	}
+	var out []plot.Tick
+	for k := first; k <= last; k++ {
+		t := plot.Tick{Value: math.Ldexp(1, k)}
+		if (k-first)%every == 0 {
+			t.Label = groupThousands(strconv.FormatFloat(t.Value, 'f', -1, 64))
+		}
+		out = append(out, t)
 	}
 	return out
 }

@@ -264,3 +264,31 @@ func TestVerdictClass(t *testing.T) {
 		}
 	}
 }
+
+func TestLog2Ticks(t *testing.T) {
+	t.Parallel()
+	labels := func(lo, hi float64) string {
+		var l []string
+		for _, tk := range (log2Ticks{}).Ticks(lo, hi) {
+			if tk.Label != "" {
+				l = append(l, tk.Label)
+			}
+		}
+		return strings.Join(l, " ")
+	}
+	tests := []struct {
+		lo, hi float64
+		want   string
+	}{
+		{14, 290, "16 32 64 128 256"}, // the quickstart's users: 16 and 256 are labelled
+		{1, 8, "1 2 4 8"},
+		{1, 8192, "1 4 16 64 256 1,024 4,096"}, // 14 powers: every other one
+		{3, 3.5, ""},                           // no power of two inside: LogTicks (no decade inside either)
+		{0, 10, ""},
+	}
+	for _, tt := range tests {
+		if got := labels(tt.lo, tt.hi); got != tt.want {
+			t.Errorf("log2Ticks(%g, %g) labels %q, want %q", tt.lo, tt.hi, got, tt.want)
+		}
+	}
+}

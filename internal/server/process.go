@@ -148,8 +148,14 @@ func (p *Process) WaitReady(ctx context.Context, r Readiness) error {
 	return nil
 }
 
-// WaitReady polls an endpoint (launched by llmscale or not) until it is ready or ctx ends.
+// WaitReady polls an endpoint (launched by llmscale or not) until it is ready, r.Timeout
+// (when above 0) passes, or ctx ends.
 func WaitReady(ctx context.Context, r Readiness) error {
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
 	client := r.Client
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}

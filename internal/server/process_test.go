@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -170,5 +171,27 @@ func TestLogTail(t *testing.T) {
 	}
 	if got := LogTail(filepath.Join(t.TempDir(), "none"), 3); !strings.Contains(got, "no log") {
 		t.Errorf("LogTail of a missing file = %q", got)
+	}
+}
+
+// TestWaitReadyExternalTimesOut: an endpoint llmscale did not launch (engine external) that
+// never becomes ready ends with ErrNotReady after the timeout; it used to be polled forever.
+func TestWaitReadyExternalTimesOut(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	done := make(chan error, 1)
+	go func() {
+		done <- WaitReady(context.Background(), Readiness{BaseURL: srv.URL, Model: "m", Timeout: 300 * time.Millisecond, Poll: 50 * time.Millisecond})
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "HTTP 503") {
+			t.Fatalf("WaitReady = %v, want ErrNotReady with the 503", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("WaitReady did not return within 30s of a 300ms timeout")
 	}
 }

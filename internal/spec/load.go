@@ -164,17 +164,28 @@ func yamlProblem(err error) Problem {
 // has there, or the name of the override that set it.
 func (l *Loaded) ProblemAt(path, msg, hint string) Problem {
 	p := Problem{Path: path, Msg: msg, Hint: hint}
+	// An override replaces the file's value at its key and below, so it is looked for first:
+	// the file may still have a node at the exact path, which is not the value at fault.
 	for at := path; at != "" && at != "$"; at = parentPath(at) {
 		if origin, ok := l.origins[at]; ok {
 			p.Msg += " (set by " + origin + ")"
 			return p
 		}
+	}
+	for at := path; at != "" && at != "$"; at = parentPath(at) {
 		if pos, ok := l.positions[at]; ok {
 			p.Line, p.Col = pos[0], pos[1]
 			return p
 		}
 	}
 	return p
+}
+
+// sets tells whether the file or an override gives a value at path.
+func (l *Loaded) sets(path string) bool {
+	_, inFile := l.positions[path]
+	_, overridden := l.origins[path]
+	return inFile || overridden
 }
 
 // parentPath strips the last element: $.a.b[2] → $.a.b → $.a → $ → "".

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -99,11 +100,17 @@ func TestOverlayErrors(t *testing.T) {
 
 func TestProblemNamesOverride(t *testing.T) {
 	t.Parallel()
-	_, err := Parse([]byte("factors: {prompts: ['random:8']}"), "t.yaml", t.TempDir(),
-		Overlay{Settings: []Setting{{Key: "factors.tp", Value: "0", From: "environment variable TP"}}})
-	want := "factors.tp[0]: must be at least 1, got 0 (set by environment variable TP)"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("error = %v, want %q", err, want)
+	for _, file := range []string{
+		"factors: {prompts: ['random:8']}",
+		// The file's own tp levels are replaced: the problem is the override's, not line 2's.
+		"factors:\n  tp: [1, 2]\n  prompts: ['random:8']",
+	} {
+		_, err := Parse([]byte(file), "t.yaml", t.TempDir(),
+			Overlay{Settings: []Setting{{Key: "factors.tp", Value: "0", From: "environment variable TP"}}})
+		want := "factors.tp[0]: must be at least 1, got 0 (set by environment variable TP)"
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "t.yaml:2") {
+			t.Errorf("file %q: error = %v, want %q without the file's position", file, err, want)
+		}
 	}
 }
 
@@ -137,5 +144,24 @@ func TestTelemetryGPUValues(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("telemetry.gpu %s: %v", gpu, err)
 		}
+	}
+}
+
+// TestDefaultPromptsMissing: without factors.prompts the default set "short" is looked for
+// beside the matrix; when it is missing, the problem says so and points at no line of the file
+// (it used to point at whatever factor came first).
+func TestDefaultPromptsMissing(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]byte("engine: sim\nfactors:\n  users: [1]\n"), "t.yaml", t.TempDir())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`factors.prompts: not given, so the default set "short" is used`, "prompts_short.txt", `"random:512:128"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if regexp.MustCompile(`t\.yaml:\d`).MatchString(err.Error()) {
+		t.Errorf("error points at a line of the file:\n%v", err)
 	}
 }

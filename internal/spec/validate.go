@@ -130,6 +130,13 @@ func (v *validator) prompts() {
 			if _, ok := s.PromptSets[level]; ok {
 				path = "$.prompt_sets." + level
 			}
+			if !v.at.sets("$.factors.prompts") {
+				// The default prompt set: no line of the file is at fault.
+				v.problems = append(v.problems, Problem{Path: "$.factors.prompts", Msg: fmt.Sprintf(
+					"not given, so the default set %q is used: %v", level, err),
+					Hint: `give factors.prompts, e.g. ["random:512:128"]`})
+				continue
+			}
 			v.add(path, err.Error(), "")
 		}
 	}
