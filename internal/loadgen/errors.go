@@ -19,11 +19,12 @@ import (
 
 // Causes of a request's cancellation, read back with context.Cause.
 var (
-	errTimeout     = errors.New("request timeout")
-	errStall       = errors.New("stream stalled")
-	errRunOver     = errors.New("still running at the end of the run plus its grace period")
-	errInterrupted = errors.New("still running when the grace period after Ctrl-C ran out")
-	errDrain       = errors.New("the body went on after [DONE]")
+	errTimeout      = errors.New("request timeout")
+	errStall        = errors.New("stream stalled")
+	errRunOver      = errors.New("still running at the end of the run plus its grace period")
+	errCooldownOver = errors.New("still running when the cool-down ended (outside every window)")
+	errInterrupted  = errors.New("still running when the grace period after Ctrl-C ran out")
+	errDrain        = errors.New("the body went on after [DONE]")
 )
 
 // ErrAllFailed is returned by Run, with the summary, when every request of the run failed.
@@ -38,7 +39,7 @@ func classify(ctx context.Context, err error) (kind, msg string) {
 			return results.ErrorTimeout, cause.Error()
 		case errors.Is(cause, errStall):
 			return results.ErrorStall, cause.Error()
-		case errors.Is(cause, errRunOver), errors.Is(cause, errInterrupted):
+		case errors.Is(cause, errRunOver), errors.Is(cause, errCooldownOver), errors.Is(cause, errInterrupted):
 			return results.ErrorCancelled, cause.Error()
 		}
 		return results.ErrorCancelled, msg

@@ -180,25 +180,43 @@ func TestInterrupt(t *testing.T) {
 	})
 }
 
-// TestNeverHangs: a server that never answers cannot keep the run past its time plus grace.
+// TestNeverHangs: a server that never answers cannot keep the run past its time plus grace;
+// with a cool-down, requests still running at its end are cancelled at once (they can count
+// in no window).
 func TestNeverHangs(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		dial, stop := serveInMemory(&fakeServer{fault: "hang"})
-		defer stop()
-		cfg := baseConfig(dial)
-		cfg.Mode, cfg.Rate, cfg.Arrival = ModeRate, 10, schedule.KindConstant
-		cfg.Warmup, cfg.RunTime, cfg.Cooldown, cfg.Grace = time.Second, time.Second, time.Second, 2*time.Second
-		sink := &MemorySink{}
-		start := time.Now()
-		sum, err := Run(t.Context(), cfg, sink)
-		if took := time.Since(start); took != 5*time.Second {
-			t.Errorf("Run took %v, want 3 s of sending and 2 s of grace", took)
-		}
-		if !errors.Is(err, ErrAllFailed) || sum.Failures[results.ErrorCancelled] != 30 {
-			t.Fatalf("error %v, failures %v; want 30 cancelled", err, sum.Failures)
-		}
-	})
+	tests := []struct {
+		cooldown, took time.Duration
+		sent           int
+		cause          string
+	}{
+		{cooldown: time.Second, took: 3 * time.Second, sent: 30, cause: "cool-down ended"},
+		{cooldown: 0, took: 4 * time.Second, sent: 20, cause: "grace period"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cooldown.String(), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				dial, stop := serveInMemory(&fakeServer{fault: "hang"})
+				defer stop()
+				cfg := baseConfig(dial)
+				cfg.Mode, cfg.Rate, cfg.Arrival = ModeRate, 10, schedule.KindConstant
+				cfg.Warmup, cfg.RunTime, cfg.Cooldown, cfg.Grace = time.Second, time.Second, tt.cooldown, 2*time.Second
+				sink := &MemorySink{}
+				start := time.Now()
+				sum, err := Run(t.Context(), cfg, sink)
+				if took := time.Since(start); took != tt.took {
+					t.Errorf("Run took %v, want %v", took, tt.took)
+				}
+				if !errors.Is(err, ErrAllFailed) || sum.Failures[results.ErrorCancelled] != tt.sent {
+					t.Fatalf("error %v, failures %v; want %d cancelled", err, sum.Failures, tt.sent)
+				}
+				if rows := sink.Rows(); !strings.Contains(rows[0].Error, tt.cause) {
+					t.Errorf("cancelled because %q, want %q", rows[0].Error, tt.cause)
+				}
+			})
+		})
+	}
 }
 
 // TestTargets: with several targets, requests go to the least busy one.

@@ -64,7 +64,11 @@ func (s Summary) loadText() string {
 
 func (s Summary) writeCounts(w io.Writer) {
 	fmt.Fprintf(w, "Successful requests:\t%d\n", s.Succeeded)
-	fmt.Fprintf(w, "Failed requests:\t%d\t%s\n", s.Failed, countsText(s.Failures))
+	byKind := ""
+	if len(s.Failures) > 0 { // counted over the whole run, warm-up and cool-down included
+		byKind = "whole run by kind: " + countsText(s.Failures)
+	}
+	fmt.Fprintf(w, "Failed requests:\t%d\t%s\n", s.Failed, byKind)
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "Not sent (in-flight cap):\t%d\n", s.NotSent)
 	}

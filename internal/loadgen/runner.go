@@ -165,7 +165,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	r.prog.end()
 	s := r.summary(wall, cpu, wakeLag)
 	if err == nil && s.Sent > 0 && r.acc.succeeded == 0 {
-		err = fmt.Errorf("%w (%d requests): %s", ErrAllFailed, s.Sent, strings.Join(s.FirstErrors, "; "))
+		err = fmt.Errorf("%w: none of the %d requests sent succeeded: %s", ErrAllFailed, s.Sent, strings.Join(s.FirstErrors, "; "))
 	}
 	return s, err
 }
@@ -173,7 +173,14 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 // deadlines arms the two ends of a run: when the run's time plus grace is over, and grace
 // after a Ctrl-C; then whatever is still in flight is cancelled.
 func (r *Runner) deadlines(ctx context.Context, cancelAll context.CancelCauseFunc) (stop func()) {
-	hard := time.AfterFunc(time.Until(r.start.Add(r.cfg.sendWindow()+r.cfg.Grace)), func() { cancelAll(errRunOver) })
+	// A request still running when the cool-down ends can count in no window: it is cancelled
+	// then rather than waited for. Without a cool-down, requests get the grace period to end
+	// (k6's graceful stop).
+	end, cause := r.cfg.sendWindow()+r.cfg.Grace, errRunOver
+	if r.cfg.Cooldown > 0 {
+		end, cause = r.cfg.sendWindow(), errCooldownOver
+	}
+	hard := time.AfterFunc(time.Until(r.start.Add(end)), func() { cancelAll(cause) })
 	var mu sync.Mutex
 	var grace *time.Timer
 	stopWatching := context.AfterFunc(ctx, func() {
