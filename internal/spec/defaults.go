@@ -115,9 +115,12 @@ func (s *Server) applyDefaults(engine string) {
 	if s.GPUMemoryUtilization == 0 {
 		s.GPUMemoryUtilization = 0.9
 	}
-	timeout := 20 * time.Minute
-	if engine == EngineSim {
+	timeout := 20 * time.Minute // loading weights and compiling CUDA graphs
+	switch engine {
+	case EngineSim:
 		timeout = time.Minute
+	case EngineExternal: // already running: a server that does not answer soon is down
+		timeout = 2 * time.Minute
 	}
 	s.StartupTimeout = orDur(s.StartupTimeout, timeout)
 	s.StartupEstimate = orDur(s.StartupEstimate, startupEstimate(engine))

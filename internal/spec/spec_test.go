@@ -37,6 +37,8 @@ func TestDefaults(t *testing.T) {
 		{"repeats", l.Repeats, 1},
 		{"no rule without a gpus factor", len(l.Rules.Require), 0},
 		{"simulator picks a free port", l.Server.Port, 0},
+		{"simulator starts within a minute", l.Server.StartupTimeout.D(), time.Minute},
+		{"client", l.Load.Client, "auto"},
 	}
 	for _, c := range checks {
 		if diff := cmp.Diff(c.want, c.got); diff != "" {
@@ -46,6 +48,11 @@ func TestDefaults(t *testing.T) {
 	if got := parse(t, "engine: vllm\nmodel: m\nfactors: {gpus: [1], prompts: ['random:8']}"); got.Server.Port != 8000 ||
 		got.Rules.Require[0] != DefaultRequire {
 		t.Errorf("vllm defaults: port %d, rules %v", got.Server.Port, got.Rules.Require)
+	}
+	for engine, want := range map[string]time.Duration{"vllm": 20 * time.Minute, "external": 2 * time.Minute} {
+		if got := parse(t, "engine: "+engine+"\nhost: http://h:8000\nmodel: m\nfactors: {prompts: ['random:8']}"); got.Server.StartupTimeout.D() != want {
+			t.Errorf("%s: startup timeout %v, want %v", engine, got.Server.StartupTimeout.D(), want)
+		}
 	}
 }
 
