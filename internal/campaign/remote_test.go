@@ -102,11 +102,11 @@ func TestRemoteSettlesEveryExperiment(t *testing.T) {
 		t.Errorf("outcome %+v, want 4 done and 4 failed", out)
 	}
 	want := map[string]struct{ status, reason, tail string }{
-		"c_G1_TP1_DP1_U1_rand8x4_O128": {results.StatusDone, "", ""},
-		"c_G2_TP1_DP2_U2_rand8x4_O128": {results.StatusFailed, "server crashed during the experiment", ""},
-		"c_G4_TP1_DP4_U2_rand8x4_O128": {results.StatusFailed, "slurm job 3 CANCELLED", "last lines of job 3"},
-		"c_G8_TP1_DP8_U1_rand8x4_O128": {results.StatusFailed, "interrupted before its job ended", "inside the job: server crashed"},
-		"c_G8_TP1_DP8_U2_rand8x4_O128": {results.StatusFailed, "interrupted before its job ended", ""},
+		"c_G1_TP1_DP1_U1_rand8x4_O4": {results.StatusDone, "", ""},
+		"c_G2_TP1_DP2_U2_rand8x4_O4": {results.StatusFailed, "server crashed during the experiment", ""},
+		"c_G4_TP1_DP4_U2_rand8x4_O4": {results.StatusFailed, "slurm job 3 CANCELLED", "last lines of job 3"},
+		"c_G8_TP1_DP8_U1_rand8x4_O4": {results.StatusFailed, "interrupted before its job ended", "inside the job: server crashed"},
+		"c_G8_TP1_DP8_U2_rand8x4_O4": {results.StatusFailed, "interrupted before its job ended", ""},
 	}
 	for id, w := range want {
 		rec, err := results.ReadExperiment(results.Dir(root, id))

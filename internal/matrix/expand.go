@@ -50,6 +50,11 @@ func Expand(l *spec.Loaded) (Plan, error) {
 		}
 		for r := 1; r <= s.Repeats; r++ {
 			e := c.experiment(s.Campaign, r)
+			if _, ok := ids[e.ID]; ok && c.load.Prompts.OutTokens > 0 {
+				p.Skipped = append(p.Skipped, Skipped{Factors: c.factors, Server: c.server.ID, Reason: fmt.Sprintf(
+					"prompts %s set the output length (%d tokens), so max_tokens does not apply", c.load.PromptSet, c.load.Prompts.OutTokens)})
+				continue
+			}
 			if prev, ok := ids[e.ID]; ok {
 				dup = append(dup, l.ProblemAt("$.factors", fmt.Sprintf("combinations %s and %s both get the id %s", prev, describe(e.Factors), e.ID),
 					"give levels that differ in letters or digits"))
@@ -300,6 +305,9 @@ func loadOf(s *spec.Spec, v map[string]string, levels map[string]string) Load {
 		l.Rate, _ = strconv.ParseFloat(v["rate"], 64)
 	}
 	l.Prompts, _ = workload.Resolve(l.PromptSet, s.PromptSets, s.Dir) // validated when loaded
+	if l.Prompts.OutTokens > 0 {
+		l.MaxTokens = l.Prompts.OutTokens // random:IN:OUT sets the output length itself
+	}
 	for _, name := range slices.Sorted(maps.Keys(levels)) {
 		_ = spec.ApplyLoadLevel(&l.Settings, name, levels[name]) // validated when loaded
 	}

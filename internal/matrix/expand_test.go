@@ -1,6 +1,8 @@
 package matrix
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,9 +46,9 @@ func TestExpand(t *testing.T) {
 			name: "default rule tp*dp*pp == gpus",
 			yaml: "campaign: c\nfactors: {gpus: [1, 2], tp: [1, 2], dp: [1, 2], prompts: ['random:8:4']}",
 			ids: []string{
-				"c_G1_TP1_DP1_U10_rand8x4_O128",
-				"c_G2_TP1_DP2_U10_rand8x4_O128",
-				"c_G2_TP2_DP1_U10_rand8x4_O128",
+				"c_G1_TP1_DP1_U10_rand8x4_O4",
+				"c_G2_TP1_DP2_U10_rand8x4_O4",
+				"c_G2_TP2_DP1_U10_rand8x4_O4",
 			},
 			servers: 3,
 			skipped: []string{
@@ -249,5 +251,20 @@ func TestExpandRuleErrors(t *testing.T) {
 				t.Fatalf("Expand error = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestPromptsWithOutputLength: random:IN:OUT sets the output length, so the experiment is
+// labelled with it, and the max_tokens factor (which cannot apply) makes no duplicates.
+func TestPromptsWithOutputLength(t *testing.T) {
+	t.Parallel()
+	p := plan(t, "engine: sim\nfactors: {users: [4], prompts: ['random:16:8', 'random:16'], max_tokens: [32, 64]}")
+	var got []string
+	for _, e := range p.Experiments {
+		got = append(got, fmt.Sprintf("%s=%d", e.Load.PromptSet, e.Load.MaxTokens))
+	}
+	want := []string{"random:16:8=8", "random:16=32", "random:16=64"}
+	if !slices.Equal(got, want) || len(p.Skipped) != 1 || !strings.Contains(p.Skipped[0].Reason, "max_tokens does not apply") {
+		t.Fatalf("experiments %v, skipped %+v; want %v and one skipped", got, p.Skipped, want)
 	}
 }
