@@ -33,9 +33,11 @@ type Client struct {
 	idle   map[string][]int // address → sockets kept alive, most recent last
 	closed bool
 
-	loopDone chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
 	// loop only
 	events []unix.EpollEvent
+	ready  []*call
 	buf    []byte
 }
 
@@ -108,17 +110,17 @@ func New(opts Options) (*Client, error) {
 // Close fails the requests still running with ErrClosed, closes every connection and stops
 // the loop.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	already := c.closed
-	c.closed = true
-	c.mu.Unlock()
-	if already {
-		return nil
-	}
-	c.wake()
-	<-c.loopDone
-	unix.Close(c.wakefd)
-	return c.ep.Close()
+	var err error
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		c.wake()
+		<-c.loopDone // at once if the loop has already ended on an epoll error
+		unix.Close(c.wakefd)
+		err = c.ep.Close()
+	})
+	return err
 }
 
 // Do sends req and feeds its response to h until the response ends, the connection fails, or
@@ -308,7 +310,7 @@ func (c *Client) poll() bool {
 // closed or reset (the end is read by a read of its own, and no new event will announce it).
 func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	const ended = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
-	ready := make([]*call, 0, len(events))
+	ready := c.ready[:0]
 	c.mu.Lock()
 	for _, ev := range events {
 		if cl := c.calls[int(ev.Fd)]; cl != nil {
@@ -331,6 +333,8 @@ func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 			more = true
 		}
 	}
+	clear(ready)
+	c.ready = ready[:0]
 	return more
 }
 
