@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -129,6 +130,20 @@ type accumulator struct {
 
 const maxFirstErrors = 5
 
+// idLike is a run of hex digits, one of them a decimal digit: an id, a count or a time.
+var idLike = regexp.MustCompile(`[0-9a-fA-F]*[0-9][0-9a-fA-F]*`)
+
+// errorShape is an error message with its ids blanked: two errors that differ only in a
+// response id or a byte count are one error to report. Short numbers (HTTP statuses) stay.
+func errorShape(msg string) string {
+	return idLike.ReplaceAllStringFunc(msg, func(id string) string {
+		if len(id) < 5 {
+			return id
+		}
+		return "#"
+	})
+}
+
 func (a *accumulator) add(rec *results.Request) {
 	if a.phases == nil {
 		a.phases, a.failures, a.seen = map[string]int{}, map[string]int{}, map[string]bool{}
@@ -151,8 +166,9 @@ func (a *accumulator) add(rec *results.Request) {
 		}
 	} else {
 		a.failures[rec.ErrorKind]++
-		if e := rec.ErrorKind + ": " + rec.Error; len(a.firstErrors) < maxFirstErrors && !a.seen[e] {
-			a.seen[e] = true
+		e := rec.ErrorKind + ": " + rec.Error
+		if key := errorShape(e); len(a.firstErrors) < maxFirstErrors && !a.seen[key] {
+			a.seen[key] = true
 			a.firstErrors = append(a.firstErrors, e)
 		}
 	}
@@ -306,10 +322,12 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 			"waited for a CPU (another process competes for its cores, or it is saturated), so its timestamps may be "+
 			"late by as much", s.WakeLag.P99, s.WakeLag.Max))
 	}
-	if tr := trend; tr[1] > 5*time.Millisecond && tr[1] > 2*tr[0]+time.Millisecond {
+	switch tr := trend; {
+	case s.CapWaits > 0: // the cap made requests late, not the client (said below)
+	case tr[1] > 5*time.Millisecond && tr[1] > 2*tr[0]+time.Millisecond:
 		out = append(out, fmt.Sprintf("send lag grew from %s to %s over the window: the client fell behind its schedule",
 			fmtMs(tr[0]), fmtMs(tr[1])))
-	} else if s.Mode == ModeRate && s.SendLag.P99 > 1 {
+	case s.Mode == ModeRate && s.SendLag.P99 > 1:
 		out = append(out, fmt.Sprintf("send lag p99 %.2f ms: requests left the client later than scheduled", s.SendLag.P99))
 	}
 	if s.CapWaits > 0 {
@@ -324,8 +342,12 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 	}
 	r.limitMu.Unlock()
 	if s.Mode == ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
-		out = append(out, fmt.Sprintf("achieved rate %.2f req/s is %.1f%% below the schedule's %.2f req/s",
-			s.AchievedRate, 100*(1-s.AchievedRate/s.ScheduledRate), s.ScheduledRate))
+		why := ""
+		if s.CapWaits > 0 {
+			why = " (the in-flight cap)"
+		}
+		out = append(out, fmt.Sprintf("achieved rate %.2f req/s is %.1f%% below the schedule's %.2f req/s%s",
+			s.AchievedRate, 100*(1-s.AchievedRate/s.ScheduledRate), s.ScheduledRate, why))
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -78,14 +79,22 @@ func TestSummaryText(t *testing.T) {
 func TestLimits(t *testing.T) {
 	t.Parallel()
 	r := &Runner{cfg: Config{Mode: ModeRate, MaxInflight: 4}, limits: map[string]bool{"file descriptors": true}}
-	s := &Summary{Mode: ModeRate, Cores: 2, ClientCores: 1.95, CapWaits: 3, MaxInflight: 4, ScheduledRate: 100, AchievedRate: 90,
+	s := &Summary{Mode: ModeRate, Cores: 2, ClientCores: 1.95, ScheduledRate: 100, AchievedRate: 90,
 		WakeLag: Stat{P99: 12, Max: 30}}
-	got := strings.Join(r.limitsOf(s, [2]time.Duration{time.Millisecond, 40 * time.Millisecond}), "\n")
-	for _, want := range []string{"CPU-bound", "send lag grew from 1.00 ms to 40.00 ms", "in-flight cap (4) held back 3",
-		"ran out of file descriptors", "10.0% below the schedule", "timer woke up to 12.0 ms late"} {
-		if !strings.Contains(got, want) {
+	lagUp := [2]time.Duration{time.Millisecond, 40 * time.Millisecond}
+	got := strings.Join(r.limitsOf(s, lagUp), "\n")
+	for _, want := range []string{"CPU-bound", "send lag grew from 1.00 ms to 40.00 ms over the window: the client fell behind",
+		"ran out of file descriptors", "10.0% below the schedule's 100.00 req/s\n", "timer woke up to 12.0 ms late"} {
+		if !strings.Contains(got+"\n", want) {
 			t.Errorf("limits lack %q:\n%s", want, got)
 		}
+	}
+	// When the in-flight cap held requests back, the cap, not the client, made them late.
+	s.CapWaits, s.MaxInflight = 3, 4
+	got = strings.Join(r.limitsOf(s, lagUp), "\n")
+	if !strings.Contains(got, "in-flight cap (4) held back 3") || strings.Contains(got, "fell behind") ||
+		!strings.Contains(got, "below the schedule's 100.00 req/s (the in-flight cap)") {
+		t.Errorf("limits with the cap binding:\n%s", got)
 	}
 	if l := (&Runner{}).limitsOf(&Summary{Mode: ModeUsers, Cores: 2, ClientCores: 0.3}, [2]time.Duration{}); len(l) != 0 {
 		t.Errorf("an easy run has limits %v", l)
@@ -145,4 +154,18 @@ func TestProgress(t *testing.T) {
 			t.Errorf("no cool-down snapshot: %v", snaps)
 		}
 	})
+}
+
+// TestFirstErrorsByShape: errors that differ only in ids or numbers are reported once.
+func TestFirstErrorsByShape(t *testing.T) {
+	t.Parallel()
+	var a accumulator
+	for _, msg := range []string{`not JSON: {"id":"cmpl-5d3a9f0c7b2e"`, `not JSON: {"id":"cmpl-77aa01bb9c3d"`, "HTTP 500: boom", "HTTP 503: boom"} {
+		a.add(&results.Request{ErrorKind: results.ErrorHTTP, Error: msg, Phase: results.PhaseMeasure})
+	}
+	k := results.ErrorHTTP + ": "
+	want := []string{k + `not JSON: {"id":"cmpl-5d3a9f0c7b2e"`, k + "HTTP 500: boom", k + "HTTP 503: boom"}
+	if !slices.Equal(a.firstErrors, want) {
+		t.Errorf("first errors %q, want %q", a.firstErrors, want)
+	}
 }
