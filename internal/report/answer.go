@@ -19,6 +19,7 @@ type answer struct {
 	S       string   `json:"s"`
 	SRange  string   `json:"s_range"`
 	Trend   string   `json:"trend"`
+	KF      string   `json:"karp_flatt_values,omitempty"` // "e(2) 0.20 · e(4) 0.28"
 	Verdict string   `json:"verdict"`      // label
 	Code    string   `json:"verdict_code"` // for the badge's colour
 	Lines   []string `json:"sentences"`
@@ -51,6 +52,9 @@ func seriesAnswer(i int, s Series) answer {
 		if am.SLo != nil && am.SHi != nil {
 			a.SRange = fmt.Sprintf("%s–%s", fmtS(*am.SLo), fmtS(*am.SHi))
 		}
+	}
+	if a.Trend == "unknown" { // too few points for a trend: show what there is
+		a.KF = karpFlattValues(s.Points, " · ", " ")
 	}
 	a.Lines = append(a.Lines, amdahlSentence(s), karpFlattSentence(s))
 	if u := uslSentence(s.USL); u != "" {
@@ -147,10 +151,25 @@ func karpFlattSentence(s Series) string {
 	case "falling":
 		return "Karp–Flatt e(N) falls with N: larger configurations do better than Amdahl's law predicts."
 	}
-	if r := strings.TrimSpace(s.KarpFlattReason); r != "" {
-		return "Karp–Flatt trend unknown: " + strings.TrimSuffix(r, ".") + "."
+	values := ""
+	if v := karpFlattValues(s.Points, ", ", " = "); v != "" {
+		values = " (" + v + ")"
 	}
-	return "Karp–Flatt trend unknown."
+	if r := strings.TrimSpace(s.KarpFlattReason); r != "" {
+		return "Karp–Flatt trend unknown: " + strings.TrimSuffix(r, ".") + values + "."
+	}
+	return "Karp–Flatt trend unknown" + values + "."
+}
+
+// karpFlattValues lists e(N) at each GPU count that has one, "e(2) = 0.20, e(4) = 0.28".
+func karpFlattValues(ps []SeriesPoint, sep, eq string) string {
+	var parts []string
+	for _, p := range ps {
+		if p.KarpFlatt != nil {
+			parts = append(parts, fmt.Sprintf("e(%d)%s%s", p.GPUs, eq, fmtS(*p.KarpFlatt)))
+		}
+	}
+	return strings.Join(parts, sep)
 }
 
 func uslSentence(u USLFit) string {
