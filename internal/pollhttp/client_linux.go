@@ -38,8 +38,12 @@ type Client struct {
 	// loop only
 	events []unix.EpollEvent
 	ready  []*call
-	buf    []byte
+	reads  []batchRead
+	arena  []byte // batchSize reads of readSize bytes
 }
+
+// batchSize is the most sockets one epoll_wait returns.
+const batchSize = 256
 
 // call is one request being read.
 type call struct {
@@ -93,7 +97,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c := &Client{opts: opts, epfd: epfd, ep: os.NewFile(uintptr(epfd), "epoll"), wakefd: wakefd,
 		calls: map[int]*call{}, idle: map[string][]int{}, loopDone: make(chan struct{}),
-		events: make([]unix.EpollEvent, 256), buf: make([]byte, 64<<10)}
+		events: make([]unix.EpollEvent, batchSize), arena: make([]byte, batchSize*readSize)}
 	raw, err := c.ep.SyscallConn()
 	if err != nil {
 		c.ep.Close()
@@ -305,7 +309,8 @@ func (c *Client) poll() bool {
 	}
 }
 
-// handle serves one batch of ready sockets: aborts first, then one read per socket. more: a
+// handle serves one batch of ready sockets: aborts first, then one read per socket, then the
+// parsing of what they returned. more: a
 // socket may still be readable after its read — the read filled the buffer, or the peer had
 // closed or reset (the end is read by a read of its own, and no new event will announce it).
 func (c *Client) handle(events []unix.EpollEvent) (more bool) {
@@ -328,14 +333,50 @@ func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 			c.finish(cl, cl.abortErr)
 		}
 	}
+	// Read every ready socket first, then parse what came: a socket late in the batch is read,
+	// and timed, after the others' reads rather than after their parsing as well.
+	reads, off := c.reads[:0], 0
 	for _, cl := range ready {
-		if !c.finished(cl) && c.read(cl) {
-			more = true
+		if c.finished(cl) {
+			continue
 		}
+		space := c.arena[off : off+readSize]
+		n, err := unix.Read(cl.fd, space)
+		r := batchRead{cl: cl, at: time.Now()}
+		switch {
+		case errors.Is(err, unix.EINTR):
+			more = true
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			continue
+		case err != nil:
+			r.err = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)}
+		default: // n == 0 is the end of the connection
+			r.p, off = space[:n], off+n
+			more = more || n == len(space)
+		}
+		reads = append(reads, r)
+	}
+	for _, r := range reads {
+		c.parse(r)
 	}
 	clear(ready)
-	c.ready = ready[:0]
+	clear(reads)
+	c.ready, c.reads = ready[:0], reads[:0]
 	return more
+}
+
+// readSize is the most one read of a batch takes from a socket; a socket that fills it is
+// read again at once.
+const readSize = 16 << 10
+
+// batchRead is one read of a batch: the bytes it returned (none at the end of the
+// connection), when it returned, or its error.
+type batchRead struct {
+	cl  *call
+	p   []byte
+	at  time.Time
+	err error
 }
 
 // finished says whether cl was already finished (in this batch, or by an abort).
@@ -348,24 +389,19 @@ func (c *Client) finished(cl *call) bool {
 	}
 }
 
-// read does one read of cl's socket and parses what it returns; full: the read filled the
-// buffer.
-func (c *Client) read(cl *call) (full bool) {
-	n, err := unix.Read(cl.fd, c.buf)
-	cl.at = time.Now()
+// parse hands what one read returned to its response.
+func (c *Client) parse(r batchRead) {
+	cl := r.cl
 	switch {
-	case errors.Is(err, unix.EINTR):
-		return true
-	case errors.Is(err, unix.EAGAIN):
-		return false
-	case err != nil:
-		c.finish(cl, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", err)})
-		return false
-	case n == 0:
+	case r.err != nil:
+		c.finish(cl, r.err)
+		return
+	case len(r.p) == 0:
 		c.finish(cl, cl.resp.eof())
-		return false
+		return
 	}
-	rest, err := cl.resp.feed(c.buf[:n], cl)
+	cl.at = r.at
+	rest, err := cl.resp.feed(r.p, cl)
 	switch {
 	case err != nil:
 		c.finish(cl, err)
@@ -373,7 +409,6 @@ func (c *Client) read(cl *call) (full bool) {
 		cl.resp.close = cl.resp.close || len(rest) > 0 // bytes nobody asked for: do not reuse
 		c.finish(cl, nil)
 	}
-	return n == len(c.buf)
 }
 
 // finish ends cl: its socket goes back to the pool if the response ended cleanly and the
