@@ -20,8 +20,8 @@ type answer struct {
 	SRange  string   `json:"s_range"`
 	Trend   string   `json:"trend"`
 	KF      string   `json:"karp_flatt_values,omitempty"` // "e(2) 0.20 · e(4) 0.28"
-	Verdict string   `json:"verdict"`      // label
-	Code    string   `json:"verdict_code"` // for the badge's colour
+	Verdict string   `json:"verdict"`                     // label
+	Code    string   `json:"verdict_code"`                // for the badge's colour
 	Lines   []string `json:"sentences"`
 	// Bottleneck is the series verdict's sentence, shown apart.
 	Bottleneck string   `json:"bottleneck,omitempty"`
