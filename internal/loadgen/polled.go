@@ -73,16 +73,16 @@ func (x *exchange) runPolled(ctx context.Context, tgt *target) {
 	}
 	switch {
 	case h.over: // [DONE] or a failure in the stream: what came after does not matter
+	case h.status != 0 && h.status != http.StatusOK: // as net/http's path: the status decides, whatever the body did
+		x.fail(results.ErrorHTTP, httpErrorMessage(h.status, h.errBody))
+	case h.notStream != "":
+		x.fail(results.ErrorBadStream, fmt.Sprintf("response is %s, not an event stream: %s", h.notStream,
+			truncate(string(squeeze(h.errBody[:min(len(h.errBody), 512)])), 200)))
 	case err != nil:
 		if lim := clientLimit(err); lim != "" {
 			r.noteClientLimit(lim)
 		}
 		x.fail(classify(ctx, err))
-	case h.status != http.StatusOK:
-		x.fail(results.ErrorHTTP, httpErrorMessage(h.status, h.errBody))
-	case h.notStream != "":
-		x.fail(results.ErrorBadStream, fmt.Sprintf("response is %s, not an event stream: %s", h.notStream,
-			truncate(string(squeeze(h.errBody[:min(len(h.errBody), 512)])), 200)))
 	case h.sseErr != nil:
 		x.fail(classify(ctx, h.sseErr))
 	default: // the body ended before [DONE]: what the reader still holds, then why it ended
