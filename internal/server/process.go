@@ -164,12 +164,15 @@ func WaitReady(ctx context.Context, r Readiness) error {
 	if poll == 0 {
 		poll = 500 * time.Millisecond
 	}
-	last := errors.New("no answer yet")
+	noAnswer := errors.New("no answer yet")
+	last := noAnswer
 	for {
-		if err := probe(ctx, client, r); err == nil {
+		err := probe(ctx, client, r)
+		switch {
+		case err == nil:
 			return nil
-		} else {
-			last = err
+		case ctx.Err() == nil || last == noAnswer:
+			last = err // a probe cut short by the deadline says less than the answer before it
 		}
 		select {
 		case <-ctx.Done():
