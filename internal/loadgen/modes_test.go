@@ -129,16 +129,9 @@ func TestInterrupt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fast := &fakeServer{ttft: 300 * time.Millisecond, tokens: 1}
 		slow := &fakeServer{ttft: time.Hour, tokens: 1}
-		dialFast, stopFast := serveInMemory(fast)
-		defer stopFast()
-		dialSlow, stopSlow := serveInMemory(slow)
-		defer stopSlow()
-		cfg := baseConfig(func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if strings.HasPrefix(addr, "slow") {
-				return dialSlow(ctx, network, addr)
-			}
-			return dialFast(ctx, network, addr)
-		})
+		dial, stop := serveTwo(fast, slow)
+		defer stop()
+		cfg := baseConfig(dial)
 		cfg.Targets = []string{"http://fast:1", "http://slow:1"}
 		cfg.Concurrency, cfg.RunTime, cfg.Grace = 4, time.Minute, 500*time.Millisecond
 		ctx, cancel := context.WithCancel(t.Context())
@@ -225,16 +218,9 @@ func TestTargets(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fast := &fakeServer{ttft: 10 * time.Millisecond, tokens: 1}
 		slow := &fakeServer{ttft: 500 * time.Millisecond, tokens: 1}
-		dialFast, stopFast := serveInMemory(fast)
-		defer stopFast()
-		dialSlow, stopSlow := serveInMemory(slow)
-		defer stopSlow()
-		cfg := baseConfig(func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if strings.HasPrefix(addr, "slow") {
-				return dialSlow(ctx, network, addr)
-			}
-			return dialFast(ctx, network, addr)
-		})
+		dial, stop := serveTwo(fast, slow)
+		defer stop()
+		cfg := baseConfig(dial)
 		cfg.Targets = []string{"http://slow:1/v1", "http://fast:1/"}
 		cfg.Concurrency, cfg.RunTime = 2, 2*time.Second
 		if _, err := Run(t.Context(), cfg, &MemorySink{}); err != nil {
@@ -416,4 +402,17 @@ func TestRunOnceAndCancelledStart(t *testing.T) {
 			t.Fatalf("second Run: %v", err)
 		}
 	})
+}
+
+// serveTwo serves fast and slow in memory: addresses starting with "slow" reach slow, the
+// rest fast.
+func serveTwo(fast, slow *fakeServer) (dial func(context.Context, string, string) (net.Conn, error), stop func()) {
+	dialFast, stopFast := serveInMemory(fast)
+	dialSlow, stopSlow := serveInMemory(slow)
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if strings.HasPrefix(addr, "slow") {
+			return dialSlow(ctx, network, addr)
+		}
+		return dialFast(ctx, network, addr)
+	}, func() { stopFast(); stopSlow() }
 }

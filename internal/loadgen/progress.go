@@ -67,14 +67,8 @@ func (p *progress) stop(at time.Duration) {
 }
 
 func (p *progress) began() {
-	n := p.inflight.Add(1)
 	p.sent.Add(1)
-	for {
-		peak := p.peakInflight.Load()
-		if n <= peak || p.peakInflight.CompareAndSwap(peak, n) {
-			return
-		}
-	}
+	raisePeak(&p.peakInflight, p.inflight.Add(1))
 }
 
 // finished counts a request that ended.

@@ -16,11 +16,15 @@ type connCounter struct {
 }
 
 func (c *connCounter) opened() {
-	n := c.open.Add(1)
 	c.dialled.Add(1)
+	raisePeak(&c.peak, c.open.Add(1))
+}
+
+// raisePeak makes peak at least n.
+func raisePeak(peak *atomic.Int64, n int64) {
 	for {
-		p := c.peak.Load()
-		if n <= p || c.peak.CompareAndSwap(p, n) {
+		p := peak.Load()
+		if n <= p || peak.CompareAndSwap(p, n) {
 			return
 		}
 	}

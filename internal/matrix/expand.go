@@ -50,12 +50,12 @@ func Expand(l *spec.Loaded) (Plan, error) {
 		}
 		for r := 1; r <= s.Repeats; r++ {
 			e := c.experiment(s.Campaign, r)
-			if _, ok := ids[e.ID]; ok && c.load.Prompts.OutTokens > 0 {
-				p.Skipped = append(p.Skipped, Skipped{Factors: c.factors, Server: c.server.ID, Reason: fmt.Sprintf(
-					"prompts %s set the output length (%d tokens), so max_tokens does not apply", c.load.PromptSet, c.load.Prompts.OutTokens)})
-				continue
-			}
 			if prev, ok := ids[e.ID]; ok {
+				if out := c.load.Prompts.OutTokens; out > 0 { // max_tokens levels that cannot apply
+					p.Skipped = append(p.Skipped, Skipped{Factors: c.factors, Server: c.server.ID, Reason: fmt.Sprintf(
+						"prompts %s set the output length (%d tokens), so max_tokens does not apply", c.load.PromptSet, out)})
+					continue
+				}
 				dup = append(dup, l.ProblemAt("$.factors", fmt.Sprintf("combinations %s and %s both get the id %s", prev, describe(e.Factors), e.ID),
 					"give levels that differ in letters or digits"))
 			}

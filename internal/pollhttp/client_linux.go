@@ -51,7 +51,6 @@ type call struct {
 	addr     string
 	h        Handler
 	resp     response
-	reused   bool  // the socket served an earlier request
 	abortErr error // set under mu by the caller that gives up
 	// loop only, then read by the caller after done is closed
 	at      time.Time
@@ -138,7 +137,7 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 		}
 		// The loop watches the socket before the request is written: the response is read
 		// when it arrives, however late this goroutine runs again.
-		cl := &call{fd: fd, addr: req.Addr, h: h, reused: reused, done: make(chan struct{})}
+		cl := &call{fd: fd, addr: req.Addr, h: h, done: make(chan struct{})}
 		if err := c.register(cl); err != nil {
 			return err
 		}
