@@ -188,6 +188,9 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
 		Client: f.client,
 	}
+	if cfg.Grace == 0 {
+		cfg.Grace = loadgen.NoGrace // --grace 0 means none; loadgen reads a zero as its default
+	}
 	if cfg.API == "" {
 		cfg.API = loadgen.APICompletions
 	}
@@ -242,6 +245,48 @@ func (f *loadFlags) fromEnv(s settings, fs *pflag.FlagSet) error {
 	num("seed", &f.seed, "LLMSCALE_SEED")
 	if err := errors.Join(errs...); err != nil {
 		return withHint(withCode(err, ExitUsage), "environment variables hold one value each for load")
+	}
+	return f.strict(s, fs)
+}
+
+// strict refuses a 0 where it cannot mean anything (users, tokens, a measured window, a
+// timeout) and two load modes from the environment, naming where each value came from;
+// flags that pick a mode replace the environment's, as flags replace it everywhere.
+func (f *loadFlags) strict(s settings, fs *pflag.FlagSet) error {
+	vars := map[string]string{"users": "USERS", "concurrency": "LLMSCALE_CONCURRENCY", "rate": "LLMSCALE_RATE",
+		"run-time": "RUN_TIME", "max-tokens": "MAX_TOKENS"}
+	var bad []string
+	values := map[string]float64{"users": float64(f.users), "concurrency": float64(f.concurrency), "rate": f.rate,
+		"run-time": float64(f.runTime), "max-tokens": float64(f.maxTokens), "timeout": float64(f.timeout),
+		"stall-timeout": float64(f.stall), "workers": float64(f.workers), "burstiness": f.burstiness}
+	for _, name := range []string{"users", "concurrency", "rate", "run-time", "max-tokens", "timeout", "stall-timeout", "workers", "burstiness"} {
+		from, text := "", ""
+		switch {
+		case fs.Changed(name):
+			from, text = "--"+name, fs.Lookup(name).Value.String()
+		case vars[name] != "" && strings.TrimSpace(s.lookup(vars[name])) != "":
+			from, text = vars[name], strings.TrimSpace(s.lookup(vars[name]))
+		}
+		if from != "" && values[name] <= 0 {
+			bad = append(bad, from+" "+text)
+		}
+	}
+	if len(bad) > 0 {
+		return withHint(withCode(fmt.Errorf("%s: must be above 0", strings.Join(bad, ", ")), ExitUsage),
+			"leave a setting out for its default; see `llmscale load --help`")
+	}
+	if fs.Changed("users") || fs.Changed("concurrency") || fs.Changed("rate") {
+		return nil
+	}
+	var modes []string
+	for _, name := range []string{"USERS", "LLMSCALE_CONCURRENCY", "LLMSCALE_RATE"} {
+		if strings.TrimSpace(s.lookup(name)) != "" {
+			modes = append(modes, name)
+		}
+	}
+	if len(modes) > 1 {
+		return withHint(withCode(fmt.Errorf("%s and %s (environment or .env) both set the load mode", modes[0], modes[1]), ExitUsage),
+			"keep one, or pick the mode with --users, --concurrency or --rate")
 	}
 	return nil
 }
@@ -317,7 +362,7 @@ func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
 		cfg.Mode, cfg.Concurrency = loadgen.ModeConcurrency, f.concurrency
 	default:
 		cfg.Mode, cfg.Users = loadgen.ModeUsers, f.users
-		if cfg.Users == 0 {
+		if cfg.Users == 0 { // not given: strict has refused a given 0
 			cfg.Users = 10
 		}
 	}
@@ -398,7 +443,7 @@ func loadRecord(c loadgen.Config, promptSet string) map[string]any {
 		"arrival": c.Arrival, "burstiness": c.Burstiness, "max_inflight": c.MaxInflight,
 		"warmup_s": c.Warmup.Seconds(), "run_time_s": c.RunTime.Seconds(), "cooldown_s": c.Cooldown.Seconds(),
 		"think_time_s": c.ThinkTime.Seconds(), "timeout_s": c.Timeout.Seconds(),
-		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": c.Grace.Seconds(), "prompts": len(c.Prompts),
+		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": max(c.Grace, 0).Seconds(), "prompts": len(c.Prompts),
 		"max_tokens": c.MaxTokens, "ignore_eos": c.IgnoreEOS, "continuous_usage": c.ContinuousUsage, "client": c.Client,
 		"seed": c.Seed, "worker_id": c.WorkerID, "workers": c.WorkerCount, "version": Version,
 	}

@@ -152,6 +152,14 @@ func TestLoadUsageErrors(t *testing.T) {
 		{nil, []string{"--prompts", "nosuchset"}, "prompt file not found"},
 		{nil, []string{"--rate", "5", "--arrival", "zipf"}, "arrival"},
 		{nil, []string{"--start-at", "tomorrow"}, "--start-at"},
+		// A 0 is refused where it cannot mean anything, never replaced by a default.
+		{nil, []string{"--users", "0"}, "--users 0: must be above 0"},
+		{nil, []string{"--max-tokens", "0"}, "--max-tokens 0: must be above 0"},
+		{nil, []string{"--run-time", "0s"}, "--run-time 0s: must be above 0"},
+		{nil, []string{"--timeout", "0s"}, "--timeout 0s: must be above 0"},
+		{map[string]string{"USERS": "0"}, nil, "USERS 0: must be above 0"},
+		{map[string]string{"RUN_TIME": "0s"}, nil, "RUN_TIME 0s: must be above 0"},
+		{map[string]string{"USERS": "4", "LLMSCALE_RATE": "2"}, nil, "USERS and LLMSCALE_RATE (environment or .env) both set the load mode"},
 	}
 	for _, tt := range tests {
 		args := append([]string{"load", "--model", "m", "--host", "http://127.0.0.1:1", "--quiet"}, tt.args...)

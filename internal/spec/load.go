@@ -83,7 +83,7 @@ func Parse(data []byte, name, dir string, overlays ...Overlay) (*Loaded, error) 
 	for _, o := range overlays {
 		problems = append(problems, l.apply(o)...)
 	}
-	l.ApplyDefaults(name)
+	l.applyDefaults(name, l.sets)
 	for _, p := range l.Validate() {
 		if !underAny(p.Path, dropped) {
 			problems = append(problems, p)

@@ -94,6 +94,7 @@ func (v *validator) factors() {
 			"keep one of them: users (closed loop), concurrency (fixed in-flight) or rate (open loop)")
 	}
 	v.prompts()
+	v.pipeline()
 	for flag := range f.ServerArgs {
 		if !strings.HasPrefix(flag, "-") {
 			v.add("$.factors.server_args", fmt.Sprintf("%q is not a flag", flag), `write server flags with their dashes, e.g. "--enable-prefix-caching"`)
@@ -101,10 +102,36 @@ func (v *validator) factors() {
 	}
 	for name, levels := range f.Load {
 		for i, l := range levels {
+			at := fmt.Sprintf("$.factors.load.%s[%d]", name, i)
 			if err := applyLoadLevel(&Load{}, name, string(l)); err != nil {
-				v.add(fmt.Sprintf("$.factors.load.%s[%d]", name, i), err.Error(), "")
+				v.add(at, err.Error(), "")
+			} else if msg := zeroLevel(name, string(l)); msg != "" {
+				v.add(at, msg, "")
 			}
 		}
+	}
+}
+
+// pipeline refuses pipeline parallelism where the engine would drop it: the experiment would
+// be recorded as PP2 while the server ran without it.
+func (v *validator) pipeline() {
+	s := v.spec
+	for i, pp := range s.Factors.PP {
+		if pp <= 1 {
+			continue
+		}
+		at := fmt.Sprintf("$.factors.pp[%d]", i)
+		switch {
+		case s.Engine == EngineSim, s.Engine == EngineLlamaCpp, s.Engine == EngineExternal:
+			v.add(at, fmt.Sprintf("engine %s cannot apply pipeline parallelism (pp %d)", s.Engine, pp),
+				"remove pp levels above 1, or use engine vllm or sglang")
+		case s.Engine == EngineCommand && !slices.ContainsFunc(s.Server.Command, func(a string) bool { return strings.Contains(a, "{pp}") }):
+			v.add(at, fmt.Sprintf("server.command has no {pp} placeholder, so pp %d would not reach the server", pp),
+				"pass it in the command, e.g. \"--pipeline-parallel-size\", \"{pp}\"")
+		default:
+			continue
+		}
+		return
 	}
 }
 
@@ -147,8 +174,18 @@ func (v *validator) load() {
 	if l.SpawnRate < 0 {
 		v.add("$.load.spawn_rate", "must not be negative", "0 starts every user at once")
 	}
-	if l.RunTime <= 0 {
-		v.add("$.load.run_time", "must be above 0", "e.g. 3m")
+	for _, d := range []struct {
+		path string
+		v    Duration
+		hint string
+	}{
+		{"$.load.run_time", l.RunTime, "the measured window, e.g. 3m"},
+		{"$.load.timeout", l.Timeout, "the longest a request may take, e.g. 10m; leave it out for the default"},
+		{"$.load.stall_timeout", l.StallTimeout, "the longest silence in a stream, e.g. 1m; leave it out for the default"},
+	} {
+		if d.v <= 0 {
+			v.add(d.path, fmt.Sprintf("must be above 0, got %v", d.v.D()), d.hint)
+		}
 	}
 	v.oneOf("$.load.arrival", l.Arrival, "poisson", "gamma", "constant")
 	v.oneOf("$.load.client", l.Client, "auto", "net/http", "epoll")
@@ -177,6 +214,20 @@ func (v *validator) server() {
 	}
 	if g := sv.GPUMemoryUtilization; g <= 0 || g > 1 {
 		v.add("$.server.gpu_memory_utilization", fmt.Sprintf("%g is not a fraction in (0, 1]", g), "")
+	}
+	if sv.Port == 0 && v.spec.Engine != EngineSim && v.spec.Engine != EngineExternal {
+		v.add("$.server.port", "0 is not a port a server can be reached on",
+			"give the port the server listens on, or leave server.port out for 8000")
+	}
+	if sv.StartupTimeout <= 0 {
+		v.add("$.server.startup_timeout", fmt.Sprintf("must be above 0, got %v", sv.StartupTimeout.D()),
+			"leave it out for the engine's default")
+	}
+	if sv.Sim.APIServerCount < 1 {
+		v.add("$.server.sim.api_server_count", fmt.Sprintf("must be at least 1, got %d", sv.Sim.APIServerCount), "")
+	}
+	if v.spec.Telemetry.Interval <= 0 {
+		v.add("$.telemetry.interval", fmt.Sprintf("must be above 0, got %v", v.spec.Telemetry.Interval.D()), "e.g. 1s")
 	}
 	if sv.Retries < 0 {
 		v.add("$.server.retries", "must not be negative", "")
@@ -217,4 +268,23 @@ func (v *validator) slurm() {
 			v.add(fmt.Sprintf("$.slurm.setup[%d]", i), "holds a line break", "give one shell line per entry")
 		}
 	}
+}
+
+// zeroLevel refuses a load level of 0 where 0 cannot mean anything (a measured window or a
+// timeout of no time, no workers); 0 is kept where it does (no warm-up, no cool-down, no grace).
+func zeroLevel(name, value string) string {
+	switch name {
+	case "run_time", "timeout", "stall_timeout", "workers", "burstiness":
+	default:
+		return ""
+	}
+	var l Load
+	_ = applyLoadLevel(&l, name, value)
+	if l.RunTime < 0 || l.Timeout < 0 || l.StallTimeout < 0 || l.Workers < 0 || l.Burstiness < 0 {
+		return "must be above 0"
+	}
+	if l.RunTime == 0 && l.Timeout == 0 && l.StallTimeout == 0 && l.Workers == 0 && l.Burstiness == 0 {
+		return fmt.Sprintf("%s must be above 0, got %s", name, value)
+	}
+	return ""
 }
