@@ -34,7 +34,7 @@ type loadFlags struct {
 	spawnRate, rate, burstiness                             float64
 	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
 	seed                                                    int64
-	ignoreEOS, continuousUsage, quiet                       bool
+	ignoreEOS, continuousUsage, quiet, force                bool
 	client                                                  string
 }
 
@@ -69,6 +69,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 		"without --worker, load starts them all here as separate processes and prints their combined summary")
 	fs.StringVar(&f.startAt, "start-at", "", "agreed start time (RFC 3339) for several workers; default now")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
+	fs.BoolVar(&f.force, "force", false, "replace the result already in --out (without it, load refuses to write over one)")
 	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
 		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
 }
@@ -215,6 +216,9 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 		out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
 	}
 	out = env.path(out)
+	if err := claimOut(out, f, fs.Changed("worker") || f.workerEnv != ""); err != nil {
+		return cfg, "", "", err
+	}
 	if cfg.ExperimentID = f.expID; cfg.ExperimentID == "" {
 		cfg.ExperimentID = filepath.Base(out)
 	}

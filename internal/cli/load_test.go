@@ -194,3 +194,33 @@ func TestLoadInterrupted(t *testing.T) {
 		t.Errorf("requests.parquet: %v", err)
 	}
 }
+
+// TestLoadRefusesToOverwrite: a finished result in --out is never replaced without --force,
+// and nothing of it is lost by the refusal.
+func TestLoadRefusesToOverwrite(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&streamHandler{tokens: 2})
+	defer srv.Close()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	args := []string{"load", "--host", srv.URL, "--model", "m", "--concurrency", "1", "--run-time", "100ms",
+		"--warmup", "0s", "--cooldown", "0s", "--quiet", "--out", out}
+	if code, _, errOut := runCLI(t, nil, args...); code != ExitOK {
+		t.Fatalf("first run: exit %d\n%s", code, errOut)
+	}
+	before, err := os.ReadFile(filepath.Join(out, "requests.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, nil, args...)
+	if code != ExitUsage || !strings.Contains(errOut, "already holds a result (requests.parquet)") || !strings.Contains(errOut, "--force") {
+		t.Fatalf("second run: exit %d, want %d and a refusal naming --force\n%s", code, ExitUsage, errOut)
+	}
+	after, err := os.ReadFile(filepath.Join(out, "requests.parquet"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Fatalf("the first result changed (%v)", err)
+	}
+	if code, _, errOut := runCLI(t, nil, append(args, "--force")...); code != ExitOK {
+		t.Fatalf("--force: exit %d\n%s", code, errOut)
+	}
+}
