@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/joho/godotenv"
@@ -59,6 +60,21 @@ type matrixFlags struct {
 func (f *matrixFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.file, "matrix", "m", "", "matrix file (default $LLMSCALE_MATRIX or "+DefaultMatrix+")")
 	fs.StringArrayVar(&f.sets, "set", nil, "override a matrix key, e.g. --set factors.users=10,50 --set load.run_time=30s (repeatable)")
+	fs.Var(maxExperimentsFlag{&f.sets}, "max-experiments", fmt.Sprintf("largest plan accepted, checked before expanding (default %d; the same as --set max_experiments=N)", spec.DefaultMaxExperiments))
+}
+
+// maxExperimentsFlag is --max-experiments N, kept as the --set it stands for, so the jobs of
+// the slurm executor, which get the --set flags, plan with the same cap.
+type maxExperimentsFlag struct{ sets *[]string }
+
+func (m maxExperimentsFlag) String() string { return "" }
+func (m maxExperimentsFlag) Type() string   { return "int" }
+func (m maxExperimentsFlag) Set(v string) error {
+	if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
+		return fmt.Errorf("%q is not a whole number", v)
+	}
+	*m.sets = append(*m.sets, "max_experiments="+strings.TrimSpace(v))
+	return nil
 }
 
 // matrixFile is the matrix file as the user named it: --matrix, else LLMSCALE_MATRIX, else

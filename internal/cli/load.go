@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -209,7 +210,7 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 	}
 	if cfg.Model == "" {
 		if cfg.Model, err = discoverModel(ctx, cfg.Targets[0], cfg.APIKey); err != nil {
-			return cfg, "", "", withHint(withCode(err, ExitUsage), "pass --model or set VLLM_MODEL")
+			return cfg, "", "", modelHint(err, cfg.Targets[0])
 		}
 	}
 	if out = f.out; out == "" {
@@ -404,6 +405,17 @@ func loadPrompts(env Env, level string, cfg loadgen.Config) ([]workload.Prompt, 
 		return nil, withCode(err, ExitUsage)
 	}
 	return prompts, nil
+}
+
+// modelHint says what to do when the server could not be asked for its model: a server that
+// cannot be reached needs starting (or another --host), which --model would not fix.
+func modelHint(err error, target string) error {
+	var netErr net.Error
+	var opErr *net.OpError
+	if errors.As(err, &opErr) || errors.As(err, &netErr) {
+		return withHint(withCode(err, ExitFailed), "nothing answers at %s: start the server there, or give its address with --host (or VLLM_HOST)", target)
+	}
+	return withHint(withCode(err, ExitUsage), "pass --model or set VLLM_MODEL")
 }
 
 // discoverModel asks the server which model it serves.

@@ -25,6 +25,10 @@ const (
 // DefaultSimModel is the served model name of the simulator when the matrix names none.
 const DefaultSimModel = "meta-llama/Meta-Llama-3-8B-Instruct"
 
+// DefaultMaxExperiments is the largest plan accepted unless max_experiments (or
+// --max-experiments) allows more: a typo such as users: [1..10000] should not run for days.
+const DefaultMaxExperiments = 10000
+
 // DefaultRequire is the validity rule used when gpus is a factor and no rule is given.
 const DefaultRequire = "tp * dp * pp == gpus"
 
@@ -54,6 +58,7 @@ func (s *Spec) applyDefaults(fileName string, given func(path string) bool) {
 		s.Rules.Require = []string{DefaultRequire}
 	}
 	d.int("$.repeats", &s.Repeats, 1)
+	d.int("$.max_experiments", &s.MaxExperiments, DefaultMaxExperiments)
 	s.Load.applyDefaults(d)
 	s.Server.applyDefaults(d, s.Engine)
 	d.dur("$.telemetry.interval", &s.Telemetry.Interval, time.Second)

@@ -18,6 +18,9 @@ type Spec struct {
 	PromptSets map[string]string `yaml:"prompt_sets"` // name → file (.txt, .json) or random:IN:OUT
 	Load       Load              `yaml:"load"`
 	Repeats    int               `yaml:"repeats"`
+	// MaxExperiments caps the plan: a matrix whose combinations times repeats exceed it is
+	// refused before it is expanded (default DefaultMaxExperiments).
+	MaxExperiments int `yaml:"max_experiments"`
 	SLO        SLO               `yaml:"slo"`
 	Server     Server            `yaml:"server"`
 	Telemetry  Telemetry         `yaml:"telemetry"`

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,61 @@ func TestModesFromTwoSources(t *testing.T) {
 		Overlay{Settings: []Setting{{Key: "factors.concurrency", Value: "3", From: "environment variable LLMSCALE_CONCURRENCY"}}})
 	if len(l.Factors.Rate) != 0 || len(l.Factors.Users) != 0 || len(l.Factors.Concurrency) != 1 {
 		t.Errorf("factors = %+v, want concurrency only", l.Factors)
+	}
+}
+
+// TestInputLimits: input far beyond a matrix fails at once with a short message.
+func TestInputLimits(t *testing.T) {
+	t.Parallel()
+	deepFlow := "factors: {prompts: ['random:8']}\nx: " + strings.Repeat("[", 40000) + strings.Repeat("]", 40000) + "\n"
+	var deepBlock strings.Builder
+	deepBlock.WriteString("factors: {prompts: ['random:8']}\nx:\n")
+	for i := range 200 {
+		deepBlock.WriteString(strings.Repeat("  ", i+1) + "k:\n")
+	}
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
+		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	garbage := strings.Repeat("garbage ", 2000)
+	tests := []struct{ name, data, want string }{
+		{"too large", "campaign: c\n# " + strings.Repeat("x", MaxMatrixBytes) + "\n", "over the limit of"},
+		{"deep flow nesting", deepFlow, "nests deeper than 64 levels"},
+		{"deep block nesting", deepBlock.String(), "nests deeper than 64 levels"},
+		{"alias bomb", laughs, "aliases expand to more than"},
+		{"binary", "campaign: \xff\xfe\x00\x01", "is not UTF-8 text"},
+		{"garbage is quoted short", garbage, "more characters)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tt.data), "t.yaml", t.TempDir())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %.300v, want an error with %q", err, tt.want)
+			}
+			if len(err.Error()) > 600 {
+				t.Errorf("the message is %d bytes long: %.200s…", len(err.Error()), err)
+			}
+		})
+	}
+}
+
+func TestPlanCapBeforeExpanding(t *testing.T) {
+	t.Parallel()
+	levels := make([]string, 100)
+	for i := range levels {
+		levels[i] = strconv.Itoa(i + 1)
+	}
+	list := "[" + strings.Join(levels, ",") + "]"
+	// 100 × 100 × 100 × 10 = 10⁷ candidates: refused at once, not after expanding them.
+	yaml := "factors: {prompts: ['random:8'], users: " + list + ", max_tokens: " + list + ", batch_size: " + list + "}\nrepeats: 10\n"
+	l, err := Parse([]byte(yaml), "t.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.MaxExperiments != DefaultMaxExperiments {
+		t.Errorf("default cap %d, want %d", l.MaxExperiments, DefaultMaxExperiments)
+	}
+	if _, err := Parse([]byte(yaml+"max_experiments: 0\n"), "t.yaml", t.TempDir()); err == nil || !strings.Contains(err.Error(), "max_experiments: must be at least 1") {
+		t.Errorf("max_experiments 0: %v", err)
 	}
 }

@@ -60,6 +60,9 @@ func (v *validator) top() {
 	if s.Repeats < 1 {
 		v.add("$.repeats", "must be at least 1", "")
 	}
+	if s.MaxExperiments < 1 {
+		v.add("$.max_experiments", fmt.Sprintf("must be at least 1, got %d", s.MaxExperiments), "leave it out for the default cap")
+	}
 	if !strings.ContainsFunc(s.Campaign, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 		v.add("$.campaign", "needs at least one letter or digit", "")
 	}
