@@ -20,11 +20,11 @@ type Spec struct {
 	Repeats    int               `yaml:"repeats"`
 	// MaxExperiments caps the plan: a matrix whose combinations times repeats exceed it is
 	// refused before it is expanded (default DefaultMaxExperiments).
-	MaxExperiments int `yaml:"max_experiments"`
-	SLO        SLO               `yaml:"slo"`
-	Server     Server            `yaml:"server"`
-	Telemetry  Telemetry         `yaml:"telemetry"`
-	Slurm      Slurm             `yaml:"slurm"`
+	MaxExperiments int       `yaml:"max_experiments"`
+	SLO            SLO       `yaml:"slo"`
+	Server         Server    `yaml:"server"`
+	Telemetry      Telemetry `yaml:"telemetry"`
+	Slurm          Slurm     `yaml:"slurm"`
 
 	// Dir is the folder relative paths in the file are resolved against (the file's own folder).
 	Dir string `yaml:"-"`
