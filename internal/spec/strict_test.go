@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,5 +180,38 @@ func TestPlanCapBeforeExpanding(t *testing.T) {
 	}
 	if _, err := Parse([]byte(yaml+"max_experiments: 0\n"), "t.yaml", t.TempDir()); err == nil || !strings.Contains(err.Error(), "max_experiments: must be at least 1") {
 		t.Errorf("max_experiments 0: %v", err)
+	}
+}
+
+// TestPromptFilesCheckedAtPlan: a prompt file that would fail once the server is up fails
+// when the matrix is read, naming the file and the line.
+func TestPromptFilesCheckedAtPlan(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, content, want string }{
+		{"empty", "", "holds no prompt: the file is empty"},
+		{"separators only", "---\n---\n\n---\n", "holds no prompt: only 3 --- separators"},
+		{"comments only", "# a header\n# another\n", "holds no prompt: only 2 comment lines"},
+		{"latin-1", "What is a GPU?\nCaf\xe9 au lait?\n", "line 2 is not UTF-8 text"},
+		{"binary", "PK\x03\x04\x00\x00 zip\n", "line 1 holds binary content (byte 0x03 at column 3)"},
+		{"too long for the context", strings.Repeat("word ", 600) + "\n", "longer than the model's context (--max-model-len 256)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "p.txt"), []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			yaml := "factors: {prompts: [p.txt]}\nserver: {extra_args: [--max-model-len, '256']}\n"
+			_, err := Parse([]byte(yaml), "t.yaml", dir)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "p.txt") {
+				t.Errorf("got %v, want an error naming p.txt with %q", err, tt.want)
+			}
+		})
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "p.txt"), []byte("\ufeff# prompts\nWhat is a GPU?\r\nWhy?\r\n"), 0o644)
+	if _, err := Parse([]byte("factors: {prompts: [p.txt]}\n"), "t.yaml", dir); err != nil {
+		t.Errorf("a good file with a BOM and CRLF: %v", err)
 	}
 }

@@ -3,7 +3,9 @@ package spec
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -155,7 +157,11 @@ func intLevels(v *validator, path string, vals []int, least int) {
 func (v *validator) prompts() {
 	s := v.spec
 	for i, level := range s.Factors.Prompts {
-		if _, err := workload.Resolve(level, s.PromptSets, s.Dir); err != nil {
+		src, err := workload.Resolve(level, s.PromptSets, s.Dir)
+		if err == nil {
+			err = v.promptContent(src, fmt.Sprintf("$.factors.prompts[%d]", i))
+		}
+		if err != nil {
 			path := fmt.Sprintf("$.factors.prompts[%d]", i)
 			if _, ok := s.PromptSets[level]; ok {
 				path = "$.prompt_sets." + level
@@ -170,6 +176,42 @@ func (v *validator) prompts() {
 			v.add(path, err.Error(), "")
 		}
 	}
+}
+
+// promptContent reads a prompt set as the run will, so that an empty, binary or non-UTF-8
+// file fails here and not after a server has started, and flags prompts longer than the
+// model's context where the matrix says what the context is.
+func (v *validator) promptContent(src workload.Source, path string) error {
+	longest, err := workload.Check(src)
+	if err != nil {
+		return err
+	}
+	ctx, flag := contextLength(v.spec)
+	if ctx > 0 && longest > ctx {
+		v.add(path, fmt.Sprintf("%s holds a prompt of about %d tokens, longer than the model's context (%s %d)",
+			promptName(src), longest, flag, ctx), "raise the context, or use shorter prompts: the server would refuse these requests")
+	}
+	return nil
+}
+
+// contextLength is the context the matrix gives the server (vLLM's --max-model-len,
+// llama.cpp's --ctx-size) in server.extra_args, or 0 when it does not say.
+func contextLength(s *Spec) (int, string) {
+	args := s.Server.ExtraArgs
+	for i, a := range args {
+		for _, flag := range []string{"--max-model-len", "--ctx-size", "--context-length"} {
+			value, ok := "", false
+			if a == flag && i+1 < len(args) {
+				value, ok = args[i+1], true
+			} else if v, found := strings.CutPrefix(a, flag+"="); found {
+				value, ok = v, true
+			}
+			if n, err := strconv.Atoi(value); ok && err == nil && n > 0 {
+				return n, flag
+			}
+		}
+	}
+	return 0, ""
 }
 
 func (v *validator) load() {
@@ -290,4 +332,11 @@ func zeroLevel(name, value string) string {
 		return fmt.Sprintf("%s must be above 0, got %s", name, value)
 	}
 	return ""
+}
+
+func promptName(src workload.Source) string {
+	if src.Path == "" {
+		return src.Name
+	}
+	return filepath.Base(src.Path)
 }

@@ -43,6 +43,9 @@ func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 		if err != nil {
 			return nil, fmt.Errorf("prompts %s: %w", src.Name, err)
 		}
+		if err := checkBytes(data); err != nil {
+			return nil, fmt.Errorf("prompt file %s: %w", src.Path, err)
+		}
 		var prompts []Prompt
 		if src.Kind == KindText {
 			prompts = textPrompts(ParseText(data))
