@@ -31,16 +31,33 @@ type settings struct {
 func newSettings(env Env) (settings, error) {
 	s := settings{env: env, dotenv: map[string]string{}}
 	path := env.path(".env")
-	m, err := godotenv.Read(path)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		s.dotenv, err = parseDotenv(data)
+	}
 	switch {
 	case err == nil:
-		s.dotenv = m
 	case errors.Is(err, os.ErrNotExist):
 	default:
 		return s, withHint(withCode(fmt.Errorf(".env %s: %w", path, err), ExitUsage),
 			"each line of .env is NAME=value; see env.example")
 	}
 	return s, nil
+}
+
+// MaxDotenvBytes bounds .env: it holds a few settings, and anything much larger is the wrong file.
+const MaxDotenvBytes = 1 << 20
+
+// parseDotenv reads the NAME=value lines of a .env file.
+func parseDotenv(data []byte) (map[string]string, error) {
+	if len(data) > MaxDotenvBytes {
+		return nil, fmt.Errorf("is %d bytes, over the limit of %d", len(data), MaxDotenvBytes)
+	}
+	m, err := godotenv.UnmarshalBytes(data)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // lookup reads a variable from the environment, else from .env.
