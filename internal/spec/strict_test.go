@@ -215,3 +215,17 @@ func TestPromptFilesCheckedAtPlan(t *testing.T) {
 		t.Errorf("a good file with a BOM and CRLF: %v", err)
 	}
 }
+
+// TestPromptPathNotAFile: a device or a folder named as a prompt file is refused, not read
+// forever (/dev/zero) or waited on (a pipe).
+func TestPromptPathNotAFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "d.txt"), 0o755)
+	for _, p := range []string{"/dev/zero", filepath.Join(dir, "d.txt")} {
+		_, err := Parse([]byte("factors: {prompts: ['"+p+"']}\n"), "t.yaml", dir)
+		if err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+			t.Errorf("%s: got %v", p, err)
+		}
+	}
+}

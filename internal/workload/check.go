@@ -21,7 +21,7 @@ func Check(src Source) (longest int, err error) {
 	default:
 		return 0, fmt.Errorf("prompts %s: unknown kind %q", src.Name, src.Kind)
 	}
-	data, err := os.ReadFile(src.Path)
+	data, err := readPromptFile(src.Path)
 	if err != nil {
 		return 0, fmt.Errorf("prompts %s: %w", src.Name, err)
 	}
@@ -96,4 +96,23 @@ func excerpt(line []byte) string {
 		return fmt.Sprintf("%q…", string(r[:n]))
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// MaxPromptFileBytes bounds a prompt file: the largest public datasets are a few hundred MB.
+const MaxPromptFileBytes = 4 << 30
+
+// readPromptFile reads a regular file of bounded size: a device (/dev/zero), a pipe or a
+// folder named as a prompt file would otherwise read forever or block.
+func readPromptFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	}
+	if st.Size() > MaxPromptFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d", path, st.Size(), int64(MaxPromptFileBytes))
+	}
+	return os.ReadFile(path)
 }
