@@ -17,11 +17,11 @@ func TestJoin(t *testing.T) {
 	}
 	spans := []results.ServerSpan{
 		{RequestID: "chatcmpl-a", ServerTTFT: p(60), ServerE2E: p(900)}, // chat: the same id
-		{RequestID: "cmpl-b-0", ServerTTFT: p(150)},                      // completions: choice suffix
-		{RequestID: "cmpl-c-0-1a2b3c4d"},                                 // an internal suffix too
-		{RequestID: "chatcmpl-a"},                                        // a second span: unknown
-		{RequestID: "cmpl-zzz"},                                          // another client
-		{RequestID: "cmpl-d"},                                            // a failed request: joined, no client timing
+		{RequestID: "cmpl-b-0", ServerTTFT: p(150)},                     // completions: choice suffix
+		{RequestID: "cmpl-c-0-1a2b3c4d"},                                // an internal suffix too
+		{RequestID: "chatcmpl-a"},                                       // a second span: unknown
+		{RequestID: "cmpl-zzz"},                                         // another client
+		{RequestID: "cmpl-d"},                                           // a failed request: joined, no client timing
 	}
 	out, st := Join("e1", spans, reqs)
 	want := JoinStats{Spans: 6, Joined: 4, Unknown: 2, Completed: 3, CompletedJoined: 3}
