@@ -67,42 +67,12 @@ func (r *Runner) recordSpans(ctx context.Context, set *serverSet, expID, dir str
 		note("traces: " + err.Error())
 		return
 	}
-	waitForSpans(ctx, set.traces, reqs, TraceWait)
-	rows, st := otlp.Join(expID, set.traces.Take(), reqs)
-	if st.Spans == 0 {
-		note(fmt.Sprintf("traces: the server sent no request spans (%s); server phase columns are empty", receiverSummary(set.traces.Stats())))
-		return
-	}
-	if err := results.WriteServerSpans(filepath.Join(dir, results.ServerSpansFile), rows); err != nil {
-		note("traces: " + err.Error())
-		return
-	}
-	note(fmt.Sprintf("traces: %d spans, %d of %d completed requests joined (%.1f%%), %d spans of unknown requests",
-		st.Spans, st.CompletedJoined, st.Completed, 100*st.JoinedRatio(), st.Unknown))
-}
-
-// waitForSpans returns once every completed request has a span, after wait, or when ctx ends.
-func waitForSpans(ctx context.Context, rcv *otlp.Receiver, reqs []results.Request, wait time.Duration) {
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		covered := false
-		rcv.Pending(func(spans []results.ServerSpan) { covered = otlp.Covers(spans, reqs) })
-		if covered {
+	rows, st := otlp.Collect(ctx, set.traces, expID, reqs, TraceWait)
+	if st.Spans > 0 {
+		if err := results.WriteServerSpans(filepath.Join(dir, results.ServerSpansFile), rows); err != nil {
+			note("traces: " + err.Error())
 			return
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			return
-		case <-tick.C:
-		}
 	}
-}
-
-func receiverSummary(st otlp.Stats) string {
-	return fmt.Sprintf("%d exports, %d rejected, %d spans without gen_ai.request.id", st.Exports, st.Rejected, st.Other)
+	note(otlp.Note(st, set.traces.Stats()))
 }

@@ -1,7 +1,10 @@
 package otlp
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/llmscale/llmscale/internal/results"
 )
@@ -117,4 +120,38 @@ func Covers(spans []results.ServerSpan, reqs []results.Request) bool {
 		}
 	}
 	return seen == len(byID)
+}
+
+// Collect waits until every completed request of reqs has a span, wait has passed or ctx
+// ends, then takes the receiver's spans and joins them (Join).
+func Collect(ctx context.Context, rcv *Receiver, expID string, reqs []results.Request, wait time.Duration) ([]results.ServerSpan, JoinStats) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for done := false; !done; {
+		covered := false
+		rcv.Pending(func(spans []results.ServerSpan) { covered = Covers(spans, reqs) })
+		if covered {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-deadline.C:
+			done = true
+		case <-tick.C:
+		}
+	}
+	return Join(expID, rcv.Take(), reqs)
+}
+
+// Note is the one line that says what the spans of an experiment gave.
+func Note(st JoinStats, rs Stats) string {
+	if st.Spans == 0 {
+		return fmt.Sprintf("traces: the server sent no request spans (%d exports, %d rejected, %d spans without gen_ai.request.id); server phase columns are empty",
+			rs.Exports, rs.Rejected, rs.Other)
+	}
+	return fmt.Sprintf("traces: %d spans, %d of %d completed requests joined (%.1f%%), %d spans of unknown requests",
+		st.Spans, st.CompletedJoined, st.Completed, 100*st.JoinedRatio(), st.Unknown)
 }

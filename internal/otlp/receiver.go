@@ -21,7 +21,9 @@ const DefaultMaxBody = 16 << 20
 
 // Options configure a receiver.
 type Options struct {
-	MaxBody int64 // bytes; 0: DefaultMaxBody
+	MaxBody  int64  // bytes; 0: DefaultMaxBody
+	HTTPAddr string // where Start listens for OTLP/HTTP; "": a free loopback port
+	GRPCAddr string // where Start listens for OTLP/gRPC; "": a free loopback port
 }
 
 // Stats count what a receiver was sent. Rejected requests got a 400 (or gRPC InvalidArgument)
@@ -57,15 +59,15 @@ func New(opts Options) *Receiver {
 	return r
 }
 
-// Start makes a receiver listening on two free loopback ports, one for OTLP/HTTP and one for
-// OTLP/gRPC.
+// Start makes a receiver listening on two ports, one for OTLP/HTTP and one for OTLP/gRPC
+// (free loopback ports unless the options name them).
 func Start(opts Options) (*Receiver, error) {
 	r := New(opts)
 	var err error
-	if r.httpLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	if r.httpLn, err = net.Listen("tcp", orLoopback(opts.HTTPAddr)); err != nil {
 		return nil, fmt.Errorf("otlp receiver: listen for http: %w", err)
 	}
-	if r.grpcLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+	if r.grpcLn, err = net.Listen("tcp", orLoopback(opts.GRPCAddr)); err != nil {
 		r.httpLn.Close()
 		return nil, fmt.Errorf("otlp receiver: listen for grpc: %w", err)
 	}
@@ -134,3 +136,10 @@ func (r *Receiver) Export(_ context.Context, req ptraceotlp.ExportRequest) {
 }
 
 func (r *Receiver) reject() { r.rejected.Add(1) }
+
+func orLoopback(addr string) string {
+	if addr == "" {
+		return "127.0.0.1:0"
+	}
+	return addr
+}
