@@ -97,6 +97,9 @@ type ScalingRow struct {
 	USLTPS         *float64 `parquet:"usl_fitted_tps,optional"`
 	Saturated      bool     `parquet:"saturated"`
 	SaturatedBy    string   `parquet:"saturated_by"`
+	// PointNote marks a point that is not plain scaling (set from the series diagnosis):
+	// "capacity effect: …" or "suspect: …".
+	PointNote string `parquet:"point_note"`
 	ExpIDs         string   `parquet:"exp_ids"`
 	LoadLevels     string   `parquet:"load_levels"`
 	BaselineGPUs   int64    `parquet:"baseline_gpus"`
