@@ -2,6 +2,7 @@ package promscrape
 
 import (
 	"math"
+	"slices"
 
 	"github.com/llmscale/llmscale/internal/results"
 )
@@ -76,6 +77,10 @@ func Summarize(rows []results.ServerMetric) Summary {
 	s.RequestsByReason = w.IncreaseBy(MetricRequestSuccess, "finished_reason")
 	if math.IsNaN(s.MeanIterTokens) && s.EngineIterations > 0 {
 		s.MeanIterTokens = (s.PromptTokens + s.GenerationTokens) / s.EngineIterations // NaN unless both are known
+		if !math.IsNaN(s.MeanIterTokens) {
+			s.Sources[QStepTokens] = "(prompt + generated tokens) ÷ engine steps"
+			s.Missing = slices.DeleteFunc(s.Missing, func(q Quantity) bool { return q == QStepTokens })
+		}
 	}
 	s.Running = s.gauge(w, QRunning, SumAcross)
 	s.Waiting = s.gauge(w, QWaiting, SumAcross)
@@ -86,6 +91,8 @@ func Summarize(rows []results.ServerMetric) Summary {
 	}
 	s.Config = w.Config()
 	s.Restarts = w.Restarts()
+	order := Quantities()
+	slices.SortFunc(s.Missing, func(a, b Quantity) int { return slices.Index(order, a) - slices.Index(order, b) })
 	return s
 }
 
