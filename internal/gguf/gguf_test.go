@@ -319,4 +319,3 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
-
