@@ -144,6 +144,8 @@ func MergeWorkers(ctx context.Context, cfg loadgen.Config, dir string, runErr er
 		return sum, nil
 	case readErr != nil:
 		return sum, fmt.Errorf("load workers: %w", errors.Join(runErr, readErr))
+	case len(sum.TargetsDown) > 0:
+		return sum, fmt.Errorf("%w: %s (a worker took it out of its balancer and stopped)", loadgen.ErrTargetDown, strings.Join(sum.TargetsDown, ", "))
 	case loadgen.AllFailed(rows):
 		return sum, fmt.Errorf("%w (%d requests): %s", loadgen.ErrAllFailed, sum.Sent, strings.Join(sum.FirstErrors, "; "))
 	case runErr != nil:

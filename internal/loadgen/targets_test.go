@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -70,5 +71,30 @@ func TestPickSkipsDown(t *testing.T) {
 	}
 	if got := r.pick(); got == nil {
 		t.Fatal("no target picked when all are down")
+	}
+}
+
+// TestMergeTargetsDown: the targets any worker took out of its balancer survive the merge
+// and the trip through a worker's summary file.
+func TestMergeTargetsDown(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/summary-0.json"
+	doc := Summary{WorkerCount: 2, TargetsDown: []string{"http://b:1"}}.JSON()
+	data, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p0, err := ReadSummary(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := Summary{WorkerID: 1, TargetsDown: []string{"http://b:1", "http://c:1"}}
+	cfg := Config{Targets: []string{"http://a:1", "http://b:1", "http://c:1"}, Mode: ModeUsers, Users: 2, WorkerCount: 2, RunTime: time.Second}
+	got := Merge(cfg, nil, []Summary{p0, p1}).TargetsDown
+	if strings.Join(got, " ") != "http://b:1 http://c:1" {
+		t.Errorf("merged targets down: got %v", got)
 	}
 }
