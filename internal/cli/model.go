@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,7 @@ Nothing is downloaded; the file is written atomically.`,
 			if name == "" {
 				name = "llmscale-random-" + size
 			}
-			m := gguf.Model{Name: name, Shape: shape, Seed: seed}
+			m := gguf.Model{Name: name, Shape: shape, Seed: seed, Workers: runtime.GOMAXPROCS(0)}
 			if err := results.WriteAtomic(out, func(w io.Writer) error { return m.Write(w) }); err != nil {
 				return withCode(err, ExitFailed)
 			}

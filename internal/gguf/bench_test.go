@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"io"
+	"runtime"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ import (
 //	go test ./internal/gguf -run '^$' -bench . -benchmem -count 6
 func BenchmarkModelWrite(b *testing.B) {
 	s, _ := ShapeOf("small")
-	m := Model{Name: "bench", Shape: s, Seed: 1}
+	m := Model{Name: "bench", Shape: s, Seed: 1, Workers: runtime.GOMAXPROCS(0)}
 	b.SetBytes(s.Bytes())
 	b.ReportAllocs()
 	for b.Loop() {

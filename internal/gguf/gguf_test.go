@@ -319,3 +319,35 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestModelWorkersSameBytes(t *testing.T) {
+	t.Parallel()
+	s, _ := ShapeOf("tiny")
+	s.Vocab = 20000 // token_embd and output span several chunks
+	var one, four bytes.Buffer
+	if err := (Model{Name: "t", Shape: s, Seed: 5, Workers: 1}).Write(&one); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Model{Name: "t", Shape: s, Seed: 5, Workers: 4}).Write(&four); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(one.Bytes(), four.Bytes()) {
+		t.Error("1 and 4 workers wrote different bytes")
+	}
+}
+
+func TestOrderedWriteError(t *testing.T) {
+	t.Parallel()
+	gen := func(i int) []byte { return []byte{byte(i)} }
+	var b bytes.Buffer
+	if err := ordered(50, 3, gen, &b); err != nil || b.Len() != 50 || b.Bytes()[49] != 49 {
+		t.Fatalf("ordered: %v, %d bytes", err, b.Len())
+	}
+	if err := ordered(50, 3, gen, failWriter{}); err == nil {
+		t.Fatal("a write error was lost")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }

@@ -151,9 +151,10 @@ func Banned(id int) bool { return id < FirstPiece }
 
 // Model is a random-weight llama model to write.
 type Model struct {
-	Name  string
-	Shape Shape
-	Seed  uint64
+	Name    string
+	Shape   Shape
+	Seed    uint64
+	Workers int // chunks of weights made at once (0: one); the bytes do not depend on it
 }
 
 // Write writes the model as a GGUF file.

@@ -103,24 +103,56 @@ func (m Model) tensors() []Tensor {
 	return out
 }
 
-// tensor makes a tensor whose rows are filled in order from a generator seeded by the model's
-// seed and the tensor's index: the same seed writes the same bytes.
+// chunkBytes is about how much of a tensor one generator fills at a time.
+const chunkBytes = 1 << 20
+
+// tensor makes a tensor whose rows are filled chunk by chunk, each chunk from a generator
+// seeded by the model's seed, the tensor's index and the chunk's: the same seed writes the same
+// bytes however many chunks are filled at once.
 func (m Model) tensor(index int, info TensorInfo, fill rowFill) Tensor {
 	return Tensor{Info: info, Data: func(w io.Writer) error {
-		rng := rand.New(rand.NewPCG(m.Seed, uint64(index)))
 		cols := int(info.Dims[0])
 		rows := int(info.Elements()) / cols
-		v := make([]float32, cols)
-		buf := make([]byte, cols*int(info.Type.elemSize()))
-		for r := range rows {
-			fill(rng, r, v)
-			encode(buf, v, info.Type)
-			if _, err := w.Write(buf); err != nil {
-				return err
+		rowBytes := cols * int(info.Type.elemSize())
+		per := max(1, chunkBytes/rowBytes)
+		chunks := (rows + per - 1) / per
+		gen := func(c int) []byte {
+			rng := rand.New(rand.NewPCG(m.Seed, uint64(index)<<32|uint64(c)))
+			from, to := c*per, min(rows, (c+1)*per)
+			buf := make([]byte, (to-from)*rowBytes)
+			v := make([]float32, cols)
+			for r := from; r < to; r++ {
+				fill(rng, r, v)
+				encode(buf[(r-from)*rowBytes:], v, info.Type)
 			}
+			return buf
 		}
-		return nil
+		return ordered(chunks, max(1, m.Workers), gen, w)
 	}}
+}
+
+// ordered writes gen(0), gen(1), … gen(n-1) in order, making up to workers of them at once.
+func ordered(n, workers int, gen func(int) []byte, w io.Writer) error {
+	out := make([]chan []byte, n)
+	for i := range out {
+		out[i] = make(chan []byte, 1)
+	}
+	slots := make(chan struct{}, workers)
+	go func() {
+		for i := range n {
+			slots <- struct{}{}
+			go func() { out[i] <- gen(i) }()
+		}
+	}()
+	var err error
+	for i := range n {
+		b := <-out[i]
+		<-slots
+		if err == nil {
+			_, err = w.Write(b)
+		}
+	}
+	return err
 }
 
 func encode(dst []byte, v []float32, t TensorType) {
