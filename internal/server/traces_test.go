@@ -18,7 +18,7 @@ func TestWithTraces(t *testing.T) {
 	}{
 		{spec.EngineVLLM, true, []string{"--otlp-traces-endpoint", "http://127.0.0.1:4317"}, true},
 		{spec.EngineSim, true, []string{"--otlp-traces-endpoint", "http://127.0.0.1:4317"}, true},
-		{spec.EngineSGLang, true, []string{"--enable-trace", "--oltp-traces-endpoint", "127.0.0.1:4317"}, false},
+		{spec.EngineSGLang, true, []string{"--enable-trace", "--otlp-traces-endpoint", "127.0.0.1:4317"}, false},
 		{spec.EngineLlamaCpp, false, nil, false},
 		{spec.EngineCommand, false, nil, false},
 	}
