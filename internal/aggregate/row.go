@@ -89,6 +89,9 @@ type Row struct {
 	ClientCPUCores       *float64 `parquet:"client_cpu_cores,optional"`
 	ClientCores          *float64 `parquet:"client_cores,optional"`
 	ClientCPUMaxFraction *float64 `parquet:"client_cpu_max_fraction,optional"`
+	HostCPUUtil          *float64 `parquet:"host_cpu_util,optional"`
+	HostSteal            *float64 `parquet:"host_steal,optional"`
+	ClientFailures       *float64 `parquet:"client_failures,optional"`
 
 	TTFTMean       *float64 `parquet:"ttft_ms_mean,optional"`
 	TTFTP50        *float64 `parquet:"ttft_ms_p50,optional"`
@@ -134,6 +137,8 @@ type Row struct {
 	SendLagMax     *float64 `parquet:"send_lag_ms_max,optional"`
 
 	ServerMetricsFiles    int64    `parquet:"server_metrics_files"`
+	ServerMetricsEngine   string   `parquet:"server_metrics_engine"`
+	ServerEvidenceMissing string   `parquet:"server_evidence_missing"`
 	Scrapes               int64    `parquet:"scrapes"`
 	FailedScrapes         int64    `parquet:"failed_scrapes"`
 	MetricsExact          bool     `parquet:"metrics_exact"`
@@ -164,6 +169,7 @@ type Row struct {
 	MaxNumBatchedTokens   int64    `parquet:"max_num_batched_tokens_effective"`
 	BatchCapTotal         int64    `parquet:"batch_cap_total"`
 	BatchCapSource        string   `parquet:"batch_cap_source"`
+	BatchCapVerified      bool     `parquet:"batch_cap_verified"`
 	NumGPUBlocksTotal     int64    `parquet:"num_gpu_blocks_total"`
 	KVCacheTokensTotal    int64    `parquet:"kv_cache_tokens_total"`
 	RunningCapFraction    *float64 `parquet:"running_cap_fraction,optional"`
@@ -190,4 +196,35 @@ type Row struct {
 
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
+
+	// Per-request server phases from server_spans.parquet (telemetry.traces): completed
+	// requests of the measured window that have a span. Null without spans.
+	ServerSpans         int64    `parquet:"server_spans"`
+	SpansJoinedFraction *float64 `parquet:"spans_joined_fraction,optional"`
+	SpanQueueP50        *float64 `parquet:"span_queue_ms_p50,optional"`
+	SpanQueueP90        *float64 `parquet:"span_queue_ms_p90,optional"`
+	SpanQueueP99        *float64 `parquet:"span_queue_ms_p99,optional"`
+	SpanSchedulerP50    *float64 `parquet:"span_scheduler_ms_p50,optional"`
+	SpanSchedulerP90    *float64 `parquet:"span_scheduler_ms_p90,optional"`
+	SpanSchedulerP99    *float64 `parquet:"span_scheduler_ms_p99,optional"`
+	SpanPrefillP50      *float64 `parquet:"span_prefill_ms_p50,optional"`
+	SpanPrefillP90      *float64 `parquet:"span_prefill_ms_p90,optional"`
+	SpanPrefillP99      *float64 `parquet:"span_prefill_ms_p99,optional"`
+	SpanDecodeP50       *float64 `parquet:"span_decode_ms_p50,optional"`
+	SpanDecodeP90       *float64 `parquet:"span_decode_ms_p90,optional"`
+	SpanDecodeP99       *float64 `parquet:"span_decode_ms_p99,optional"`
+	SpanTTFTP50         *float64 `parquet:"span_ttft_ms_p50,optional"`
+	SpanTTFTP90         *float64 `parquet:"span_ttft_ms_p90,optional"`
+	SpanTTFTP99         *float64 `parquet:"span_ttft_ms_p99,optional"`
+	SpanE2EP50          *float64 `parquet:"span_e2e_ms_p50,optional"`
+	SpanE2EP90          *float64 `parquet:"span_e2e_ms_p90,optional"`
+	SpanE2EP99          *float64 `parquet:"span_e2e_ms_p99,optional"`
+	TTFTOverheadP50     *float64 `parquet:"ttft_overhead_ms_p50,optional"`
+	TTFTOverheadP90     *float64 `parquet:"ttft_overhead_ms_p90,optional"`
+	TTFTOverheadP99     *float64 `parquet:"ttft_overhead_ms_p99,optional"`
+	E2EOverheadP50      *float64 `parquet:"e2e_overhead_ms_p50,optional"`
+	E2EOverheadP90      *float64 `parquet:"e2e_overhead_ms_p90,optional"`
+	E2EOverheadP99      *float64 `parquet:"e2e_overhead_ms_p99,optional"`
+	SpanQueueShare      *float64 `parquet:"span_queue_share_of_ttft,optional"`
+	TTFTOverheadShare   *float64 `parquet:"ttft_overhead_share,optional"`
 }

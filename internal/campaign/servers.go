@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/otlp"
 	"github.com/llmscale/llmscale/internal/promscrape"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/server"
@@ -27,6 +28,10 @@ type serverSet struct {
 	targets   []string // base URLs the load goes to
 	version   string
 	effective map[string]string
+	described []server.Description // what each target says about itself (/props, /v1/models)
+
+	traces     *otlp.Receiver // telemetry.traces: the spans the processes export
+	tracesNote string         // why there is no receiver although traces were asked for
 }
 
 // startServer starts a server configuration and waits until every process is ready.
@@ -42,6 +47,9 @@ func (r *Runner) startServer(ctx context.Context, sc matrix.ServerConfig) (*serv
 	}
 	instances, err := r.instances(sc)
 	if err != nil {
+		return set, err
+	}
+	if err := set.startTraces(r.tele.traces); err != nil {
 		return set, err
 	}
 	set.instances = instances
@@ -86,6 +94,7 @@ func (s *serverSet) launch(r *Runner, in server.Instance, i int) error {
 	if err != nil {
 		return err
 	}
+	cmd = s.withTraces(cmd)
 	name := s.cfg.ID
 	if len(s.instances) > 1 {
 		name += fmt.Sprintf("-r%d", i)
@@ -110,9 +119,21 @@ func (r *Runner) readiness(sc matrix.ServerConfig, target string) server.Readine
 		Timeout: sc.Settings.StartupTimeout.D(), Client: r.opts.Client}
 }
 
-// describe records the server's version and the settings it reports in its metrics.
+// describe records the server's version and the settings it reports: in its metrics (vLLM),
+// /props (llama.cpp) and /v1/models.
 func (s *serverSet) describe(ctx context.Context, client *http.Client) {
+	s.described = make([]server.Description, len(s.targets))
+	for i, t := range s.targets {
+		s.described[i] = server.Describe(ctx, client, t)
+	}
 	s.version, _ = promscrape.Version(ctx, client, s.targets[0])
+	if s.version == "" && s.described[0].Version != "" {
+		s.version = "llama.cpp " + s.described[0].Version
+	}
+	s.effective = map[string]string{}
+	for k, v := range s.described[0].Effective {
+		s.effective[k] = v
+	}
 	sc, err := promscrape.New(promscrape.Options{URL: s.targets[0] + "/metrics", Client: client})
 	if err != nil {
 		return
@@ -122,7 +143,6 @@ func (s *serverSet) describe(ctx context.Context, client *http.Client) {
 		return
 	}
 	cfg := promscrape.NewWindow(promscrape.Rows("", results.PhaseBefore, -1, snap.Time, snap.Time, snap, nil)).Config()
-	s.effective = map[string]string{}
 	put := func(k string, v int) {
 		if v > 0 {
 			s.effective[k] = fmt.Sprint(v)
@@ -153,6 +173,7 @@ func (s *serverSet) stop() {
 	for _, p := range s.procs {
 		p.Stop()
 	}
+	s.stopTraces()
 }
 
 // commandLines are the commands as text, for experiment.json.
@@ -175,27 +196,31 @@ func (s *serverSet) logSizes() []int64 {
 	return sizes
 }
 
-// resetPrefixCache empties every target's prefix cache, so one experiment's cached prompts do
-// not speed up the next. vLLM answers only with VLLM_SERVER_DEV_MODE=1 (which llmscale sets);
-// a server without the endpoint is fine.
-func (s *serverSet) resetPrefixCache(ctx context.Context, client *http.Client) error {
+// resetPromptCache empties every target's prompt cache, so one experiment's cached prompts do
+// not speed up the next, and says what was done for experiment.json: llama.cpp's slots are
+// erased; vLLM's /reset_prefix_cache is called (llmscale sets VLLM_SERVER_DEV_MODE=1 for it).
+func (s *serverSet) resetPromptCache(ctx context.Context, client *http.Client) string {
+	var done []string
 	var errs []error
-	for _, t := range s.targets {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t+"/reset_prefix_cache", nil)
-		if err != nil {
-			return err
+	for i, t := range s.targets {
+		slots := 0
+		if i < len(s.described) {
+			slots = s.described[i].Slots
 		}
-		resp, err := client.Do(req)
+		what, err := server.ResetPromptCache(ctx, client, t, slots)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%s: %w", t, err))
 			continue
 		}
-		resp.Body.Close()
-		if resp.StatusCode >= 500 {
-			errs = append(errs, fmt.Errorf("%s/reset_prefix_cache: HTTP %d", t, resp.StatusCode))
-		}
+		done = append(done, what)
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return "not reset: " + errors.Join(errs...).Error()
+	}
+	if len(done) == 0 {
+		return ""
+	}
+	return done[0]
 }
 
 // startWithRetries starts a server configuration, trying again as server.retries allows.
