@@ -18,10 +18,10 @@ import (
 // simulator's own batch-cap info gauge goes too, so the cap is the requested one.
 func asLlamaCpp(rows []results.ServerMetric) []results.ServerMetric {
 	rename := map[string]string{
-		promscrape.MetricRunning:                   "llamacpp:requests_processing",
-		promscrape.MetricWaiting:                   "llamacpp:requests_deferred",
-		promscrape.MetricPromptTokens:              "llamacpp:prompt_tokens_total",
-		promscrape.MetricGenerationTokens:          "llamacpp:tokens_predicted_total",
+		promscrape.MetricRunning:                    "llamacpp:requests_processing",
+		promscrape.MetricWaiting:                    "llamacpp:requests_deferred",
+		promscrape.MetricPromptTokens:               "llamacpp:prompt_tokens_total",
+		promscrape.MetricGenerationTokens:           "llamacpp:tokens_predicted_total",
 		promscrape.MetricIterationTokens + "_count": "llamacpp:n_decode_total",
 	}
 	var out []results.ServerMetric
