@@ -214,3 +214,37 @@ func fittedRepeats(t *testing.T, n []int, x [][]float64) scaling.Fit {
 	}
 	return scaling.FitAll([]scaling.Series{s}, scaling.Options{})[0]
 }
+
+// TestFlatOnlyWhenFlat: a series whose top point never saturated is not_saturated, and its
+// sentence calls the speed-up flat only when it is (issue 12: "flat" for a 2.0× speed-up).
+func TestFlatOnlyWhenFlat(t *testing.T) {
+	t.Parallel()
+	rows := map[string]*aggregate.Row{}
+	exps := map[string]ExperimentDiagnosis{}
+	for _, g := range []int{1, 2} {
+		r := server(64, 100, 0.2)
+		r.ExpID = fmt.Sprintf("dp-%d", g)
+		rows[r.ExpID], exps[r.ExpID] = &r, Experiment(&r)
+	}
+	for _, tc := range []struct {
+		x    []float64
+		flat bool
+	}{{[]float64{500, 1000}, false}, {[]float64{500, 520}, true}} {
+		f := fitted(t, scaling.StrategyDP, []int{1, 2}, tc.x)
+		f.Series.Points[1].Saturated = false
+		d := Series(f, []scaling.Fit{f}, exps, rows)
+		if d.Verdict.Code != CodeNotSaturated || strings.Contains(d.Verdict.Sentence, "flat") != tc.flat {
+			t.Errorf("%v: %s, flat %v wanted: %s", tc.x, d.Verdict.Code, tc.flat, d.Verdict.Sentence)
+		}
+	}
+}
+
+// TestUnknownEngineMetrics: metrics recorded but none the rules read is said so, not "no
+// server metrics".
+func TestUnknownEngineMetrics(t *testing.T) {
+	t.Parallel()
+	r := aggregate.Row{ExpID: "e", Status: results.StatusDone, ServerMetricsFiles: 1, SendLagP99: f(0.1)}
+	if d := Experiment(&r); d.Verdict.Code != CodeUnknown || !strings.Contains(d.Verdict.Sentence, "gave no requests-running gauge") {
+		t.Errorf("%s: %s", d.Verdict.Code, d.Verdict.Sentence)
+	}
+}

@@ -425,6 +425,10 @@ func (f facts) unknown(missing []string) Verdict {
 			atLeast("fullest engine's KV-cache usage (max)", "kv_cache_usage_max_engine", f.kvMax, KVFullFraction),
 			atLeast("tokens per engine step ÷ max-num-batched-tokens", "iteration_budget_fraction", f.budgetFrac, BudgetFillFraction)}}
 	switch {
+	case !f.hasServer && f.r.ServerMetricsFiles > 0:
+		v.Sentence = fmt.Sprintf("The server's /metrics were recorded but gave no requests-running gauge (engine families "+
+			"found: %s; docs/analysis.md lists the metrics read for vLLM, SGLang, llama.cpp and TGI), so what limited "+
+			"the server cannot be told; the client-side figures stand.", orWord(f.r.ServerMetricsEngine, "none known"))
 	case !f.hasServer:
 		v.Sentence = "No server metrics were recorded (no /metrics, or it failed), so what limited the server cannot be told; " +
 			"the client-side figures stand."
