@@ -20,7 +20,7 @@ func TestMaxRequests(t *testing.T) {
 	}{
 		{"closed loop", func(c *Config) { c.Concurrency = 3 }, 7},
 		{"open loop", func(c *Config) { c.Mode, c.Rate, c.MaxInflight = ModeRate, 50, 2 }, 7},
-		{"users with think time", func(c *Config) { c.Mode, c.Users, c.ThinkTime = ModeUsers, 2, 10 * time.Millisecond }, 7},
+		{"users with think time", func(c *Config) { c.Mode, c.Users, c.ThinkTime = ModeUsers, 2, 10*time.Millisecond }, 7},
 		{"objective missed", func(c *Config) { c.SLO.TTFT = 10 * time.Millisecond }, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -130,7 +130,6 @@ func TestVLLMResultMatchesVLLMSchema(t *testing.T) {
 	}
 }
 
-
 // TestVLLMResultValues: the figures are vLLM's calculate_metrics over the window's requests.
 func TestVLLMResultValues(t *testing.T) {
 	t.Parallel()
