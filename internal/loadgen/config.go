@@ -316,6 +316,7 @@ func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []st
 		Warmup: s.Warmup.D(), RunTime: s.RunTime.D(), Cooldown: s.Cooldown.D(), ThinkTime: s.ThinkTime.D(),
 		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: s.Grace.D(),
 		Prompts: prompts, MaxTokens: l.MaxTokens, ExperimentID: e.ID, WorkerCount: 1, Client: s.Client,
+		SLO: SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()},
 	}
 	if s.IgnoreEOS != nil {
 		c.IgnoreEOS = *s.IgnoreEOS
