@@ -193,3 +193,29 @@ func FuzzParseGoodput(f *testing.F) {
 		}
 	})
 }
+
+// TestSingleVLLMFlags: single takes vLLM's names too, onto the matrix's keys; its dry run
+// shows the load they give.
+func TestSingleVLLMFlags(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--request-rate", "5", "--max-concurrency", "3", "--goodput", "ttft:500", "tpot:40", "--burstiness", "0.5"}, ExitOK,
+			"--rate 5 --arrival gamma --burstiness 0.5 --max-inflight 3 --goodput ttft:500 tpot:40"},
+		{[]string{"--max-concurrency", "7", "--seed", "9"}, ExitOK, "--concurrency 7 --prompts short"},
+		{[]string{"--seed", "9", "--ignore-eos=false"}, ExitOK, "--seed 9 --out"},
+		{[]string{"--request-rate", "inf", "--max-concurrency", "4"}, ExitOK, "--concurrency 4 "},
+		{[]string{"--request-rate", "5", "--rate", "3"}, ExitUsage, "--request-rate and --rate set the same thing"},
+		{[]string{"--request-rate", "inf"}, ExitUsage, "give --max-concurrency N"},
+		{[]string{"--goodput", "ttft:-1"}, ExitUsage, "an objective of 0 ms or less"},
+		{[]string{"--request-rat", "5"}, ExitUsage, "did you mean --request-rate?"},
+	} {
+		code, out, errOut := runCLI(t, nil, append([]string{"single", "--engine", "sim", "--dry-run"}, c.args...)...)
+		if code != c.code || !strings.Contains(out+errOut, c.want) {
+			t.Errorf("%v: exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", c.args, code, c.code, c.want, out, errOut)
+		}
+	}
+}
