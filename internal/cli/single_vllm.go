@@ -80,4 +80,3 @@ func flagString(fs *pflag.FlagSet, name string) string {
 	}
 	return ""
 }
-
