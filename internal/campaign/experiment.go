@@ -226,7 +226,7 @@ func (r *Runner) runLoad(ctx context.Context, cfg loadgen.Config, dir string) (l
 		return loadgen.Summary{}, err
 	}
 	if r.opts.Live != nil {
-		defer r.opts.Live(runner)()
+		defer r.opts.Live(cfg.ExperimentID, runner)()
 	}
 	return runner.Run(ctx)
 }

@@ -53,6 +53,32 @@ func startProgress(env Env, src progressSource, quiet bool) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
+// CampaignProgressEvery is how often a campaign without a terminal prints a line about the
+// running experiment.
+const CampaignProgressEvery = 10 * time.Second
+
+// startProgressLines prints a line every interval, prefixed, until the returned func is called:
+// the running experiment of a campaign whose output goes to a log (a Slurm job's, a file).
+func startProgressLines(env Env, src progressSource, prefix string, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if p := src.Progress(); p.Phase != "waiting" && p.Phase != "done" {
+					fmt.Fprintln(env.Stderr, prefix+" "+progressLine(p))
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
