@@ -57,7 +57,7 @@ func cdfChart(id, title string, s Series, byID map[string]*Experiment, get func(
 			c.Series = append(c.Series, l)
 		}
 	}
-	c.X = valueAxis("Latency (ms)", all)
+	c.X = cdfAxis(all)
 	if len(c.Series) == 0 {
 		c.Note = "No latency samples for this series."
 	}
@@ -77,6 +77,30 @@ func valueAxis(name string, vals []float64) axis {
 		return axis{Name: name + ", log scale", Log: 10}
 	}
 	return axis{Name: name}
+}
+
+// cdfAxis is a latency CDF's x axis, its range from the data: logarithmic when the values are
+// all positive and span more than logRatio, else linear from 0. Gaps of exactly 0 ms (chunks
+// that arrived together) have no place on a log scale: drawn there they became -Infinity in
+// the SVG path and flattened the curve, so a distribution with zeros is drawn on a linear one.
+func cdfAxis(vals []float64) axis {
+	lo, hi, zero := math.Inf(1), math.Inf(-1), false
+	for _, v := range vals {
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+		case v <= 0:
+			zero = true
+		default:
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	switch {
+	case math.IsInf(hi, -1): // nothing positive: the chart says there is no sample, or all are 0
+		return axis{Name: "Latency (ms)", Min: ptr(0)}
+	case !zero && hi/lo > logRatio:
+		return axis{Name: "Latency (ms), log scale", Log: 10, Min: ptr(lo), Max: ptr(hi)}
+	}
+	return axis{Name: "Latency (ms)", Min: ptr(0), Max: ptr(hi)}
 }
 
 // loadAxisName is the x-axis title of a load curve.
