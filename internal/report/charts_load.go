@@ -164,6 +164,34 @@ func loadChart(i int, lc LoadCurve) chart {
 	return c
 }
 
+// goodputChart draws, beside a load curve, its completed requests/s and its goodput (those
+// that met every SLO) against load: where the two part, more load buys throughput that users
+// do not get within their objectives. ok is false without SLOs.
+func goodputChart(i int, lc LoadCurve) (chart, bool) {
+	pts := slices.Clone(lc.Points)
+	slices.SortStableFunc(pts, func(a, b LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
+	req := line{Name: "completed requests/s", Kind: kindLine, Color: colorMeasured}
+	good := line{Name: "goodput (met every SLO)", Kind: kindLine, Color: colorGoodput}
+	any := false
+	for _, p := range pts {
+		req.Data = append(req.Data, pt{p.Load, p.RequestThroughput})
+		g := math.NaN()
+		if p.Goodput != nil {
+			g, any = *p.Goodput, true
+		}
+		good.Data = append(good.Data, pt{p.Load, g})
+	}
+	if !any {
+		return chart{}, false
+	}
+	c := chart{ID: fmt.Sprintf("goodput-%d", i), Title: lc.Config + " — goodput", X: loadAxis(lc.LoadKind, pts),
+		Y: axis{Name: "Requests/s", Min: ptr(0)}, Series: []line{req, good}}
+	if lc.Saturation != nil && finite(*lc.Saturation) {
+		c.Marks = []mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
+	}
+	return c, true
+}
+
 // paretoChart draws tokens/s per GPU against tokens/s per user, one colour per GPU count, and
 // the frontier: the points no other point beats on both.
 func paretoChart(pts []ParetoPoint) chart {
@@ -189,6 +217,7 @@ func paretoChart(pts []ParetoPoint) chart {
 			if p.GPUs == n {
 				l.Data = append(l.Data, pt{p.PerUser, p.PerGPU})
 				l.Names = append(l.Names, p.ExpID)
+				l.Labels = append(l.Labels, p.Config)
 			}
 		}
 		c.Series = append(c.Series, l)
