@@ -58,5 +58,5 @@ func runLoadWorkers(ctx context.Context, env Env, s settings, fs *pflag.FlagSet,
 	if werr := writeVLLMResults(env, plan, sum, files); werr != nil {
 		return werr
 	}
-	return loadError(ctx, err, cfg)
+	return loadError(ctx, err, cfg, sum.FirstErrors)
 }
