@@ -51,7 +51,7 @@ type Options struct {
 	StartDelay    time.Duration // from deciding an experiment's start to the start (default 300ms)
 	// Live, when set, shows an experiment's load as it runs (a bar on a terminal); it returns
 	// the function that stops the display.
-	Live func(src interface{ Progress() loadgen.Snapshot }) (stop func())
+	Live func(id string, src interface{ Progress() loadgen.Snapshot }) (stop func())
 	// Executor, when set, runs each server configuration's experiments elsewhere (a Slurm
 	// job each) instead of here; nil runs them in this process.
 	Executor Executor
@@ -119,11 +119,11 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	}
 	r.state = state
 	if r.opts.Executor != nil {
-		r.prog = newProgress(r.opts.Log, len(todo), out.AlreadyDone, r.opts.Now)
+		r.prog = newProgress(r.opts.Log, todo, out.AlreadyDone, r.opts.Now, startEstimate(r.plan))
 		return r.runRemote(ctx, todo, out)
 	}
 	r.tele = detectTelemetry(ctx, r.matrix.Telemetry, r.opts, r.opts.Results)
-	r.prog = newProgress(r.opts.Log, len(todo), out.AlreadyDone, r.opts.Now)
+	r.prog = newProgress(r.opts.Log, todo, out.AlreadyDone, r.opts.Now, startEstimate(r.plan))
 	for _, group := range byServer(todo) {
 		if ctx.Err() != nil {
 			break

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/server"
 	"github.com/llmscale/llmscale/internal/spec"
@@ -46,6 +47,15 @@ func loadCommand(e matrix.Experiment, targets []string) string {
 		parts = append(parts, fmt.Sprintf("--concurrency %d", l.Concurrency))
 	default:
 		parts = append(parts, fmt.Sprintf("--rate %g --arrival %s", l.Rate, s.Arrival))
+		if s.Arrival == "gamma" {
+			parts = append(parts, fmt.Sprintf("--burstiness %g", s.Burstiness))
+		}
+		if s.MaxInflight > 0 {
+			parts = append(parts, fmt.Sprintf("--max-inflight %d", s.MaxInflight))
+		}
+	}
+	if slo := (loadgen.SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()}); slo.Any() {
+		parts = append(parts, "--goodput "+slo.String())
 	}
 	parts = append(parts, "--prompts "+shellWord(l.PromptSet), fmt.Sprintf("--max-tokens %d", l.MaxTokens),
 		fmt.Sprintf("--warmup %s --run-time %s --cooldown %s", s.Warmup.D(), s.RunTime.D(), s.Cooldown.D()),

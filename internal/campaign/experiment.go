@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -188,8 +189,41 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	}
 	stopTele()
 	wg.Wait()
+	if sum.ExperimentID != "" {
+		if werr := writeVLLMResult(dir, e, sum, r.opts.Now()); werr != nil {
+			notes = append(notes, "vllm_result.json: "+werr.Error())
+		}
+	}
 	rec.Telemetry, rec.ReplicaSkew = notes, skew
 	return sum, err
+}
+
+// writeVLLMResult writes the experiment's requests as vllm bench serve --save-result
+// --save-detailed would: a closed loop is vLLM's inf rate with its concurrency (or users) as
+// max_concurrency, an open loop's in-flight cap is max_concurrency too. The statistics are a
+// superset of vLLM's defaults: TTFT, TPOT, ITL and E2EL at p50, p90, p95 and p99.
+func writeVLLMResult(dir string, e matrix.Experiment, sum loadgen.Summary, now time.Time) error {
+	rows, err := results.ReadRequestsDir(dir)
+	if err != nil {
+		return err
+	}
+	l, s := e.Load, e.Load.Settings
+	o := loadgen.VLLMOptions{Date: now, API: l.API, ModelID: l.Model, RequestRate: math.Inf(1), Burstiness: 1,
+		Metrics: []string{"ttft", "tpot", "itl", "e2el"}, Percentiles: []float64{50, 90, 95, 99},
+		SLO: sum.SLO, Detailed: true, Metadata: map[string]any{"exp_id": e.ID}}
+	switch l.Mode {
+	case matrix.ModeRate:
+		o.RequestRate, o.MaxConcurrency, o.Burstiness = l.Rate, s.MaxInflight, s.Burstiness
+		if s.Arrival == "constant" {
+			o.Burstiness = math.Inf(1)
+		}
+	case matrix.ModeConcurrency:
+		o.MaxConcurrency = l.Concurrency
+	default:
+		o.MaxConcurrency = l.Users
+	}
+	from := s.Warmup.D()
+	return results.WriteJSON(filepath.Join(dir, loadgen.VLLMResultFile), loadgen.VLLMResult(rows, from, from+sum.Window, o))
 }
 
 // runLoad runs one in-process load generator into dir, showing its live progress if asked.
@@ -204,7 +238,7 @@ func (r *Runner) runLoad(ctx context.Context, cfg loadgen.Config, dir string) (l
 		return loadgen.Summary{}, err
 	}
 	if r.opts.Live != nil {
-		defer r.opts.Live(runner)()
+		defer r.opts.Live(cfg.ExperimentID, runner)()
 	}
 	return runner.Run(ctx)
 }

@@ -233,7 +233,9 @@ func (r *Runner) startWithRetries(ctx context.Context, sc matrix.ServerConfig) (
 		start := time.Now()
 		var set *serverSet
 		if set, err = r.startServer(ctx, sc); err == nil {
-			r.prog.server("%s ready in %s at %s", sc.ID, time.Since(start).Round(100*time.Millisecond), strings.Join(set.targets, ", "))
+			took := time.Since(start)
+			r.prog.serverReady(sc.ID, took)
+			r.prog.server("%s ready in %s at %s", sc.ID, took.Round(100*time.Millisecond), strings.Join(set.targets, ", "))
 			return set, nil
 		}
 		if ctx.Err() != nil {

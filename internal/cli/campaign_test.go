@@ -254,6 +254,11 @@ func checkExperimentFiles(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	vllm := readJSONFile(t, filepath.Join(dir, "vllm_result.json"))
+	if vllm["exp_id"] != rec.ID || vllm["completed"] == 0.0 || vllm["p99_e2el_ms"] == nil {
+		t.Errorf("%s: vllm_result.json: exp_id %v, completed %v, p99_e2el_ms %v", dir, vllm["exp_id"], vllm["completed"], vllm["p99_e2el_ms"])
+	}
+	checkWithPython(t, filepath.Join(dir, "vllm_result.json"))
 	if len(rec.Server.Commands) == 0 || rec.Server.Version == "" || rec.Server.Effective["max_num_seqs"] == "" ||
 		rec.Server.Effective["max_model_len"] == "" {
 		t.Errorf("%s: server not described: %+v", dir, rec.Server)

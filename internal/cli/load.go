@@ -38,6 +38,17 @@ type loadFlags struct {
 	ignoreEOS, continuousUsage, quiet, force                bool
 	client                                                  string
 	traces                                                  traceFlags
+
+	vllm       vllmFlags
+	aliasModes map[string]string // load mode → the vLLM flag that chose it
+}
+
+// loadPlan is load's resolved configuration.
+type loadPlan struct {
+	cfg       loadgen.Config
+	out       string
+	promptSet string
+	vllm      vllmSettings
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
@@ -76,6 +87,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
 		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
 	f.traces.register(fs)
+	f.vllm.register(fs)
 }
 
 func newLoadCmd(env Env) *cobra.Command {
@@ -121,10 +133,11 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	if f.workers > 1 && !fs.Changed("worker") && f.workerEnv == "" {
 		return runLoadWorkers(ctx, env, s, fs, f)
 	}
-	cfg, out, promptSet, err := loadConfig(ctx, env, s, fs, f)
+	plan, err := loadConfig(ctx, env, s, fs, f)
 	if err != nil {
 		return err
 	}
+	cfg, out := plan.cfg, plan.out
 	sink, err := loadgen.NewParquetSink(out, cfg.WorkerID, cfg.WorkerCount)
 	if err != nil {
 		return withCode(err, ExitFailed)
@@ -134,7 +147,7 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 		sink.Abort()
 		return withHint(withCode(err, ExitUsage), "see `llmscale load --help`")
 	}
-	if err := results.WriteJSON(filepath.Join(out, workerFile("load", cfg)), loadRecord(cfg, promptSet)); err != nil {
+	if err := results.WriteJSON(filepath.Join(out, workerFile("load", cfg)), loadRecord(cfg, plan.promptSet)); err != nil {
 		sink.Abort()
 		return withCode(err, ExitFailed)
 	}
@@ -147,6 +160,11 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", sink.Path())
 	if err := results.WriteJSON(filepath.Join(out, loadgen.SummaryFile(cfg.WorkerID, cfg.WorkerCount)), sum.JSON()); err != nil {
 		return withCode(err, ExitFailed)
+	}
+	if cfg.WorkerCount == 1 {
+		if err := writeVLLMResults(env, plan, sum, []string{sink.Path()}); err != nil {
+			return err
+		}
 	}
 	if err := writeLoadSpans(ctx, env, rcv, cfg.ExperimentID, out); err != nil {
 		return err
@@ -175,13 +193,26 @@ func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors [
 }
 
 // loadConfig resolves the configuration: flags > environment > .env > defaults.
-func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (cfg loadgen.Config, out, promptSet string, err error) {
+func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (loadPlan, error) {
+	p, err := resolveLoad(ctx, env, s, fs, f)
+	if err != nil {
+		return p, err
+	}
+	p.cfg.MaxRequests, p.cfg.SLO = p.vllm.numPrompts, p.vllm.slo
+	return p, nil
+}
+
+func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (p loadPlan, err error) {
 	if err := f.fromEnv(s, fs); err != nil {
-		return cfg, "", "", err
+		return p, err
 	}
 	if err := f.workerFromEnv(env); err != nil {
-		return cfg, "", "", err
+		return p, err
 	}
+	if p.vllm, err = f.vllm.apply(fs, &f, s); err != nil {
+		return p, err
+	}
+	cfg, out, promptSet := &p.cfg, &p.out, &p.promptSet
 	str := func(flag, value string, vars ...string) string {
 		if fs.Changed(flag) {
 			return value
@@ -193,7 +224,7 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 		}
 		return value
 	}
-	cfg = loadgen.Config{
+	*cfg = loadgen.Config{
 		API: str("api", f.api, "LLMSCALE_API"), Model: str("model", f.model, "VLLM_MODEL"),
 		APIKey: str("", "", "OPENAI_API_KEY", "VLLM_API_KEY"), SpawnRate: f.spawnRate, Arrival: f.arrival,
 		Burstiness: f.burstiness, MaxInflight: f.maxInflight, Warmup: f.warmup, RunTime: f.runTime,
@@ -208,34 +239,34 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 	if cfg.API == "" {
 		cfg.API = loadgen.APICompletions
 	}
-	if err := loadMode(&cfg, fs, f); err != nil {
-		return cfg, "", "", err
+	if err := loadMode(cfg, fs, f); err != nil {
+		return p, err
 	}
-	if err := startTime(&cfg, f.startAt); err != nil {
-		return cfg, "", "", err
+	if err := startTime(cfg, f.startAt); err != nil {
+		return p, err
 	}
-	if promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); promptSet == "" {
-		promptSet = "short"
+	if *promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); *promptSet == "" {
+		*promptSet = "short"
 	}
-	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg, f.vocabSize); err != nil {
-		return cfg, "", "", err
+	if cfg.Prompts, err = loadPrompts(env, *promptSet, *cfg, f.vocabSize); err != nil {
+		return p, err
 	}
 	if cfg.Model == "" {
 		if cfg.Model, err = discoverModel(ctx, cfg.Targets[0], cfg.APIKey); err != nil {
-			return cfg, "", "", modelHint(err, cfg.Targets[0])
+			return p, modelHint(err, cfg.Targets[0])
 		}
 	}
-	if out = f.out; out == "" {
-		out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
+	if *out = f.out; *out == "" {
+		*out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
 	}
-	out = env.path(out)
-	if err := claimOut(out, f, fs.Changed("worker") || f.workerEnv != ""); err != nil {
-		return cfg, "", "", err
+	*out = env.path(*out)
+	if err := claimOut(*out, f, fs.Changed("worker") || f.workerEnv != ""); err != nil {
+		return p, err
 	}
 	if cfg.ExperimentID = f.expID; cfg.ExperimentID == "" {
-		cfg.ExperimentID = filepath.Base(out)
+		cfg.ExperimentID = filepath.Base(*out)
 	}
-	return cfg, out, promptSet, nil
+	return p, nil
 }
 
 // fromEnv fills the numeric settings no flag set from the environment (or .env).
@@ -363,9 +394,13 @@ func targets(flags []string, env string) []string {
 // loadMode picks the mode: the one flag given, else the one environment variable, else users.
 func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
 	var set []string
+	given := map[string]bool{}
 	for _, m := range []string{"users", "concurrency", "rate"} {
-		if fs.Changed(m) {
-			set = append(set, "--"+m)
+		switch {
+		case fs.Changed(m):
+			set, given[m] = append(set, "--"+m), true
+		case f.aliasModes[m] != "":
+			set, given[m] = append(set, f.aliasModes[m]), true
 		}
 	}
 	if len(set) > 1 {
@@ -373,9 +408,9 @@ func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
 			"--users for closed-loop users, --concurrency for requests in flight, --rate for an open loop")
 	}
 	switch {
-	case fs.Changed("rate") || len(set) == 0 && f.rate > 0:
+	case given["rate"] || len(set) == 0 && f.rate > 0:
 		cfg.Mode, cfg.Rate = loadgen.ModeRate, f.rate
-	case fs.Changed("concurrency") || len(set) == 0 && f.concurrency > 0:
+	case given["concurrency"] || len(set) == 0 && f.concurrency > 0:
 		cfg.Mode, cfg.Concurrency = loadgen.ModeConcurrency, f.concurrency
 	default:
 		cfg.Mode, cfg.Users = loadgen.ModeUsers, f.users

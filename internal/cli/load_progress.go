@@ -53,6 +53,32 @@ func startProgress(env Env, src progressSource, quiet bool) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
+// CampaignProgressEvery is how often a campaign without a terminal prints a line about the
+// running experiment.
+const CampaignProgressEvery = 10 * time.Second
+
+// startProgressLines prints a line every interval, prefixed, until the returned func is called:
+// the running experiment of a campaign whose output goes to a log (a Slurm job's, a file).
+func startProgressLines(env Env, src progressSource, prefix string, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if p := src.Progress(); p.Phase != "waiting" && p.Phase != "done" {
+					fmt.Fprintln(env.Stderr, prefix+" "+progressLine(p))
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -60,8 +86,13 @@ func isTerminal(w io.Writer) bool {
 
 func progressLine(p loadgen.Snapshot) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-8s %5.1fs left | sent %d, in flight %d, done %d, failed %d", p.Phase, p.Left.Seconds(),
-		p.Sent, p.InFlight, p.Done, p.Failed)
+	if p.Limit > 0 && p.Left > loadgen.NoTimeLimit/2 {
+		fmt.Fprintf(&b, "%-8s %5.1fs in | sent %d of %d, in flight %d, done %d, failed %d", p.Phase, p.Elapsed.Seconds(),
+			p.Sent, p.Limit, p.InFlight, p.Done, p.Failed)
+	} else {
+		fmt.Fprintf(&b, "%-8s %5.1fs left | sent %d, in flight %d, done %d, failed %d", p.Phase, p.Left.Seconds(),
+			p.Sent, p.InFlight, p.Done, p.Failed)
+	}
 	if p.NotSent > 0 {
 		fmt.Fprintf(&b, ", not sent %d", p.NotSent)
 	}
@@ -71,7 +102,10 @@ func progressLine(p loadgen.Snapshot) string {
 
 func progressBar(p loadgen.Snapshot, width int) string {
 	frac := 1.0
-	if p.Total > 0 && p.Phase != "draining" && p.Phase != "done" {
+	switch {
+	case p.Limit > 0 && p.Phase != "done":
+		frac = min(float64(p.Done+p.Failed)/float64(p.Limit), 1) // a load bounded by its count
+	case p.Total > 0 && p.Phase != "draining" && p.Phase != "done":
 		frac = min(max(p.Elapsed.Seconds()/p.Total.Seconds(), 0), 1)
 	}
 	n := int(frac * float64(width))

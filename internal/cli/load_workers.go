@@ -20,10 +20,11 @@ import (
 // together (summary.json); each worker's own files stay (requests-<k>.parquet,
 // summary-<k>.json, load-<k>.json, and its output in load-worker-<k>.log).
 func runLoadWorkers(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) error {
-	cfg, out, _, err := loadConfig(ctx, env, s, fs, f)
+	plan, err := loadConfig(ctx, env, s, fs, f)
 	if err != nil {
 		return err
 	}
+	cfg, out := plan.cfg, plan.out
 	cfg.WorkerCount, cfg.WorkerID = f.workers, 0
 	if err := cfg.Validate(); err != nil {
 		return withHint(withCode(err, ExitUsage), "see `llmscale load --help`")
@@ -50,5 +51,12 @@ func runLoadWorkers(ctx context.Context, env Env, s settings, fs *pflag.FlagSet,
 		return withCode(werr, ExitFailed)
 	}
 	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", filepath.Join(out, "requests-*.parquet"))
+	var files []string
+	for k := range f.workers {
+		files = append(files, filepath.Join(out, results.RequestsFile(k, f.workers)))
+	}
+	if werr := writeVLLMResults(env, plan, sum, files); werr != nil {
+		return werr
+	}
 	return loadError(ctx, err, cfg, sum.FirstErrors)
 }

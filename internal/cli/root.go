@@ -47,7 +47,7 @@ func Main(ctx context.Context, env Env) (code int) {
 		}
 	}()
 	root := newRoot(env)
-	root.SetArgs(env.Args)
+	root.SetArgs(joinGoodput(env.Args))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -79,9 +79,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	root.SetIn(env.Stdin)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return withHint(withCode(err, ExitUsage), "see `%s --help`", c.CommandPath())
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newPlanCmd(env))
 	root.AddCommand(newRunCmd(env))
 	root.AddCommand(newSingleCmd(env))

@@ -134,8 +134,12 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 		Out: env.Stdout, Log: env.Stderr, ToolVersion: version(), Host: env.Hostname, Now: env.Now,
 		LaunchWorkers: workerLauncher(env),
 	}
-	if isTerminal(env.Stderr) { // a live bar of the running experiment; logs get the lines alone
-		opts.Live = func(src interface{ Progress() loadgen.Snapshot }) func() { return startProgress(env, src, false) }
+	// A live bar of the running experiment on a terminal; in a log, a line every 10 s.
+	opts.Live = func(id string, src interface{ Progress() loadgen.Snapshot }) func() {
+		if isTerminal(env.Stderr) {
+			return startProgress(env, src, false)
+		}
+		return startProgressLines(env, src, "  "+id+":", CampaignProgressEvery)
 	}
 	var err error
 	if opts.Executor, err = executorFor(env, l, rf, dir); err != nil {

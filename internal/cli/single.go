@@ -85,6 +85,7 @@ With --matrix, the matrix file gives the defaults and every factor must have one
 	for _, f := range singleFlags() {
 		c.Flags().String(f.name, "", f.usage)
 	}
+	registerSingleVLLM(c.Flags())
 	return c
 }
 
@@ -98,6 +99,11 @@ func (s settings) singlePlan(mf matrixFlags, fs *pflag.FlagSet) (*spec.Loaded, m
 				From: "--" + f.name, Path: f.key == "factors.prompts"})
 		}
 	}
+	vllm, err := singleVLLMSettings(fs)
+	if err != nil {
+		return nil, matrix.Plan{}, err
+	}
+	flags.Settings = append(flags.Settings, vllm...)
 	sets, err := setSettings(mf.sets)
 	if err != nil {
 		return nil, matrix.Plan{}, err

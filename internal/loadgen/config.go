@@ -74,6 +74,16 @@ type Config struct {
 	Cooldown  time.Duration // after it; sending goes on, requests are marked cooldown
 	ThinkTime time.Duration // users mode: a user's pause between requests
 
+	// MaxRequests, when positive, ends the load after that many requests (all workers
+	// together), as vllm bench serve's --num-prompts: sending stops at the last one and the
+	// measured window ends when every request has ended, or at RunTime, whichever comes
+	// first. Set RunTime to NoTimeLimit for a load bounded by its count alone.
+	MaxRequests int
+
+	// SLO are the objectives goodput counts against (zero fields: no objective), as vllm bench
+	// serve's --goodput.
+	SLO SLO
+
 	Timeout      time.Duration // a whole request
 	StallTimeout time.Duration // longest silence once a response body has started
 	Grace        time.Duration // in-flight requests may finish this long after sending stops
@@ -99,6 +109,41 @@ type Config struct {
 	Dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	TLSConfig *tls.Config
 	Waiter    Waiter
+}
+
+// NoTimeLimit is a RunTime for a load bounded by MaxRequests alone.
+const NoTimeLimit = time.Duration(1) << 60 // 36 years
+
+// SLO are service-level objectives per request; a zero field is no objective.
+type SLO struct {
+	TTFT, TPOT, E2E time.Duration
+}
+
+// Any reports whether an objective is set.
+func (o SLO) Any() bool { return o.TTFT > 0 || o.TPOT > 0 || o.E2E > 0 }
+
+// String is the objectives as vLLM's --goodput writes them, e.g. "ttft:500 tpot:50" (ms).
+func (o SLO) String() string {
+	var parts []string
+	for _, x := range []struct {
+		name string
+		d    time.Duration
+	}{{"ttft", o.TTFT}, {"tpot", o.TPOT}, {"e2el", o.E2E}} {
+		if x.d > 0 {
+			parts = append(parts, fmt.Sprintf("%s:%g", x.name, float64(x.d)/1e6))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// Meets reports whether a completed request met every objective, as vLLM's benchmark judges
+// goodput: a request of one output token has TPOT 0.
+func (o SLO) Meets(ttft, tpot, e2e int64, output int32) bool {
+	if output <= 1 {
+		tpot = 0
+	}
+	return (o.TTFT <= 0 || ttft <= int64(o.TTFT)) && (o.TPOT <= 0 || tpot <= int64(o.TPOT)) &&
+		(o.E2E <= 0 || e2e <= int64(o.E2E))
 }
 
 // ErrConfig is wrapped by every configuration error.
@@ -190,6 +235,12 @@ func (c Config) Validate() error {
 	if c.MaxTokens < 0 {
 		bad("max tokens %d is negative", c.MaxTokens)
 	}
+	if c.MaxRequests < 0 || c.MaxRequests > 0 && c.MaxRequests < c.WorkerCount {
+		bad("max requests %d: want at least one per worker (%d), or 0 for no limit", c.MaxRequests, c.WorkerCount)
+	}
+	if c.SLO.TTFT < 0 || c.SLO.TPOT < 0 || c.SLO.E2E < 0 {
+		bad("SLO %+v: objectives are not negative", c.SLO)
+	}
 	if c.WorkerCount < 1 || c.WorkerID < 0 || c.WorkerID >= c.WorkerCount {
 		bad("worker %d of %d: want 0 ≤ worker < workers", c.WorkerID, c.WorkerCount)
 	}
@@ -249,6 +300,14 @@ func (c Config) level() (users, concurrency int, rate, spawn float64) {
 		c.Rate / w, c.SpawnRate / w
 }
 
+// maxRequests is this worker's share of MaxRequests; 0 is no limit.
+func (c Config) maxRequests() uint64 {
+	if c.MaxRequests <= 0 {
+		return 0
+	}
+	return uint64(share(c.MaxRequests, c.WorkerID, c.WorkerCount))
+}
+
 // sendWindow is how long requests are sent: warm-up, measured window and cool-down.
 func (c Config) sendWindow() time.Duration { return c.Warmup + c.RunTime + c.Cooldown }
 
@@ -264,6 +323,7 @@ func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []st
 		Warmup: s.Warmup.D(), RunTime: s.RunTime.D(), Cooldown: s.Cooldown.D(), ThinkTime: s.ThinkTime.D(),
 		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: graceOf(s.Grace.D()),
 		Prompts: prompts, MaxTokens: l.MaxTokens, ExperimentID: e.ID, WorkerCount: 1, Client: s.Client,
+		SLO: SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()},
 	}
 	if s.IgnoreEOS != nil {
 		c.IgnoreEOS = *s.IgnoreEOS

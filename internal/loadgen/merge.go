@@ -30,12 +30,19 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	case ModeRate:
 		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = cfg.Rate, cfg.Arrival, cfg.Burstiness, cfg.MaxInflight, cfg.Rate
 	}
-	var acc accumulator
+	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
+	acc := accumulator{slo: cfg.SLO}
 	for i := range rows {
 		acc.add(&rows[i])
 	}
 	s.Sent, s.NotSent, s.Phases, s.Failures, s.FirstErrors = acc.sent, acc.notSent, acc.phases, acc.failures, acc.firstErrors
 	window, limits := s.addWorkers(cfg.RunTime, parts)
+	if cfg.MaxRequests > 0 { // each worker's window ended with its last request: the load's with the last of all
+		window = 0
+		for _, p := range parts {
+			window = max(window, p.Window)
+		}
+	}
 	for _, p := range parts {
 		for _, t := range p.TargetsDown {
 			if !slices.Contains(s.TargetsDown, t) {

@@ -48,8 +48,12 @@ func (r *Runner) user(sendCtx, reqCtx context.Context, u int, think time.Duratio
 		if due >= r.cfg.sendWindow() || sendCtx.Err() != nil { // the clock decides, not which timer fires first
 			return
 		}
+		seq := r.seq.Add(1) - 1
+		if limit := r.cfg.maxRequests(); limit > 0 && seq >= limit {
+			return
+		}
 		pause := think
-		if !r.do(reqCtx, r.seq.Add(1)-1, due, u) {
+		if !r.do(reqCtx, seq, due, u) {
 			pause = max(think, failurePause)
 		}
 		if pause > 0 {
@@ -77,7 +81,7 @@ func (r *Runner) openLoop(sendCtx, reqCtx context.Context) {
 func (r *Runner) dispatch(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, slots chan struct{}) {
 	for n := uint64(0); ; n++ {
 		due, ok := r.sched.At(n)
-		if !ok || due >= r.cfg.sendWindow() {
+		if limit := r.cfg.maxRequests(); !ok || due >= r.cfg.sendWindow() || limit > 0 && n >= limit {
 			return
 		}
 		if r.waiter.WaitUntil(sendCtx, r.start.Add(due)) != nil {
@@ -117,7 +121,7 @@ func (r *Runner) dropBacklog(n uint64) {
 	now := time.Since(r.start)
 	for ; ; n++ {
 		due, ok := r.sched.At(n)
-		if !ok || due > now || due >= r.cfg.sendWindow() {
+		if limit := r.cfg.maxRequests(); !ok || due > now || due >= r.cfg.sendWindow() || limit > 0 && n >= limit {
 			return
 		}
 		r.notSent(n, due, now)

@@ -15,6 +15,7 @@ type Snapshot struct {
 	Elapsed time.Duration // since the start
 	Left    time.Duration // until sending stops; while draining, until the grace period ends
 	Total   time.Duration // warm-up + run time + cool-down
+	Limit   int64         // the requests the load ends after (MaxRequests); 0: none
 
 	Users        int64 // users started (users mode)
 	Sent         int64
@@ -37,6 +38,7 @@ func (r *Runner) Progress() Snapshot { return r.prog.snapshot() }
 type progress struct {
 	start                              atomic.Pointer[time.Time]
 	warmup, measureEnd, sendEnd, grace time.Duration
+	limit                              int64
 	stoppedAt                          atomic.Int64 // offset of a Ctrl-C; 0 before
 
 	users, sent, inflight, done, failed, notSent, outTokens atomic.Int64
@@ -56,6 +58,7 @@ type sample struct {
 
 func (p *progress) begin(start time.Time, c Config) {
 	p.warmup, p.measureEnd, p.sendEnd, p.grace = c.Warmup, c.Warmup+c.RunTime, c.sendWindow(), c.Grace
+	p.limit = int64(c.maxRequests())
 	p.start.Store(&start)
 }
 
@@ -98,7 +101,7 @@ func (p *progress) snapshot() Snapshot {
 		return s
 	}
 	now := time.Now()
-	s.Elapsed, s.Total = now.Sub(*start), p.sendEnd
+	s.Elapsed, s.Total, s.Limit = now.Sub(*start), p.sendEnd, p.limit
 	s.Phase, s.Left = p.phase(s.Elapsed)
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -73,6 +73,10 @@ func (s Summary) writeCounts(w io.Writer) {
 		fmt.Fprintf(w, "Not sent (in-flight cap):\t%d\n", s.NotSent)
 	}
 	fmt.Fprintf(w, "Request throughput (req/s):\t%.2f\n", s.RequestThroughput)
+	if s.SLO.Any() {
+		fmt.Fprintf(w, "Request goodput (req/s):\t%.2f\t%d of %d requests met %s\n", s.RequestGoodput, s.GoodRequests,
+			s.Succeeded+s.Failed, s.SLO)
+	}
 	fmt.Fprintf(w, "Output token throughput (tok/s):\t%.2f\n", s.OutputThroughput)
 	fmt.Fprintf(w, "Total token throughput (tok/s):\t%.2f\n", s.TotalThroughput)
 	fmt.Fprintf(w, "Total input / generated tokens:\t%d / %d\n", s.PromptTokens, s.OutputTokens)
@@ -176,6 +180,15 @@ func (s Summary) JSON() map[string]any {
 		"peak_inflight":          s.PeakInFlight,
 		"cap_waits":              s.CapWaits,
 		"client_limits":          s.Limits,
+		"request_goodput":        nil, // vLLM's: null without objectives
+		"num_prompts":            nil,
+	}
+	if s.SLO.Any() {
+		doc["request_goodput"], doc["good_requests"] = s.RequestGoodput, s.GoodRequests
+		doc["slo_ttft_ms"], doc["slo_tpot_ms"], doc["slo_e2el_ms"] = ms(int64(s.SLO.TTFT)), ms(int64(s.SLO.TPOT)), ms(int64(s.SLO.E2E))
+	}
+	if s.MaxRequests > 0 {
+		doc["num_prompts"] = s.MaxRequests
 	}
 	for name, st := range map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
 		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag} {

@@ -85,6 +85,7 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
+	r.acc.slo = cfg.SLO
 	r.readers.New = func() any { return sse.NewReaderOptions(nil, sse.Options{BufferSize: 4 << 10}) }
 	r.watch.init(cfg.StallTimeout)
 	return r, nil
@@ -94,7 +95,7 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 func newSchedule(c Config) (schedule.Schedule, error) {
 	_, _, rate, _ := c.level()
 	return schedule.New(schedule.Options{
-		Kind: c.Arrival, PerSecond: rate, Shape: c.Burstiness,
+		Kind: c.Arrival, PerSecond: rate, Shape: c.Burstiness, Count: int(c.maxRequests()),
 		Seed:    uint64(c.Seed)*0x100000001b3 + uint64(c.WorkerID),
 		Horizon: c.sendWindow(),
 		Offset:  time.Duration(float64(c.WorkerID) / c.Rate * float64(time.Second)),

@@ -82,6 +82,11 @@ type Summary struct {
 	Failures    map[string]int // failed requests by kind, every phase
 	FirstErrors []string       // the first few distinct failures, "kind: message"
 
+	SLO            SLO     // the objectives goodput counts against; zero: none given
+	GoodRequests   int     // succeeded requests of the window that met every objective
+	RequestGoodput float64 // GoodRequests per second of the window (vLLM's request_goodput)
+	MaxRequests    int     // the load's request limit (vLLM's --num-prompts); 0: none
+
 	PromptTokens, OutputTokens                           int64   // succeeded requests of the window
 	RequestThroughput, OutputThroughput, TotalThroughput float64 // per second of the window
 
@@ -135,6 +140,7 @@ type accumulator struct {
 	failures    map[string]int
 	firstErrors []string
 	seen        map[string]bool
+	slo         SLO // goodput's objectives
 }
 
 const maxFirstErrors = 5
@@ -200,7 +206,7 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		FirstErrors: r.acc.firstErrors, ClientCPU: cpu, Cores: runtime.GOMAXPROCS(0),
 		PeakConnections: r.conns.peak.Load(), Connections: r.conns.dialled.Load(),
 		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: c.Client,
-		TargetsDown: r.down.list()}
+		SLO: c.SLO, MaxRequests: c.MaxRequests, TargetsDown: r.down.list()}
 	switch c.Mode {
 	case ModeUsers:
 		s.Users = users
@@ -215,6 +221,9 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 	from, to := int64(c.Warmup), int64(c.Warmup+c.RunTime)
 	if stop := r.stoppedAt.Load(); stop > 0 && stop < to {
 		to, s.Interrupted = max(stop, from), true
+	}
+	if c.MaxRequests > 0 && int64(wall) < to {
+		to = max(int64(wall)+1, from) // every request has ended: the window [from, to) ends just after the last
 	}
 	s.Window = time.Duration(to - from)
 	trend := r.acc.windowStats(&s, c.Mode, from, to)
@@ -267,6 +276,9 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 			continue
 		}
 		s.Succeeded++
+		if a.slo.Any() && a.slo.Meets(q.ttft, q.tpot, q.e2e, q.output) {
+			s.GoodRequests++
+		}
 		s.PromptTokens += int64(q.prompt)
 		s.OutputTokens += int64(q.output)
 		ttft, e2e, fromDue = append(ttft, ms(q.ttft)), append(e2e, ms(q.e2e)), append(fromDue, ms(q.e2e+q.sent-q.due))
@@ -286,6 +298,7 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 	s.E2EFromDue, s.SendLag = NewStat(fromDue), NewStat(lag)
 	if sec := s.Window.Seconds(); sec > 0 {
 		s.RequestThroughput = float64(s.Succeeded) / sec
+		s.RequestGoodput = float64(s.GoodRequests) / sec
 		s.OutputThroughput = float64(s.OutputTokens) / sec
 		s.TotalThroughput = float64(s.PromptTokens+s.OutputTokens) / sec
 		s.AchievedRate = float64(len(lag)) / sec

@@ -24,8 +24,11 @@ type answer struct {
 	Code    string   `json:"verdict_code"`                // for the badge's colour
 	Lines   []string `json:"sentences"`
 	// Bottleneck is the series verdict's sentence, shown apart.
-	Bottleneck string   `json:"bottleneck,omitempty"`
-	Warnings   []string `json:"warnings,omitempty"`
+	Bottleneck string `json:"bottleneck,omitempty"`
+	// Goodput is "3.1 of 4.2 req/s" at the largest GPU count: the requests that met every SLO
+	// beside all that completed; "" without SLOs.
+	Goodput  string   `json:"goodput,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func answers(ss []Series) []answer {
@@ -55,6 +58,10 @@ func seriesAnswer(i int, s Series) answer {
 	}
 	if a.Trend == "unknown" { // too few points for a trend: show what there is
 		a.KF = karpFlattValues(s.Points, " · ", " ")
+	}
+	if g := goodputSentence(first, last); g != "" {
+		a.Lines = append(a.Lines, g)
+		a.Goodput = fmt.Sprintf("%s of %s req/s", fmtNum(*last.Goodput), fmtNum(last.RequestThroughput))
 	}
 	a.Lines = append(a.Lines, amdahlSentence(s), karpFlattSentence(s))
 	if u := uslSentence(s.USL); u != "" {
@@ -108,6 +115,26 @@ func scalingSentence(s Series, first, last SeriesPoint) string {
 	return fmt.Sprintf("From %s to %d, output throughput grows %s (ideal %s): %s efficiency, %s → %s tokens/s.",
 		gpuLabel(first.GPUs), last.GPUs, fmtX(last.Speedup), fmtX(ideal), fmtPct(last.Efficiency),
 		fmtNum(first.Throughput), fmtNum(last.Throughput))
+}
+
+// goodputSentence tells how goodput (requests/s meeting every SLO) scaled beside throughput:
+// a server can double its tokens/s while fewer requests meet their objectives.
+func goodputSentence(first, last SeriesPoint) string {
+	if first.Goodput == nil || last.Goodput == nil {
+		return ""
+	}
+	share := func(p SeriesPoint) string {
+		if p.RequestThroughput > 0 {
+			return fmtPct(*p.Goodput / p.RequestThroughput)
+		}
+		return "–"
+	}
+	change := "–"
+	if *first.Goodput > 0 {
+		change = fmtX(*last.Goodput / *first.Goodput)
+	}
+	return fmt.Sprintf("Goodput (requests/s meeting every SLO) goes %s → %s req/s (%s; %s → %s of the requests met the SLOs).",
+		fmtNum(*first.Goodput), fmtNum(*last.Goodput), change, share(first), share(last))
 }
 
 func amdahlSentence(s Series) string {

@@ -59,6 +59,7 @@ func FromResults(root string, a analysis.Result, opts BuildOptions) (Data, error
 		d.Experiments = append(d.Experiments, e)
 	}
 	d.Series = buildSeries(a.Fits, a.Diagnosis)
+	addGoodput(d.Series, rows)
 	d.LoadCurves = buildLoadCurves(rows)
 	d.Pareto = paretoOf(d.Experiments)
 	if opts.Log != nil {

@@ -61,6 +61,31 @@ func markPoint(p *SeriesPoint, pts []scaling.Point) {
 	p.Saturated = p.Saturated && len(p.ExpIDs) > 0
 }
 
+// addGoodput gives each series point the completed and SLO-meeting requests/s of its
+// experiments, so the answer can tell goodput's scaling beside throughput's.
+func addGoodput(series []Series, rows []*aggregate.Row) {
+	byID := make(map[string]*aggregate.Row, len(rows))
+	for _, r := range rows {
+		byID[r.ExpID] = r
+	}
+	for i := range series {
+		for j := range series[i].Points {
+			p := &series[i].Points[j]
+			var rs []*aggregate.Row
+			for _, id := range p.ExpIDs {
+				if r := byID[id]; r != nil {
+					rs = append(rs, r)
+				}
+			}
+			p.RequestThroughput = meanOf(rs, func(r *aggregate.Row) *float64 { return r.RequestThroughput })
+			if !finite(p.RequestThroughput) {
+				p.RequestThroughput = 0
+			}
+			p.Goodput = meanOpt(rs, func(r *aggregate.Row) *float64 { return r.Goodput })
+		}
+	}
+}
+
 // curveKey is one server configuration under one workload: the experiments of a load curve.
 type curveKey struct {
 	config, engine, model, prompts, mode string
@@ -115,9 +140,11 @@ func loadCurve(rs []*aggregate.Row) LoadCurve {
 		slices.SortStableFunc(lr, func(a, b *aggregate.Row) int { return cmp.Compare(a.Repeat, b.Repeat) })
 		lc.Points = append(lc.Points, LoadPoint{
 			Load: l, ExpID: lr[0].ExpID,
-			Throughput: meanOf(lr, func(r *aggregate.Row) *float64 { return r.OutputThroughput }),
-			TTFTP50:    meanOf(lr, func(r *aggregate.Row) *float64 { return r.TTFTP50 }),
-			TPOTP50:    meanOf(lr, func(r *aggregate.Row) *float64 { return r.TPOTP50 }),
+			Throughput:        meanOf(lr, func(r *aggregate.Row) *float64 { return r.OutputThroughput }),
+			TTFTP50:           meanOf(lr, func(r *aggregate.Row) *float64 { return r.TTFTP50 }),
+			TPOTP50:           meanOf(lr, func(r *aggregate.Row) *float64 { return r.TPOTP50 }),
+			RequestThroughput: meanOf(lr, func(r *aggregate.Row) *float64 { return r.RequestThroughput }),
+			Goodput:           meanOpt(lr, func(r *aggregate.Row) *float64 { return r.Goodput }),
 		})
 	}
 	lc.Saturation = saturationLevel(lc.Points, saturated)
@@ -150,6 +177,14 @@ func saturationLevel(pts []LoadPoint, saturated bool) *float64 {
 }
 
 // meanOf is the mean of a column over rows, ignoring nulls; NaN when all are null.
+// meanOpt is meanOf, nil when no row has the value (a campaign without SLOs has no goodput).
+func meanOpt(rs []*aggregate.Row, col func(*aggregate.Row) *float64) *float64 {
+	if v := meanOf(rs, col); finite(v) {
+		return &v
+	}
+	return nil
+}
+
 func meanOf(rs []*aggregate.Row, col func(*aggregate.Row) *float64) float64 {
 	sum, n := 0.0, 0
 	for _, r := range rs {

@@ -78,6 +78,9 @@ type line struct {
 	Data  []pt   `json:"data"`
 	// Names label the points in tooltips (experiment ids), parallel to Data when present.
 	Names []string `json:"names,omitempty"`
+	// Labels, parallel to Data, are written beside the points themselves (the Pareto view's
+	// configurations).
+	Labels []string `json:"labels,omitempty"`
 }
 
 // mark is a reference line across the chart at a value of the x (or y) axis.
@@ -140,20 +143,20 @@ const (
 	colorUSL      = "#009E73"
 	colorOpen     = "#B91C1C"
 	colorMark     = "#B91C1C"
+	colorGoodput  = "#CC79A7" // goodput beside throughput: Okabe–Ito reddish purple
 )
 
 func seriesColor(i int) string { return palette[i%len(palette)] }
 
-// gpuColor gives GPU counts colours from a sequential ramp: light for few, dark for many.
+// gpuColor gives GPU counts colours from a sequential ramp, light for few and dark for many,
+// spread over the whole ramp so that neighbours differ in hue as well as lightness (viridis:
+// the old all-blue ramp made 2 and 4 GPUs hard to tell apart).
 func gpuColor(i, n int) string {
-	ramp := [...]string{"#9ECAE1", "#6BAED6", "#4292C6", "#2171B5", "#08519C", "#08306B"}
+	ramp := [...]string{"#B5A300", "#5EC962", "#21918C", "#3B528B", "#6A2C91", "#440154"}
 	if n <= 1 {
-		return ramp[3]
+		return ramp[2]
 	}
-	k := i * (len(ramp) - 1) / (n - 1)
-	if n < len(ramp) {
-		k = len(ramp) - n + i
-	}
+	k := int(math.Round(float64(i) * float64(len(ramp)-1) / float64(n-1)))
 	return ramp[min(max(k, 0), len(ramp)-1)]
 }
 

@@ -57,7 +57,7 @@ func cdfChart(id, title string, s Series, byID map[string]*Experiment, get func(
 			c.Series = append(c.Series, l)
 		}
 	}
-	c.X = valueAxis("Latency (ms)", all)
+	c.X = cdfAxis(all)
 	if len(c.Series) == 0 {
 		c.Note = "No latency samples for this series."
 	}
@@ -77,6 +77,30 @@ func valueAxis(name string, vals []float64) axis {
 		return axis{Name: name + ", log scale", Log: 10}
 	}
 	return axis{Name: name}
+}
+
+// cdfAxis is a latency CDF's x axis, its range from the data: logarithmic when the values are
+// all positive and span more than logRatio, else linear from 0. Gaps of exactly 0 ms (chunks
+// that arrived together) have no place on a log scale: drawn there they became -Infinity in
+// the SVG path and flattened the curve, so a distribution with zeros is drawn on a linear one.
+func cdfAxis(vals []float64) axis {
+	lo, hi, zero := math.Inf(1), math.Inf(-1), false
+	for _, v := range vals {
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+		case v <= 0:
+			zero = true
+		default:
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	switch {
+	case math.IsInf(hi, -1): // nothing positive: the chart says there is no sample, or all are 0
+		return axis{Name: "Latency (ms)", Min: ptr(0)}
+	case !zero && hi/lo > logRatio:
+		return axis{Name: "Latency (ms), log scale", Log: 10, Min: ptr(lo), Max: ptr(hi)}
+	}
+	return axis{Name: "Latency (ms)", Min: ptr(0), Max: ptr(hi)}
 }
 
 // loadAxisName is the x-axis title of a load curve.
@@ -140,6 +164,34 @@ func loadChart(i int, lc LoadCurve) chart {
 	return c
 }
 
+// goodputChart draws, beside a load curve, its completed requests/s and its goodput (those
+// that met every SLO) against load: where the two part, more load buys throughput that users
+// do not get within their objectives. ok is false without SLOs.
+func goodputChart(i int, lc LoadCurve) (chart, bool) {
+	pts := slices.Clone(lc.Points)
+	slices.SortStableFunc(pts, func(a, b LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
+	req := line{Name: "completed requests/s", Kind: kindLine, Color: colorMeasured}
+	good := line{Name: "goodput (met every SLO)", Kind: kindLine, Color: colorGoodput}
+	any := false
+	for _, p := range pts {
+		req.Data = append(req.Data, pt{p.Load, p.RequestThroughput})
+		g := math.NaN()
+		if p.Goodput != nil {
+			g, any = *p.Goodput, true
+		}
+		good.Data = append(good.Data, pt{p.Load, g})
+	}
+	if !any {
+		return chart{}, false
+	}
+	c := chart{ID: fmt.Sprintf("goodput-%d", i), Title: lc.Config + " — goodput", X: loadAxis(lc.LoadKind, pts),
+		Y: axis{Name: "Requests/s", Min: ptr(0)}, Series: []line{req, good}}
+	if lc.Saturation != nil && finite(*lc.Saturation) {
+		c.Marks = []mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
+	}
+	return c, true
+}
+
 // paretoChart draws tokens/s per GPU against tokens/s per user, one colour per GPU count, and
 // the frontier: the points no other point beats on both.
 func paretoChart(pts []ParetoPoint) chart {
@@ -165,6 +217,7 @@ func paretoChart(pts []ParetoPoint) chart {
 			if p.GPUs == n {
 				l.Data = append(l.Data, pt{p.PerUser, p.PerGPU})
 				l.Names = append(l.Names, p.ExpID)
+				l.Labels = append(l.Labels, p.Config)
 			}
 		}
 		c.Series = append(c.Series, l)

@@ -90,6 +90,10 @@ type SeriesPoint struct {
 	Efficiency float64 `json:"efficiency"`
 	// KarpFlatt is e(N); nil at the baseline or when it could not be computed.
 	KarpFlatt *float64 `json:"karp_flatt,omitempty"`
+	// RequestThroughput and Goodput are the point's experiments' completed and SLO-meeting
+	// requests/s (means over repeats); Goodput is nil without SLOs.
+	RequestThroughput float64  `json:"request_rps,omitempty"`
+	Goodput           *float64 `json:"goodput_rps,omitempty"`
 	// ExpIDs are the experiments behind the point (the saturation experiment of each repeat);
 	// the latency CDFs of the series are drawn from the first.
 	ExpIDs []string `json:"exp_ids,omitempty"`
@@ -263,6 +267,10 @@ type LoadPoint struct {
 	TTFTP50    float64 `json:"ttft_p50_ms"`
 	TPOTP50    float64 `json:"tpot_p50_ms"`
 	ExpID      string  `json:"exp_id,omitempty"`
+	// RequestThroughput is completed requests/s; Goodput those that met every SLO (nil
+	// without SLOs).
+	RequestThroughput float64  `json:"request_rps,omitempty"`
+	Goodput           *float64 `json:"goodput_rps,omitempty"`
 }
 
 // ParetoPoint is one experiment in the throughput/interactivity plane.

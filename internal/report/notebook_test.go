@@ -76,7 +76,7 @@ func TestNotebookRuns(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("jupyter nbconvert --execute: %v\n%s", err, tail(string(b), 4000))
 	}
-	for _, f := range []string{"throughput_vs_gpus.png", "efficiency_karp_flatt.png", "latency_percentiles_1.png", "load_curves.png"} {
+	for _, f := range []string{"throughput_vs_gpus.png", "efficiency_karp_flatt.png", "latency_cdf_1.png", "load_curves.png"} {
 		checkPNGSize(t, filepath.Join(out, "figs", f), 400, 300)
 	}
 }

@@ -261,6 +261,7 @@ func addLine(p *plot.Plot, s line, data []pt) plot.Thumbnailer {
 			sc.GlyphStyle = glyph(s, col)
 			p.Add(sc)
 			thumb = sc
+			addLabels(p, s, seg)
 			continue
 		}
 		l, err := plotter.NewLine(xys)
@@ -281,6 +282,31 @@ func addLine(p *plot.Plot, s line, data []pt) plot.Thumbnailer {
 		}
 	}
 	return thumb
+}
+
+// addLabels writes a scatter's point labels (the Pareto view's configurations) beside them.
+func addLabels(p *plot.Plot, s line, seg []pt) {
+	if len(s.Labels) != len(s.Data) {
+		return
+	}
+	xyl := plotter.XYLabels{}
+	for _, d := range seg {
+		for i, q := range s.Data {
+			if q == d {
+				xyl.XYs = append(xyl.XYs, plotter.XY{X: d[0], Y: d[1]})
+				xyl.Labels = append(xyl.Labels, s.Labels[i])
+				break
+			}
+		}
+	}
+	if l, err := plotter.NewLabels(xyl); err == nil {
+		for i := range l.TextStyle {
+			l.TextStyle[i].Font = sans(7.5, xfont.WeightNormal)
+			l.TextStyle[i].Color = gray(0x6B)
+			l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(3)}
+		}
+		p.Add(l)
+	}
 }
 
 func glyph(s line, col color.Color) draw.GlyphStyle {

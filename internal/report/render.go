@@ -150,6 +150,9 @@ func buildCharts(d Data) chartModel {
 	}
 	for i, lc := range d.LoadCurves {
 		m.Load = append(m.Load, loadChart(i, lc))
+		if g, ok := goodputChart(i, lc); ok {
+			m.Load = append(m.Load, g)
+		}
 	}
 	pareto := d.Pareto
 	if len(pareto) == 0 {

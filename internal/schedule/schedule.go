@@ -56,6 +56,9 @@ type Options struct {
 	Shape     float64       // gamma's shape ("burstiness"): 1 is Poisson, < 1 burstier, > 1 more regular
 	Seed      uint64        // random schedules only
 	Horizon   time.Duration // random schedules are drawn up to here
+	// Count, when positive, draws exactly Count arrivals instead (Horizon is then ignored): a
+	// load that ends after a number of requests, as vllm bench serve's --num-prompts.
+	Count int
 	// Offset shifts a constant schedule; several workers sharing one constant rate use offsets
 	// i/(total rate) so that together they stay evenly spaced.
 	Offset time.Duration
@@ -88,11 +91,17 @@ func New(o Options) (Schedule, error) {
 }
 
 func draw(o Options, shape float64) (Arrivals, error) {
-	if o.Horizon <= 0 {
+	if o.Count > maxArrivals {
+		return nil, fmt.Errorf("%w: %d requests, more than %d", ErrInvalid, o.Count, maxArrivals)
+	}
+	if o.Count <= 0 && o.Horizon <= 0 {
 		return nil, fmt.Errorf("%w: a random schedule needs a positive horizon", ErrInvalid)
 	}
 	expected := o.PerSecond * o.Horizon.Seconds()
-	if expected > maxArrivals {
+	if o.Count > 0 {
+		expected = float64(o.Count)
+	}
+	if o.Count <= 0 && expected > maxArrivals {
 		return nil, fmt.Errorf("%w: %.0f requests/s for %s is %.3g requests, more than %d", ErrInvalid,
 			o.PerSecond, o.Horizon, expected, maxArrivals)
 	}
@@ -106,7 +115,7 @@ func draw(o Options, shape float64) (Arrivals, error) {
 		} else {
 			t += Gamma(rng, shape) * scale
 		}
-		if t >= float64(o.Horizon) {
+		if o.Count <= 0 && t >= float64(o.Horizon) || o.Count > 0 && len(out) == o.Count {
 			return out, nil
 		}
 		out = append(out, time.Duration(t))

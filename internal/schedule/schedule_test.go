@@ -174,3 +174,24 @@ func BenchmarkNew(b *testing.B) {
 		})
 	}
 }
+
+// TestCount: a schedule bounded by a count draws exactly that many arrivals, whatever the
+// horizon, and refuses more than it can hold.
+func TestCount(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{KindPoisson, KindGamma} {
+		s, err := New(Options{Kind: kind, PerSecond: 0.001, Shape: 0.5, Seed: 3, Count: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.At(4); !ok {
+			t.Errorf("%s: no arrival 4 of a count of 5", kind)
+		}
+		if _, ok := s.At(5); ok {
+			t.Errorf("%s: an arrival 5 beyond a count of 5", kind)
+		}
+	}
+	if _, err := New(Options{Kind: KindPoisson, PerSecond: 1, Count: maxArrivals + 1}); err == nil {
+		t.Error("a count above the limit: no error")
+	}
+}

@@ -70,6 +70,11 @@
       emphasis: { focus: "series" }, z: curve ? 2 : 3
     };
     if (s.kind === "step") o.step = "end";
+    if (s.labels) {
+      o.label = { show: true, position: "top", distance: 4, color: MUTED, fontSize: 10, fontFamily: FONT,
+        formatter: function (p) { return s.labels[p.dataIndex] || ""; } };
+      o.labelLayout = { hideOverlap: true };
+    }
     if (s.open) {
       o.symbolSize = 16; o.z = 4;
       o.itemStyle = { color: "rgba(255,255,255,0)", borderColor: s.color, borderWidth: 2 };
