@@ -130,6 +130,9 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	logFrom := set.logSizes()
 	sum, loadErr := r.measure(ctx, set, e, prompts, dir, &rec)
 	r.recordSpans(ctx, set, e.ID, dir, func(s string) { rec.Telemetry = append(rec.Telemetry, s) })
+	if errors.Is(loadErr, loadgen.ErrTargetDown) {
+		set.awaitExit(exitNoticeWait) // a refused replica has usually died: let its exit be seen and its log kept
+	}
 	copyLogs(set, logFrom, filepath.Join(dir, results.ServerLogFile))
 	rec.EndedAt = r.opts.Now().UTC()
 	if crashed := set.alive(); crashed != nil {

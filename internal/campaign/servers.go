@@ -158,6 +158,30 @@ func (s *serverSet) describe(ctx context.Context, client *http.Client) {
 	}
 }
 
+// exitNoticeWait is how long a campaign waits, after a replica refused connections, for one
+// of its processes to be seen exiting, so the experiment says "crashed" with the log's tail.
+const exitNoticeWait = 3 * time.Second
+
+// awaitExit waits until a process of the set has exited, or d has passed.
+func (s *serverSet) awaitExit(d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	exited := make(chan struct{}, len(s.procs))
+	for _, p := range s.procs {
+		go func() {
+			select {
+			case <-p.Exited():
+				exited <- struct{}{}
+			case <-timer.C:
+			}
+		}()
+	}
+	select {
+	case <-exited:
+	case <-timer.C:
+	}
+}
+
 // alive returns an error naming the first process that has exited, with its log's tail.
 func (s *serverSet) alive() error {
 	for i, p := range s.procs {

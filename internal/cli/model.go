@@ -58,7 +58,7 @@ Nothing is downloaded; the file is written atomically.`,
 			}
 			m := gguf.Model{Name: name, Shape: shape, Seed: seed, Workers: runtime.GOMAXPROCS(0)}
 			if err := results.WriteAtomic(out, func(w io.Writer) error { return m.Write(w) }); err != nil {
-				return withCode(err, ExitFailed)
+				return withCode(fmt.Errorf("model random --out %s: %w", out, err), ExitFailed)
 			}
 			fmt.Fprintf(env.Stdout, "%s: %s, %.1fM parameters, vocabulary %d, context %d, seed %d\n",
 				out, name, float64(shape.Params())/1e6, shape.Vocab, shape.Context, seed)

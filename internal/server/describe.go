@@ -117,7 +117,8 @@ func getJSON(ctx context.Context, client *http.Client, url string, v any) error 
 
 // ResetPromptCache empties a server's prompt cache between experiments the way its engine
 // allows, and says what it did, for experiment.json. With slots > 0 (llama.cpp) every slot is
-// erased (POST /slots/N?action=erase); llama.cpp's host-RAM prompt cache (--cache-ram) has no
+// erased (POST /slots/N?action=erase, which llama-server serves only when started with
+// --slot-save-path; else it answers 501 and the error says so); llama.cpp's host-RAM prompt cache (--cache-ram) has no
 // endpoint and is said to remain. Otherwise it calls vLLM's POST /reset_prefix_cache (which
 // vLLM serves only with VLLM_SERVER_DEV_MODE=1). An error means the cache could not be reset.
 func ResetPromptCache(ctx context.Context, client *http.Client, base string, slots int) (string, error) {

@@ -176,18 +176,20 @@ func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 func TestTestdataStreams(t *testing.T) {
 	t.Parallel()
 	want := map[string]struct{ events, comments, unknown int }{
-		"vllm_completions.txt":     {10, 0, 0},
-		"vllm_chat.txt":            {12, 0, 0},
-		"vllm_stream_interval.txt": {5, 0, 0},
-		"vllm_error.txt":           {5, 0, 0},
-		"sglang_completions.txt":   {10, 0, 0},
-		"sglang_chat.txt":          {12, 0, 0},
-		"llamacpp_chat.txt":        {11, 0, 0},
-		"llamacpp_error.txt":       {2, 0, 0},
-		"keepalive_crlf.txt":       {9, 2, 0},
-		"no_done.txt":              {8, 0, 0},
-		"garbage.txt":              {0, 0, 7},
-		"standard.txt":             {3, 1, 0},
+		"vllm_completions.txt":          {10, 0, 0},
+		"vllm_chat.txt":                 {12, 0, 0},
+		"vllm_stream_interval.txt":      {5, 0, 0},
+		"vllm_error.txt":                {5, 0, 0},
+		"sglang_completions.txt":        {10, 0, 0},
+		"sglang_chat.txt":               {12, 0, 0},
+		"llamacpp_chat.txt":             {11, 0, 0},
+		"llamacpp_error.txt":            {2, 0, 0},
+		"llamacpp_real_completions.txt": {10, 0, 0}, // recorded (scripts/llamacpp/capture.sh)
+		"llamacpp_real_chat.txt":        {12, 0, 0},
+		"keepalive_crlf.txt":            {9, 2, 0},
+		"no_done.txt":                   {8, 0, 0},
+		"garbage.txt":                   {0, 0, 7},
+		"standard.txt":                  {3, 1, 0},
 	}
 	files, err := filepath.Glob("../../testdata/sse/*.txt")
 	if err != nil || len(files) != len(want) {
