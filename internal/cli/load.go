@@ -341,13 +341,13 @@ func startTime(cfg *loadgen.Config, at string) error {
 func loadPrompts(env Env, level string, cfg loadgen.Config) ([]workload.Prompt, error) {
 	dir := env.Dir
 	ext := strings.ToLower(filepath.Ext(level))
-	if !strings.HasPrefix(level, "random:") && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
+	if !workload.IsDataset(level) && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
 		dir = filepath.Join(env.Dir, "config")
 	}
 	src, err := workload.Resolve(level, nil, dir)
 	if err != nil {
 		return nil, withHint(withCode(fmt.Errorf("--prompts: %w", err), ExitUsage),
-			"give a prompt file, a name N for config/prompts_N.txt, or random:IN:OUT")
+			"give a prompt file, a name N for config/prompts_N.txt, random:IN:OUT, or a dataset (docs/datasets.md)")
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70726f6d7074))
 	prompts, err := workload.Load(src, rng, workload.Options{TextOnly: cfg.API == loadgen.APIChat})

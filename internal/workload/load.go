@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/llmscale/llmscale/internal/tokens"
 )
@@ -20,6 +21,22 @@ type Prompt struct {
 	TokenIDs  []int  // set for synthetic prompts on the completions API
 	Tokens    int    // prompt length: exact for token IDs, approximate (tokens.Count) for text
 	MaxTokens int    // output length from the dataset; 0 keeps the experiment's max_tokens
+
+	// Arrival is when a trace's request is due, from the trace's first (Timed set).
+	Arrival time.Duration
+	Timed   bool
+	// Messages is a multi-turn conversation up to this turn (history, then this user turn), for
+	// the chat API; Text holds the same as one text. Conversation (1-based; 0: none) and Turn
+	// (0-based) say where it belongs: a closed-loop user sends a conversation's turns in order.
+	Messages     []Message
+	Conversation int
+	Turn         int
+}
+
+// Message is one turn of a conversation, as the chat API takes it.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
 }
 
 // Options shape how synthetic prompts are made.
@@ -37,7 +54,12 @@ const DefaultSyntheticCount = 1000
 func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 	switch src.Kind {
 	case KindRandom:
+		if src.Shape != (Shape{}) {
+			return randomShaped(src, rng, opts), nil
+		}
 		return synthetic(src, rng, opts), nil
+	case KindSonnet, KindTrace, KindMultiTurn:
+		return loadDataset(src, rng, opts)
 	case KindText, KindShareGPT:
 		data, err := os.ReadFile(src.Path)
 		if err != nil {
