@@ -100,3 +100,12 @@ func TestCompareNotResults(t *testing.T) {
 		t.Errorf("one argument: exit %d, want %d", r.code, ExitUsage)
 	}
 }
+
+func TestLoadTokenizerMissing(t *testing.T) {
+	t.Parallel()
+	r := run(t, t.TempDir(), nil, "load", "--host", "http://127.0.0.1:1", "--model", "m", "--prompts", "random:8:2",
+		"--tokenizer", "nope/tokenizer.json")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--tokenizer") {
+		t.Errorf("exit %d, stderr %q; want %d naming --tokenizer", r.code, r.stderr, ExitUsage)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
+	"github.com/llmscale/llmscale/internal/tokenizer"
 	"github.com/llmscale/llmscale/internal/workload"
 )
 
@@ -36,6 +37,7 @@ type loadFlags struct {
 	seed                                                    int64
 	ignoreEOS, continuousUsage, quiet                       bool
 	client                                                  string
+	tokenizer                                               string // --tokenizer: exact prompt lengths
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
@@ -57,6 +59,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.DurationVar(&f.stall, "stall-timeout", d.StallTimeout.D(), "longest silence once a response has started")
 	fs.DurationVar(&f.grace, "grace", d.Grace.D(), "without a cool-down, requests in flight may finish this long after the window (and after Ctrl-C)")
 	fs.StringVar(&f.prompts, "prompts", "", "prompt set: a .txt or .json file, a name N (config/prompts_N.txt) or random:IN:OUT (default $PROMPTS_FILE, else short)")
+	fs.StringVar(&f.tokenizer, "tokenizer", "", "the model's tokenizer.json (or its folder) or a tiktoken rank file: prompt and dataset reply lengths counted as the model does, instead of ~4 letters a token (docs/datasets.md)")
 	fs.IntVar(&f.maxTokens, "max-tokens", 0, "output tokens per request, unless the prompt set gives them (default $MAX_TOKENS, else 128)")
 	fs.BoolVar(&f.ignoreEOS, "ignore-eos", *d.IgnoreEOS, "ask the server to generate exactly max-tokens")
 	fs.BoolVar(&f.continuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM): exact tokens per chunk")
@@ -200,7 +203,7 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 	if promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); promptSet == "" {
 		promptSet = "short"
 	}
-	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg); err != nil {
+	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg, f.tokenizer); err != nil {
 		return cfg, "", "", err
 	}
 	if cfg.Model == "" {
@@ -338,7 +341,7 @@ func startTime(cfg *loadgen.Config, at string) error {
 
 // loadPrompts resolves a prompt set level as the matrix does: a bare name N is
 // config/prompts_N.txt under the working directory; files are relative to it.
-func loadPrompts(env Env, level string, cfg loadgen.Config) ([]workload.Prompt, error) {
+func loadPrompts(env Env, level string, cfg loadgen.Config, tokenizerPath string) ([]workload.Prompt, error) {
 	dir := env.Dir
 	ext := strings.ToLower(filepath.Ext(level))
 	if !workload.IsDataset(level) && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
@@ -350,7 +353,16 @@ func loadPrompts(env Env, level string, cfg loadgen.Config) ([]workload.Prompt, 
 			"give a prompt file, a name N for config/prompts_N.txt, random:IN:OUT, or a dataset (docs/datasets.md)")
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70726f6d7074))
-	prompts, err := workload.Load(src, rng, workload.Options{TextOnly: cfg.API == loadgen.APIChat})
+	opts := workload.Options{TextOnly: cfg.API == loadgen.APIChat}
+	if tokenizerPath != "" {
+		tok, err := tokenizer.Load(env.path(tokenizerPath))
+		if err != nil {
+			return nil, withHint(withCode(fmt.Errorf("--tokenizer: %w", err), ExitUsage),
+				"give a Hugging Face tokenizer.json with a BPE model, or a tiktoken rank file named like its encoding (cl100k_base.tiktoken)")
+		}
+		opts.Tokenizer = tok
+	}
+	prompts, err := workload.Load(src, rng, opts)
 	if err != nil {
 		return nil, withCode(err, ExitUsage)
 	}

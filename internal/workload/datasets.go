@@ -138,7 +138,7 @@ func randomShaped(src Source, rng *rand.Rand, opts Options) []Prompt {
 			for j, id := range ids {
 				text[j] = words[id%len(words)] // the same ids give the same words: prefixes stay shared
 			}
-			p.Text = strings.Join(text, " ")
+			p.Text, p.Synthetic = strings.Join(text, " "), true
 		} else {
 			p.TokenIDs = ids
 		}

@@ -31,6 +31,8 @@ type Prompt struct {
 	Messages     []Message
 	Conversation int
 	Turn         int
+
+	Synthetic bool // words drawn at random to a length: Recount fits them to the length
 }
 
 // Message is one turn of a conversation, as the chat API takes it.
@@ -45,6 +47,9 @@ type Options struct {
 	TextOnly bool
 	// Count is how many synthetic prompts to make; requests cycle through them.
 	Count int
+	// Tokenizer, when set, counts prompt and reply lengths as the model does (prompts.go's
+	// Recount), instead of tokens.Count's approximation.
+	Tokenizer Counter
 }
 
 // DefaultSyntheticCount is how many distinct synthetic prompts a set holds.
@@ -52,6 +57,14 @@ const DefaultSyntheticCount = 1000
 
 // Load reads or makes the prompts of a source. rng drives synthetic prompts only.
 func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
+	prompts, err := load(src, rng, opts)
+	if err == nil && opts.Tokenizer != nil {
+		Recount(prompts, opts.Tokenizer)
+	}
+	return prompts, err
+}
+
+func load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 	switch src.Kind {
 	case KindRandom:
 		if src.Shape != (Shape{}) {
@@ -68,7 +81,7 @@ func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 		var prompts []Prompt
 		if src.Kind == KindText {
 			prompts = textPrompts(ParseText(data))
-		} else if prompts, err = ParseShareGPT(data); err != nil {
+		} else if prompts, err = parseShareGPT(data, countsOf(opts.Tokenizer)); err != nil {
 			return nil, fmt.Errorf("prompts %s: %s: %w", src.Name, src.Path, err)
 		}
 		if len(prompts) == 0 {
@@ -163,7 +176,10 @@ const MinShareGPTTokens = 4
 // prompt and the length of the reply that follows it as the output length. Conversations whose
 // prompt or reply is shorter than MinShareGPTTokens are dropped. Anything after the array is an
 // error, as is a syntax error anywhere in the file (reported with its byte offset).
-func ParseShareGPT(data []byte) ([]Prompt, error) {
+func ParseShareGPT(data []byte) ([]Prompt, error) { return parseShareGPT(data, approximate()) }
+
+// parseShareGPT is ParseShareGPT with the lengths counted by c.
+func parseShareGPT(data []byte, c counts) ([]Prompt, error) {
 	var entries []shareGPTEntry
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if err := json.Unmarshal(data, &entries); err != nil {
@@ -178,21 +194,21 @@ func ParseShareGPT(data []byte) ([]Prompt, error) {
 		if len(turns) == 0 {
 			turns = e.Messages
 		}
-		if p, ok := firstExchange(turns); ok {
+		if p, ok := firstExchange(turns, c); ok {
 			out = append(out, p)
 		}
 	}
 	return out, nil
 }
 
-func firstExchange(turns []turn) (Prompt, bool) {
+func firstExchange(turns []turn, c counts) (Prompt, bool) {
 	for i := 0; i+1 < len(turns); i++ {
 		who := turns[i].speaker()
 		if who != "human" && who != "user" {
 			continue
 		}
 		prompt, reply := turns[i].text(), turns[i+1].text()
-		in, out := tokens.Count(prompt), tokens.Count(reply)
+		in, out := c.prompt(prompt), c.reply(reply)
 		if in < MinShareGPTTokens || out < MinShareGPTTokens {
 			return Prompt{}, false
 		}
@@ -230,7 +246,7 @@ func synthetic(src Source, rng *rand.Rand, opts Options) []Prompt {
 			for j := range text {
 				text[j] = words[rng.IntN(len(words))]
 			}
-			p.Text = strings.Join(text, " ")
+			p.Text, p.Synthetic = strings.Join(text, " "), true
 		} else {
 			p.TokenIDs = make([]int, src.InTokens)
 			for j := range p.TokenIDs {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/llmscale/llmscale/internal/tokens"
 )
 
 // ParseMultiTurn reads a ShareGPT-style JSON array of conversations and makes one prompt per
@@ -16,7 +14,9 @@ import (
 // turn, with the reply's length as the output length. Conversation numbers the conversation
 // (from 1) and Turn the exchange (from 0). Exchanges shorter than MinShareGPTTokens end their
 // conversation there, as vLLM drops them.
-func ParseMultiTurn(data []byte) ([]Prompt, error) {
+func ParseMultiTurn(data []byte) ([]Prompt, error) { return parseMultiTurn(data, approximate()) }
+
+func parseMultiTurn(data []byte, c counts) ([]Prompt, error) {
 	var entries []shareGPTEntry
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if err := json.Unmarshal(data, &entries); err != nil {
@@ -32,7 +32,7 @@ func ParseMultiTurn(data []byte) ([]Prompt, error) {
 		if len(turns) == 0 {
 			turns = e.Messages
 		}
-		if ps := conversation(turns, conv+1); len(ps) > 0 {
+		if ps := conversation(turns, conv+1, c); len(ps) > 0 {
 			conv++
 			out = append(out, ps...)
 		}
@@ -41,7 +41,7 @@ func ParseMultiTurn(data []byte) ([]Prompt, error) {
 }
 
 // conversation makes the prompts of one conversation, numbered conv.
-func conversation(turns []turn, conv int) []Prompt {
+func conversation(turns []turn, conv int, c counts) []Prompt {
 	var history []Message
 	var out []Prompt
 	for i := 0; i+1 < len(turns); i++ {
@@ -50,12 +50,12 @@ func conversation(turns []turn, conv int) []Prompt {
 			continue
 		}
 		prompt, reply := turns[i].text(), turns[i+1].text()
-		if tokens.Count(prompt) < MinShareGPTTokens || tokens.Count(reply) < MinShareGPTTokens {
+		if c.prompt(prompt) < MinShareGPTTokens || c.reply(reply) < MinShareGPTTokens {
 			break
 		}
 		msgs := append(append([]Message(nil), history...), Message{Role: "user", Content: prompt})
 		text := transcript(msgs)
-		out = append(out, Prompt{Text: text, Tokens: tokens.Count(text), MaxTokens: tokens.Count(reply),
+		out = append(out, Prompt{Text: text, Tokens: c.prompt(text), MaxTokens: c.reply(reply),
 			Messages: msgs, Conversation: conv, Turn: len(out)})
 		history = append(msgs, Message{Role: "assistant", Content: reply})
 		i++

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-
-	"github.com/llmscale/llmscale/internal/tokens"
 )
 
 // sonnetInstruction opens every sonnet prompt, as in vLLM's SonnetDataset.
@@ -26,7 +24,7 @@ func loadDataset(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 	case KindTrace:
 		prompts, err = tracePrompts(data, rng, opts)
 	default:
-		prompts, err = ParseMultiTurn(data)
+		prompts, err = parseMultiTurn(data, countsOf(opts.Tokenizer))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("prompts %s: %s: %w", src.Name, src.Path, err)
@@ -42,19 +40,20 @@ func loadDataset(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 // holds about InTokens. Line counts come from the mean tokens of a line, as vLLM does, so
 // lengths are near IN, not exact; Prompt.Tokens is the count of the prompt as made.
 func sonnetPrompts(data []byte, src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
+	count := countsOf(opts.Tokenizer).reply // text alone, no special tokens
 	var lines []string
 	total := 0
 	for _, l := range splitLines(data) {
 		if strings.TrimSpace(l) != "" {
 			lines = append(lines, l+"\n")
-			total += tokens.Count(l)
+			total += count(l)
 		}
 	}
 	if len(lines) == 0 {
 		return nil, fmt.Errorf("no lines of text")
 	}
 	avg := float64(total) / float64(len(lines))
-	base := tokens.Count(sonnetInstruction)
+	base := count(sonnetInstruction)
 	if src.InTokens <= base {
 		return nil, fmt.Errorf("input length %d is not longer than the instruction (%d tokens)", src.InTokens, base)
 	}
@@ -76,7 +75,7 @@ func sonnetPrompts(data []byte, src Source, rng *rand.Rand, opts Options) ([]Pro
 			b.WriteString(lines[rng.IntN(len(lines))])
 		}
 		text := b.String()
-		out[i] = Prompt{Text: text, Tokens: tokens.Count(text), MaxTokens: src.OutTokens}
+		out[i] = Prompt{Text: text, Tokens: countsOf(opts.Tokenizer).prompt(text), MaxTokens: src.OutTokens}
 	}
 	return out, nil
 }

@@ -236,7 +236,7 @@ func tracePrompts(data []byte, rng *rand.Rand, opts Options) ([]Prompt, error) {
 			for j, id := range ids {
 				text[j] = words[id%len(words)]
 			}
-			p.Text = strings.Join(text, " ")
+			p.Text, p.Synthetic = strings.Join(text, " "), true
 		} else {
 			p.TokenIDs = ids
 		}
