@@ -38,6 +38,7 @@ type loadFlags struct {
 	ignoreEOS, continuousUsage, quiet                       bool
 	client                                                  string
 	tokenizer                                               string // --tokenizer: exact prompt lengths
+	sweep, sweepMax                                         int    // --sweep N, --sweep-max-concurrency (sweep.go)
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
@@ -59,6 +60,8 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.DurationVar(&f.stall, "stall-timeout", d.StallTimeout.D(), "longest silence once a response has started")
 	fs.DurationVar(&f.grace, "grace", d.Grace.D(), "without a cool-down, requests in flight may finish this long after the window (and after Ctrl-C)")
 	fs.StringVar(&f.prompts, "prompts", "", "prompt set: a .txt or .json file, a name N (config/prompts_N.txt) or random:IN:OUT (default $PROMPTS_FILE, else short)")
+	fs.IntVar(&f.sweep, "sweep", 0, "find saturation: measure one request at a time, then maximum throughput, then N open-loop rates evenly between, and mark the knee (docs/datasets.md)")
+	fs.IntVar(&f.sweepMax, "sweep-max-concurrency", DefaultSweepMaxConcurrency, "--sweep: requests in flight for the maximum-throughput level")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "the model's tokenizer.json (or its folder) or a tiktoken rank file: prompt and dataset reply lengths counted as the model does, instead of ~4 letters a token (docs/datasets.md)")
 	fs.IntVar(&f.maxTokens, "max-tokens", 0, "output tokens per request, unless the prompt set gives them (default $MAX_TOKENS, else 128)")
 	fs.BoolVar(&f.ignoreEOS, "ignore-eos", *d.IgnoreEOS, "ask the server to generate exactly max-tokens")
@@ -109,6 +112,12 @@ RUN_TIME, PROMPTS_FILE, MAX_TOKENS, OPENAI_API_KEY or VLLM_API_KEY, LLMSCALE_*),
 }
 
 func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) error {
+	if f.sweep != 0 {
+		if f.sweep < 0 {
+			return withCode(fmt.Errorf("--sweep %d: want the number of rates between the synchronous and the maximum level", f.sweep), ExitUsage)
+		}
+		return runSweep(ctx, env, s, fs, f)
+	}
 	if f.workers > 1 && !fs.Changed("worker") && f.workerEnv == "" {
 		return runLoadWorkers(ctx, env, s, fs, f)
 	}
