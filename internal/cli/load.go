@@ -31,7 +31,7 @@ type loadFlags struct {
 	api, model, prompts, arrival, out, startAt, expID       string
 	workerEnv                                               string
 	users, concurrency, maxInflight, maxTokens              int
-	worker, workers                                         int
+	worker, workers, vocabSize                              int
 	spawnRate, rate, burstiness                             float64
 	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
 	seed                                                    int64
@@ -63,6 +63,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.IntVar(&f.sweep, "sweep", 0, "find saturation: measure one request at a time, then maximum throughput, then N open-loop rates evenly between, and mark the knee (docs/datasets.md)")
 	fs.IntVar(&f.sweepMax, "sweep-max-concurrency", DefaultSweepMaxConcurrency, "--sweep: requests in flight for the maximum-throughput level")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "the model's tokenizer.json (or its folder) or a tiktoken rank file: prompt and dataset reply lengths counted as the model does, instead of ~4 letters a token (docs/datasets.md)")
+	fs.IntVar(&f.vocabSize, "vocab-size", 0, "random:IN prompts draw token ids below this (the model's vocabulary size; 0: from [1000, 100000))")
 	fs.IntVar(&f.maxTokens, "max-tokens", 0, "output tokens per request, unless the prompt set gives them (default $MAX_TOKENS, else 128)")
 	fs.BoolVar(&f.ignoreEOS, "ignore-eos", *d.IgnoreEOS, "ask the server to generate exactly max-tokens")
 	fs.BoolVar(&f.continuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM): exact tokens per chunk")
@@ -148,7 +149,7 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	if err := results.WriteJSON(filepath.Join(out, loadgen.SummaryFile(cfg.WorkerID, cfg.WorkerCount)), sum.JSON()); err != nil {
 		return withCode(err, ExitFailed)
 	}
-	return loadError(ctx, runErr, cfg)
+	return loadError(ctx, runErr, cfg, sum.FirstErrors)
 }
 
 func workerFile(name string, cfg loadgen.Config) string {
@@ -158,14 +159,13 @@ func workerFile(name string, cfg loadgen.Config) string {
 	return name + ".json"
 }
 
-func loadError(ctx context.Context, err error, cfg loadgen.Config) error {
+func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors []string) error {
 	switch {
 	case err == nil && ctx.Err() != nil:
 		// The files are written; the exit code says it was cut short.
 		return withCode(errors.New("interrupted: the files hold what was measured until then"), ExitInterrupted)
 	case errors.Is(err, loadgen.ErrAllFailed):
-		return withHint(withCode(err, ExitFailed), "is the server up at %s, and does it serve model %q on the %s API?",
-			strings.Join(cfg.Targets, ", "), cfg.Model, cfg.API)
+		return withHint(withCode(err, ExitFailed), "%s", loadgen.FailureHint(firstErrors, cfg.Targets, cfg.Model, cfg.API))
 	case err != nil:
 		return withCode(err, ExitFailed)
 	}
@@ -212,7 +212,7 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 	if promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); promptSet == "" {
 		promptSet = "short"
 	}
-	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg, f.tokenizer); err != nil {
+	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg, f.vocabSize, f.tokenizer); err != nil {
 		return cfg, "", "", err
 	}
 	if cfg.Model == "" {
@@ -350,7 +350,10 @@ func startTime(cfg *loadgen.Config, at string) error {
 
 // loadPrompts resolves a prompt set level as the matrix does: a bare name N is
 // config/prompts_N.txt under the working directory; files are relative to it.
-func loadPrompts(env Env, level string, cfg loadgen.Config, tokenizerPath string) ([]workload.Prompt, error) {
+func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int, tokenizerPath string) ([]workload.Prompt, error) {
+	if vocabSize < 0 || vocabSize == 1 {
+		return nil, withCode(fmt.Errorf("--vocab-size %d is not a vocabulary size", vocabSize), ExitUsage)
+	}
 	dir := env.Dir
 	ext := strings.ToLower(filepath.Ext(level))
 	if !workload.IsDataset(level) && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
@@ -362,14 +365,18 @@ func loadPrompts(env Env, level string, cfg loadgen.Config, tokenizerPath string
 			"give a prompt file, a name N for config/prompts_N.txt, random:IN:OUT, or a dataset (docs/datasets.md)")
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70726f6d7074))
-	opts := workload.Options{TextOnly: cfg.API == loadgen.APIChat}
+	opts := workload.Options{TextOnly: cfg.API == loadgen.APIChat, VocabSize: vocabSize}
 	if tokenizerPath != "" {
 		tok, err := tokenizer.Load(env.path(tokenizerPath))
 		if err != nil {
 			return nil, withHint(withCode(fmt.Errorf("--tokenizer: %w", err), ExitUsage),
 				"give a Hugging Face tokenizer.json with a BPE model, or a tiktoken rank file named like its encoding (cl100k_base.tiktoken)")
 		}
-		opts.Tokenizer = tok
+		if vocabSize > 0 && vocabSize != tok.VocabSize() {
+			return nil, withCode(fmt.Errorf("--vocab-size %d and --tokenizer %s (a vocabulary of %d) disagree", vocabSize,
+				tokenizerPath, tok.VocabSize()), ExitUsage)
+		}
+		opts.Tokenizer, opts.VocabSize = tok, tok.VocabSize()
 	}
 	prompts, err := workload.Load(src, rng, opts)
 	if err != nil {

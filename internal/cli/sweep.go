@@ -59,19 +59,19 @@ func runSweep(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loa
 	}
 	syncSum, err := stage("sync", func(c *loadgen.Config) { c.Concurrency = 1 })
 	if err != nil {
-		return loadError(ctx, err, cfg)
+		return loadError(ctx, err, cfg, syncSum.FirstErrors)
 	}
 	maxSum, err := stage("throughput", func(c *loadgen.Config) { c.Concurrency = f.sweepMax })
 	if err != nil {
-		return loadError(ctx, err, cfg)
+		return loadError(ctx, err, cfg, maxSum.FirstErrors)
 	}
 	rates, err := sweep.Rates(syncSum.RequestThroughput, maxSum.RequestThroughput, f.sweep)
 	if err != nil {
 		return withCode(err, ExitFailed)
 	}
 	for _, r := range rates {
-		if _, err := stage("rate", func(c *loadgen.Config) { c.Mode, c.Rate = loadgen.ModeRate, r }); err != nil && ctx.Err() != nil {
-			return loadError(ctx, err, cfg)
+		if sum, err := stage("rate", func(c *loadgen.Config) { c.Mode, c.Rate = loadgen.ModeRate, r }); err != nil && ctx.Err() != nil {
+			return loadError(ctx, err, cfg, sum.FirstErrors)
 		}
 	}
 	res.Knee, res.KneeReason = sweep.Knee(res.Points)

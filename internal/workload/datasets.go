@@ -125,13 +125,13 @@ func randomShaped(src Source, rng *rand.Rand, opts Options) []Prompt {
 	}
 	prefixes := make([][]int, max(src.Shape.Prefixes, 1))
 	for i := range prefixes {
-		prefixes[i] = randomIDs(rng, src.Shape.PrefixTokens)
+		prefixes[i] = randomIDs(rng, src.Shape.PrefixTokens, opts.VocabSize)
 	}
 	words := strings.Fields(syntheticVocabulary)
 	out := make([]Prompt, n)
 	for i := range out {
 		in := src.Shape.length(rng, src.InTokens)
-		ids := append(append([]int(nil), prefixes[i%len(prefixes)]...), randomIDs(rng, in)...)
+		ids := append(append([]int(nil), prefixes[i%len(prefixes)]...), randomIDs(rng, in, opts.VocabSize)...)
 		p := Prompt{Tokens: len(ids), MaxTokens: src.Shape.length(rng, src.OutTokens)}
 		if opts.TextOnly {
 			text := make([]string, len(ids))
@@ -147,10 +147,12 @@ func randomShaped(src Source, rng *rand.Rand, opts Options) []Prompt {
 	return out
 }
 
-func randomIDs(rng *rand.Rand, n int) []int {
+// randomIDs draws n ids inside the vocabulary (TokenRange).
+func randomIDs(rng *rand.Rand, n, vocabSize int) []int {
+	lo, hi := TokenRange(vocabSize)
 	ids := make([]int, n)
 	for j := range ids {
-		ids[j] = minTokenID + rng.IntN(maxTokenID-minTokenID)
+		ids[j] = lo + rng.IntN(hi-lo)
 	}
 	return ids
 }

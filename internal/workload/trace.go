@@ -230,7 +230,7 @@ func tracePrompts(data []byte, rng *rand.Rand, opts Options) ([]Prompt, error) {
 	out := make([]Prompt, len(entries))
 	for i, e := range entries {
 		p := Prompt{Tokens: e.In, MaxTokens: e.Out, Arrival: e.Arrival, Timed: true}
-		ids := randomIDs(rng, e.In)
+		ids := randomIDs(rng, e.In, opts.VocabSize)
 		if opts.TextOnly {
 			text := make([]string, len(ids))
 			for j, id := range ids {
