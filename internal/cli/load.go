@@ -39,6 +39,7 @@ type loadFlags struct {
 	client                                                  string
 	tokenizer                                               string // --tokenizer: exact prompt lengths
 	sweep, sweepMax                                         int    // --sweep N, --sweep-max-concurrency (sweep.go)
+	traces                                                  traceFlags
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
@@ -78,6 +79,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
 	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
 		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
+	f.traces.register(fs)
 }
 
 func newLoadCmd(env Env) *cobra.Command {
@@ -113,6 +115,13 @@ RUN_TIME, PROMPTS_FILE, MAX_TOKENS, OPENAI_API_KEY or VLLM_API_KEY, LLMSCALE_*),
 }
 
 func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) error {
+	rcv, err := startLoadTraces(env, f.traces, f.workers)
+	if err != nil {
+		return err
+	}
+	if rcv != nil {
+		defer rcv.Close()
+	}
 	if f.sweep != 0 {
 		if f.sweep < 0 {
 			return withCode(fmt.Errorf("--sweep %d: want the number of rates between the synchronous and the maximum level", f.sweep), ExitUsage)
@@ -148,6 +157,9 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", sink.Path())
 	if err := results.WriteJSON(filepath.Join(out, loadgen.SummaryFile(cfg.WorkerID, cfg.WorkerCount)), sum.JSON()); err != nil {
 		return withCode(err, ExitFailed)
+	}
+	if err := writeLoadSpans(ctx, env, rcv, cfg.ExperimentID, out); err != nil {
+		return err
 	}
 	return loadError(ctx, runErr, cfg, sum.FirstErrors)
 }
