@@ -112,12 +112,20 @@ type reqStat struct {
 	due, sent, end  int64
 	ttft, e2e, tpot int64
 	prompt, output  int32
-	itl             []int64
-	chunkTokens     []int32
+}
+
+// memGap is one measured response's chunk gaps, kept in memory when there is no gap store.
+type memGap struct {
+	end         int64
+	itl         []int64
+	chunkTokens []int32
 }
 
 // accumulator keeps what the summary needs from every record; only the collector touches it.
 type accumulator struct {
+	// gaps, when set, holds the chunk gaps of measured requests on disk instead of reqs.
+	gaps        *gapStore
+	memGaps     []memGap
 	reqs        []reqStat
 	sent        int
 	succeeded   int // every phase
@@ -162,8 +170,12 @@ func (a *accumulator) add(rec *results.Request) {
 	s := reqStat{ok: rec.OK(), due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs}
 	if s.ok {
 		s.ttft, s.e2e, s.tpot, s.prompt, s.output = rec.TTFTNs, rec.E2ENs, rec.TPOTNs, rec.PromptTokens, rec.OutputTokens
-		if rec.Phase == results.PhaseMeasure {
-			s.itl, s.chunkTokens = rec.ITLNs, rec.ChunkTokens
+		switch {
+		case rec.Phase != results.PhaseMeasure:
+		case a.gaps != nil:
+			a.gaps.add(rec.EndNs, rec.ITLNs, rec.ChunkTokens)
+		default:
+			a.memGaps = append(a.memGaps, memGap{rec.EndNs, rec.ITLNs, rec.ChunkTokens})
 		}
 	} else {
 		a.failures[rec.ErrorKind]++
@@ -261,15 +273,14 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 		if q.output > 1 {
 			tpot = append(tpot, ms(q.tpot))
 		}
-		for i, g := range q.itl {
-			itl = append(itl, ms(g))
-			if i+1 < len(q.chunkTokens) && q.chunkTokens[i+1] > 0 {
-				k := q.chunkTokens[i+1]
-				for range k {
-					tokITL = append(tokITL, ms(g)/float64(k))
-				}
-			}
+	}
+	for _, g := range a.memGaps {
+		if in(g.end) {
+			itl, tokITL = addGaps(itl, tokITL, g.itl, g.chunkTokens)
 		}
+	}
+	if a.gaps != nil {
+		itl, tokITL = a.storedGaps(from, to)
 	}
 	s.TTFT, s.TPOT, s.ITL, s.TokenITL, s.E2E = NewStat(ttft), NewStat(tpot), NewStat(itl), NewStat(tokITL), NewStat(e2e)
 	s.E2EFromDue, s.SendLag = NewStat(fromDue), NewStat(lag)
@@ -288,6 +299,32 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 		}
 	}
 	return lagTrend(lagAt)
+}
+
+// addGaps appends one response's chunk gaps (ms), and each gap split over the tokens of the
+// chunk it ends, to the window's lists.
+func addGaps(itl, tokITL []float64, gaps []int64, chunkTokens []int32) ([]float64, []float64) {
+	for i, g := range gaps {
+		itl = append(itl, ms(g))
+		if i+1 < len(chunkTokens) && chunkTokens[i+1] > 0 {
+			k := chunkTokens[i+1]
+			for range k {
+				tokITL = append(tokITL, ms(g)/float64(k))
+			}
+		}
+	}
+	return itl, tokITL
+}
+
+// storedGaps reads the chunk gaps of the window's measured requests back from the store (only
+// successful ones were stored). A store that failed leaves ITL empty rather than wrong.
+func (a *accumulator) storedGaps(from, to int64) (itl, tokITL []float64) {
+	_ = a.gaps.each(func(end int64, gaps []int64, chunkTokens []int32) {
+		if end >= from && end < to {
+			itl, tokITL = addGaps(itl, tokITL, gaps, chunkTokens)
+		}
+	})
+	return itl, tokITL
 }
 
 type lagPoint struct{ due, lag int64 }
