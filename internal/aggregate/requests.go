@@ -31,6 +31,14 @@ func fillRequests(r *Row, dir string, e results.Experiment) error {
 		return fmt.Errorf("%d of %d load workers' request files (requests-<k>.parquet) present: the others' requests are missing",
 			r.RequestFiles, want)
 	}
+	return FillRequests(r, rows, e)
+}
+
+// FillRequests fills the client-side columns of r (counts, throughputs, latency statistics,
+// failures by kind, goodput) from request rows already in memory, over the measured window
+// that experiment.json e gives. compare's bootstrap calls it on resampled rows, so a resample
+// is summarised exactly as the experiment was.
+func FillRequests(r *Row, rows []results.Request, e results.Experiment) error {
 	if err := checkRows(rows); err != nil {
 		return err
 	}

@@ -70,6 +70,9 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // promptArg is the --prompts value that loads the same prompt source.
 func promptArg(src workload.Source) string {
+	if src.Spec != "" {
+		return src.Spec // a dataset level, its path already absolute
+	}
 	if src.Kind == workload.KindRandom {
 		if src.OutTokens > 0 {
 			return fmt.Sprintf("random:%d:%d", src.InTokens, src.OutTokens)

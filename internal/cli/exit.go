@@ -11,6 +11,7 @@ const (
 	ExitFailed        = 1   // the command ran, but something it ran failed (an experiment, every request)
 	ExitUsage         = 2   // wrong flags or arguments
 	ExitInvalidMatrix = 3   // the matrix file (or an override of it) is wrong
+	ExitThresholds    = 4   // compare --fail-on: a threshold held (a regression) or could not be checked
 	ExitInternal      = 70  // a bug: llmscale panicked
 	ExitInterrupted   = 130 // stopped by Ctrl-C
 )

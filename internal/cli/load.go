@@ -19,6 +19,7 @@ import (
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
+	"github.com/llmscale/llmscale/internal/tokenizer"
 	"github.com/llmscale/llmscale/internal/workload"
 )
 
@@ -37,6 +38,8 @@ type loadFlags struct {
 	seed                                                    int64
 	ignoreEOS, continuousUsage, quiet, force                bool
 	client                                                  string
+	tokenizer                                               string // --tokenizer: exact prompt lengths
+	sweep, sweepMax                                         int    // --sweep N, --sweep-max-concurrency (sweep.go)
 	traces                                                  traceFlags
 
 	vllm       vllmFlags
@@ -70,6 +73,9 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.DurationVar(&f.stall, "stall-timeout", d.StallTimeout.D(), "longest silence once a response has started")
 	fs.DurationVar(&f.grace, "grace", d.Grace.D(), "without a cool-down, requests in flight may finish this long after the window (and after Ctrl-C)")
 	fs.StringVar(&f.prompts, "prompts", "", "prompt set: a .txt or .json file, a name N (config/prompts_N.txt) or random:IN:OUT (default $PROMPTS_FILE, else short)")
+	fs.IntVar(&f.sweep, "sweep", 0, "find saturation: measure one request at a time, then maximum throughput, then N open-loop rates evenly between, and mark the knee (docs/datasets.md)")
+	fs.IntVar(&f.sweepMax, "sweep-max-concurrency", DefaultSweepMaxConcurrency, "--sweep: requests in flight for the maximum-throughput level")
+	fs.StringVar(&f.tokenizer, "tokenizer", "", "the model's tokenizer.json (or its folder) or a tiktoken rank file: prompt and dataset reply lengths counted as the model does, instead of ~4 letters a token (docs/datasets.md)")
 	fs.IntVar(&f.vocabSize, "vocab-size", 0, "random:IN prompts draw token ids below this (the model's vocabulary size; 0: from [1000, 100000))")
 	fs.IntVar(&f.maxTokens, "max-tokens", 0, "output tokens per request, unless the prompt set gives them (default $MAX_TOKENS, else 128)")
 	fs.BoolVar(&f.ignoreEOS, "ignore-eos", *d.IgnoreEOS, "ask the server to generate exactly max-tokens")
@@ -129,6 +135,12 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	}
 	if rcv != nil {
 		defer rcv.Close()
+	}
+	if f.sweep != 0 {
+		if f.sweep < 0 {
+			return withCode(fmt.Errorf("--sweep %d: want the number of rates between the synchronous and the maximum level", f.sweep), ExitUsage)
+		}
+		return runSweep(ctx, env, s, fs, f)
 	}
 	if f.workers > 1 && !fs.Changed("worker") && f.workerEnv == "" {
 		return runLoadWorkers(ctx, env, s, fs, f)
@@ -248,7 +260,7 @@ func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f 
 	if *promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); *promptSet == "" {
 		*promptSet = "short"
 	}
-	if cfg.Prompts, err = loadPrompts(env, *promptSet, *cfg, f.vocabSize); err != nil {
+	if cfg.Prompts, err = loadPrompts(env, *promptSet, *cfg, f.vocabSize, f.tokenizer); err != nil {
 		return p, err
 	}
 	if cfg.Model == "" {
@@ -435,22 +447,35 @@ func startTime(cfg *loadgen.Config, at string) error {
 
 // loadPrompts resolves a prompt set level as the matrix does: a bare name N is
 // config/prompts_N.txt under the working directory; files are relative to it.
-func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int) ([]workload.Prompt, error) {
+func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int, tokenizerPath string) ([]workload.Prompt, error) {
 	if vocabSize < 0 || vocabSize == 1 {
 		return nil, withCode(fmt.Errorf("--vocab-size %d is not a vocabulary size", vocabSize), ExitUsage)
 	}
 	dir := env.Dir
 	ext := strings.ToLower(filepath.Ext(level))
-	if !strings.HasPrefix(level, "random:") && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
+	if !workload.IsDataset(level) && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
 		dir = filepath.Join(env.Dir, "config")
 	}
 	src, err := workload.Resolve(level, nil, dir)
 	if err != nil {
 		return nil, withHint(withCode(fmt.Errorf("--prompts: %w", err), ExitUsage),
-			"give a prompt file, a name N for config/prompts_N.txt, or random:IN:OUT")
+			"give a prompt file, a name N for config/prompts_N.txt, random:IN:OUT, or a dataset (docs/datasets.md)")
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70726f6d7074))
-	prompts, err := workload.Load(src, rng, workload.Options{TextOnly: cfg.API == loadgen.APIChat, VocabSize: vocabSize})
+	opts := workload.Options{TextOnly: cfg.API == loadgen.APIChat, VocabSize: vocabSize}
+	if tokenizerPath != "" {
+		tok, err := tokenizer.Load(env.path(tokenizerPath))
+		if err != nil {
+			return nil, withHint(withCode(fmt.Errorf("--tokenizer: %w", err), ExitUsage),
+				"give a Hugging Face tokenizer.json with a BPE model, or a tiktoken rank file named like its encoding (cl100k_base.tiktoken)")
+		}
+		if vocabSize > 0 && vocabSize != tok.VocabSize() {
+			return nil, withCode(fmt.Errorf("--vocab-size %d and --tokenizer %s (a vocabulary of %d) disagree", vocabSize,
+				tokenizerPath, tok.VocabSize()), ExitUsage)
+		}
+		opts.Tokenizer, opts.VocabSize = tok, tok.VocabSize()
+	}
+	prompts, err := workload.Load(src, rng, opts)
 	if err != nil {
 		return nil, withCode(err, ExitUsage)
 	}

@@ -91,6 +91,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	root.AddCommand(newFitCmd(env))
 	root.AddCommand(newDiagnoseCmd(env))
 	root.AddCommand(newReportCmd(env))
+	root.AddCommand(newCompareCmd(env))
 	// An unknown subcommand and wrong positional arguments are usage errors, as wrong flags are.
 	root.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {

@@ -5,6 +5,10 @@ import "math"
 // normalQuantile2 is the two-sided standard-normal quantile: z with P(|Z| < z) = conf.
 func normalQuantile2(conf float64) float64 { return math.Sqrt2 * math.Erfinv(conf) }
 
+// StudentQuantile2 is the two-sided Student-t quantile for conf and df degrees of freedom
+// (the normal one above 10,000): compare uses it for the noise of repeats.
+func StudentQuantile2(conf float64, df int) float64 { return studentQuantile2(conf, max(df, 1)) }
+
 // studentQuantile2 is the two-sided Student-t quantile: t with P(|T| < t) = conf for df
 // degrees of freedom, by bisection on the closed-form distribution for integer df.
 func studentQuantile2(conf float64, df int) float64 {

@@ -214,6 +214,7 @@ func (c Config) Validate() error {
 		bad("no model name")
 	}
 	errs = append(errs, c.validateMode()...)
+	errs = append(errs, c.validateDatasets()...)
 	if c.RunTime <= 0 {
 		bad("run time %v: want a positive measured window", c.RunTime)
 	}

@@ -43,6 +43,7 @@ func (r *Runner) spawn(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, n in
 const failurePause = 10 * time.Millisecond
 
 func (r *Runner) user(sendCtx, reqCtx context.Context, u int, think time.Duration) {
+	var conv userConversation
 	for {
 		due := time.Since(r.start)
 		if due >= r.cfg.sendWindow() || sendCtx.Err() != nil { // the clock decides, not which timer fires first
@@ -53,7 +54,7 @@ func (r *Runner) user(sendCtx, reqCtx context.Context, u int, think time.Duratio
 			return
 		}
 		pause := think
-		if !r.do(reqCtx, seq, due, u) {
+		if !r.do(reqCtx, seq, due, u, r.nextTurn(&conv)) {
 			pause = max(think, failurePause)
 		}
 		if pause > 0 {
@@ -92,7 +93,7 @@ func (r *Runner) dispatch(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, s
 			return
 		}
 		wg.Go(func() {
-			_ = r.do(reqCtx, n, due, -1)
+			_ = r.do(reqCtx, n, due, -1, -1)
 			if slots != nil {
 				<-slots
 			}

@@ -59,6 +59,10 @@ func buildPrompts(c Config) ([]prompt, error) {
 		b := requestBody{Model: c.Model, MaxTokens: maxTokens, Stream: true, IgnoreEOS: c.IgnoreEOS,
 			StreamOptions: streamOptions{IncludeUsage: true, ContinuousUsageStats: c.ContinuousUsage}}
 		switch {
+		case c.API == APIChat && len(p.Messages) > 0:
+			for _, m := range p.Messages {
+				b.Messages = append(b.Messages, message{Role: m.Role, Content: m.Content})
+			}
 		case c.API == APIChat:
 			b.Messages = []message{{Role: "user", Content: p.Text}}
 		case len(p.TokenIDs) > 0:

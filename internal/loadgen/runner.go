@@ -20,21 +20,23 @@ import (
 // Runner runs one load. Make it with New, call Run once, and poll Progress from any goroutine
 // while it runs.
 type Runner struct {
-	cfg     Config
-	sink    Sink
-	client  *http.Client
-	poll    *pollhttp.Client // the epoll client, while Run runs with it
-	conns   connCounter
-	prompts []prompt
-	order   []int // the seeded order prompts are sent in
-	targets []*target
-	sched   schedule.Schedule // rate mode
-	readers sync.Pool
-	watch   watchdog
-	prog    progress
-	waiter  Waiter
-	acc     accumulator // fed by the collector goroutine only
-	records chan results.Request
+	cfg      Config
+	sink     Sink
+	client   *http.Client
+	poll     *pollhttp.Client // the epoll client, while Run runs with it
+	conns    connCounter
+	prompts  []prompt
+	order    []int         // the seeded order prompts are sent in (a trace's: trace order)
+	convs    [][]int       // multi-turn conversations: prompt indices by turn (nil otherwise)
+	nextConv atomic.Uint64 // the next conversation a user takes
+	targets  []*target
+	sched    schedule.Schedule // rate mode
+	readers  sync.Pool
+	watch    watchdog
+	prog     progress
+	waiter   Waiter
+	acc      accumulator // fed by the collector goroutine only
+	records  chan results.Request
 
 	start     time.Time // the experiment's start; every offset is from here
 	wallStart int64     // the same moment on the wall clock, Unix ns
@@ -75,12 +77,17 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 	r.client = newClient(cfg, &r.conns)
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.WorkerID)+1))
 	r.order = rng.Perm(len(prompts))
+	r.convs = conversations(cfg.Prompts, rng)
 	for _, t := range cfg.Targets {
 		tgt := &target{base: t, url: targetURL(t, cfg.endpoint())}
 		tgt.addr, tgt.head = requestHead(tgt.url, cfg.APIKey)
 		r.targets = append(r.targets, tgt)
 	}
-	if cfg.Mode == ModeRate {
+	if cfg.Mode == ModeRate && timed(cfg.Prompts) {
+		if r.sched, r.order, err = traceSchedule(cfg, cfg.Prompts); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	} else if cfg.Mode == ModeRate {
 		if r.sched, err = newSchedule(cfg); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
@@ -242,9 +249,13 @@ func (r *Runner) collect() error {
 	return nil
 }
 
-// do sends one request and records it; it reports whether the request succeeded.
-func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user int) bool {
-	p := &r.prompts[r.order[seq%uint64(len(r.order))]]
+// do sends one request and records it; it reports whether the request succeeded. pi is the
+// prompt's index, or -1 for the seeded order's prompt of seq.
+func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user, pi int) bool {
+	if pi < 0 {
+		pi = r.order[seq%uint64(len(r.order))]
+	}
+	p := &r.prompts[pi]
 	tgt := r.pick()
 	defer tgt.outstanding.Add(-1)
 	rec := results.Request{ExperimentID: r.cfg.ExperimentID, WorkerID: int32(r.cfg.WorkerID), Seq: int64(seq),

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/llmscale/llmscale/internal/tokens"
 )
@@ -19,6 +20,24 @@ type Prompt struct {
 	TokenIDs  []int  // set for synthetic prompts on the completions API
 	Tokens    int    // prompt length: exact for token IDs, approximate (tokens.Count) for text
 	MaxTokens int    // output length from the dataset; 0 keeps the experiment's max_tokens
+
+	// Arrival is when a trace's request is due, from the trace's first (Timed set).
+	Arrival time.Duration
+	Timed   bool
+	// Messages is a multi-turn conversation up to this turn (history, then this user turn), for
+	// the chat API; Text holds the same as one text. Conversation (1-based; 0: none) and Turn
+	// (0-based) say where it belongs: a closed-loop user sends a conversation's turns in order.
+	Messages     []Message
+	Conversation int
+	Turn         int
+
+	Synthetic bool // words drawn at random to a length: Recount fits them to the length
+}
+
+// Message is one turn of a conversation, as the chat API takes it.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
 }
 
 // Options shape how synthetic prompts are made.
@@ -27,6 +46,9 @@ type Options struct {
 	TextOnly bool
 	// Count is how many synthetic prompts to make; requests cycle through them.
 	Count int
+	// Tokenizer, when set, counts prompt and reply lengths as the model does (tokenized.go's
+	// Recount), instead of tokens.Count's approximation.
+	Tokenizer Counter
 	// VocabSize is the model's vocabulary size: synthetic token ids are drawn below it. 0 (not
 	// known) draws from [1000, 100000), ordinary tokens of a Llama-3-sized vocabulary.
 	VocabSize int
@@ -37,9 +59,22 @@ const DefaultSyntheticCount = 1000
 
 // Load reads or makes the prompts of a source. rng drives synthetic prompts only.
 func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
+	prompts, err := load(src, rng, opts)
+	if err == nil && opts.Tokenizer != nil {
+		Recount(prompts, opts.Tokenizer)
+	}
+	return prompts, err
+}
+
+func load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 	switch src.Kind {
 	case KindRandom:
+		if src.Shape != (Shape{}) {
+			return randomShaped(src, rng, opts), nil
+		}
 		return synthetic(src, rng, opts), nil
+	case KindSonnet, KindTrace, KindMultiTurn:
+		return loadDataset(src, rng, opts)
 	case KindText, KindShareGPT:
 		data, err := readPromptFile(src.Path)
 		if err != nil {
@@ -51,7 +86,7 @@ func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 		var prompts []Prompt
 		if src.Kind == KindText {
 			prompts = textPrompts(ParseText(data))
-		} else if prompts, err = ParseShareGPT(data); err != nil {
+		} else if prompts, err = parseShareGPT(data, countsOf(opts.Tokenizer)); err != nil {
 			return nil, fmt.Errorf("prompts %s: %s: %w", src.Name, src.Path, err)
 		}
 		if len(prompts) == 0 {
@@ -146,7 +181,10 @@ const MinShareGPTTokens = 4
 // prompt and the length of the reply that follows it as the output length. Conversations whose
 // prompt or reply is shorter than MinShareGPTTokens are dropped. Anything after the array is an
 // error, as is a syntax error anywhere in the file (reported with its byte offset).
-func ParseShareGPT(data []byte) ([]Prompt, error) {
+func ParseShareGPT(data []byte) ([]Prompt, error) { return parseShareGPT(data, approximate()) }
+
+// parseShareGPT is ParseShareGPT with the lengths counted by c.
+func parseShareGPT(data []byte, c counts) ([]Prompt, error) {
 	var entries []shareGPTEntry
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if err := json.Unmarshal(data, &entries); err != nil {
@@ -161,21 +199,21 @@ func ParseShareGPT(data []byte) ([]Prompt, error) {
 		if len(turns) == 0 {
 			turns = e.Messages
 		}
-		if p, ok := firstExchange(turns); ok {
+		if p, ok := firstExchange(turns, c); ok {
 			out = append(out, p)
 		}
 	}
 	return out, nil
 }
 
-func firstExchange(turns []turn) (Prompt, bool) {
+func firstExchange(turns []turn, c counts) (Prompt, bool) {
 	for i := 0; i+1 < len(turns); i++ {
 		who := turns[i].speaker()
 		if who != "human" && who != "user" {
 			continue
 		}
 		prompt, reply := turns[i].text(), turns[i+1].text()
-		in, out := tokens.Count(prompt), tokens.Count(reply)
+		in, out := c.prompt(prompt), c.reply(reply)
 		if in < MinShareGPTTokens || out < MinShareGPTTokens {
 			return Prompt{}, false
 		}
@@ -223,7 +261,7 @@ func synthetic(src Source, rng *rand.Rand, opts Options) []Prompt {
 			for j := range text {
 				text[j] = words[rng.IntN(len(words))]
 			}
-			p.Text = strings.Join(text, " ")
+			p.Text, p.Synthetic = strings.Join(text, " "), true
 		} else {
 			lo, hi := TokenRange(opts.VocabSize)
 			p.TokenIDs = make([]int, src.InTokens)

@@ -28,6 +28,10 @@ type Source struct {
 	Path      string `json:"path,omitempty"`
 	InTokens  int    `json:"in_tokens,omitempty"`  // random only
 	OutTokens int    `json:"out_tokens,omitempty"` // random only; 0 keeps the experiment's max_tokens
+	// Spec is a dataset level as llmscale load --prompts reads it (paths made absolute), for
+	// the datasets of datasets.go; "" for the others.
+	Spec  string `json:"spec,omitempty"`
+	Shape        // random and sonnet: length range, distribution, shared prefixes
 }
 
 // ErrNotFound is returned when a prompt set names a file that does not exist.
@@ -49,7 +53,7 @@ func Resolve(level string, sets map[string]string, dir string) (Source, error) {
 		src.Name = sanitize(name)
 		return src, err
 	}
-	if strings.HasPrefix(level, "random:") {
+	if IsDataset(level) {
 		return resolveTarget(level, dir)
 	}
 	ext := strings.ToLower(filepath.Ext(level))
@@ -66,6 +70,9 @@ func Resolve(level string, sets map[string]string, dir string) (Source, error) {
 }
 
 func resolveTarget(target, dir string) (Source, error) {
+	if src, ok, err := resolveDataset(target, dir); ok {
+		return src, err
+	}
 	if m := randomLevel.FindStringSubmatch(target); m != nil {
 		in, errIn := strconv.Atoi(m[1])
 		out, errOut := strconv.Atoi(cmp.Or(m[2], "0"))
