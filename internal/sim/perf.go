@@ -175,17 +175,23 @@ func (h Hardware) allReduceTime(tokens int) float64 {
 // linkBandwidth is the achievable bandwidth one GPU sends at in a ring, in bytes/s: half of
 // NVLink's bidirectional total, or PCIe's per-direction rate.
 func (h Hardware) linkBandwidth() float64 {
-	if h.Interconnect == LinkNVLink && h.GPU.NVLinkBandwidth > 0 {
+	if h.directLink() {
 		return h.GPU.NVLinkBandwidth / 2 * h.LinkEfficiency
 	}
 	return h.GPU.PCIeBandwidth * h.LinkEfficiency
 }
 
 func (h Hardware) hopLatency() time.Duration {
-	if h.Interconnect == LinkNVLink && h.GPU.NVLinkBandwidth > 0 {
+	if h.directLink() {
 		return nvlinkHopLatency
 	}
 	return pcieHopLatency
+}
+
+// directLink reports a GPU-to-GPU fabric (NVLink, or Infinity Fabric on AMD parts) that this
+// GPU has.
+func (h Hardware) directLink() bool {
+	return (h.Interconnect == LinkNVLink || h.Interconnect == LinkXGMI) && h.GPU.NVLinkBandwidth > 0
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
