@@ -156,7 +156,8 @@ func checkE2ERows(t *testing.T, root string) {
 	}
 	for _, r := range rows {
 		if r.Status != "done" || r.Completed == 0 || r.OutputThroughput == nil || r.RunningMean == nil ||
-			r.BatchCapTotal != 8*r.DP || r.Interconnect != "pcie" || !strings.HasPrefix(r.GPUTelemetry, "absent") {
+			r.BatchCapTotal != 8*r.DP || r.Interconnect != "pcie" || r.GPUTelemetry != "sim" || r.GPUUtilMean == nil ||
+			r.GPUCount != r.TP*r.DP {
 			t.Errorf("%s: status %s, %d completed, throughput %v, running %v, cap %d, interconnect %q, gpu %q",
 				r.ExpID, r.Status, r.Completed, r.OutputThroughput, r.RunningMean, r.BatchCapTotal, r.Interconnect, r.GPUTelemetry)
 			continue

@@ -199,7 +199,10 @@ func (r *Runner) runLoad(ctx context.Context, cfg loadgen.Config, dir string) (l
 
 // recordGPUs samples the server's GPUs from start until ctx ends into gpu.parquet.
 func (r *Runner) recordGPUs(ctx context.Context, set *serverSet, start time.Time, dir string, note func(string)) {
-	s := r.tele.sampler(set.devices())
+	s := r.tele.simSampler(set)
+	if s == nil {
+		s = r.tele.sampler(set.devices())
+	}
 	if s == nil {
 		note("gpu: " + r.tele.absent)
 		return

@@ -103,6 +103,9 @@ func (f *simFlags) registerFaults(fs *pflag.FlagSet) {
 	fs.DurationVar(&ft.SlowStart, "fault-slow-start", 0, "answer 503 on /health (and the API) this long after starting")
 	fs.Float64Var(&ft.MalformedRate, "fault-malformed-rate", 0, "fraction of streamed chunks sent as broken JSON")
 	fs.Float64Var(&ft.DropRate, "fault-drop-rate", 0, "fraction of streams whose connection is cut halfway")
+	fs.Float64Var(&ft.StreamErrorRate, "fault-stream-error-rate", 0, "fraction of streams that send an error event and [DONE] halfway")
+	fs.Float64Var(&ft.ResetRate, "fault-reset-rate", 0, "fraction of responses whose TCP connection is reset (RST) halfway")
+	fs.Float64Var(&ft.FirstByteStallRate, "fault-first-byte-stall-rate", 0, "fraction of responses that wait --fault-stall-for before their first byte")
 }
 
 // vLLM's short spellings, which pflag cannot express (shorthands are one letter).

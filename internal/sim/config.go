@@ -79,6 +79,9 @@ type Faults struct {
 	SlowStart          time.Duration // /health answers 503 for this long (real time)
 	MalformedRate      float64       // streamed chunks replaced by broken JSON
 	DropRate           float64       // streams whose connection is cut halfway
+	StreamErrorRate    float64       // streams that send an error event (then [DONE]) halfway
+	ResetRate          float64       // responses whose TCP connection is reset (RST) halfway
+	FirstByteStallRate float64       // responses that wait StallFor before their first byte
 }
 
 // Effective is a resolved configuration: what the server really uses.
@@ -248,7 +251,8 @@ func (c Config) validate() error {
 func (f Faults) validate() []error {
 	var errs []error
 	for name, r := range map[string]float64{"error rate": f.ErrorRate, "stall rate": f.StallRate,
-		"malformed-chunk rate": f.MalformedRate, "drop rate": f.DropRate} {
+		"malformed-chunk rate": f.MalformedRate, "drop rate": f.DropRate, "stream-error rate": f.StreamErrorRate,
+		"reset rate": f.ResetRate, "first-byte stall rate": f.FirstByteStallRate} {
 		if r < 0 || r > 1 {
 			errs = append(errs, fmt.Errorf("fault %s %g: want a probability in [0, 1]", name, r))
 		}
