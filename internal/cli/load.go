@@ -126,6 +126,7 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 		sink.Abort()
 		return withCode(err, ExitFailed)
 	}
+	raiseOpenFiles(env)
 	stop := startProgress(env, r, f.quiet)
 	sum, runErr := r.Run(ctx)
 	stop()
@@ -136,7 +137,34 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	if err := results.WriteJSON(filepath.Join(out, loadgen.SummaryFile(cfg.WorkerID, cfg.WorkerCount)), sum.JSON()); err != nil {
 		return withCode(err, ExitFailed)
 	}
+	if sum.MostFailedOnClient() {
+		return clientFailed(sum)
+	}
 	return loadError(ctx, runErr, cfg)
+}
+
+// raiseOpenFiles lifts the soft open-file limit to the hard one and says so on stderr, or
+// says why it could not.
+func raiseOpenFiles(env Env) {
+	before, after, err := loadgen.RaiseOpenFilesLimit()
+	switch {
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "llmscale: could not raise the open-file limit (ulimit -n %d): %v\n", before, err)
+	case after > before:
+		fmt.Fprintf(env.Stderr, "llmscale: raised the open-file limit (ulimit -n) from %d to %d\n", before, after)
+	}
+}
+
+// clientFailed is the error of a run where most requests failed on the client's own limits:
+// the files are written, but they measured the client, not the server.
+func clientFailed(sum loadgen.Summary) error {
+	err := fmt.Errorf("%d of %d requests failed on the client's own limits (failure kind %q), not the server's: "+
+		"the run measured the client", sum.ClientFailures, sum.Sent, results.ErrorClient)
+	hint := strings.Join(sum.Limits, "; ")
+	if hint == "" {
+		hint = fmt.Sprintf("open-file limit %d; see the summary's client_limits", sum.OpenFilesLimit)
+	}
+	return withHint(withCode(err, ExitFailed), "%s", hint)
 }
 
 func workerFile(name string, cfg loadgen.Config) string {

@@ -111,6 +111,7 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 		return err
 	}
 	dir := s.resultsDir(rf.results)
+	raiseOpenFiles(env) // the load generator runs in this process
 	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
 		Force: rf.force, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,

@@ -175,6 +175,8 @@ func (s Summary) JSON() map[string]any {
 		"peak_inflight":          s.PeakInFlight,
 		"cap_waits":              s.CapWaits,
 		"client_limits":          s.Limits,
+		"client_failures":        s.ClientFailures,
+		"open_files_limit":       s.OpenFilesLimit,
 	}
 	for name, st := range map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
 		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag} {

@@ -103,6 +103,30 @@ type Summary struct {
 	CapWaits        int64    // requests the in-flight cap made wait
 	WakeLag         Stat     // how late a 10 ms timer woke up: above ~1 ms the process waited for a CPU
 	Limits          []string // sentences, when the client itself limited the run
+
+	// ClientFailures counts the requests (every phase) that failed on the client's own limits
+	// (failure kind "client"): they say nothing about the server.
+	ClientFailures int
+	// OpenFilesLimit is the process's open-file limit (ulimit -n) during the run; 0 unknown.
+	OpenFilesLimit uint64
+}
+
+// MostFailedOnClient reports whether more than half of the requests sent failed on the
+// client's own limits: the run measured the client, not the server.
+func (s Summary) MostFailedOnClient() bool {
+	return s.ClientFailures > 0 && 2*s.ClientFailures > s.Sent
+}
+
+// limitAdvice says how to lift a client limit.
+func limitAdvice(what string, files uint64) string {
+	switch what {
+	case LimitFiles:
+		return fmt.Sprintf("open-file limit %d: raise the hard limit, e.g. ulimit -Hn, LimitNOFILE= of a systemd unit "+
+			"or nofile in /etc/security/limits.conf, or use fewer connections", files)
+	case LimitPorts:
+		return "widen net.ipv4.ip_local_port_range, reuse connections (keep-alive) or spread the load over several client addresses"
+	}
+	return "the kernel's socket buffers ran out: fewer connections or more memory for them (net.core.*mem)"
 }
 
 // reqStat is what the summary keeps of each record.
@@ -203,6 +227,7 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		to, s.Interrupted = max(stop, from), true
 	}
 	s.Window = time.Duration(to - from)
+	s.ClientFailures, s.OpenFilesLimit = r.acc.failures[results.ErrorClient], OpenFilesLimit()
 	trend := r.acc.windowStats(&s, c.Mode, from, to)
 	s.Limits = r.limitsOf(&s, trend)
 	return s
@@ -335,9 +360,10 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 			"the server was slower than the schedule", s.MaxInflight, s.CapWaits, s.NotSent))
 	}
 	r.limitMu.Lock()
-	for _, what := range []string{"file descriptors", "local ports"} {
+	for _, what := range []string{LimitFiles, LimitPorts, LimitBuffers} {
 		if r.limits[what] {
-			out = append(out, fmt.Sprintf("the client ran out of %s: some connect failures are the client's, not the server's", what))
+			out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
+				what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))
 		}
 	}
 	r.limitMu.Unlock()

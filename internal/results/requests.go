@@ -71,6 +71,10 @@ const (
 	ErrorNoOutput     = "no_output"     // the stream ended with [DONE] and no output text
 	ErrorCancelled    = "cancelled"     // stopped by llmscale: Ctrl-C, or still running at run end + grace
 	ErrorNotSent      = "not_sent"      // due, but the in-flight cap held it until sending stopped
+	// ErrorClient: the client ran out of something of its own (file descriptors: EMFILE,
+	// ENFILE; local ports: EADDRNOTAVAIL; kernel buffers: ENOBUFS) before the server saw the
+	// request. It says nothing about the server.
+	ErrorClient = "client"
 )
 
 // Chunk token sources (Request.ChunkTokensSource).
