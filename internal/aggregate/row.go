@@ -190,4 +190,11 @@ type Row struct {
 
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
+
+	// The client's side (summary.json of each load worker; null when no summary has them):
+	// requests failed on the client's own limits (kind "client"), summed over workers, and the
+	// busiest worker machine's CPU utilisation and steal over the run (shares of all CPUs).
+	ClientFailures *int64   `parquet:"client_failures,optional"`
+	HostCPUUtil    *float64 `parquet:"host_cpu_util,optional"`
+	HostSteal      *float64 `parquet:"host_steal,optional"`
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/gpu"
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/promscrape"
@@ -126,9 +127,16 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	if crashed := set.alive(); crashed != nil {
 		return fail("server crashed during the experiment", crashed)
 	}
+	if sum.ExperimentID != "" {
+		rec.Client = &results.ClientInfo{ClientFailures: sum.ClientFailures, HostCPUUtil: sum.HostCPUUtil,
+			HostSteal: sum.HostSteal, HostContended: sum.HostContended, HostSharers: sum.HostSharers}
+	}
 	switch {
 	case ctx.Err() != nil || sum.Interrupted:
 		return fail("interrupted", nil)
+	case sum.MostFailedOnClient():
+		return fail(fmt.Sprintf("%d of %d requests failed on the client's own limits, not the server's: %s",
+			sum.ClientFailures, sum.Sent, strings.Join(sum.Limits, "; ")), loadErr)
 	case errors.Is(loadErr, loadgen.ErrAllFailed):
 		return fail("every request failed: "+strings.Join(sum.FirstErrors, "; "), loadErr)
 	case loadErr != nil:
@@ -182,6 +190,7 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 
 // runLoad runs one in-process load generator into dir, showing its live progress if asked.
 func (r *Runner) runLoad(ctx context.Context, cfg loadgen.Config, dir string) (loadgen.Summary, error) {
+	cfg.Host = host.Reader{} // the whole machine, beside the client's own CPU
 	sink, err := loadgen.NewParquetSink(dir, 0, 1)
 	if err != nil {
 		return loadgen.Summary{}, err

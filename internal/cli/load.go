@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
@@ -214,7 +215,7 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
 		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
 		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
-		Client: f.client,
+		Client: f.client, Host: host.Reader{},
 	}
 	if cfg.API == "" {
 		cfg.API = loadgen.APICompletions

@@ -105,7 +105,8 @@ func (s Summary) writeClient(b *strings.Builder) {
 	fmt.Fprintf(b, "\nclient   %s; CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
 		"timer wake-up lag p99 %.2f ms\n", s.Client, s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
 		s.Connections, s.PeakInFlight, s.WakeLag.P99)
-	if len(s.Limits) == 0 {
+	s.writeHost(b)
+	if len(s.Limits) == 0 && !s.HostContended {
 		b.WriteString("         the client did not limit the run (no CPU saturation, send lag or connection cap seen)\n")
 	}
 	for _, l := range s.Limits {
@@ -116,6 +117,22 @@ func (s Summary) writeClient(b *strings.Builder) {
 		for _, e := range s.FirstErrors {
 			fmt.Fprintf(b, "  - %s\n", e)
 		}
+	}
+}
+
+// writeHost says how busy the whole machine was, when it was sampled.
+func (s Summary) writeHost(b *strings.Builder) {
+	if s.HostCPUUtil == nil || s.HostSteal == nil {
+		return
+	}
+	fmt.Fprintf(b, "host     CPU %.0f%% busy, steal %.1f%% over the run", 100**s.HostCPUUtil, 100**s.HostSteal)
+	if len(s.HostSharers) > 0 {
+		fmt.Fprintf(b, "; on the client's cores also: %s", strings.Join(s.HostSharers, ", "))
+	}
+	b.WriteString("\n")
+	if s.HostContended {
+		b.WriteString("HOST     the machine was contended: the client's timings include waiting for a CPU, " +
+			"whatever the client's own CPU use (run the client on cores of its own, or on another machine)\n")
 	}
 }
 
@@ -176,6 +193,10 @@ func (s Summary) JSON() map[string]any {
 		"cap_waits":              s.CapWaits,
 		"client_limits":          s.Limits,
 		"client_failures":        s.ClientFailures,
+		"host_cpu_util":          s.HostCPUUtil,
+		"host_steal":             s.HostSteal,
+		"host_contended":         s.HostContended,
+		"host_sharers":           s.HostSharers,
 		"open_files_limit":       s.OpenFilesLimit,
 	}
 	for name, st := range map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,

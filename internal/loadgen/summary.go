@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -109,6 +110,22 @@ type Summary struct {
 	ClientFailures int
 	// OpenFilesLimit is the process's open-file limit (ulimit -n) during the run; 0 unknown.
 	OpenFilesLimit uint64
+
+	// The whole machine over the run, beside the client's own CPU (nil when not sampled):
+	// CPU utilisation and steal as shares of all CPUs, whether that makes the host contended
+	// (host.ContendedCPU, host.ContendedSteal), and the busiest other processes that ran on
+	// the client's cores.
+	HostCPUUtil, HostSteal *float64
+	HostContended          bool
+	HostSharers            []string
+}
+
+// setHost records the machine's usage over the run.
+func (s *Summary) setHost(u host.Usage) {
+	s.HostCPUUtil, s.HostSteal, s.HostContended = &u.CPUUtil, &u.Steal, u.Contended
+	for _, sh := range u.Sharers {
+		s.HostSharers = append(s.HostSharers, sh.String())
+	}
 }
 
 // MostFailedOnClient reports whether more than half of the requests sent failed on the

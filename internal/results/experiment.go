@@ -60,6 +60,19 @@ type Experiment struct {
 	MatrixFile string   `json:"matrix_file"`
 	MatrixHash string   `json:"matrix_sha256"`
 	Telemetry  []string `json:"telemetry_absent,omitempty"` // sources that recorded nothing, with the reason
+
+	// Client is how the load generator and its machine fared; nil when the run recorded none.
+	Client *ClientInfo `json:"client,omitempty"`
+}
+
+// ClientInfo is the evidence about the client's side of a run: failures on its own limits,
+// and the whole machine's CPU beside the client's (null when the host was not sampled).
+type ClientInfo struct {
+	ClientFailures int      `json:"client_failures"` // requests that failed on the client's limits (kind "client")
+	HostCPUUtil    *float64 `json:"host_cpu_util"`   // share of all CPUs busy over the run
+	HostSteal      *float64 `json:"host_steal"`      // share of all CPUs' time stolen by a hypervisor
+	HostContended  bool     `json:"host_contended"`
+	HostSharers    []string `json:"host_sharers,omitempty"` // other processes busy on the client's cores
 }
 
 // ServerInfo is the server an experiment ran against.
