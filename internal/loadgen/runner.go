@@ -248,7 +248,7 @@ func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user 
 	ctx, cancel := context.WithCancelCause(reqCtx)
 	ctx, cancelTimeout := context.WithTimeoutCause(ctx, r.cfg.Timeout, errTimeout)
 	prealloc := min(p.maxTokens, 256)
-	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, usageP: -1, usageC: -1,
+	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1,
 		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
 	r.prog.began()
 	if r.poll != nil {

@@ -42,7 +42,7 @@ func TestSimulatorFaults(t *testing.T) {
 				go srv.Run(ctx)
 				sum, err, rows := runTCP(t, srv.Handler(), func(c *Config) {
 					c.Client, c.Model = client, sim.DefaultModel
-					c.RunTime, c.StallTimeout, c.Timeout, c.Grace = time.Second, 300*time.Millisecond, 500*time.Millisecond, 2*time.Second
+					c.RunTime, c.StallTimeout, c.Timeout, c.Grace = time.Second, 2*time.Second, 3*time.Second, 5*time.Second
 				})
 				if !errors.Is(err, ErrAllFailed) {
 					t.Fatalf("Run error %v, want ErrAllFailed", err)

@@ -86,6 +86,11 @@ type Summary struct {
 	RequestThroughput, OutputThroughput, TotalThroughput float64 // per second of the window
 
 	TTFT, TPOT, ITL, E2E Stat // vLLM's names; ITL per chunk
+	// TTFTvLLM and ITLvLLM are the same figures as vLLM's own client (vllm bench serve)
+	// computes them, timing every chunk with choices, content or not; VLLMDiffers says some
+	// response had such a chunk (chat's role-only first delta), else they equal TTFT and ITL.
+	TTFTvLLM, ITLvLLM Stat
+	VLLMDiffers       bool
 	TokenITL             Stat // each gap divided by the tokens of its chunk, one value per token
 	E2EFromDue           Stat // from when the request was due: includes client-side waiting
 	SendLag              Stat // sent − due, requests sent in the window
@@ -153,6 +158,8 @@ type reqStat struct {
 	ttft, e2e, tpot int64
 	prompt, output  int32
 	itl             []int64
+	vttft           int64   // vLLM's TTFT, when vitl is set
+	vitl            []int64 // vLLM's ITL where it differs from ours (never empty then), else nil
 	chunkTokens     []int32
 }
 
@@ -204,6 +211,7 @@ func (a *accumulator) add(rec *results.Request) {
 		s.ttft, s.e2e, s.tpot, s.prompt, s.output = rec.TTFTNs, rec.E2ENs, rec.TPOTNs, rec.PromptTokens, rec.OutputTokens
 		if rec.Phase == results.PhaseMeasure {
 			s.itl, s.chunkTokens = rec.ITLNs, rec.ChunkTokens
+			s.vttft, s.vitl = rec.VLLMTTFTNs, rec.VLLMITLNs
 		}
 	} else {
 		a.failures[rec.ErrorKind]++
@@ -217,6 +225,19 @@ func (a *accumulator) add(rec *results.Request) {
 }
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
+
+// vllm appends the request's TTFT and ITL as vLLM's client measures them.
+func (q reqStat) vllm(ttft, itl []float64) ([]float64, []float64) {
+	t, gaps := q.ttft, q.itl
+	if len(q.vitl) > 0 { // a chunk with choices but no output: vLLM's figures differ
+		t, gaps = q.vttft, q.vitl
+	}
+	ttft = append(ttft, ms(t))
+	for _, g := range gaps {
+		itl = append(itl, ms(g))
+	}
+	return ttft, itl
+}
 
 // summary computes the run's summary once every record is in.
 func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
@@ -275,7 +296,7 @@ func SummarizeRecords(rows []results.Request, from, to time.Duration, rate bool)
 // windowStats fills the latency and throughput figures from the requests of [from, to), and
 // returns the send lag's trend over the window.
 func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]time.Duration {
-	var ttft, tpot, itl, tokITL, e2e, fromDue, lag []float64
+	var ttft, tpot, itl, tokITL, e2e, fromDue, lag, vttft, vitl []float64
 	var lagAt []lagPoint
 	due := 0
 	in := func(t int64) bool { return t >= from && t < to }
@@ -301,6 +322,8 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 		if q.output > 1 {
 			tpot = append(tpot, ms(q.tpot))
 		}
+		vttft, vitl = q.vllm(vttft, vitl)
+		s.VLLMDiffers = s.VLLMDiffers || len(q.vitl) > 0
 		for i, g := range q.itl {
 			itl = append(itl, ms(g))
 			if i+1 < len(q.chunkTokens) && q.chunkTokens[i+1] > 0 {
@@ -313,6 +336,7 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 	}
 	s.TTFT, s.TPOT, s.ITL, s.TokenITL, s.E2E = NewStat(ttft), NewStat(tpot), NewStat(itl), NewStat(tokITL), NewStat(e2e)
 	s.E2EFromDue, s.SendLag = NewStat(fromDue), NewStat(lag)
+	s.TTFTvLLM, s.ITLvLLM = NewStat(vttft), NewStat(vitl)
 	if sec := s.Window.Seconds(); sec > 0 {
 		s.RequestThroughput = float64(s.Succeeded) / sec
 		s.OutputThroughput = float64(s.OutputTokens) / sec
