@@ -105,14 +105,14 @@ type exchange struct {
 	// vLLM's definition: every chunk with choices is timed (vllm bench serve).
 	vFirst, vPrev time.Duration // -1 before the first
 	vITL          []int64
-	vExtra        bool // a chunk with choices carried no output (chat's role delta, an empty finish)
-	counts []int32 // tokens.Count of each content chunk's text
-	cum    []int64 // cumulative completion tokens on each content chunk (continuous usage); -1 if absent
-	usageP int64   // usage: prompt and completion tokens; -1 until seen
-	usageC int64
-	finish string
-	done   bool // data: [DONE] seen
-	text   []byte
+	vExtra        bool    // a chunk with choices carried no output (chat's role delta, an empty finish)
+	counts        []int32 // tokens.Count of each content chunk's text
+	cum           []int64 // cumulative completion tokens on each content chunk (continuous usage); -1 if absent
+	usageP        int64   // usage: prompt and completion tokens; -1 until seen
+	usageC        int64
+	finish        string
+	done          bool // data: [DONE] seen
+	text          []byte
 }
 
 // run sends the request and reads its stream into the record.

@@ -91,9 +91,9 @@ type Summary struct {
 	// response had such a chunk (chat's role-only first delta), else they equal TTFT and ITL.
 	TTFTvLLM, ITLvLLM Stat
 	VLLMDiffers       bool
-	TokenITL             Stat // each gap divided by the tokens of its chunk, one value per token
-	E2EFromDue           Stat // from when the request was due: includes client-side waiting
-	SendLag              Stat // sent − due, requests sent in the window
+	TokenITL          Stat // each gap divided by the tokens of its chunk, one value per token
+	E2EFromDue        Stat // from when the request was due: includes client-side waiting
+	SendLag           Stat // sent − due, requests sent in the window
 
 	RequestedRate float64 // rate mode: the schedule's nominal rate
 	ScheduledRate float64 // rate mode: requests due in the window / window
