@@ -20,7 +20,7 @@ func fillClientHost(r *Row, dir string, _ results.Experiment) error {
 	}
 	for _, p := range paths {
 		var doc struct {
-			ClientFailures *int64   `json:"client_failures"`
+			ClientFailures *float64 `json:"client_failures"`
 			HostCPUUtil    *float64 `json:"host_cpu_util"`
 			HostSteal      *float64 `json:"host_steal"`
 		}

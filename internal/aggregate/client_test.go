@@ -32,10 +32,6 @@ func TestFillClientHost(t *testing.T) {
 	}
 	show := func(p any) string {
 		switch v := p.(type) {
-		case *int64:
-			if v != nil {
-				return strconv.FormatInt(*v, 10)
-			}
 		case *float64:
 			if v != nil {
 				return strconv.FormatFloat(*v, 'g', -1, 64)

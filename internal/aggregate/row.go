@@ -89,6 +89,9 @@ type Row struct {
 	ClientCPUCores       *float64 `parquet:"client_cpu_cores,optional"`
 	ClientCores          *float64 `parquet:"client_cores,optional"`
 	ClientCPUMaxFraction *float64 `parquet:"client_cpu_max_fraction,optional"`
+	HostCPUUtil          *float64 `parquet:"host_cpu_util,optional"`
+	HostSteal            *float64 `parquet:"host_steal,optional"`
+	ClientFailures       *float64 `parquet:"client_failures,optional"`
 
 	TTFTMean       *float64 `parquet:"ttft_ms_mean,optional"`
 	TTFTP50        *float64 `parquet:"ttft_ms_p50,optional"`
@@ -134,6 +137,8 @@ type Row struct {
 	SendLagMax     *float64 `parquet:"send_lag_ms_max,optional"`
 
 	ServerMetricsFiles    int64    `parquet:"server_metrics_files"`
+	ServerMetricsEngine   string   `parquet:"server_metrics_engine"`
+	ServerEvidenceMissing string   `parquet:"server_evidence_missing"`
 	Scrapes               int64    `parquet:"scrapes"`
 	FailedScrapes         int64    `parquet:"failed_scrapes"`
 	MetricsExact          bool     `parquet:"metrics_exact"`
@@ -164,6 +169,7 @@ type Row struct {
 	MaxNumBatchedTokens   int64    `parquet:"max_num_batched_tokens_effective"`
 	BatchCapTotal         int64    `parquet:"batch_cap_total"`
 	BatchCapSource        string   `parquet:"batch_cap_source"`
+	BatchCapVerified      bool     `parquet:"batch_cap_verified"`
 	NumGPUBlocksTotal     int64    `parquet:"num_gpu_blocks_total"`
 	KVCacheTokensTotal    int64    `parquet:"kv_cache_tokens_total"`
 	RunningCapFraction    *float64 `parquet:"running_cap_fraction,optional"`
@@ -190,11 +196,4 @@ type Row struct {
 
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
-
-	// The client's side (summary.json of each load worker; null when no summary has them):
-	// requests failed on the client's own limits (kind "client"), summed over workers, and the
-	// busiest worker machine's CPU utilisation and steal over the run (shares of all CPUs).
-	ClientFailures *int64   `parquet:"client_failures,optional"`
-	HostCPUUtil    *float64 `parquet:"host_cpu_util,optional"`
-	HostSteal      *float64 `parquet:"host_steal,optional"`
 }

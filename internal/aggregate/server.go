@@ -70,6 +70,8 @@ func fillServer(r *Row, dir string, e results.Experiment) error {
 // stay apart in one window.
 func relabel(rows []results.ServerMetric, k int) {
 	for i := range rows {
+		// every row, llmscale's own scrape series included: they tell each replica's grid
+		rows[i].Labels = fmt.Sprintf("replica=\"%d\",%s", k, rows[i].Labels)
 		m := rows[i].LabelMap
 		if m == nil {
 			continue
@@ -79,7 +81,6 @@ func relabel(rows []results.ServerMetric, k int) {
 			c[promscrape.LabelEngine] = fmt.Sprintf("r%d/%s", k, e)
 		}
 		rows[i].LabelMap = c
-		rows[i].Labels = fmt.Sprintf("replica=\"%d\",%s", k, rows[i].Labels)
 	}
 }
 
@@ -116,6 +117,12 @@ func fillServerSummary(r *Row, s promscrape.Summary) {
 	r.InferenceSMean, r.ServerE2ESMean = F(s.MeanInferenceS), F(s.MeanE2ES)
 	r.ServerTTFTSMean, r.ServerITLSMean = F(s.MeanTTFTS), F(s.MeanITLS)
 	r.IterationTokensMean, r.EngineSteps = F(s.MeanIterTokens), F(s.EngineIterations)
+	r.ServerMetricsEngine = strings.Join(s.Families, ";")
+	missing := make([]string, len(s.Missing))
+	for i, q := range s.Missing {
+		missing[i] = string(q)
+	}
+	r.ServerEvidenceMissing = strings.Join(missing, ";")
 	c := s.Config
 	r.Engines = int64(c.Engines)
 	r.MaxNumSeqs, r.MaxNumBatchedTokens = int64(c.MaxNumSeqs), int64(c.MaxNumBatchedTokens)
@@ -139,11 +146,14 @@ func fillCaps(r *Row, e results.Experiment) {
 	eff := e.Server.Effective
 	if r.MaxNumSeqs > 0 {
 		r.BatchCapSource = CapFromMetrics
-	} else if n := atoi(eff["max_num_seqs"]); n > 0 {
+	} else if n := effectiveCap(eff); n > 0 {
 		r.MaxNumSeqs, r.BatchCapSource = int64(n), CapFromExperiment
 	} else if e.Server.BatchSize > 0 {
 		r.MaxNumSeqs, r.BatchCapSource = int64(e.Server.BatchSize), CapFromRequested
 	}
+	// the server said it (its metrics, or the settings it reported): a cap only requested
+	// (engine external, or an engine that does not report it) is not verified
+	r.BatchCapVerified = r.BatchCapSource == CapFromMetrics || r.BatchCapSource == CapFromExperiment
 	if r.MaxNumBatchedTokens == 0 {
 		if n := atoi(eff["max_num_batched_tokens"]); n > 0 {
 			r.MaxNumBatchedTokens = int64(n)
@@ -154,6 +164,17 @@ func fillCaps(r *Row, e results.Experiment) {
 	if r.MaxNumSeqs > 0 {
 		r.BatchCapTotal = r.MaxNumSeqs * max(r.Engines, 1)
 	}
+}
+
+// effectiveCap is the batch cap per engine among the settings a server reported: vLLM's
+// max_num_seqs, or llama.cpp's slot count (/props total_slots, its --parallel).
+func effectiveCap(eff map[string]string) int {
+	for _, k := range []string{"max_num_seqs", "total_slots", "n_parallel"} {
+		if n := atoi(eff[k]); n > 0 {
+			return n
+		}
+	}
+	return 0
 }
 
 func atoi(s string) int {

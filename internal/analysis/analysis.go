@@ -198,7 +198,7 @@ func writeFits(dir string, fits []scaling.Fit, d diagnose.Diagnosis) error {
 			a.Verdict, a.VerdictLabel, a.VerdictSentence = v.Code, v.Label, v.Sentence
 		}
 		amdahl = append(amdahl, a)
-		rows = append(rows, f.ScalingRows()...)
+		rows = append(rows, withNotes(f.ScalingRows(), d, f.Series.Name)...)
 	}
 	if err := results.WriteAtomic(filepath.Join(dir, AmdahlFile), func(w io.Writer) error {
 		return results.WriteCSV(w, amdahl)
@@ -222,4 +222,17 @@ func newerExperiments(o Options) int {
 		}
 	}
 	return n
+}
+
+// withNotes marks the points the series diagnosis flagged (capacity effect, suspect).
+func withNotes(rows []scaling.ScalingRow, d diagnose.Diagnosis, series string) []scaling.ScalingRow {
+	for _, sd := range d.Series {
+		if sd.Series != series {
+			continue
+		}
+		for i := range rows {
+			rows[i].PointNote = sd.PointNotes[int(rows[i].GPUs)]
+		}
+	}
+	return rows
 }

@@ -110,14 +110,21 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 		return fail("results folder: "+err.Error(), nil)
 	}
 	r.save(e, rec)
+	vocab, err := promptVocab(e, set)
+	if err != nil {
+		return fail(err.Error(), nil)
+	}
+	rec.Load.VocabSize, rec.Load.VocabSource = vocab.size, vocab.source
 	prompts, err := workload.Load(e.Load.Prompts, rand.New(rand.NewPCG(uint64(*e.Load.Settings.Seed), 7)),
-		workload.Options{TextOnly: e.Load.API == spec.APIChat})
+		workload.Options{TextOnly: e.Load.API == spec.APIChat, VocabSize: vocab.size})
 	if err != nil {
 		return fail("prompts: "+err.Error(), nil)
 	}
+	rec.PromptCache = "fresh server start"
 	if !first {
-		if err := set.resetPrefixCache(ctx, r.opts.Client); err != nil {
-			fmt.Fprintf(r.opts.Log, "  note: prefix cache reset: %v\n", err)
+		rec.PromptCache = set.resetPromptCache(ctx, r.opts.Client)
+		if strings.HasPrefix(rec.PromptCache, "not reset") {
+			fmt.Fprintf(r.opts.Log, "  note: prompt cache %s\n", rec.PromptCache)
 		}
 	}
 	logFrom := set.logSizes()
@@ -134,11 +141,14 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	switch {
 	case ctx.Err() != nil || sum.Interrupted:
 		return fail("interrupted", nil)
+	case errors.Is(loadErr, loadgen.ErrTargetDown):
+		return fail("a replica refused connections, so the load stopped: "+loadErr.Error(), loadErr)
 	case sum.MostFailedOnClient():
 		return fail(fmt.Sprintf("%d of %d requests failed on the client's own limits, not the server's: %s",
 			sum.ClientFailures, sum.Sent, strings.Join(sum.Limits, "; ")), loadErr)
 	case errors.Is(loadErr, loadgen.ErrAllFailed):
-		return fail("every request failed: "+strings.Join(sum.FirstErrors, "; "), loadErr)
+		return fail("every request failed: "+strings.Join(sum.FirstErrors, "; ")+"; hint: "+
+			loadgen.FailureHint(sum.FirstErrors, set.targets, e.Load.Model, e.Load.API), loadErr)
 	case loadErr != nil:
 		return fail("load: "+loadErr.Error(), loadErr)
 	}
@@ -166,12 +176,13 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	var mu sync.Mutex
 	note := func(s string) { mu.Lock(); notes = append(notes, s); mu.Unlock() }
 	wg.Go(func() { r.recordGPUs(teleCtx, set, start, dir, note) })
-	wg.Go(func() { r.recordMetrics(ctx, teleCtx, set, e, windowStart, l.RunTime.D(), dir, note) })
+	var skew *results.ReplicaSkew
+	wg.Go(func() { skew = r.recordMetrics(ctx, teleCtx, set, e, windowStart, l.RunTime.D(), dir, note) })
 
 	var sum loadgen.Summary
 	var err error
 	if workers > 1 {
-		sum, err = r.runWorkers(ctx, e, set.targets, dir, start, workers)
+		sum, err = r.runWorkers(ctx, e, set.targets, dir, start, workers, rec.Load.VocabSize)
 	} else {
 		cfg := loadgen.FromExperiment(e, prompts, set.targets)
 		cfg.StartAt, cfg.APIKey = start, r.opts.APIKey
@@ -184,7 +195,7 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	}
 	stopTele()
 	wg.Wait()
-	rec.Telemetry = notes
+	rec.Telemetry, rec.ReplicaSkew = notes, skew
 	return sum, err
 }
 
@@ -222,35 +233,77 @@ func (r *Runner) recordGPUs(ctx context.Context, set *serverSet, start time.Time
 }
 
 // recordMetrics scrapes every target's /metrics over the measured window (server_metrics.parquet,
-// one file per replica when there are several), with snapshots just before and after it.
-func (r *Runner) recordMetrics(ctx, teleCtx context.Context, set *serverSet, e matrix.Experiment, windowStart time.Time, window time.Duration, dir string, note func(string)) {
+// one file per replica when there are several), with snapshots just before and after it. The
+// replicas' snapshots are taken concurrently, so every replica's window opens and closes at
+// the same instant; the spread that remains is returned (nil with one target). The window
+// closes early when the load ends early (teleCtx) or on Ctrl-C (ctx).
+func (r *Runner) recordMetrics(ctx, teleCtx context.Context, set *serverSet, e matrix.Experiment, windowStart time.Time, window time.Duration, dir string, note func(string)) *results.ReplicaSkew {
 	if !sleepUntil(teleCtx, windowStart) {
-		return
+		return nil
 	}
-	var recs []*promscrape.Recorder
+	recs := make([]*promscrape.Recorder, len(set.targets))
 	for i, t := range set.targets {
 		sc, err := promscrape.New(promscrape.Options{URL: t + "/metrics", Client: r.opts.Client, Interval: r.tele.interval})
 		name := results.ServerMetricsFile
 		if len(set.targets) > 1 {
 			name = fmt.Sprintf("server_metrics-r%d.parquet", i)
 		}
-		var rec *promscrape.Recorder
 		if err == nil {
-			rec, err = promscrape.NewRecorder(sc, promscrape.RecorderOptions{Path: filepath.Join(dir, name), Experiment: e.ID})
+			recs[i], err = promscrape.NewRecorder(sc, promscrape.RecorderOptions{Path: filepath.Join(dir, name), Experiment: e.ID})
 		}
 		if err != nil {
 			note("server metrics: " + err.Error())
-			continue
 		}
-		rec.Begin(teleCtx)
-		recs = append(recs, rec)
 	}
-	sleepUntil(ctx, windowStart.Add(window)) // Ctrl-C ends the window early
-	for _, rec := range recs {
-		if _, err := rec.End(context.WithoutCancel(teleCtx)); err != nil {
+	before := concurrently(recs, func(rec *promscrape.Recorder) time.Time {
+		rec.Begin(teleCtx)
+		return rec.Stats().BeforeAt
+	})
+	endCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(teleCtx, stop)()
+	sleepUntil(endCtx, windowStart.Add(window))
+	after := concurrently(recs, func(rec *promscrape.Recorder) time.Time {
+		st, err := rec.End(context.WithoutCancel(teleCtx))
+		if err != nil {
 			note("server metrics: " + err.Error())
 		}
+		return st.AfterAt
+	})
+	if len(set.targets) < 2 {
+		return nil
 	}
+	return &results.ReplicaSkew{BeforeNs: int64(spread(before)), AfterNs: int64(spread(after))}
+}
+
+// concurrently calls f on every recorder at once and returns the times they report.
+func concurrently(recs []*promscrape.Recorder, f func(*promscrape.Recorder) time.Time) []time.Time {
+	times := make([]time.Time, len(recs))
+	var wg sync.WaitGroup
+	for i, rec := range recs {
+		if rec != nil {
+			wg.Go(func() { times[i] = f(rec) })
+		}
+	}
+	wg.Wait()
+	return times
+}
+
+// spread is the latest minus the earliest of the times that are set.
+func spread(times []time.Time) time.Duration {
+	var lo, hi time.Time
+	for _, t := range times {
+		if t.IsZero() {
+			continue
+		}
+		if lo.IsZero() || t.Before(lo) {
+			lo = t
+		}
+		if t.After(hi) {
+			hi = t
+		}
+	}
+	return hi.Sub(lo)
 }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
@@ -325,4 +378,32 @@ func firstLine(err error) string {
 		return line + " … " + last
 	}
 	return strings.TrimSuffix(line, ":")
+}
+
+// vocabulary is the vocabulary size random:IN prompts draw token ids below, and where it came
+// from (0 and "": not known, ids come from [1000, 100000)).
+type vocabulary struct {
+	size   int
+	source string
+}
+
+// promptVocab takes load.vocab_size from the matrix, else the server's own; a matrix value
+// larger than the server's vocabulary is an error naming both.
+func promptVocab(e matrix.Experiment, set *serverSet) (vocabulary, error) {
+	server := 0
+	if len(set.described) > 0 {
+		server = set.described[0].VocabSize
+	}
+	matrixSize := e.Load.Settings.VocabSize
+	switch {
+	case matrixSize != nil && server > 0 && *matrixSize > server:
+		return vocabulary{}, fmt.Errorf("load.vocab_size %d (matrix) is larger than the server's vocabulary, %d tokens "+
+			"(/v1/models meta.n_vocab): prompts would hold ids the model does not have; lower load.vocab_size or leave it out",
+			*matrixSize, server)
+	case matrixSize != nil:
+		return vocabulary{*matrixSize, "matrix load.vocab_size"}, nil
+	case server > 0:
+		return vocabulary{server, "server /v1/models meta.n_vocab"}, nil
+	}
+	return vocabulary{}, nil
 }

@@ -27,6 +27,7 @@ type serverSet struct {
 	targets   []string // base URLs the load goes to
 	version   string
 	effective map[string]string
+	described []server.Description // what each target says about itself (/props, /v1/models)
 }
 
 // startServer starts a server configuration and waits until every process is ready.
@@ -110,9 +111,21 @@ func (r *Runner) readiness(sc matrix.ServerConfig, target string) server.Readine
 		Timeout: sc.Settings.StartupTimeout.D(), Client: r.opts.Client}
 }
 
-// describe records the server's version and the settings it reports in its metrics.
+// describe records the server's version and the settings it reports: in its metrics (vLLM),
+// /props (llama.cpp) and /v1/models.
 func (s *serverSet) describe(ctx context.Context, client *http.Client) {
+	s.described = make([]server.Description, len(s.targets))
+	for i, t := range s.targets {
+		s.described[i] = server.Describe(ctx, client, t)
+	}
 	s.version, _ = promscrape.Version(ctx, client, s.targets[0])
+	if s.version == "" && s.described[0].Version != "" {
+		s.version = "llama.cpp " + s.described[0].Version
+	}
+	s.effective = map[string]string{}
+	for k, v := range s.described[0].Effective {
+		s.effective[k] = v
+	}
 	sc, err := promscrape.New(promscrape.Options{URL: s.targets[0] + "/metrics", Client: client})
 	if err != nil {
 		return
@@ -122,7 +135,6 @@ func (s *serverSet) describe(ctx context.Context, client *http.Client) {
 		return
 	}
 	cfg := promscrape.NewWindow(promscrape.Rows("", results.PhaseBefore, -1, snap.Time, snap.Time, snap, nil)).Config()
-	s.effective = map[string]string{}
 	put := func(k string, v int) {
 		if v > 0 {
 			s.effective[k] = fmt.Sprint(v)
@@ -175,27 +187,31 @@ func (s *serverSet) logSizes() []int64 {
 	return sizes
 }
 
-// resetPrefixCache empties every target's prefix cache, so one experiment's cached prompts do
-// not speed up the next. vLLM answers only with VLLM_SERVER_DEV_MODE=1 (which llmscale sets);
-// a server without the endpoint is fine.
-func (s *serverSet) resetPrefixCache(ctx context.Context, client *http.Client) error {
+// resetPromptCache empties every target's prompt cache, so one experiment's cached prompts do
+// not speed up the next, and says what was done for experiment.json: llama.cpp's slots are
+// erased; vLLM's /reset_prefix_cache is called (llmscale sets VLLM_SERVER_DEV_MODE=1 for it).
+func (s *serverSet) resetPromptCache(ctx context.Context, client *http.Client) string {
+	var done []string
 	var errs []error
-	for _, t := range s.targets {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, t+"/reset_prefix_cache", nil)
-		if err != nil {
-			return err
+	for i, t := range s.targets {
+		slots := 0
+		if i < len(s.described) {
+			slots = s.described[i].Slots
 		}
-		resp, err := client.Do(req)
+		what, err := server.ResetPromptCache(ctx, client, t, slots)
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("%s: %w", t, err))
 			continue
 		}
-		resp.Body.Close()
-		if resp.StatusCode >= 500 {
-			errs = append(errs, fmt.Errorf("%s/reset_prefix_cache: HTTP %d", t, resp.StatusCode))
-		}
+		done = append(done, what)
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return "not reset: " + errors.Join(errs...).Error()
+	}
+	if len(done) == 0 {
+		return ""
+	}
+	return done[0]
 }
 
 // startWithRetries starts a server configuration, trying again as server.retries allows.

@@ -39,7 +39,7 @@ func LocalWorkers(n int, argv []string) [][]string {
 }
 
 // workerArgs is the `llmscale load` command of one worker of an experiment, without its index.
-func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, start time.Time, n int) []string {
+func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, start time.Time, n, vocab int) []string {
 	l, s := e.Load, e.Load.Settings
 	argv := []string{exe, "load", "--host", strings.Join(targets, ","), "--api", l.API, "--model", l.Model}
 	switch l.Mode {
@@ -61,7 +61,7 @@ func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, s
 		"--think-time", s.ThinkTime.D().String(), "--timeout", s.Timeout.D().String(),
 		"--stall-timeout", s.StallTimeout.D().String(), "--grace", s.Grace.D().String(),
 		"--ignore-eos="+strconv.FormatBool(ignoreEOS), "--seed", strconv.FormatInt(seed, 10), "--client", s.Client,
-		"--exp-id", e.ID, "--out", dir, "--workers", strconv.Itoa(n),
+		"--exp-id", e.ID, "--out", dir, "--workers", strconv.Itoa(n), "--vocab-size", strconv.Itoa(vocab),
 		"--start-at", start.UTC().Format(time.RFC3339Nano), "--quiet")
 }
 
@@ -83,12 +83,12 @@ func promptArg(src workload.Source) string {
 
 // runWorkers drives an experiment's load with n worker processes started together, waits for
 // them, and summarises the requests of all of them (requests-<k>.parquet) as one load.
-func (r *Runner) runWorkers(ctx context.Context, e matrix.Experiment, targets []string, dir string, start time.Time, n int) (loadgen.Summary, error) {
+func (r *Runner) runWorkers(ctx context.Context, e matrix.Experiment, targets []string, dir string, start time.Time, n, vocab int) (loadgen.Summary, error) {
 	launch := r.opts.LaunchWorkers
 	if launch == nil {
 		launch = LocalWorkers
 	}
-	cmds := launch(n, workerArgs(r.opts.Exe, e, targets, dir, start, n))
+	cmds := launch(n, workerArgs(r.opts.Exe, e, targets, dir, start, n, vocab))
 	runErr := RunWorkers(ctx, cmds, WorkerOptions{LogDir: dir, Dir: dir, Environ: r.workerEnv(), Grace: e.Load.Settings.Grace.D()})
 	cfg := loadgen.FromExperiment(e, nil, targets)
 	cfg.WorkerCount = n
@@ -144,6 +144,8 @@ func MergeWorkers(ctx context.Context, cfg loadgen.Config, dir string, runErr er
 		return sum, nil
 	case readErr != nil:
 		return sum, fmt.Errorf("load workers: %w", errors.Join(runErr, readErr))
+	case len(sum.TargetsDown) > 0:
+		return sum, fmt.Errorf("%w: %s (a worker took it out of its balancer and stopped)", loadgen.ErrTargetDown, strings.Join(sum.TargetsDown, ", "))
 	case loadgen.AllFailed(rows):
 		return sum, fmt.Errorf("%w (%d requests): %s", loadgen.ErrAllFailed, sum.Sent, strings.Join(sum.FirstErrors, "; "))
 	case runErr != nil:

@@ -213,6 +213,32 @@ func TestRunCampaignOnSimulator(t *testing.T) {
 	noneLeft(t, model)
 }
 
+// TestReplicaWindow: with DP run as replicas, every replica's window is opened and closed by
+// concurrent snapshots, and experiment.json says how far apart they were.
+func TestReplicaWindow(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model := uniqueModel(t)
+	campaignMatrix(t, dir, model, "")
+	r := runInProcess(t, dir, "run", "-m", "m.yaml", "--results", "res", "--no-analysis",
+		"--set", "server.replicas=true", "--set", "factors.dp=2", "--set", "factors.users=8")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	noneLeft(t, model)
+	rec, err := results.ReadExperiment(results.Dir(filepath.Join(dir, "res"), "t_G2_TP1_DP2_U8_rand64x16_O16"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Server.Endpoints) != 2 || rec.ReplicaSkew == nil {
+		t.Fatalf("endpoints %v, replica skew %+v: want 2 replicas and their skew", rec.Server.Endpoints, rec.ReplicaSkew)
+	}
+	window := rec.MeasureTo.Sub(rec.MeasureFrom)
+	if s := rec.ReplicaSkew; s.BeforeNs < 0 || s.AfterNs < 0 || time.Duration(s.AfterNs) > window/10 {
+		t.Errorf("replica skew %+v in a %v window", s, window)
+	}
+}
+
 // checkExperimentFiles reads back what an experiment must leave.
 func checkExperimentFiles(t *testing.T, dir string) {
 	t.Helper()
@@ -228,8 +254,12 @@ func checkExperimentFiles(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.Server.Commands) == 0 || rec.Server.Version == "" || rec.Server.Effective["max_num_seqs"] == "" {
+	if len(rec.Server.Commands) == 0 || rec.Server.Version == "" || rec.Server.Effective["max_num_seqs"] == "" ||
+		rec.Server.Effective["max_model_len"] == "" {
 		t.Errorf("%s: server not described: %+v", dir, rec.Server)
+	}
+	if rec.PromptCache != "fresh server start" && !strings.HasPrefix(rec.PromptCache, "reset") {
+		t.Errorf("%s: prompt cache %q, want a fresh start or a reset", dir, rec.PromptCache)
 	}
 	if _, err := os.Stat(filepath.Join(dir, results.GPUFile)); err == nil {
 		return // a machine with GPUs

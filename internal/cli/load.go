@@ -31,7 +31,7 @@ type loadFlags struct {
 	api, model, prompts, arrival, out, startAt, expID       string
 	workerEnv                                               string
 	users, concurrency, maxInflight, maxTokens              int
-	worker, workers                                         int
+	worker, workers, vocabSize                              int
 	spawnRate, rate, burstiness                             float64
 	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
 	seed                                                    int64
@@ -58,6 +58,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.DurationVar(&f.stall, "stall-timeout", d.StallTimeout.D(), "longest silence once a response has started")
 	fs.DurationVar(&f.grace, "grace", d.Grace.D(), "without a cool-down, requests in flight may finish this long after the window (and after Ctrl-C)")
 	fs.StringVar(&f.prompts, "prompts", "", "prompt set: a .txt or .json file, a name N (config/prompts_N.txt) or random:IN:OUT (default $PROMPTS_FILE, else short)")
+	fs.IntVar(&f.vocabSize, "vocab-size", 0, "random:IN prompts draw token ids below this (the model's vocabulary size; 0: from [1000, 100000))")
 	fs.IntVar(&f.maxTokens, "max-tokens", 0, "output tokens per request, unless the prompt set gives them (default $MAX_TOKENS, else 128)")
 	fs.BoolVar(&f.ignoreEOS, "ignore-eos", *d.IgnoreEOS, "ask the server to generate exactly max-tokens")
 	fs.BoolVar(&f.continuousUsage, "continuous-usage", false, "ask for usage on every chunk (vLLM): exact tokens per chunk")
@@ -141,7 +142,7 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	if sum.MostFailedOnClient() {
 		return clientFailed(sum)
 	}
-	return loadError(ctx, runErr, cfg)
+	return loadError(ctx, runErr, cfg, sum.FirstErrors)
 }
 
 // raiseOpenFiles lifts the soft open-file limit to the hard one and says so on stderr, or
@@ -175,14 +176,13 @@ func workerFile(name string, cfg loadgen.Config) string {
 	return name + ".json"
 }
 
-func loadError(ctx context.Context, err error, cfg loadgen.Config) error {
+func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors []string) error {
 	switch {
 	case err == nil && ctx.Err() != nil:
 		// The files are written; the exit code says it was cut short.
 		return withCode(errors.New("interrupted: the files hold what was measured until then"), ExitInterrupted)
 	case errors.Is(err, loadgen.ErrAllFailed):
-		return withHint(withCode(err, ExitFailed), "is the server up at %s, and does it serve model %q on the %s API?",
-			strings.Join(cfg.Targets, ", "), cfg.Model, cfg.API)
+		return withHint(withCode(err, ExitFailed), "%s", loadgen.FailureHint(firstErrors, cfg.Targets, cfg.Model, cfg.API))
 	case err != nil:
 		return withCode(err, ExitFailed)
 	}
@@ -229,7 +229,7 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 	if promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); promptSet == "" {
 		promptSet = "short"
 	}
-	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg); err != nil {
+	if cfg.Prompts, err = loadPrompts(env, promptSet, cfg, f.vocabSize); err != nil {
 		return cfg, "", "", err
 	}
 	if cfg.Model == "" {
@@ -367,7 +367,10 @@ func startTime(cfg *loadgen.Config, at string) error {
 
 // loadPrompts resolves a prompt set level as the matrix does: a bare name N is
 // config/prompts_N.txt under the working directory; files are relative to it.
-func loadPrompts(env Env, level string, cfg loadgen.Config) ([]workload.Prompt, error) {
+func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int) ([]workload.Prompt, error) {
+	if vocabSize < 0 || vocabSize == 1 {
+		return nil, withCode(fmt.Errorf("--vocab-size %d is not a vocabulary size", vocabSize), ExitUsage)
+	}
 	dir := env.Dir
 	ext := strings.ToLower(filepath.Ext(level))
 	if !strings.HasPrefix(level, "random:") && ext != ".txt" && ext != ".json" && !strings.ContainsRune(level, filepath.Separator) {
@@ -379,7 +382,7 @@ func loadPrompts(env Env, level string, cfg loadgen.Config) ([]workload.Prompt, 
 			"give a prompt file, a name N for config/prompts_N.txt, or random:IN:OUT")
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70726f6d7074))
-	prompts, err := workload.Load(src, rng, workload.Options{TextOnly: cfg.API == loadgen.APIChat})
+	prompts, err := workload.Load(src, rng, workload.Options{TextOnly: cfg.API == loadgen.APIChat, VocabSize: vocabSize})
 	if err != nil {
 		return nil, withCode(err, ExitUsage)
 	}

@@ -50,5 +50,5 @@ func runLoadWorkers(ctx context.Context, env Env, s settings, fs *pflag.FlagSet,
 		return withCode(werr, ExitFailed)
 	}
 	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", filepath.Join(out, "requests-*.parquet"))
-	return loadError(ctx, err, cfg)
+	return loadError(ctx, err, cfg, sum.FirstErrors)
 }

@@ -87,6 +87,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 	root.AddCommand(newGPUProbeCmd(env))
 	root.AddCommand(newLoadCmd(env))
 	root.AddCommand(newSimCmd(env))
+	root.AddCommand(newModelCmd(env))
 	root.AddCommand(newAggregateCmd(env))
 	root.AddCommand(newFitCmd(env))
 	root.AddCommand(newDiagnoseCmd(env))

@@ -16,6 +16,9 @@ type SeriesDiagnosis struct {
 	Strategy string  `json:"strategy"`
 	Status   string  `json:"status"` // the fit's: ok | not_fitted
 	Verdict  Verdict `json:"verdict"`
+	// PointNotes marks GPU counts whose point is not plain scaling: "capacity effect: …" or
+	// "suspect: …". The fit files carry them (scaling_fits.parquet point_note).
+	PointNotes map[int]string `json:"point_notes,omitempty"`
 }
 
 // seriesCtx is what the series rules read: the series' fit, its points' experiments and the
@@ -30,6 +33,7 @@ type seriesCtx struct {
 	rep       map[int]string
 	top, base int
 	eff       float64 // efficiency at top
+	notes     map[int]string
 }
 
 // Series diagnoses one fitted series. exps and rows are every experiment's diagnosis and
@@ -44,11 +48,12 @@ func Series(f scaling.Fit, all []scaling.Fit, exps map[string]ExperimentDiagnosi
 	c := newSeriesCtx(f, all, exps, rows)
 	d.Verdict = c.verdict()
 	d.Verdict.Evidence = append(d.Verdict.Evidence, c.fitEvidence()...)
+	d.PointNotes = c.notes
 	return d
 }
 
 func newSeriesCtx(f scaling.Fit, all []scaling.Fit, exps map[string]ExperimentDiagnosis, rows map[string]*aggregate.Row) *seriesCtx {
-	c := &seriesCtx{f: f, all: all, exps: exps, rows: rows, rep: map[int]string{}}
+	c := &seriesCtx{f: f, all: all, exps: exps, rows: rows, rep: map[int]string{}, notes: map[int]string{}}
 	for _, p := range f.Series.Points {
 		if _, ok := c.rep[p.GPUs]; !ok {
 			c.rep[p.GPUs] = p.ExpID
@@ -64,8 +69,8 @@ func (c *seriesCtx) verdict() Verdict {
 	if c.f.Series.Strategy == scaling.StrategyTable {
 		return c.tableVerdict()
 	}
-	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.unsaturated, c.nearLinear, c.tpComm, c.apiServer,
-		c.underfilled, c.topLimit} {
+	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.superLinear, c.erratic, c.unsaturated, c.nearLinear,
+		c.tpComm, c.apiServer, c.underfilled, c.topLimit} {
 		if v, ok := rule(); ok {
 			return v
 		}
@@ -102,12 +107,115 @@ func (c *seriesCtx) unsaturated() (Verdict, bool) {
 	}
 	ev := []Evidence{fact("GPU counts whose load levels never saturated the server", "unsaturated_gpus", bad, "none", false)}
 	where := "the speedup there is a lower bound of the server's"
-	if strings.HasSuffix(";"+bad, fmt.Sprintf(";%d", c.top)) {
-		where = "its flat speedup may be the test's, not the server's"
+	sc := c.f.Result.Scaling
+	if speedup := sc[len(sc)-1].Speedup; strings.HasSuffix(";"+bad, fmt.Sprintf(";%d", c.top)) && speedup < FlatSpeedup {
+		where = fmt.Sprintf("its flat speedup (%s×) may be the test's, not the server's", num(speedup))
 	}
 	s := fmt.Sprintf("At %s GPUs no load level saturated the server (the best throughput is at the highest load measured "+
 		"and below every limit): %s; add higher load levels.", strings.ReplaceAll(bad, ";", ", "), where)
 	return Verdict{Code: CodeNotSaturated, Label: Label(CodeNotSaturated), Sentence: s, Evidence: ev}, true
+}
+
+// superLinear: a step between consecutive GPU counts gained more than the GPUs it added
+// (step efficiency above SuperLinearEfficiency). When the smaller configuration was KV- or
+// memory-starved and the larger is not, that is a capacity effect: the larger configuration
+// holds more sequences, not just more compute. Otherwise the point is a suspect measurement.
+func (c *seriesCtx) superLinear() (Verdict, bool) {
+	sc := c.f.Result.Scaling
+	for i := 1; i < len(sc); i++ {
+		a, b := sc[i-1], sc[i]
+		step := (b.Mean / a.Mean) / (float64(b.GPUs) / float64(a.GPUs))
+		stepEv := atLeast(fmt.Sprintf("throughput gain ÷ GPU gain, %d → %d GPUs", a.GPUs, b.GPUs), "efficiency", step, SuperLinearEfficiency)
+		if !stepEv.Holds {
+			continue
+		}
+		starved, ev := c.starved(a.GPUs)
+		fedNow, _ := c.starved(b.GPUs)
+		ev = append([]Evidence{stepEv}, ev...)
+		if starved != "" && fedNow == "" {
+			c.notes[b.GPUs] = fmt.Sprintf("capacity effect: %d GPUs were %s", a.GPUs, starved)
+			s := fmt.Sprintf("Super-linear step from %s to %d GPUs (%s× the throughput from %s× the GPUs): the smaller "+
+				"configuration was %s, the larger is not, so the gain is capacity (more sequences held at once), not "+
+				"parallel speed-up; the Amdahl fit marks %d GPUs as a capacity effect (%s).", gpuCount(a.GPUs), b.GPUs,
+				num(b.Mean/a.Mean), num(float64(b.GPUs)/float64(a.GPUs)), starved, b.GPUs, c.topDesc())
+			return Verdict{Code: CodeCapacity, Label: Label(CodeCapacity), Sentence: s, Evidence: ev, Margin: stepEv.Margin}, true
+		}
+		c.notes[b.GPUs] = "suspect: super-linear with no capacity effect to explain it"
+		s := fmt.Sprintf("Super-linear step from %s to %d GPUs (%s× the throughput from %s× the GPUs) that no capacity "+
+			"effect explains (no KV cache full, preemption or batch held below its cap at %s): treat it as a suspect "+
+			"measurement, not as scaling — a contended host, a warm cache or a short window; rerun both points.%s",
+			gpuCount(a.GPUs), b.GPUs, num(b.Mean/a.Mean), num(float64(b.GPUs)/float64(a.GPUs)), gpuCount(a.GPUs), c.hostNote())
+		return Verdict{Code: CodeSuspect, Label: Label(CodeSuspect), Sentence: s, Evidence: ev, Margin: stepEv.Margin}, true
+	}
+	return Verdict{}, false
+}
+
+// starved says how the configuration of n GPUs was short of memory for sequences ("" when it
+// was not): KV cache full or preemptions (its verdict or its row), or its batch held below the
+// cap while requests queued.
+func (c *seriesCtx) starved(n int) (string, []Evidence) {
+	r := c.rows[c.rep[n]]
+	if r == nil {
+		return "", nil
+	}
+	f := factsOf(r)
+	kv := atLeast(fmt.Sprintf("fullest engine's KV-cache usage at %s", gpuCount(n)), "kv_cache_usage_max_engine", f.kvMax, KVFullFraction)
+	pre := atLeast(fmt.Sprintf("preemptions per request at %s", gpuCount(n)), "preemptions_per_request", f.preemptRate, PreemptionRate)
+	held := below(fmt.Sprintf("requests running ÷ batch cap at %s", gpuCount(n)), "running_cap_fraction", f.capFrac, AtCapFraction)
+	q := f.queueEvidence()
+	ev := []Evidence{kv, pre, held}
+	switch {
+	case pre.Holds:
+		return fmt.Sprintf("preempting (%s preemptions per request)", num(f.preemptRate)), ev
+	case kv.Holds:
+		return fmt.Sprintf("KV-starved (KV cache %s full)", pct(f.kvMax)), ev
+	case held.Holds && q.Holds:
+		return fmt.Sprintf("memory-starved (batch held at %s of its cap with %s requests queued)", pct(f.capFrac), num(f.queued)), ev
+	}
+	return "", ev
+}
+
+// hostNote names the points measured on a contended host.
+func (c *seriesCtx) hostNote() string {
+	var at []string
+	for _, n := range c.f.Series.GPUCounts() {
+		if d, ok := c.exps[c.rep[n]]; ok && d.Suspect != "" {
+			at = append(at, gpuCount(n))
+		}
+	}
+	if len(at) == 0 {
+		return ""
+	}
+	return " The host was contended at " + strings.Join(at, ", ") + "."
+}
+
+// erratic: repeats of one GPU count disagree by more than RepeatSpread of their mean.
+func (c *seriesCtx) erratic() (Verdict, bool) {
+	byN := map[int][]float64{}
+	for _, p := range c.f.Series.Points {
+		byN[p.GPUs] = append(byN[p.GPUs], p.Throughput)
+	}
+	for _, n := range c.f.Series.GPUCounts() {
+		v := byN[n]
+		if len(v) < 2 {
+			continue
+		}
+		lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
+		for _, x := range v {
+			lo, hi, sum = math.Min(lo, x), math.Max(hi, x), sum+x
+		}
+		spread := (hi - lo) / (sum / float64(len(v)))
+		ev := atLeast(fmt.Sprintf("spread of the %d repeats at %s ÷ their mean", len(v), gpuCount(n)), "throughput_sd_tps", spread, RepeatSpread)
+		if !ev.Holds {
+			continue
+		}
+		c.notes[n] = fmt.Sprintf("suspect: repeats disagree by %s", pct(spread))
+		s := fmt.Sprintf("The repeats at %s disagree (%s to %s tok/s, a spread of %s of their mean): the point is erratic, "+
+			"so the series' shape is not a measurement of scaling; find what changed between repeats (host load, "+
+			"caches, thermal limits) and rerun.%s", gpuCount(n), num(lo), num(hi), pct(spread), c.hostNote())
+		return Verdict{Code: CodeSuspect, Label: Label(CodeSuspect), Sentence: s, Evidence: []Evidence{ev}, Margin: ev.Margin}, true
+	}
+	return Verdict{}, false
 }
 
 // nearLinear: efficiency at the largest GPU count is high.

@@ -8,11 +8,27 @@ const (
 	// closed-loop user whose request just finished is briefly not running, so a server held at
 	// its cap by 256 users on 4 × 64 slots averages 92 %.
 	AtCapFraction = 0.9
-	// QueueMinRequests and QueueCapFraction define a standing queue: waiting (mean) at least
-	// max(QueueMinRequests, QueueCapFraction × batch cap). Below it, the requests waiting are
-	// the momentary ones of a closed loop (a new request waits for the next step).
-	QueueMinRequests = 1.0
-	QueueCapFraction = 0.1
+	// QueueMinRequests and QueueInflightFraction define a standing queue: waiting (mean) at
+	// least max(QueueMinRequests, QueueInflightFraction × requests in flight). The threshold is
+	// relative to what is in flight (the client's in-flight mean, else running + waiting, else
+	// the users offered), never to a batch cap the load may not approach: 96 of 128 requests
+	// waiting is a queue whatever the cap (vLLM's default 1024 sequences on an H100). Below it,
+	// the requests waiting are the momentary ones of a closed loop. Without a waiting gauge
+	// (an engine that exports none), requests in flight above the batch cap are the queue.
+	QueueMinRequests      = 1.0
+	QueueInflightFraction = 0.1
+	// CloseMargin: another rule that held, or missed its thresholds by less than this
+	// (relative), is named beside the verdict with its margin.
+	CloseMargin = 0.1
+	// HostBusyFraction and HostStealFraction: the whole host's CPU busy (or stolen by the
+	// hypervisor) at least this share of the window makes the measurement suspect: the client
+	// and the server competed for the machine. Read from host_cpu_util and host_steal.
+	HostBusyFraction  = 0.85
+	HostStealFraction = 0.05
+	// ClientFailureFraction: requests that failed for the client's own reasons (file
+	// descriptors, ephemeral ports, local timeouts: client_failures) at least this share of
+	// the requests make the load generator the limit.
+	ClientFailureFraction = 0.1
 	// KVFullFraction: the fullest engine's KV-cache usage (max over the window) at or above it
 	// means the cache is full; vLLM preempts when a running sequence needs a block and none is
 	// free.
@@ -67,6 +83,15 @@ const (
 	// the largest GPU count of a DP series means the shared API server falls behind as ranks
 	// are added.
 	OutsideEngineRise = 0.1
+	// SuperLinearEfficiency: efficiency above it at some GPU count is super-linear: either a
+	// capacity effect (the smaller configuration was KV- or memory-starved) or a suspect
+	// measurement.
+	SuperLinearEfficiency = 1.1
+	// RepeatSpread: repeats of one point whose throughputs spread (max − min) by more than
+	// this share of their mean disagree: the point is erratic.
+	RepeatSpread = 0.2
+	// FlatSpeedup: a speed-up from the smallest to the largest GPU count below it is flat.
+	FlatSpeedup = 1.1
 	// FullerBaselineMargin: the baseline's batch at least this much fuller (share of its cap)
 	// than the largest GPU count's, with no queue there, means the load did not keep the
 	// larger server's batches full: its point understates it.
@@ -76,7 +101,10 @@ const (
 // Thresholds returns every threshold by name, for the diagnosis files.
 func Thresholds() map[string]float64 {
 	return map[string]float64{
-		"AtCapFraction": AtCapFraction, "QueueMinRequests": QueueMinRequests, "QueueCapFraction": QueueCapFraction,
+		"AtCapFraction": AtCapFraction, "QueueMinRequests": QueueMinRequests, "QueueInflightFraction": QueueInflightFraction,
+		"CloseMargin": CloseMargin, "HostBusyFraction": HostBusyFraction, "HostStealFraction": HostStealFraction,
+		"ClientFailureFraction": ClientFailureFraction, "SuperLinearEfficiency": SuperLinearEfficiency,
+		"RepeatSpread": RepeatSpread, "FlatSpeedup": FlatSpeedup,
 		"KVFullFraction": KVFullFraction, "PreemptionRate": PreemptionRate,
 		"OutsideEngineFraction": OutsideEngineFraction, "OutsideEngineMinRequests": OutsideEngineMinRequests,
 		"FrontendShare": FrontendShare, "BudgetFillFraction": BudgetFillFraction, "QueueShareOfTTFT": QueueShareOfTTFT,

@@ -23,6 +23,8 @@ const (
 	CodeTPComm        = "tp_communication"     // TP scales worse than DP at the same GPU count
 	CodeGPUBound      = "gpu_bound"            // the GPUs are busy: the hardware is the limit
 	CodeNearLinear    = "near_linear"          // a series that scales near-linearly: nothing to explain
+	CodeCapacity      = "capacity_effect"      // super-linear step: the smaller configuration was KV- or memory-starved
+	CodeSuspect       = "suspect_measurement"  // super-linear or erratic points no capacity effect explains
 	CodeFailed        = "failed"               // the experiment did not complete
 	CodeUnknown       = "unknown"              // not enough evidence; Missing says what is missing
 )
@@ -48,6 +50,10 @@ func Label(code string) string {
 		return "GPU bound"
 	case CodeNearLinear:
 		return "Scales near-linearly"
+	case CodeCapacity:
+		return "Capacity effect (super-linear)"
+	case CodeSuspect:
+		return "Suspect measurement"
 	case CodeFailed:
 		return "Experiment failed"
 	case CodeUnknown:
@@ -66,6 +72,12 @@ type Verdict struct {
 	Missing []string `json:"missing,omitempty"`
 	// Also lists the codes of other rules that held too, in rule order.
 	Also []string `json:"also,omitempty"`
+	// Margin is how far past its thresholds the rule held: the smallest relative margin of the
+	// evidence it required (0.25 = 25 % past the threshold). nil when it has none to weigh.
+	Margin *float64 `json:"margin,omitempty"`
+	// Close names the other rules that held or nearly held (margin above −CloseMargin), each
+	// with its margin, e.g. "kv_cache (+2%)": when two rules are close, both are named.
+	Close []string `json:"close,omitempty"`
 }
 
 // Evidence is one measured fact weighed by a rule.
@@ -76,6 +88,10 @@ type Evidence struct {
 	Text      string   `json:"text"`             // Value formatted (or a word: "pcie", "rising"); "missing"
 	Threshold string   `json:"threshold"`        // e.g. "≥ 0.9"
 	Holds     bool     `json:"holds"`            // the value meets the threshold (supports the rule)
+	// Margin is how far the value is past the threshold, relative to it: positive when it
+	// holds ((v − t)/t for "≥ t", (t − v)/t for "< t"), negative when it misses; nil when
+	// missing or the threshold is 0.
+	Margin *float64 `json:"margin,omitempty"`
 }
 
 // missingText is the Text of evidence whose value was not available.
@@ -90,7 +106,21 @@ func (e Evidence) String() string {
 	if e.Holds {
 		mark = "yes"
 	}
+	if e.Margin != nil {
+		return fmt.Sprintf("%s = %s (%s: %s, margin %s)", e.Name, e.Text, e.Threshold, mark, signedPct(*e.Margin))
+	}
 	return fmt.Sprintf("%s = %s (%s: %s)", e.Name, e.Text, e.Threshold, mark)
+}
+
+// signedPct formats a relative margin as "+12%" or "−3%".
+func signedPct(m float64) string {
+	switch {
+	case math.IsInf(m, 1) || m > 99:
+		return "+>9900%"
+	case m >= 0:
+		return fmt.Sprintf("+%.0f%%", 100*m)
+	}
+	return fmt.Sprintf("−%.0f%%", -100*math.Max(m, -99))
 }
 
 // measure makes the evidence of value v (NaN when missing) against a threshold.
@@ -114,12 +144,19 @@ func fact(name, column, text, threshold string, holds bool) Evidence {
 
 // atLeast is evidence that holds when v ≥ thr.
 func atLeast(name, column string, v, thr float64) Evidence {
-	return measure(name, column, v, "≥ "+num(thr), v >= thr)
+	return withMargin(measure(name, column, v, "≥ "+num(thr), v >= thr), (v-thr)/math.Abs(thr))
 }
 
 // below is evidence that holds when v < thr.
 func below(name, column string, v, thr float64) Evidence {
-	return measure(name, column, v, "< "+num(thr), v < thr)
+	return withMargin(measure(name, column, v, "< "+num(thr), v < thr), (thr-v)/math.Abs(thr))
+}
+
+func withMargin(e Evidence, m float64) Evidence {
+	if e.Value != nil && !math.IsNaN(m) && !math.IsInf(m, 0) {
+		e.Margin = &m
+	}
+	return e
 }
 
 // num formats a value with three significant digits, integers as they are.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/results"
@@ -35,6 +36,13 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	s.Sent, s.NotSent, s.Phases, s.Failures, s.FirstErrors = acc.sent, acc.notSent, acc.phases, acc.failures, acc.firstErrors
 	window, limits := s.addWorkers(cfg.RunTime, parts)
+	for _, p := range parts {
+		for _, t := range p.TargetsDown {
+			if !slices.Contains(s.TargetsDown, t) {
+				s.TargetsDown = append(s.TargetsDown, t)
+			}
+		}
+	}
 	from := int64(cfg.Warmup)
 	s.Window = window
 	trend := acc.windowStats(&s, cfg.Mode, from, from+int64(window))
@@ -112,6 +120,7 @@ func ReadSummary(path string) (Summary, error) {
 		Limits       []string `json:"client_limits"`
 		WakeP99      float64  `json:"p99_wake_lag_ms"`
 		WakeMax      float64  `json:"max_wake_lag_ms"`
+		TargetsDown  []string `json:"targets_down"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return Summary{}, fmt.Errorf("%s: %w", path, err)
@@ -120,7 +129,8 @@ func ReadSummary(path string) (Summary, error) {
 	return Summary{WorkerID: doc.Worker, WorkerCount: doc.Workers, Window: sec(doc.Window), Wall: sec(doc.Wall),
 		Interrupted: doc.Interrupted, Sent: doc.Sent, Client: doc.Client, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
 		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
-		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax}}, nil
+		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax},
+		TargetsDown: doc.TargetsDown}, nil
 }
 
 // SummaryFile is the name of a worker's summary in an output folder: summary.json for a

@@ -163,6 +163,7 @@ func (s Summary) JSON() map[string]any {
 		"api":                    s.API,
 		"model":                  s.Model,
 		"targets":                s.Targets,
+		"targets_down":           s.TargetsDown,
 		"seed":                   s.Seed,
 		"users":                  s.Users,
 		"concurrency":            s.Concurrency,

@@ -48,6 +48,9 @@ type Runner struct {
 
 	limitMu sync.Mutex
 	limits  map[string]bool // client resources that ran out (file descriptors, local ports)
+
+	down      downTargets
+	abortSend context.CancelCauseFunc // stops sending; set while Run runs
 }
 
 type target struct {
@@ -55,6 +58,7 @@ type target struct {
 	head        []byte // the epoll client's request line and header fields, up to Content-Length's value
 	addr        string // host:port
 	outstanding atomic.Int64
+	down        atomic.Bool // refused a connection: out of the balancer
 }
 
 // New checks the configuration and prepares a run: request bodies, the prompt order, the
@@ -143,6 +147,8 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 
 	sendCtx, stopSending := context.WithDeadline(ctx, r.start.Add(r.cfg.sendWindow()))
 	defer stopSending()
+	sendCtx, r.abortSend = context.WithCancelCause(sendCtx)
+	defer r.abortSend(nil)
 	reqCtx, cancelAll := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelAll(nil)
 	stopTimers := r.deadlines(ctx, cancelAll)
@@ -175,6 +181,9 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	}
 	if err == nil && s.Sent > 0 && r.acc.succeeded == 0 {
 		err = fmt.Errorf("%w: none of the %d requests sent succeeded: %s", ErrAllFailed, s.Sent, strings.Join(s.FirstErrors, "; "))
+	}
+	if derr := r.downErr(); derr != nil && (err == nil || errors.Is(err, ErrAllFailed)) {
+		err = errors.Join(err, derr)
 	}
 	return s, err
 }
@@ -260,6 +269,9 @@ func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user 
 	cancel(nil)
 	x.complete()
 	rec.StartUnixNs = r.wallStart + rec.SentNs
+	if refused(&rec) {
+		r.targetDown(tgt, rec.Error)
+	}
 	ok := rec.OK()
 	r.emit(rec)
 	return ok
@@ -287,25 +299,6 @@ func (r *Runner) phase(end time.Duration) string {
 		return results.PhaseMeasure
 	}
 	return results.PhaseCooldown
-}
-
-// pick returns the target with the fewest requests outstanding and counts one more on it;
-// ties go round the targets.
-func (r *Runner) pick() *target {
-	if len(r.targets) == 1 {
-		r.targets[0].outstanding.Add(1)
-		return r.targets[0]
-	}
-	first := int(r.rr.Add(1) % uint64(len(r.targets)))
-	best := r.targets[first]
-	for i := 1; i < len(r.targets); i++ {
-		t := r.targets[(first+i)%len(r.targets)]
-		if t.outstanding.Load() < best.outstanding.Load() {
-			best = t
-		}
-	}
-	best.outstanding.Add(1)
-	return best
 }
 
 // hostSnapshot reads the machine, when the configuration asks for it.

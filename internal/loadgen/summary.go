@@ -62,9 +62,10 @@ type Summary struct {
 	Mode, API    string
 	Model        string
 	Targets      []string
-	Users        int     // this worker's share
-	Concurrency  int     // this worker's share
-	Rate         float64 // this worker's share, requests/s
+	TargetsDown  []string // targets that refused a connection: taken out of the balancer, sending stopped
+	Users        int      // this worker's share
+	Concurrency  int      // this worker's share
+	Rate         float64  // this worker's share, requests/s
 	Arrival      string
 	Burstiness   float64
 	MaxInflight  int
@@ -248,7 +249,8 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		Sent: r.acc.sent, NotSent: r.acc.notSent, Phases: r.acc.phases, Failures: r.acc.failures,
 		FirstErrors: r.acc.firstErrors, ClientCPU: cpu, Cores: runtime.GOMAXPROCS(0),
 		PeakConnections: r.conns.peak.Load(), Connections: r.conns.dialled.Load(),
-		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: c.Client}
+		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: c.Client,
+		TargetsDown: r.down.list()}
 	switch c.Mode {
 	case ModeUsers:
 		s.Users = users

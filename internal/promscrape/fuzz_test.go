@@ -16,6 +16,9 @@ func FuzzParseText(f *testing.F) {
 	for _, name := range []string{"vllm-v1-dp2.txt", "vllm-0.10-dp2-deprecated.txt", "vllm-v0-legacy.txt"} {
 		f.Add(readCapture(f, name)[:2048])
 	}
+	for _, name := range []string{"llamacpp.txt", "sglang.txt", "tgi.txt"} {
+		f.Add(readCapture(f, name))
+	}
 	f.Add([]byte("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n"))
 	f.Add([]byte(`x{a="\"\n\\"} NaN` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { checkParse(t, data, textType) })

@@ -23,47 +23,57 @@ type GaugeStats struct {
 }
 
 // Gauge gives the statistics of gauge name over the grid scrapes of the window (the before and
-// after snapshots are not in the window), over the series that filter selects.
+// after snapshots are not in the window), over the series that filter selects, combined per
+// instant of one shared grid (OnGrid): the engines of several replicas are summed even when
+// their scrapes were stamped milliseconds apart.
 func (w *Window) Gauge(name string, filter Filter, across Across) GaugeStats {
-	type acc struct {
-		sum float64
-		n   int
+	return StatsOf(OnGrid(w.GridSamples(name, filter), w.Step(), across))
+}
+
+// Step is the scrape interval: the median gap between consecutive grid scrapes of one server
+// (failed scrapes included), 0 when the window has fewer than two.
+func (w *Window) Step() int64 {
+	var samples []GridSample
+	for id, ts := range w.gridTimes {
+		for _, t := range ts {
+			samples = append(samples, GridSample{Series: id, TimeNs: t})
+		}
 	}
-	per := map[scrapeKey]*acc{}
-	var order []scrapeKey
-	for _, s := range w.series[name] {
+	if len(samples) < 2 {
+		return 0
+	}
+	return medianStep(samples)
+}
+
+// GridSamples are the grid-scrape values of every series of name that filter selects.
+func (w *Window) GridSamples(name string, filter Filter) []GridSample {
+	var out []GridSample
+	for i, s := range w.series[name] {
 		if filter != nil && !filter(s.labels) {
 			continue
 		}
+		id := strconv.Itoa(i)
 		for _, p := range s.points {
-			if p.at.phase != 1 || math.IsNaN(p.value) {
-				continue
+			if p.at.phase == 1 {
+				out = append(out, GridSample{Series: id, TimeNs: p.at.time, Value: p.value})
 			}
-			a := per[p.at]
-			if a == nil {
-				a = &acc{}
-				per[p.at] = a
-				order = append(order, p.at)
-			}
-			a.sum += p.value
-			a.n++
 		}
 	}
-	st := GaugeStats{Mean: math.NaN(), Max: math.NaN()}
+	return out
+}
+
+// StatsOf is the mean and maximum of the points.
+func StatsOf(points []GridPoint) GaugeStats {
+	st := GaugeStats{Mean: math.NaN(), Max: math.NaN(), Scrapes: len(points)}
 	total := 0.0
-	for _, k := range order {
-		v := per[k].sum
-		if across == MeanAcross {
-			v /= float64(per[k].n)
+	for i, p := range points {
+		total += p.Value
+		if i == 0 || p.Value > st.Max {
+			st.Max = p.Value
 		}
-		total += v
-		if st.Scrapes == 0 || v > st.Max {
-			st.Max = v
-		}
-		st.Scrapes++
 	}
-	if st.Scrapes > 0 {
-		st.Mean = total / float64(st.Scrapes)
+	if len(points) > 0 {
+		st.Mean = total / float64(len(points))
 	}
 	return st
 }

@@ -62,6 +62,8 @@ type RecordStats struct {
 	AfterErr       error
 	WindowStart    time.Time
 	WindowDuration time.Duration
+	BeforeAt       time.Time // when the before snapshot was sent
+	AfterAt        time.Time // when the after snapshot was sent
 }
 
 // Recorder writes one experiment's server_metrics.parquet: Begin takes the before snapshot
@@ -100,7 +102,7 @@ func (r *Recorder) Begin(ctx context.Context) time.Time {
 	snap, err := r.s.Snapshot(ctx)
 	r.start = r.s.opts.Clock.Now()
 	r.write(Rows(r.opts.Experiment, results.PhaseBefore, -1, snap.Time, r.start, snap, err))
-	r.stats.BeforeErr, r.stats.WindowStart = err, r.start
+	r.stats.BeforeErr, r.stats.WindowStart, r.stats.BeforeAt = err, r.start, snap.Time
 	gridCtx, stop := context.WithCancel(ctx)
 	r.stop, r.done = stop, make(chan struct{})
 	scrapes := r.s.Run(gridCtx, r.start)
@@ -119,6 +121,13 @@ func (r *Recorder) Begin(ctx context.Context) time.Time {
 	return r.start
 }
 
+// Stats is what the recorder has recorded so far.
+func (r *Recorder) Stats() RecordStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
+}
+
 // End stops the grid, takes the after snapshot and commits the file. The recorder is done
 // after End; on a write error the file is dropped.
 func (r *Recorder) End(ctx context.Context) (RecordStats, error) {
@@ -130,7 +139,7 @@ func (r *Recorder) End(ctx context.Context) (RecordStats, error) {
 	r.stats.WindowDuration = r.s.opts.Clock.Now().Sub(r.start)
 	snap, err := r.s.Snapshot(ctx)
 	r.write(Rows(r.opts.Experiment, results.PhaseAfter, -1, snap.Time, r.start, snap, err))
-	r.stats.AfterErr = err
+	r.stats.AfterErr, r.stats.AfterAt = err, snap.Time
 	r.stats.Rows = r.w.Rows()
 	if r.err != nil {
 		r.w.Abort()

@@ -177,14 +177,18 @@ func (s *Scraper) Run(ctx context.Context, start time.Time) <-chan Scrape {
 	return out
 }
 
-// nextSeq is the first k ≥ from whose grid point is not already past.
+// nextSeq is the first k ≥ from whose grid point is not already past by more than the slack
+// between the interval and the scrape timeout: a scrape started that late still ends before
+// the next grid point. So k = 0, due at the very instant Run is called (the window's start,
+// just after the before snapshot), is scraped although the clock has moved on by the time
+// the goroutine runs.
 func (s *Scraper) nextSeq(start time.Time, from int64) int64 {
-	late := s.opts.Clock.Now().Sub(start)
-	if late <= 0 {
+	late := s.opts.Clock.Now().Sub(start) - time.Duration(from)*s.opts.Interval
+	if late <= s.opts.Interval-s.opts.Timeout {
 		return from
 	}
-	k := int64((late + s.opts.Interval - 1) / s.opts.Interval)
-	return max(k, from)
+	k := from + int64((late+s.opts.Interval-1)/s.opts.Interval)
+	return k
 }
 
 func (s *Scraper) waitUntil(ctx context.Context, due time.Time) bool {

@@ -136,3 +136,35 @@ func TestNewChecksOptions(t *testing.T) {
 		t.Errorf("New with a 250ms interval: %v, timeout %v", err, s.opts.Timeout)
 	}
 }
+
+// The recorder starts the grid at the instant its before snapshot ended, so the clock has
+// moved on when Run begins: k = 0 must still be scraped (issue 12: it never was).
+func TestRunScrapesGridPointZeroWhenSlightlyLate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		late    time.Duration
+		wantSeq int64
+	}{
+		{0, 0},
+		{50 * time.Millisecond, 0},
+		{200 * time.Millisecond, 0},  // exactly the slack: interval 1 s − timeout 0.8 s
+		{250 * time.Millisecond, 1},  // past the slack: the scrape could overlap the next one
+		{1500 * time.Millisecond, 2}, // k = 1 is past too
+	} {
+		t.Run(tc.late.String(), func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				client, url := startServer(t, newFakeVLLM())
+				s := newScraper(t, client, url)
+				start := time.Now()
+				time.Sleep(tc.late)
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				sc := <-s.Run(ctx, start)
+				if sc.Seq != tc.wantSeq || sc.Err != nil {
+					t.Errorf("first scrape %d late: seq %d (err %v), want seq %d", tc.late, sc.Seq, sc.Err, tc.wantSeq)
+				}
+			})
+		})
+	}
+}

@@ -18,6 +18,9 @@ type Window struct {
 	afterOK    bool                 // the after snapshot succeeded
 	grid       int                  // grid scrapes, failed ones included
 	gridFailed int
+	// gridTimes are the grid scrapes' instants, failed ones included, by the scrape_up
+	// series (one per replica once the replicas' rows are merged): they give the grid step.
+	gridTimes map[string][]int64
 }
 
 type scrapeKey struct {
@@ -59,7 +62,7 @@ func phaseRank(p string) int {
 
 // NewWindow indexes rows (in any order) of one experiment.
 func NewWindow(rows []results.ServerMetric) *Window {
-	w := &Window{series: map[string][]*series{}}
+	w := &Window{series: map[string][]*series{}, gridTimes: map[string][]int64{}}
 	byKey := map[string]*series{}
 	seen := map[scrapeKey]bool{}
 	for i := range rows {
@@ -99,6 +102,7 @@ func (w *Window) noteOwn(r *results.ServerMetric, at scrapeKey, seen map[scrapeK
 		w.afterOK = w.afterOK || ok
 	default:
 		w.grid++
+		w.gridTimes[r.Labels] = append(w.gridTimes[r.Labels], r.TimeUnixNs)
 		if !ok {
 			w.gridFailed++
 		}

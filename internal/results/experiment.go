@@ -61,8 +61,22 @@ type Experiment struct {
 	MatrixHash string   `json:"matrix_sha256"`
 	Telemetry  []string `json:"telemetry_absent,omitempty"` // sources that recorded nothing, with the reason
 
+	// ReplicaSkew says how far apart the replicas' /metrics snapshots that open and close the
+	// window were taken (several replicas only): they are taken concurrently, and a skew of a
+	// sizeable part of the window would bias per-replica counter deltas.
+	ReplicaSkew *ReplicaSkew `json:"replica_skew,omitempty"`
+	// PromptCache says how the server's prompt cache was kept from carrying one experiment's
+	// prompts into the next: "reset" (POST /reset_prefix_cache answered), "disabled per
+	// request" (cache_prompt: false, llama.cpp), or why it could not be.
+	PromptCache string `json:"prompt_cache,omitempty"`
 	// Client is how the load generator and its machine fared; nil when the run recorded none.
 	Client *ClientInfo `json:"client,omitempty"`
+}
+
+// ReplicaSkew is the spread, latest minus earliest, of the replicas' snapshot times.
+type ReplicaSkew struct {
+	BeforeNs int64 `json:"before_ns"`
+	AfterNs  int64 `json:"after_ns"`
 }
 
 // ClientInfo is the evidence about the client's side of a run: failures on its own limits,
@@ -109,6 +123,10 @@ type LoadInfo struct {
 	SLOTTFTNs   int64   `json:"slo_ttft_ns,omitempty"`
 	SLOTPOTNs   int64   `json:"slo_tpot_ns,omitempty"`
 	SLOE2ENs    int64   `json:"slo_e2e_ns,omitempty"`
+	// VocabSize bounds the token ids of random:IN prompts, and VocabSource says where it came
+	// from (the matrix or the server); both empty when it was not known.
+	VocabSize   int    `json:"vocab_size,omitempty"`
+	VocabSource string `json:"vocab_source,omitempty"`
 }
 
 // Dir is the folder of one experiment in a results tree.

@@ -97,27 +97,30 @@ type ScalingRow struct {
 	USLTPS         *float64 `parquet:"usl_fitted_tps,optional"`
 	Saturated      bool     `parquet:"saturated"`
 	SaturatedBy    string   `parquet:"saturated_by"`
-	ExpIDs         string   `parquet:"exp_ids"`
-	LoadLevels     string   `parquet:"load_levels"`
-	BaselineGPUs   int64    `parquet:"baseline_gpus"`
-	Normalisation  string   `parquet:"normalisation"`
-	AmdahlX1       *float64 `parquet:"amdahl_x1_tps,optional"`
-	AmdahlS        *float64 `parquet:"amdahl_s,optional"`
-	AmdahlSLo      *float64 `parquet:"amdahl_s_lo,optional"`
-	AmdahlSHi      *float64 `parquet:"amdahl_s_hi,optional"`
-	AmdahlR2       *float64 `parquet:"amdahl_r2,optional"`
-	USLFitted      bool     `parquet:"usl_fitted"`
-	USLSigma       *float64 `parquet:"usl_sigma,optional"`
-	USLKappa       *float64 `parquet:"usl_kappa,optional"`
-	USLLambda      *float64 `parquet:"usl_lambda_tps,optional"`
-	USLPeak        *float64 `parquet:"usl_peak_gpus,optional"`
-	USLReason      string   `parquet:"usl_reason"`
-	KFTrend        string   `parquet:"karp_flatt_trend"`
-	KFSlope        *float64 `parquet:"karp_flatt_slope,optional"`
-	KFReason       string   `parquet:"karp_flatt_reason"`
-	Status         string   `parquet:"status"`
-	Reason         string   `parquet:"reason"`
-	Seed           string   `parquet:"seed"`
+	// PointNote marks a point that is not plain scaling (set from the series diagnosis):
+	// "capacity effect: …" or "suspect: …".
+	PointNote     string   `parquet:"point_note"`
+	ExpIDs        string   `parquet:"exp_ids"`
+	LoadLevels    string   `parquet:"load_levels"`
+	BaselineGPUs  int64    `parquet:"baseline_gpus"`
+	Normalisation string   `parquet:"normalisation"`
+	AmdahlX1      *float64 `parquet:"amdahl_x1_tps,optional"`
+	AmdahlS       *float64 `parquet:"amdahl_s,optional"`
+	AmdahlSLo     *float64 `parquet:"amdahl_s_lo,optional"`
+	AmdahlSHi     *float64 `parquet:"amdahl_s_hi,optional"`
+	AmdahlR2      *float64 `parquet:"amdahl_r2,optional"`
+	USLFitted     bool     `parquet:"usl_fitted"`
+	USLSigma      *float64 `parquet:"usl_sigma,optional"`
+	USLKappa      *float64 `parquet:"usl_kappa,optional"`
+	USLLambda     *float64 `parquet:"usl_lambda_tps,optional"`
+	USLPeak       *float64 `parquet:"usl_peak_gpus,optional"`
+	USLReason     string   `parquet:"usl_reason"`
+	KFTrend       string   `parquet:"karp_flatt_trend"`
+	KFSlope       *float64 `parquet:"karp_flatt_slope,optional"`
+	KFReason      string   `parquet:"karp_flatt_reason"`
+	Status        string   `parquet:"status"`
+	Reason        string   `parquet:"reason"`
+	Seed          string   `parquet:"seed"`
 }
 
 func opt(v float64) *float64 {

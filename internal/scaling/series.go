@@ -144,6 +144,13 @@ func bestLevel(rs []*aggregate.Row, k configKey) Point {
 			break
 		}
 	}
+	if !p.Saturated && best < len(rs)-1 {
+		// more load did not raise throughput (it fell): the server was saturated at its best point
+		top := rs[len(rs)-1]
+		p.Saturated = true
+		p.SaturatedBy = fmt.Sprintf("throughput falls with load: %.0f tok/s at load %g, %.0f tok/s at load %g",
+			*b.OutputThroughput, b.LoadLevel, *top.OutputThroughput, top.LoadLevel)
+	}
 	if !p.Saturated && best > 0 && *b.OutputThroughput <= (1+PlateauTolerance)**rs[best-1].OutputThroughput {
 		p.Saturated = true
 		p.SaturatedBy = fmt.Sprintf("plateau: %.0f tok/s at load %g is within %.0f%% of %.0f tok/s at load %g",

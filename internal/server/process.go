@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -52,8 +53,9 @@ func Start(c Command, opts Options) (*Process, error) {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
 	fmt.Fprintf(log, "# llmscale %s: %s\n", time.Now().UTC().Format(time.RFC3339), c)
-	cmd := exec.Command(c.Argv[0], c.Argv[1:]...)
-	cmd.Env = append(append([]string{}, opts.Environ...), c.Env...)
+	env := append(append([]string{}, opts.Environ...), c.Env...)
+	cmd := exec.Command(lookPath(c.Argv[0], env), c.Argv[1:]...)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
@@ -264,4 +266,30 @@ func PortFree(port int) bool {
 	}
 	l.Close()
 	return true
+}
+
+// lookPath finds a bare program name in the PATH of the environment the server gets (the
+// environment llmscale was given, which may differ from its own process's), so that
+// `PATH=/opt/llama/bin llmscale run` finds llama-server. A name with a slash, or one not
+// found there, is left to exec's own lookup.
+func lookPath(name string, env []string) string {
+	if strings.ContainsRune(name, '/') {
+		return name
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v // the last one wins, as in exec
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return name
 }

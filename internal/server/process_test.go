@@ -195,3 +195,23 @@ func TestWaitReadyExternalTimesOut(t *testing.T) {
 		t.Fatal("WaitReady did not return within 30s of a 300ms timeout")
 	}
 }
+
+func TestLookPath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "my-server")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "not-exec"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=/nonexistent", "PATH=" + dir + ":/usr/bin"}
+	for _, c := range []struct{ name, want string }{
+		{"my-server", exe}, {"not-exec", "not-exec"}, {"./rel/x", "./rel/x"}, {"missing", "missing"},
+	} {
+		if got := lookPath(c.name, env); got != c.want {
+			t.Errorf("lookPath(%q): got %q, want %q", c.name, got, c.want)
+		}
+	}
+}

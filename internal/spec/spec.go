@@ -77,6 +77,9 @@ type Load struct {
 	IgnoreEOS    *bool    `yaml:"ignore_eos"`    // generate exactly max_tokens
 	Workers      int      `yaml:"workers"`       // load worker processes per experiment
 	Client       string   `yaml:"client"`        // how responses are read: auto | net/http | epoll
+	// VocabSize bounds the token ids of random:IN prompts (ids are drawn below it). Unset, a
+	// campaign takes the server's (llama.cpp's /v1/models meta.n_vocab); else [1000, 100000).
+	VocabSize *int `yaml:"vocab_size"`
 }
 
 // SLO are the service-level objectives goodput counts against; zero means no objective.

@@ -161,6 +161,10 @@ func (v *validator) load() {
 	if l.Workers < 1 {
 		v.add("$.load.workers", "must be at least 1", "")
 	}
+	if l.VocabSize != nil && *l.VocabSize < 2 {
+		v.add("$.load.vocab_size", fmt.Sprintf("%d is not a vocabulary size", *l.VocabSize),
+			"give the model's vocabulary size, or leave it out to take the server's")
+	}
 	for _, n := range append(append([]int(nil), v.spec.Factors.Users...), v.spec.Factors.Concurrency...) {
 		if l.Workers > 1 && n < l.Workers {
 			v.add("$.load.workers", fmt.Sprintf("%d workers cannot share %d users (or requests in flight)", l.Workers, n),

@@ -28,6 +28,9 @@ type Options struct {
 	TextOnly bool
 	// Count is how many synthetic prompts to make; requests cycle through them.
 	Count int
+	// VocabSize is the model's vocabulary size: synthetic token ids are drawn below it. 0 (not
+	// known) draws from [1000, 100000), ordinary tokens of a Llama-3-sized vocabulary.
+	VocabSize int
 }
 
 // DefaultSyntheticCount is how many distinct synthetic prompts a set holds.
@@ -186,6 +189,16 @@ const (
 	maxTokenID = 100000
 )
 
+// TokenRange is where synthetic token ids are drawn from, [lo, hi), for a vocabulary of the
+// given size (0: unknown). The lowest ids (special and byte tokens in most vocabularies) are
+// avoided while the vocabulary leaves room: below min(1000, size/2).
+func TokenRange(vocabSize int) (lo, hi int) {
+	if vocabSize <= 0 {
+		return minTokenID, maxTokenID
+	}
+	return min(minTokenID, vocabSize/2), min(maxTokenID, vocabSize)
+}
+
 // syntheticVocabulary's words have at most four letters, so each is one token by tokens.Count
 // and a text prompt of n words has n tokens.
 const syntheticVocabulary = ("the of and to in is was for on as with by at from his her " +
@@ -210,9 +223,10 @@ func synthetic(src Source, rng *rand.Rand, opts Options) []Prompt {
 			}
 			p.Text = strings.Join(text, " ")
 		} else {
+			lo, hi := TokenRange(opts.VocabSize)
 			p.TokenIDs = make([]int, src.InTokens)
 			for j := range p.TokenIDs {
-				p.TokenIDs[j] = minTokenID + rng.IntN(maxTokenID-minTokenID)
+				p.TokenIDs[j] = lo + rng.IntN(hi-lo)
 			}
 		}
 		out[i] = p

@@ -256,3 +256,26 @@ func readSeed(f *testing.F, path string) []byte {
 	}
 	return data
 }
+
+// TestSyntheticVocabulary: token ids fall inside the model's vocabulary when its size is
+// known, away from its lowest (special and byte) ids while there is room.
+func TestSyntheticVocabulary(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ vocab, lo, hi int }{
+		{0, 1000, 100000}, {1024, 512, 1024}, {32000, 1000, 32000}, {128256, 1000, 100000}, {2, 1, 2},
+	} {
+		lo, hi := workload.TokenRange(tc.vocab)
+		if lo != tc.lo || hi != tc.hi {
+			t.Errorf("TokenRange(%d): got [%d, %d), want [%d, %d)", tc.vocab, lo, hi, tc.lo, tc.hi)
+		}
+		src := workload.Source{Kind: workload.KindRandom, InTokens: 64}
+		got, _ := workload.Load(src, rand.New(rand.NewPCG(3, 3)), workload.Options{VocabSize: tc.vocab, Count: 20})
+		for _, p := range got {
+			for _, id := range p.TokenIDs {
+				if id < tc.lo || id >= tc.hi {
+					t.Fatalf("vocab %d: id %d outside [%d, %d)", tc.vocab, id, tc.lo, tc.hi)
+				}
+			}
+		}
+	}
+}
