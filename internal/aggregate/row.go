@@ -196,4 +196,35 @@ type Row struct {
 
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
+
+	// Per-request server phases from server_spans.parquet (telemetry.traces): completed
+	// requests of the measured window that have a span. Null without spans.
+	ServerSpans         int64    `parquet:"server_spans"`
+	SpansJoinedFraction *float64 `parquet:"spans_joined_fraction,optional"`
+	SpanQueueP50        *float64 `parquet:"span_queue_ms_p50,optional"`
+	SpanQueueP90        *float64 `parquet:"span_queue_ms_p90,optional"`
+	SpanQueueP99        *float64 `parquet:"span_queue_ms_p99,optional"`
+	SpanSchedulerP50    *float64 `parquet:"span_scheduler_ms_p50,optional"`
+	SpanSchedulerP90    *float64 `parquet:"span_scheduler_ms_p90,optional"`
+	SpanSchedulerP99    *float64 `parquet:"span_scheduler_ms_p99,optional"`
+	SpanPrefillP50      *float64 `parquet:"span_prefill_ms_p50,optional"`
+	SpanPrefillP90      *float64 `parquet:"span_prefill_ms_p90,optional"`
+	SpanPrefillP99      *float64 `parquet:"span_prefill_ms_p99,optional"`
+	SpanDecodeP50       *float64 `parquet:"span_decode_ms_p50,optional"`
+	SpanDecodeP90       *float64 `parquet:"span_decode_ms_p90,optional"`
+	SpanDecodeP99       *float64 `parquet:"span_decode_ms_p99,optional"`
+	SpanTTFTP50         *float64 `parquet:"span_ttft_ms_p50,optional"`
+	SpanTTFTP90         *float64 `parquet:"span_ttft_ms_p90,optional"`
+	SpanTTFTP99         *float64 `parquet:"span_ttft_ms_p99,optional"`
+	SpanE2EP50          *float64 `parquet:"span_e2e_ms_p50,optional"`
+	SpanE2EP90          *float64 `parquet:"span_e2e_ms_p90,optional"`
+	SpanE2EP99          *float64 `parquet:"span_e2e_ms_p99,optional"`
+	TTFTOverheadP50     *float64 `parquet:"ttft_overhead_ms_p50,optional"`
+	TTFTOverheadP90     *float64 `parquet:"ttft_overhead_ms_p90,optional"`
+	TTFTOverheadP99     *float64 `parquet:"ttft_overhead_ms_p99,optional"`
+	E2EOverheadP50      *float64 `parquet:"e2e_overhead_ms_p50,optional"`
+	E2EOverheadP90      *float64 `parquet:"e2e_overhead_ms_p90,optional"`
+	E2EOverheadP99      *float64 `parquet:"e2e_overhead_ms_p99,optional"`
+	SpanQueueShare      *float64 `parquet:"span_queue_share_of_ttft,optional"`
+	TTFTOverheadShare   *float64 `parquet:"ttft_overhead_share,optional"`
 }

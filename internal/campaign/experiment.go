@@ -129,6 +129,7 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	}
 	logFrom := set.logSizes()
 	sum, loadErr := r.measure(ctx, set, e, prompts, dir, &rec)
+	r.recordSpans(ctx, set, e.ID, dir, func(s string) { rec.Telemetry = append(rec.Telemetry, s) })
 	copyLogs(set, logFrom, filepath.Join(dir, results.ServerLogFile))
 	rec.EndedAt = r.opts.Now().UTC()
 	if crashed := set.alive(); crashed != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/otlp"
 	"github.com/llmscale/llmscale/internal/promscrape"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/server"
@@ -28,6 +29,9 @@ type serverSet struct {
 	version   string
 	effective map[string]string
 	described []server.Description // what each target says about itself (/props, /v1/models)
+
+	traces     *otlp.Receiver // telemetry.traces: the spans the processes export
+	tracesNote string         // why there is no receiver although traces were asked for
 }
 
 // startServer starts a server configuration and waits until every process is ready.
@@ -43,6 +47,9 @@ func (r *Runner) startServer(ctx context.Context, sc matrix.ServerConfig) (*serv
 	}
 	instances, err := r.instances(sc)
 	if err != nil {
+		return set, err
+	}
+	if err := set.startTraces(r.tele.traces); err != nil {
 		return set, err
 	}
 	set.instances = instances
@@ -87,6 +94,7 @@ func (s *serverSet) launch(r *Runner, in server.Instance, i int) error {
 	if err != nil {
 		return err
 	}
+	cmd = s.withTraces(cmd)
 	name := s.cfg.ID
 	if len(s.instances) > 1 {
 		name += fmt.Sprintf("-r%d", i)
@@ -165,6 +173,7 @@ func (s *serverSet) stop() {
 	for _, p := range s.procs {
 		p.Stop()
 	}
+	s.stopTraces()
 }
 
 // commandLines are the commands as text, for experiment.json.

@@ -20,6 +20,7 @@ type telemetry struct {
 	dcgmURL  string
 	smi      gpu.SMI
 	topology gpu.Topology
+	traces   bool // telemetry.traces: receive the server's per-request spans
 }
 
 // detectTelemetry captures the GPU topology once per campaign (results/topology.json) and
@@ -27,7 +28,7 @@ type telemetry struct {
 // initialises, else nvidia-smi. A machine without GPUs, or a forced nvml that does not work,
 // records telemetry as absent, with the reason.
 func detectTelemetry(ctx context.Context, t spec.Telemetry, opts Options, root string) telemetry {
-	tel := telemetry{mode: t.GPU, interval: t.Interval.D(), dcgmURL: t.DCGMURL, smi: opts.SMI}
+	tel := telemetry{mode: t.GPU, interval: t.Interval.D(), dcgmURL: t.DCGMURL, smi: opts.SMI, traces: t.Traces}
 	switch t.GPU {
 	case "none":
 		tel.absent = "telemetry.gpu is none"

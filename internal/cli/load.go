@@ -37,6 +37,7 @@ type loadFlags struct {
 	seed                                                    int64
 	ignoreEOS, continuousUsage, quiet                       bool
 	client                                                  string
+	traces                                                  traceFlags
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
@@ -73,6 +74,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
 	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
 		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
+	f.traces.register(fs)
 }
 
 func newLoadCmd(env Env) *cobra.Command {
@@ -108,6 +110,13 @@ RUN_TIME, PROMPTS_FILE, MAX_TOKENS, OPENAI_API_KEY or VLLM_API_KEY, LLMSCALE_*),
 }
 
 func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) error {
+	rcv, err := startLoadTraces(env, f.traces, f.workers)
+	if err != nil {
+		return err
+	}
+	if rcv != nil {
+		defer rcv.Close()
+	}
 	if f.workers > 1 && !fs.Changed("worker") && f.workerEnv == "" {
 		return runLoadWorkers(ctx, env, s, fs, f)
 	}
@@ -138,6 +147,9 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", sink.Path())
 	if err := results.WriteJSON(filepath.Join(out, loadgen.SummaryFile(cfg.WorkerID, cfg.WorkerCount)), sum.JSON()); err != nil {
 		return withCode(err, ExitFailed)
+	}
+	if err := writeLoadSpans(ctx, env, rcv, cfg.ExperimentID, out); err != nil {
+		return err
 	}
 	if sum.MostFailedOnClient() {
 		return clientFailed(sum)

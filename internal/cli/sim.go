@@ -64,6 +64,8 @@ func (f *simFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&c.APIServerCount, "api-server-count", 1, "API server processes (serial front ends)")
 	fs.IntVar(&c.MaxModelLen, "max-model-len", 0, "context length; 0 = the model profile's")
 	fs.IntVar(&c.BlockSize, "block-size", 16, "KV-cache block size in tokens")
+	fs.StringVar(&c.TracesEndpoint, "otlp-traces-endpoint", "", "send one OpenTelemetry span per request, with vLLM's attributes, to this OTLP endpoint "+
+		"(protocol from OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: grpc, the default, http/protobuf or http/json)")
 	f.registerSimOnly(fs)
 	f.registerFaults(fs)
 }
@@ -176,6 +178,7 @@ func runSim(c *cobra.Command, env Env, args []string) error {
 	if err := f.finish(fs); err != nil {
 		return usageError(c, "sim: %v", err)
 	}
+	f.cfg.TracesProtocol = env.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	return serveSim(c, env, f)
 }
 

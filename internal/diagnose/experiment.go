@@ -153,7 +153,7 @@ func Experiment(r *aggregate.Row) ExperimentDiagnosis {
 		return d
 	}
 	f := factsOf(r)
-	outs := []outcome{f.loadGenerator(), f.apiServer(), f.kvCache(), f.prefillBudget(), f.batchCap(), f.gpuBound(), f.notSaturated()}
+	outs := f.withSpans([]outcome{f.loadGenerator(), f.apiServer(), f.kvCache(), f.prefillBudget(), f.batchCap(), f.gpuBound(), f.notSaturated()})
 	d.Verdict = pick(outs, f)
 	d.Saturated, d.SaturatedReason = f.saturation(d.Verdict)
 	d.Suspect = f.suspect()

@@ -112,6 +112,6 @@ func Thresholds() map[string]float64 {
 		"ClientCPUFraction": ClientCPUFraction, "GPUBusyPct": GPUBusyPct, "SMActiveBusyPct": SMActiveBusyPct,
 		"GPUIdlePct": GPUIdlePct, "NearLinearEfficiency": NearLinearEfficiency,
 		"TPWorseThanDPMargin": TPWorseThanDPMargin, "OutsideEngineRise": OutsideEngineRise,
-		"FullerBaselineMargin": FullerBaselineMargin,
+		"FullerBaselineMargin": FullerBaselineMargin, "ClientPathShare": ClientPathShare,
 	}
 }

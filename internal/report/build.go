@@ -199,6 +199,9 @@ func readExperimentFiles(dir string, rec *results.Experiment, r *aggregate.Row, 
 	fail(err)
 	gs, err := readGPU(dir)
 	fail(err)
+	ph, err := readPhases(dir)
+	fail(err)
+	e.Phases = ph
 	g := timelineGrid(rec, sm, gs)
 	rs := newRequestScan(rec, g)
 	err = rs.scan(dir)

@@ -170,6 +170,8 @@ type Experiment struct {
 	E2E  CDF `json:"e2e_cdf"`
 	// Timeline is nil when no server metrics were recorded.
 	Timeline *Timeline `json:"timeline,omitempty"`
+	// Phases is nil without server spans (telemetry.traces).
+	Phases *Phases `json:"phases,omitempty"`
 }
 
 // Factors are the levels an experiment ran with (0 or "" when not set).

@@ -139,7 +139,7 @@ func buildCharts(d Data) chartModel {
 	// Empty lists, not nil: the page's script reads them as arrays.
 	m := chartModel{
 		Efficiency: efficiencyChart(d.Series), KarpFlatt: karpFlattChart(d.Series),
-		Latency: latencyGroups(d), Timelines: timelineGroups(d.Experiments),
+		Latency: latencyGroups(d), Timelines: withPhaseCharts(timelineGroups(d.Experiments), d.Experiments),
 		Scaling: []chart{}, Load: []chart{},
 	}
 	if m.Timelines == nil {

@@ -42,6 +42,10 @@ type Config struct {
 	// RecordChunks is a file (.parquet, else JSON lines) that receives, on shutdown, the time
 	// every chunk was really written.
 	RecordChunks string
+	// TracesEndpoint, when set, receives one OpenTelemetry span per finished request, with
+	// vLLM's attributes (--otlp-traces-endpoint); TracesProtocol is grpc (""), http/protobuf
+	// or http/json (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL).
+	TracesEndpoint, TracesProtocol string
 
 	Costs  Costs // CPU costs; zero fields take DefaultCosts
 	Faults Faults

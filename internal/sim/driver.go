@@ -227,6 +227,7 @@ func (s *Server) finishMetrics(em *engineMetrics, r *Request, at time.Duration) 
 		reason = reasonStop
 	}
 	em.success[reason].Inc()
+	s.spans.add(r, at)
 	em.e2e.Observe(s.realSeconds(at - r.arrival))
 	em.queue.Observe(s.realSeconds(r.scheduled - r.queued))
 	em.prefill.Observe(s.realSeconds(r.firstTok - r.scheduled))

@@ -40,7 +40,8 @@ type Server struct {
 	log   *slog.Logger
 	met   *metrics
 	rec   *recorder
-	core  *Cluster // nil in fixed-cadence mode
+	spans *spanExporter // nil without TracesEndpoint
+	core  *Cluster      // nil in fixed-cadence mode
 
 	started chan struct{} // closed when Run starts
 	stopped chan struct{} // closed when Run returns
@@ -72,6 +73,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	if eff.RecordChunks != "" {
 		s.rec = &recorder{path: eff.RecordChunks}
+	}
+	if err := s.traces(); err != nil {
+		return nil, err
 	}
 	if eff.Cadence == nil {
 		s.core = NewCluster(eff.ClusterConfig(), observer{s})
@@ -118,6 +122,7 @@ func (s *Server) begin() error {
 // loop runs the model until ctx is done.
 func (s *Server) loop(ctx context.Context) error {
 	defer close(s.stopped)
+	defer s.spans.start()()
 	s.log.Info("simulator running", "model", s.eff.Model, "gpu", s.eff.GPU, "model_profile", s.eff.ModelProfile,
 		"tp", s.eff.TP, "dp", s.eff.DP, "max_num_seqs", s.eff.MaxNumSeqs,
 		"max_num_batched_tokens", s.eff.MaxNumBatchedTokens, "num_gpu_blocks", s.eff.NumGPUBlocks,

@@ -120,6 +120,9 @@ type Telemetry struct {
 	Interval Duration `yaml:"interval"` // grid of GPU and /metrics samples
 	GPU      string   `yaml:"gpu"`      // auto | nvidia-smi | nvml | dcgm | none
 	DCGMURL  string   `yaml:"dcgm_url"`
+	// Traces: receive the server's per-request OpenTelemetry spans (vLLM --otlp-traces-endpoint)
+	// into server_spans.parquet.
+	Traces bool `yaml:"traces"`
 }
 
 // Slurm configures the slurm executor: one batch job per server configuration.
