@@ -1,12 +1,15 @@
 package analysis
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/diagnose"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/scaling"
 	"github.com/llmscale/llmscale/internal/sim"
 )
 
@@ -44,6 +47,10 @@ func TestSeriesVerdictsFromTheSimulator(t *testing.T) {
 			{id: "G2", sim: sim.Config{TP: 2, ModelProfile: "llama-3-70b", MaxNumSeqs: 64}, load: long(withTokens(users(96), 512)), prompt: 1024},
 			{id: "G4", sim: sim.Config{TP: 4, ModelProfile: "llama-3-70b", MaxNumSeqs: 64}, load: long(withTokens(users(96), 512)), prompt: 1024},
 		}, map[string]string{"TP-only": diagnose.CodeCapacity}},
+		{"kv-starved-1-gpu", []vexp{ // TP 2 holds every sequence that TP 1 had to preempt: a capacity effect
+			{id: "G1", sim: kvConfig(t, 4096), load: withTokens(users(32), 256), prompt: 256},
+			{id: "G2-TP2", sim: withTP(kvConfig(t, 4096), 2), load: withTokens(users(32), 256), prompt: 256},
+		}, map[string]string{"TP-only": diagnose.CodeCapacity}},
 		{"too-few-users", []vexp{
 			{id: "G1", sim: sim.Config{MaxNumSeqs: 64}, load: users(4)},
 			{id: "G2", sim: sim.Config{DP: 2, MaxNumSeqs: 64}, load: users(4)},
@@ -70,7 +77,30 @@ func TestSeriesVerdictsFromTheSimulator(t *testing.T) {
 				if got[prefix] != want {
 					t.Errorf("%s series: verdict %q, want %q (all: %v)", prefix, got[prefix], want, got)
 				}
+				if want == diagnose.CodeCapacity {
+					checkCapacityNote(t, root)
+				}
 			}
 		})
 	}
+}
+
+func withTP(c sim.Config, tp int) sim.Config {
+	c.TP = tp
+	return c
+}
+
+// checkCapacityNote: the fit files mark the super-linear point as a capacity effect.
+func checkCapacityNote(t *testing.T, root string) {
+	t.Helper()
+	rows, err := results.ReadParquet[scaling.ScalingRow](filepath.Join(root, results.AggDir, ScalingFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if strings.HasPrefix(r.PointNote, "capacity effect") {
+			return
+		}
+	}
+	t.Errorf("no point of %s marked as a capacity effect", ScalingFile)
 }

@@ -29,23 +29,26 @@ var ErrFailed = errors.New("some experiments failed")
 
 // Options say where and how a plan runs.
 type Options struct {
-	Results     string    // results folder
-	Exe         string    // the llmscale binary: the sim engine runs `llmscale sim`
-	Environ     []string  // environment servers start with (their own settings are added)
-	APIKey      string    // bearer token for requests, never written to results
-	Force       bool      // run finished experiments again
-	Only        []string  // glob patterns over experiment ids to keep
-	Exclude     []string  // glob patterns over experiment ids to drop
-	Servers     []string  // only these server configuration ids (one Slurm job's share)
-	DryRun      bool      // print the server and load commands instead of running them
-	Out         io.Writer // where --dry-run prints
-	Log         io.Writer // progress lines
-	ToolVersion string
-	Host        string // this machine's name, recorded
-	SMI         gpu.SMI
-	Client      *http.Client // readiness, /version, /metrics, prefix-cache resets
-	Now         func() time.Time
-	StartDelay  time.Duration // from deciding an experiment's start to the start (default 300ms)
+	Results string   // results folder
+	Exe     string   // the llmscale binary: the sim engine runs `llmscale sim`
+	Environ []string // environment servers start with (their own settings are added)
+	APIKey  string   // bearer token for requests, never written to results
+	Force   bool     // run finished experiments again
+	// MatrixChanged continues a campaign whose matrix file was edited since its results
+	// folder was started; without it such a folder is refused (ErrOtherCampaign).
+	MatrixChanged bool
+	Only          []string  // glob patterns over experiment ids to keep
+	Exclude       []string  // glob patterns over experiment ids to drop
+	Servers       []string  // only these server configuration ids (one Slurm job's share)
+	DryRun        bool      // print the server and load commands instead of running them
+	Out           io.Writer // where --dry-run prints
+	Log           io.Writer // progress lines
+	ToolVersion   string
+	Host          string // this machine's name, recorded
+	SMI           gpu.SMI
+	Client        *http.Client // readiness, /version, /metrics, prefix-cache resets
+	Now           func() time.Time
+	StartDelay    time.Duration // from deciding an experiment's start to the start (default 300ms)
 	// Live, when set, shows an experiment's load as it runs (a bar on a terminal); it returns
 	// the function that stops the display.
 	Live func(src interface{ Progress() loadgen.Snapshot }) (stop func())
@@ -101,6 +104,16 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		return out, r.dryRun(todo)
 	}
 	state, err := openState(r.opts.Results, r.matrix, r.plan, r.opts)
+	if err != nil {
+		return out, err
+	}
+	moved, err := setAside(r.opts.Results, todo, r.opts.Now())
+	for _, m := range moved {
+		if r.opts.Log == nil {
+			break
+		}
+		fmt.Fprintf(r.opts.Log, "llmscale: an experiment.json could not be read; its folder is kept in %s and the experiment runs again\n", m)
+	}
 	if err != nil {
 		return out, err
 	}

@@ -61,6 +61,9 @@ func openState(root string, l *spec.Loaded, plan matrix.Plan, opts Options) (*ca
 	if err := results.ReadJSON(s.path, &old); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s is damaged (%w); move it away to start a new index", s.path, err)
 	}
+	if err := checkOwner(root, old, plan.Campaign, l.Hash, opts.MatrixChanged); err != nil {
+		return nil, err
+	}
 	now := opts.Now().UTC()
 	s.file = campaignFile{Campaign: plan.Campaign, Engine: plan.Engine, Model: plan.Model, MatrixFile: l.File,
 		MatrixHash: l.Hash, MatrixYAML: string(l.Source), Tool: opts.ToolVersion, Host: opts.Host,
@@ -77,6 +80,26 @@ func openState(root string, l *spec.Loaded, plan matrix.Plan, opts Options) (*ca
 		s.file.Experiments = append(s.file.Experiments, campaignEntry{ID: e.ID, Server: e.Server.ID, Status: status, Reason: reason})
 	}
 	return s, s.save()
+}
+
+// ErrOtherCampaign is returned when a results folder belongs to another campaign: running
+// into it would replace its index and mix the rows of both in every table.
+var ErrOtherCampaign = errors.New("the results folder belongs to another campaign")
+
+// checkOwner refuses a results folder started by another campaign (another name) or by
+// another version of the matrix file (another sha256), unless matrixChanged says the edit is
+// meant: plans may grow, and the ids of the experiments they keep stay stable.
+func checkOwner(root string, old campaignFile, name, hash string, matrixChanged bool) error {
+	switch {
+	case old.Campaign == "":
+		return nil // a new folder, or one without an index yet
+	case old.Campaign != name:
+		return fmt.Errorf("%w: %s holds campaign %q, not %q", ErrOtherCampaign, root, old.Campaign, name)
+	case old.MatrixHash != hash && !matrixChanged:
+		return fmt.Errorf("%w: %s holds campaign %q of matrix %s (sha256 %.12s), and this matrix is another version (sha256 %.12s)",
+			ErrOtherCampaign, root, name, old.MatrixFile, old.MatrixHash, hash)
+	}
+	return nil
 }
 
 func (s *campaignState) set(id, status, reason string) error {

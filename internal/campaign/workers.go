@@ -62,7 +62,8 @@ func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, s
 		"--stall-timeout", s.StallTimeout.D().String(), "--grace", s.Grace.D().String(),
 		"--ignore-eos="+strconv.FormatBool(ignoreEOS), "--seed", strconv.FormatInt(seed, 10), "--client", s.Client,
 		"--exp-id", e.ID, "--out", dir, "--workers", strconv.Itoa(n), "--vocab-size", strconv.Itoa(vocab),
-		"--start-at", start.UTC().Format(time.RFC3339Nano), "--quiet")
+		"--start-at", start.UTC().Format(time.RFC3339Nano), "--quiet",
+		"--force") // the campaign decided to (re)run this experiment: its old files are replaced
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

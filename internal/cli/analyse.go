@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -110,7 +111,8 @@ bootstrap 95% interval, per series) and scaling_fits.parquet (speedup, efficienc
 Gustafson and USL per point), then the diagnosis (diagnosis.csv and .json).
 
 --input runs the same fits on a plain CSV table (series,gpus,throughput[,repeat]), such as a
-published benchmark, and writes the same files to --out (default <results>/agg).`,
+published benchmark, and writes the same files to --out (default: a folder beside the table
+named after it, published-fit/ for published.csv, so a campaign's own fits are never replaced).`,
 		Example: `  llmscale fit
   llmscale fit --input published.csv --out /tmp/fits`,
 		Args: cobra.NoArgs,
@@ -121,6 +123,9 @@ published benchmark, and writes the same files to --out (default <results>/agg).
 			}
 			var res analysis.Result
 			if af.input != "" {
+				if o.Out == "" { // never over the campaign's own fits in <results>/agg
+					o.Out = tableOut(env.path(af.input))
+				}
 				res, err = fitTable(env, af.input, o)
 			} else {
 				res, err = analysis.Fit(o)
@@ -135,6 +140,12 @@ published benchmark, and writes the same files to --out (default <results>/agg).
 	af.register(c.Flags(), true)
 	c.Flags().StringVar(&af.input, "input", "", "fit a CSV table (series,gpus,throughput[,repeat]) instead of the results")
 	return c
+}
+
+// tableOut is where fit --input writes without --out: beside the table, named after it.
+func tableOut(table string) string {
+	base := strings.TrimSuffix(filepath.Base(table), filepath.Ext(table))
+	return filepath.Join(filepath.Dir(table), base+"-fit")
 }
 
 func fitTable(env Env, path string, o analysis.Options) (analysis.Result, error) {

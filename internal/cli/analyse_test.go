@@ -95,6 +95,19 @@ func TestFitInputTable(t *testing.T) {
 	if err != nil || !strings.Contains(string(csv), "\ntp,table,table,") {
 		t.Errorf("amdahl_fit.csv (%v):\n%s", err, csv)
 	}
+	// Without --out the fits go beside the table, never over a campaign's own in results/agg.
+	os.MkdirAll(filepath.Join(dir, "results", "agg"), 0o755)
+	own := []byte("the campaign's own fits\n")
+	os.WriteFile(filepath.Join(dir, "results", "agg", "amdahl_fit.csv"), own, 0o644)
+	if r := run(t, dir, nil, "fit", "--input", "t.csv"); r.code != 0 || !strings.Contains(r.stderr, filepath.Join("t-fit", "amdahl_fit.csv")) {
+		t.Fatalf("fit --input without --out: code %d\n%s", r.code, r.stderr)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "results", "agg", "amdahl_fit.csv")); string(got) != string(own) {
+		t.Errorf("fit --input replaced results/agg/amdahl_fit.csv: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "t-fit", "amdahl_fit.csv")); err != nil {
+		t.Error(err)
+	}
 	os.WriteFile(filepath.Join(dir, "bad.csv"), []byte("name,n\nx,1\n"), 0o644)
 	r = run(t, dir, nil, "fit", "--input", "bad.csv", "--out", "fits")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "bad.csv") || !strings.Contains(r.stderr, "hint:") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/joho/godotenv"
@@ -30,16 +31,33 @@ type settings struct {
 func newSettings(env Env) (settings, error) {
 	s := settings{env: env, dotenv: map[string]string{}}
 	path := env.path(".env")
-	m, err := godotenv.Read(path)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		s.dotenv, err = parseDotenv(data)
+	}
 	switch {
 	case err == nil:
-		s.dotenv = m
 	case errors.Is(err, os.ErrNotExist):
 	default:
 		return s, withHint(withCode(fmt.Errorf(".env %s: %w", path, err), ExitUsage),
 			"each line of .env is NAME=value; see env.example")
 	}
 	return s, nil
+}
+
+// MaxDotenvBytes bounds .env: it holds a few settings, and anything much larger is the wrong file.
+const MaxDotenvBytes = 1 << 20
+
+// parseDotenv reads the NAME=value lines of a .env file.
+func parseDotenv(data []byte) (map[string]string, error) {
+	if len(data) > MaxDotenvBytes {
+		return nil, fmt.Errorf("is %d bytes, over the limit of %d", len(data), MaxDotenvBytes)
+	}
+	m, err := godotenv.UnmarshalBytes(data)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // lookup reads a variable from the environment, else from .env.
@@ -59,6 +77,21 @@ type matrixFlags struct {
 func (f *matrixFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.file, "matrix", "m", "", "matrix file (default $LLMSCALE_MATRIX or "+DefaultMatrix+")")
 	fs.StringArrayVar(&f.sets, "set", nil, "override a matrix key, e.g. --set factors.users=10,50 --set load.run_time=30s (repeatable)")
+	fs.Var(maxExperimentsFlag{&f.sets}, "max-experiments", fmt.Sprintf("largest plan accepted, checked before expanding (default %d; the same as --set max_experiments=N)", spec.DefaultMaxExperiments))
+}
+
+// maxExperimentsFlag is --max-experiments N, kept as the --set it stands for, so the jobs of
+// the slurm executor, which get the --set flags, plan with the same cap.
+type maxExperimentsFlag struct{ sets *[]string }
+
+func (m maxExperimentsFlag) String() string { return "" }
+func (m maxExperimentsFlag) Type() string   { return "int" }
+func (m maxExperimentsFlag) Set(v string) error {
+	if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
+		return fmt.Errorf("%q is not a whole number", v)
+	}
+	*m.sets = append(*m.sets, "max_experiments="+strings.TrimSpace(v))
+	return nil
 }
 
 // matrixFile is the matrix file as the user named it: --matrix, else LLMSCALE_MATRIX, else

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -35,7 +36,7 @@ type loadFlags struct {
 	spawnRate, rate, burstiness                             float64
 	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
 	seed                                                    int64
-	ignoreEOS, continuousUsage, quiet                       bool
+	ignoreEOS, continuousUsage, quiet, force                bool
 	client                                                  string
 	traces                                                  traceFlags
 }
@@ -72,6 +73,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 		"without --worker, load starts them all here as separate processes and prints their combined summary")
 	fs.StringVar(&f.startAt, "start-at", "", "agreed start time (RFC 3339) for several workers; default now")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
+	fs.BoolVar(&f.force, "force", false, "replace the result already in --out (without it, load refuses to write over one)")
 	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
 		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
 	f.traces.register(fs)
@@ -229,6 +231,9 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
 		Client: f.client, Host: host.Reader{},
 	}
+	if cfg.Grace == 0 {
+		cfg.Grace = loadgen.NoGrace // --grace 0 means none; loadgen reads a zero as its default
+	}
 	if cfg.API == "" {
 		cfg.API = loadgen.APICompletions
 	}
@@ -246,13 +251,16 @@ func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f l
 	}
 	if cfg.Model == "" {
 		if cfg.Model, err = discoverModel(ctx, cfg.Targets[0], cfg.APIKey); err != nil {
-			return cfg, "", "", withHint(withCode(err, ExitUsage), "pass --model or set VLLM_MODEL")
+			return cfg, "", "", modelHint(err, cfg.Targets[0])
 		}
 	}
 	if out = f.out; out == "" {
 		out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
 	}
 	out = env.path(out)
+	if err := claimOut(out, f, fs.Changed("worker") || f.workerEnv != ""); err != nil {
+		return cfg, "", "", err
+	}
 	if cfg.ExperimentID = f.expID; cfg.ExperimentID == "" {
 		cfg.ExperimentID = filepath.Base(out)
 	}
@@ -283,6 +291,48 @@ func (f *loadFlags) fromEnv(s settings, fs *pflag.FlagSet) error {
 	num("seed", &f.seed, "LLMSCALE_SEED")
 	if err := errors.Join(errs...); err != nil {
 		return withHint(withCode(err, ExitUsage), "environment variables hold one value each for load")
+	}
+	return f.strict(s, fs)
+}
+
+// strict refuses a 0 where it cannot mean anything (users, tokens, a measured window, a
+// timeout) and two load modes from the environment, naming where each value came from;
+// flags that pick a mode replace the environment's, as flags replace it everywhere.
+func (f *loadFlags) strict(s settings, fs *pflag.FlagSet) error {
+	vars := map[string]string{"users": "USERS", "concurrency": "LLMSCALE_CONCURRENCY", "rate": "LLMSCALE_RATE",
+		"run-time": "RUN_TIME", "max-tokens": "MAX_TOKENS"}
+	var bad []string
+	values := map[string]float64{"users": float64(f.users), "concurrency": float64(f.concurrency), "rate": f.rate,
+		"run-time": float64(f.runTime), "max-tokens": float64(f.maxTokens), "timeout": float64(f.timeout),
+		"stall-timeout": float64(f.stall), "workers": float64(f.workers), "burstiness": f.burstiness}
+	for _, name := range []string{"users", "concurrency", "rate", "run-time", "max-tokens", "timeout", "stall-timeout", "workers", "burstiness"} {
+		from, text := "", ""
+		switch {
+		case fs.Changed(name):
+			from, text = "--"+name, fs.Lookup(name).Value.String()
+		case vars[name] != "" && strings.TrimSpace(s.lookup(vars[name])) != "":
+			from, text = vars[name], strings.TrimSpace(s.lookup(vars[name]))
+		}
+		if from != "" && values[name] <= 0 {
+			bad = append(bad, from+" "+text)
+		}
+	}
+	if len(bad) > 0 {
+		return withHint(withCode(fmt.Errorf("%s: must be above 0", strings.Join(bad, ", ")), ExitUsage),
+			"leave a setting out for its default; see `llmscale load --help`")
+	}
+	if fs.Changed("users") || fs.Changed("concurrency") || fs.Changed("rate") {
+		return nil
+	}
+	var modes []string
+	for _, name := range []string{"USERS", "LLMSCALE_CONCURRENCY", "LLMSCALE_RATE"} {
+		if strings.TrimSpace(s.lookup(name)) != "" {
+			modes = append(modes, name)
+		}
+	}
+	if len(modes) > 1 {
+		return withHint(withCode(fmt.Errorf("%s and %s (environment or .env) both set the load mode", modes[0], modes[1]), ExitUsage),
+			"keep one, or pick the mode with --users, --concurrency or --rate")
 	}
 	return nil
 }
@@ -358,7 +408,7 @@ func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
 		cfg.Mode, cfg.Concurrency = loadgen.ModeConcurrency, f.concurrency
 	default:
 		cfg.Mode, cfg.Users = loadgen.ModeUsers, f.users
-		if cfg.Users == 0 {
+		if cfg.Users == 0 { // not given: strict has refused a given 0
 			cfg.Users = 10
 		}
 	}
@@ -399,6 +449,17 @@ func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int) ([]wo
 		return nil, withCode(err, ExitUsage)
 	}
 	return prompts, nil
+}
+
+// modelHint says what to do when the server could not be asked for its model: a server that
+// cannot be reached needs starting (or another --host), which --model would not fix.
+func modelHint(err error, target string) error {
+	var netErr net.Error
+	var opErr *net.OpError
+	if errors.As(err, &opErr) || errors.As(err, &netErr) {
+		return withHint(withCode(err, ExitFailed), "nothing answers at %s: start the server there, or give its address with --host (or VLLM_HOST)", target)
+	}
+	return withHint(withCode(err, ExitUsage), "pass --model or set VLLM_MODEL")
 }
 
 // discoverModel asks the server which model it serves.
@@ -442,7 +503,7 @@ func loadRecord(c loadgen.Config, promptSet string) map[string]any {
 		"arrival": c.Arrival, "burstiness": c.Burstiness, "max_inflight": c.MaxInflight,
 		"warmup_s": c.Warmup.Seconds(), "run_time_s": c.RunTime.Seconds(), "cooldown_s": c.Cooldown.Seconds(),
 		"think_time_s": c.ThinkTime.Seconds(), "timeout_s": c.Timeout.Seconds(),
-		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": c.Grace.Seconds(), "prompts": len(c.Prompts),
+		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": max(c.Grace, 0).Seconds(), "prompts": len(c.Prompts),
 		"max_tokens": c.MaxTokens, "ignore_eos": c.IgnoreEOS, "continuous_usage": c.ContinuousUsage, "client": c.Client,
 		"seed": c.Seed, "worker_id": c.WorkerID, "workers": c.WorkerCount, "version": Version,
 	}

@@ -153,6 +153,14 @@ func TestLoadUsageErrors(t *testing.T) {
 		{nil, []string{"--prompts", "nosuchset"}, "prompt file not found"},
 		{nil, []string{"--rate", "5", "--arrival", "zipf"}, "arrival"},
 		{nil, []string{"--start-at", "tomorrow"}, "--start-at"},
+		// A 0 is refused where it cannot mean anything, never replaced by a default.
+		{nil, []string{"--users", "0"}, "--users 0: must be above 0"},
+		{nil, []string{"--max-tokens", "0"}, "--max-tokens 0: must be above 0"},
+		{nil, []string{"--run-time", "0s"}, "--run-time 0s: must be above 0"},
+		{nil, []string{"--timeout", "0s"}, "--timeout 0s: must be above 0"},
+		{map[string]string{"USERS": "0"}, nil, "USERS 0: must be above 0"},
+		{map[string]string{"RUN_TIME": "0s"}, nil, "RUN_TIME 0s: must be above 0"},
+		{map[string]string{"USERS": "4", "LLMSCALE_RATE": "2"}, nil, "USERS and LLMSCALE_RATE (environment or .env) both set the load mode"},
 	}
 	for _, tt := range tests {
 		args := append([]string{"load", "--model", "m", "--host", "http://127.0.0.1:1", "--quiet"}, tt.args...)
@@ -218,5 +226,35 @@ func TestClientFailedExit(t *testing.T) {
 				t.Errorf("exit %d hint %q; want %d and the client's limit", code, hint, ExitFailed)
 			}
 		})
+	}
+}
+
+// TestLoadRefusesToOverwrite: a finished result in --out is never replaced without --force,
+// and nothing of it is lost by the refusal.
+func TestLoadRefusesToOverwrite(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(&streamHandler{tokens: 2})
+	defer srv.Close()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	args := []string{"load", "--host", srv.URL, "--model", "m", "--concurrency", "1", "--run-time", "100ms",
+		"--warmup", "0s", "--cooldown", "0s", "--quiet", "--out", out}
+	if code, _, errOut := runCLI(t, nil, args...); code != ExitOK {
+		t.Fatalf("first run: exit %d\n%s", code, errOut)
+	}
+	before, err := os.ReadFile(filepath.Join(out, "requests.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI(t, nil, args...)
+	if code != ExitUsage || !strings.Contains(errOut, "already holds a result (requests.parquet)") || !strings.Contains(errOut, "--force") {
+		t.Fatalf("second run: exit %d, want %d and a refusal naming --force\n%s", code, ExitUsage, errOut)
+	}
+	after, err := os.ReadFile(filepath.Join(out, "requests.parquet"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Fatalf("the first result changed (%v)", err)
+	}
+	if code, _, errOut := runCLI(t, nil, append(args, "--force")...); code != ExitOK {
+		t.Fatalf("--force: exit %d\n%s", code, errOut)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -103,6 +104,7 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 		return usageError(c, "unknown command %q", args[0])
 	}
 	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	root.SetHelpCommand(helpCmd(root))
 	root.SuggestionsMinimumDistance = 2
 	for _, c := range root.Commands() {
 		if check := c.Args; check != nil {
@@ -120,4 +122,20 @@ every stage reads and writes files under results/ and can be re-run alone.`,
 // usageError is for wrong positional arguments.
 func usageError(c *cobra.Command, format string, args ...any) error {
 	return withHint(withCode(fmt.Errorf(format, args...), ExitUsage), "see `%s --help`", c.CommandPath())
+}
+
+// helpCmd is `llmscale help [COMMAND]`; unlike cobra's own, a command it does not know is a
+// usage error (exit 2), not a help page and exit 0.
+func helpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == nil || len(rest) > 0 {
+				return usageError(root, "help: unknown command %q", strings.Join(args, " "))
+			}
+			return cmd.Help()
+		},
+	}
 }

@@ -27,6 +27,7 @@ const DefaultResults = "results"
 type runFlags struct {
 	results    string
 	force      bool
+	changed    bool // --matrix-changed
 	only       []string
 	exclude    []string
 	servers    []string
@@ -41,6 +42,7 @@ type runFlags struct {
 func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.results, "results", "", "results folder (default $LLMSCALE_RESULTS or "+DefaultResults+")")
 	fs.BoolVar(&f.force, "force", false, "run experiments again even if they are done")
+	fs.BoolVar(&f.changed, "matrix-changed", false, "continue the campaign in --results although its matrix file was edited since (kept experiments keep their ids)")
 	fs.StringArrayVar(&f.only, "only", nil, "run only experiments whose id matches this glob, e.g. '*_G4_*' (repeatable)")
 	fs.StringArrayVar(&f.exclude, "exclude", nil, "skip experiments whose id matches this glob (repeatable)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the server and load commands instead of running them")
@@ -55,7 +57,22 @@ func (s settings) resultsDir(flag string) string {
 	if flag == "" {
 		flag = DefaultResults
 	}
-	return s.env.path(flag)
+	dir := s.env.path(flag)
+	s.removeTemps(dir)
+	return dir
+}
+
+// removeTemps deletes what interrupted writes (kill -9, a crash) left in a results folder,
+// at the start of every command that works on it; files other live processes are writing
+// stay. A failure only costs a warning: the leftovers are hidden and harm nothing.
+func (s settings) removeTemps(dir string) {
+	removed, err := results.NewTempCleaner().Clean(dir)
+	if len(removed) > 0 {
+		fmt.Fprintf(s.env.Stderr, "llmscale: removed %s of interrupted writes in %s\n", plural(len(removed), "temporary file"), dir)
+	}
+	if err != nil {
+		fmt.Fprintf(s.env.Stderr, "llmscale: warning: looking for temporary files in %s: %v\n", dir, err)
+	}
 }
 
 func newRunCmd(env Env) *cobra.Command {
@@ -114,7 +131,7 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 	raiseOpenFiles(env) // the load generator runs in this process
 	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
-		Force: rf.force, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,
+		Force: rf.force, MatrixChanged: rf.changed, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,
 		Out: env.Stdout, Log: env.Stderr, ToolVersion: version(), Host: env.Hostname, Now: env.Now,
 		LaunchWorkers: workerLauncher(env),
 	}
@@ -135,6 +152,9 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 		}
 	}
 	switch {
+	case errors.Is(err, campaign.ErrOtherCampaign):
+		return withHint(withCode(err, ExitUsage), "give this campaign its own folder with --results (or LLMSCALE_RESULTS); "+
+			"if the matrix was edited on purpose, --matrix-changed continues the campaign with it")
 	case errors.Is(err, campaign.ErrInterrupted):
 		return withHint(withCode(err, ExitInterrupted), "run the same command again to resume: finished experiments are kept")
 	case errors.Is(err, campaign.ErrFailed):

@@ -172,6 +172,10 @@ func runSim(c *cobra.Command, env Env, args []string) error {
 	if err := fs.Parse(kept); err != nil {
 		return usageError(c, "sim: %v", err)
 	}
+	if err := refuseNonPositive(fs, "tensor-parallel-size", "data-parallel-size", "pipeline-parallel-size",
+		"api-server-count", "speedup", "gpu-memory-utilization", "block-size", "mean-output-tokens"); err != nil {
+		return usageError(c, "sim: %v", err)
+	}
 	for _, name := range ignored {
 		fmt.Fprintf(env.Stderr, "llmscale sim: ignoring %s (a vLLM flag the simulator does not model)\n", name)
 	}

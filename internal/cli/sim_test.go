@@ -142,6 +142,9 @@ func TestSimBadFlags(t *testing.T) {
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--error-format", "json"}, "vllm or legacy"},
 		{[]string{"-x"}, "unknown shorthand"},
+		{[]string{"-tp", "0"}, "--tensor-parallel-size 0: must be above 0"},
+		{[]string{"--data-parallel-size", "0"}, "--data-parallel-size 0: must be above 0"},
+		{[]string{"--speedup", "0"}, "--speedup 0: must be above 0"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

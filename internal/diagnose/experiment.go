@@ -137,6 +137,16 @@ func allOf(ms ...float64) float64 {
 	return out
 }
 
+// needAll is allOf for a rule that cannot hold without every piece: NaN when one is missing.
+func needAll(ms ...float64) float64 {
+	for _, m := range ms {
+		if math.IsNaN(m) {
+			return math.NaN()
+		}
+	}
+	return allOf(ms...)
+}
+
 func marginOfOne(e Evidence) float64 {
 	if e.Margin == nil {
 		return math.NaN()
@@ -310,7 +320,7 @@ func (f facts) apiServer() outcome {
 		"%s of their batch cap: the API server (one serial process per --api-server-count) or the host could not feed "+
 		"them; add API servers or CPU.", pct(f.outside), num(f.clientInflight), pct(f.frontend), pct(f.capFrac))
 	return outcome{code: CodeAPIServer, holds: holds, evidence: ev, sentence: s,
-		margin: allOf(anyOf(out, fe), marginOfOne(notFull))}
+		margin: needAll(anyOf(out, fe), nanTo(marginOfOne(notFull), math.Inf(1)))}
 }
 
 // kvCache: the KV cache filled up and requests were preempted.
@@ -346,7 +356,7 @@ func (f facts) prefillBudget() outcome {
 		"--max-num-batched-tokens (more TTFT per step, fewer waits).",
 		pct(f.budgetFrac), f.r.MaxNumBatchedTokens, pct(f.queueShare), num(f.queued), num(f.inflight))
 	return outcome{code: CodePrefillBudget, holds: fill.Holds && qs.Holds && q.Holds, evidence: []Evidence{fill, qs, q}, sentence: s,
-		margin: allOf(marginOfOne(fill), marginOfOne(qs), marginOfOne(q))}
+		margin: needAll(marginOfOne(fill), marginOfOne(qs), marginOfOne(q))}
 }
 
 // batchCap: the batch is full (max-num-seqs per engine, slots for llama.cpp).
@@ -390,7 +400,7 @@ func (f facts) gpuBound() outcome {
 	s := fmt.Sprintf("The GPUs were busy (utilisation %s %%, SM active %s %%) without a batch, KV-cache or API-server "+
 		"limit: the hardware is the limit; more GPUs (DP) or a faster GPU raise throughput.", num(f.gpuUtil), num(f.smActive))
 	return outcome{code: CodeGPUBound, holds: holds, evidence: []Evidence{u, sm}, sentence: s,
-		margin: allOf(marginOfOne(u), marginOfOne(sm))}
+		margin: needAll(marginOfOne(u), nanTo(marginOfOne(sm), math.Inf(1)))}
 }
 
 // notSaturated: the server had room: batch below its cap, no standing queue, KV cache with room.
@@ -415,6 +425,10 @@ func (f facts) unknown(missing []string) Verdict {
 			atLeast("fullest engine's KV-cache usage (max)", "kv_cache_usage_max_engine", f.kvMax, KVFullFraction),
 			atLeast("tokens per engine step ÷ max-num-batched-tokens", "iteration_budget_fraction", f.budgetFrac, BudgetFillFraction)}}
 	switch {
+	case !f.hasServer && f.r.ServerMetricsFiles > 0:
+		v.Sentence = fmt.Sprintf("The server's /metrics were recorded but gave no requests-running gauge (engine families "+
+			"found: %s; docs/analysis.md lists the metrics read for vLLM, SGLang, llama.cpp and TGI), so what limited "+
+			"the server cannot be told; the client-side figures stand.", orWord(f.r.ServerMetricsEngine, "none known"))
 	case !f.hasServer:
 		v.Sentence = "No server metrics were recorded (no /metrics, or it failed), so what limited the server cannot be told; " +
 			"the client-side figures stand."

@@ -70,6 +70,9 @@ type Row struct {
 	Evidence        string `parquet:"evidence"` // "name = value (threshold: yes|no)" joined by " | "
 	Missing         string `parquet:"missing_evidence"`
 	Also            string `parquet:"also"`
+	Margin          string `parquet:"margin"`  // the verdict's margin, "+12%"; empty when it has none
+	Close           string `parquet:"close"`   // rules near or past their thresholds too, with margins
+	Suspect         string `parquet:"suspect"` // experiments only: why the measurement is suspect
 }
 
 // Rows lays the diagnosis out as the rows of diagnosis.csv: experiments, then series.
@@ -77,7 +80,7 @@ func (d Diagnosis) Rows() []Row {
 	var out []Row
 	for _, e := range d.Experiments {
 		r := verdictRow("experiment", e.ExpID, e.Status, e.Verdict)
-		r.Saturated, r.SaturatedReason = strconv.FormatBool(e.Saturated), e.SaturatedReason
+		r.Saturated, r.SaturatedReason, r.Suspect = strconv.FormatBool(e.Saturated), e.SaturatedReason, e.Suspect
 		out = append(out, r)
 	}
 	for _, s := range d.Series {
@@ -91,8 +94,13 @@ func verdictRow(kind, subject, status string, v Verdict) Row {
 	for i, e := range v.Evidence {
 		ev[i] = e.String()
 	}
-	return Row{Kind: kind, Subject: subject, Status: status, Verdict: v.Code, Label: v.Label, Sentence: v.Sentence,
-		Evidence: strings.Join(ev, " | "), Missing: strings.Join(v.Missing, "; "), Also: strings.Join(v.Also, ";")}
+	r := Row{Kind: kind, Subject: subject, Status: status, Verdict: v.Code, Label: v.Label, Sentence: v.Sentence,
+		Evidence: strings.Join(ev, " | "), Missing: strings.Join(v.Missing, "; "), Also: strings.Join(v.Also, ";"),
+		Close: strings.Join(v.Close, ";")}
+	if v.Margin != nil {
+		r.Margin = signedPct(*v.Margin)
+	}
+	return r
 }
 
 // Write writes diagnosis.csv and diagnosis.json to dir, each atomically.

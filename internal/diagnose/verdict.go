@@ -112,6 +112,14 @@ func (e Evidence) String() string {
 	return fmt.Sprintf("%s = %s (%s: %s)", e.Name, e.Text, e.Threshold, mark)
 }
 
+// MarginText is the margin as "+12%" or "−3%", "" without one.
+func (e Evidence) MarginText() string {
+	if e.Margin == nil {
+		return ""
+	}
+	return signedPct(*e.Margin)
+}
+
 // signedPct formats a relative margin as "+12%" or "−3%".
 func signedPct(m float64) string {
 	switch {

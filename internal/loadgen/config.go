@@ -48,6 +48,10 @@ const (
 	DefaultStallTimeout = time.Minute
 	DefaultGrace        = 30 * time.Second
 	DefaultMaxTokens    = 128
+
+	// NoGrace asks for no grace at all: requests still in flight when sending stops are
+	// cancelled at once. A zero Grace takes DefaultGrace, as every zero field takes its default.
+	NoGrace time.Duration = -1
 )
 
 // Config is one load run. Fields left zero take the defaults above; Validate reports the rest.
@@ -129,8 +133,11 @@ func (c Config) withDefaults() Config {
 	if c.StallTimeout == 0 {
 		c.StallTimeout = DefaultStallTimeout
 	}
-	if c.Grace == 0 {
+	switch c.Grace {
+	case 0:
 		c.Grace = DefaultGrace
+	case NoGrace:
+		c.Grace = 0
 	}
 	if c.MaxTokens == 0 {
 		c.MaxTokens = DefaultMaxTokens
@@ -264,7 +271,7 @@ func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []st
 		Users: l.Users, SpawnRate: s.SpawnRate, Concurrency: l.Concurrency, Rate: l.Rate,
 		Arrival: s.Arrival, Burstiness: s.Burstiness, MaxInflight: s.MaxInflight,
 		Warmup: s.Warmup.D(), RunTime: s.RunTime.D(), Cooldown: s.Cooldown.D(), ThinkTime: s.ThinkTime.D(),
-		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: s.Grace.D(),
+		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: graceOf(s.Grace.D()),
 		Prompts: prompts, MaxTokens: l.MaxTokens, ExperimentID: e.ID, WorkerCount: 1, Client: s.Client,
 	}
 	if s.IgnoreEOS != nil {
@@ -274,6 +281,14 @@ func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []st
 		c.Seed = *s.Seed
 	}
 	return c
+}
+
+// graceOf keeps a grace the matrix gave as 0: the spec has applied its default already.
+func graceOf(d time.Duration) time.Duration {
+	if d == 0 {
+		return NoGrace
+	}
+	return d
 }
 
 // endpoint is the request path of the API.

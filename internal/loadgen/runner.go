@@ -154,6 +154,10 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	stopTimers := r.deadlines(ctx, cancelAll)
 	defer stopTimers()
 
+	if gaps, err := newGapStore(""); err == nil { // else the gaps stay in memory, as before
+		r.acc.gaps = gaps
+		defer gaps.close()
+	}
 	collected := make(chan error, 1)
 	go func() { collected <- r.collect() }()
 	watchDone := r.watch.start(r.start)

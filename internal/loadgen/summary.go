@@ -158,14 +158,30 @@ type reqStat struct {
 	due, sent, end  int64
 	ttft, e2e, tpot int64
 	prompt, output  int32
-	itl             []int64
-	vttft           int64   // vLLM's TTFT, when vitl is set
-	vitl            []int64 // vLLM's ITL where it differs from ours (never empty then), else nil
-	chunkTokens     []int32
+	vttft           int64 // vLLM's TTFT, when hasV
+	hasV            bool  // vLLM's figures differ from ours (see vGap)
+}
+
+// memGap is one measured response's chunk gaps, kept in memory when there is no gap store.
+type memGap struct {
+	end         int64
+	itl         []int64
+	chunkTokens []int32
+}
+
+// vGap is a measured response whose gaps by vLLM's definition differ from ours (chat's role
+// delta, an empty finish chunk): both lists, so vLLM's ITL is ours with these replaced.
+type vGap struct {
+	end       int64
+	ours, vll []int64
 }
 
 // accumulator keeps what the summary needs from every record; only the collector touches it.
 type accumulator struct {
+	// gaps, when set, holds the chunk gaps of measured requests on disk instead of reqs.
+	gaps        *gapStore
+	memGaps     []memGap
+	vGaps       []vGap
 	reqs        []reqStat
 	sent        int
 	succeeded   int // every phase
@@ -210,9 +226,18 @@ func (a *accumulator) add(rec *results.Request) {
 	s := reqStat{ok: rec.OK(), due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs}
 	if s.ok {
 		s.ttft, s.e2e, s.tpot, s.prompt, s.output = rec.TTFTNs, rec.E2ENs, rec.TPOTNs, rec.PromptTokens, rec.OutputTokens
-		if rec.Phase == results.PhaseMeasure {
-			s.itl, s.chunkTokens = rec.ITLNs, rec.ChunkTokens
-			s.vttft, s.vitl = rec.VLLMTTFTNs, rec.VLLMITLNs
+		if len(rec.VLLMITLNs) > 0 {
+			s.vttft, s.hasV = rec.VLLMTTFTNs, true
+		}
+		switch {
+		case rec.Phase != results.PhaseMeasure:
+		case a.gaps != nil:
+			a.gaps.add(rec.EndNs, rec.ITLNs, rec.ChunkTokens)
+		default:
+			a.memGaps = append(a.memGaps, memGap{rec.EndNs, rec.ITLNs, rec.ChunkTokens})
+		}
+		if rec.Phase == results.PhaseMeasure && s.hasV {
+			a.vGaps = append(a.vGaps, vGap{rec.EndNs, rec.ITLNs, rec.VLLMITLNs})
 		}
 	} else {
 		a.failures[rec.ErrorKind]++
@@ -226,19 +251,6 @@ func (a *accumulator) add(rec *results.Request) {
 }
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
-
-// vllm appends the request's TTFT and ITL as vLLM's client measures them.
-func (q reqStat) vllm(ttft, itl []float64) ([]float64, []float64) {
-	t, gaps := q.ttft, q.itl
-	if len(q.vitl) > 0 { // a chunk with choices but no output: vLLM's figures differ
-		t, gaps = q.vttft, q.vitl
-	}
-	ttft = append(ttft, ms(t))
-	for _, g := range gaps {
-		itl = append(itl, ms(g))
-	}
-	return ttft, itl
-}
 
 // summary computes the run's summary once every record is in.
 func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
@@ -324,20 +336,26 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 		if q.output > 1 {
 			tpot = append(tpot, ms(q.tpot))
 		}
-		vttft, vitl = q.vllm(vttft, vitl)
-		s.VLLMDiffers = s.VLLMDiffers || len(q.vitl) > 0
-		for i, g := range q.itl {
-			itl = append(itl, ms(g))
-			if i+1 < len(q.chunkTokens) && q.chunkTokens[i+1] > 0 {
-				k := q.chunkTokens[i+1]
-				for range k {
-					tokITL = append(tokITL, ms(g)/float64(k))
-				}
-			}
+		t := q.ttft
+		if q.hasV {
+			t = q.vttft
 		}
+		vttft = append(vttft, ms(t))
+		s.VLLMDiffers = s.VLLMDiffers || q.hasV
+	}
+	for _, g := range a.memGaps {
+		if in(g.end) {
+			itl, tokITL = addGaps(itl, tokITL, g.itl, g.chunkTokens)
+		}
+	}
+	if a.gaps != nil {
+		itl, tokITL = a.storedGaps(from, to)
 	}
 	s.TTFT, s.TPOT, s.ITL, s.TokenITL, s.E2E = NewStat(ttft), NewStat(tpot), NewStat(itl), NewStat(tokITL), NewStat(e2e)
 	s.E2EFromDue, s.SendLag = NewStat(fromDue), NewStat(lag)
+	if s.VLLMDiffers {
+		vitl = a.vllmITL(itl, in)
+	}
 	s.TTFTvLLM, s.ITLvLLM = NewStat(vttft), NewStat(vitl)
 	if sec := s.Window.Seconds(); sec > 0 {
 		s.RequestThroughput = float64(s.Succeeded) / sec
@@ -354,6 +372,32 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 		}
 	}
 	return lagTrend(lagAt)
+}
+
+// addGaps appends one response's chunk gaps (ms), and each gap split over the tokens of the
+// chunk it ends, to the window's lists.
+func addGaps(itl, tokITL []float64, gaps []int64, chunkTokens []int32) ([]float64, []float64) {
+	for i, g := range gaps {
+		itl = append(itl, ms(g))
+		if i+1 < len(chunkTokens) && chunkTokens[i+1] > 0 {
+			k := chunkTokens[i+1]
+			for range k {
+				tokITL = append(tokITL, ms(g)/float64(k))
+			}
+		}
+	}
+	return itl, tokITL
+}
+
+// storedGaps reads the chunk gaps of the window's measured requests back from the store (only
+// successful ones were stored). A store that failed leaves ITL empty rather than wrong.
+func (a *accumulator) storedGaps(from, to int64) (itl, tokITL []float64) {
+	_ = a.gaps.each(func(end int64, gaps []int64, chunkTokens []int32) {
+		if end >= from && end < to {
+			itl, tokITL = addGaps(itl, tokITL, gaps, chunkTokens)
+		}
+	})
+	return itl, tokITL
 }
 
 type lagPoint struct{ due, lag int64 }
@@ -426,3 +470,30 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 const maxWakeLag = 2.0
 
 func fmtMs(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+// vllmITL is the window's ITL by vLLM's definition: ours (itl, in ms), with the gaps of the
+// responses where it differs replaced by theirs.
+func (a *accumulator) vllmITL(itl []float64, in func(int64) bool) []float64 {
+	drop := map[float64]int{}
+	var add []float64
+	for _, g := range a.vGaps {
+		if !in(g.end) {
+			continue
+		}
+		for _, x := range g.ours {
+			drop[ms(x)]++
+		}
+		for _, x := range g.vll {
+			add = append(add, ms(x))
+		}
+	}
+	out := make([]float64, 0, len(itl)+len(add))
+	for _, x := range itl {
+		if drop[x] > 0 {
+			drop[x]--
+			continue
+		}
+		out = append(out, x)
+	}
+	return append(out, add...)
+}

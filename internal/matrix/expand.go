@@ -3,6 +3,7 @@ package matrix
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ func Expand(l *spec.Loaded) (Plan, error) {
 	rules, problems := compileRules(l, dims)
 	if len(problems) > 0 {
 		return Plan{}, &spec.Error{File: l.File, Problems: problems}
+	}
+	if n, ok := candidates(dims, s.Repeats); !ok || n > s.MaxExperiments {
+		return Plan{}, &spec.Error{File: l.File, Problems: []spec.Problem{tooLarge(l, dims, s.Repeats, s.MaxExperiments)}}
 	}
 	p := Plan{Campaign: s.Campaign, Engine: s.Engine, Model: s.Model}
 	seenServer := map[string]bool{}
@@ -124,6 +128,41 @@ func intTexts(v []int) []string {
 		out[i] = strconv.Itoa(x)
 	}
 	return out
+}
+
+// candidates is the number of combinations times repeats, computed without expanding; ok is
+// false when it does not fit an int.
+func candidates(dims []dim, repeats int) (n int, ok bool) {
+	n = max(repeats, 1)
+	for _, d := range dims {
+		if len(d.levels) > 0 && n > math.MaxInt/len(d.levels) {
+			return 0, false
+		}
+		n *= max(len(d.levels), 1)
+	}
+	return n, true
+}
+
+// tooLarge explains a plan over the cap with the size of each factor, largest first.
+func tooLarge(l *spec.Loaded, dims []dim, repeats, limit int) spec.Problem {
+	sorted := slices.Clone(dims)
+	slices.SortStableFunc(sorted, func(a, b dim) int { return len(b.levels) - len(a.levels) })
+	parts := make([]string, 0, len(sorted)+1)
+	for _, d := range sorted {
+		if len(d.levels) > 1 {
+			parts = append(parts, fmt.Sprintf("%s %d", d.name, len(d.levels)))
+		}
+	}
+	if repeats > 1 {
+		parts = append(parts, fmt.Sprintf("repeats %d", repeats))
+	}
+	size := "more than fits a number"
+	if n, ok := candidates(dims, repeats); ok {
+		size = strconv.Itoa(n)
+	}
+	return l.ProblemAt("$.factors", fmt.Sprintf("the matrix makes %s candidate experiments (%s), over the cap of %d",
+		size, strings.Join(parts, " × "), limit),
+		"remove levels, or raise the cap with --max-experiments N (or max_experiments: N) if you mean it")
 }
 
 // combinations yields every combination of levels, the last dimension changing fastest.

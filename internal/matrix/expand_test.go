@@ -89,7 +89,7 @@ rules:
 		},
 		{
 			name: "rate levels, batch caps, pp, max_tokens",
-			yaml: "campaign: My Campaign!\nfactors: {pp: [2], rate: [2.5, 10], batch_size: [64], mbt: [2048], max_tokens: [16], prompts: ['random:8']}",
+			yaml: "campaign: My Campaign!\nengine: vllm\nmodel: m\nfactors: {pp: [2], rate: [2.5, 10], batch_size: [64], mbt: [2048], max_tokens: [16], prompts: ['random:8']}",
 			ids: []string{"My-Campaign_G2_TP1_DP1_PP2_R2.5_rand8_O16_B64_MBT2048",
 				"My-Campaign_G2_TP1_DP1_PP2_R10_rand8_O16_B64_MBT2048"},
 			servers: 1,

@@ -2,6 +2,8 @@ package promscrape
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -137,5 +139,39 @@ func TestOnGrid(t *testing.T) {
 				t.Errorf("OnGrid = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRealLlamaCppCapture reads the pages scripts/llamacpp/capture.sh records from a real
+// llama-server (at rest, then after load) as a window's before and after snapshots: the token
+// counters and steps must grow and the slot gauges be read. Skipped until the captures exist.
+func TestRealLlamaCppCapture(t *testing.T) {
+	t.Parallel()
+	idle, errIdle := os.ReadFile(filepath.Join("testdata", "metrics", "llamacpp-idle.txt"))
+	after, errAfter := os.ReadFile(filepath.Join("testdata", "metrics", "llamacpp-after.txt"))
+	if errIdle != nil || errAfter != nil {
+		t.Skip("no real llama-server capture (run scripts/llamacpp/capture.sh)")
+	}
+	start := time.Unix(1_700_000_000, 0)
+	var rows []results.ServerMetric
+	for i, p := range []struct {
+		phase string
+		body  []byte
+	}{{results.PhaseBefore, idle}, {results.PhaseDuring, after}, {results.PhaseAfter, after}} {
+		samples, err := Parse(p.body, "text/plain; version=0.0.4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := start.Add(time.Duration(i) * time.Second)
+		seq := int64(-1)
+		if p.phase == results.PhaseDuring {
+			seq = 0
+		}
+		rows = append(rows, Rows("e", p.phase, seq, at, start, Snapshot{Time: at, Samples: samples}, nil)...)
+	}
+	s := Summarize(rows)
+	if !slices.Equal(s.Families, []string{FamilyLlamaCpp}) || !(s.GenerationTokens > 0) || !(s.PromptTokens > 0) ||
+		!(s.EngineIterations > 0) || s.Running.Scrapes != 1 || s.Waiting.Scrapes != 1 || !math.IsNaN(s.Preemptions) {
+		t.Errorf("summary of the real capture: %+v", s)
 	}
 }

@@ -165,7 +165,11 @@ func fromVerdict(v diagnose.Verdict) *Verdict {
 	named := map[string]bool{}
 	for _, ev := range v.Evidence {
 		named[ev.Name] = true
-		out.Evidence = append(out.Evidence, Evidence{Name: ev.Name, Value: ev.Text, Threshold: ev.Threshold, Holds: ev.Holds})
+		thr := ev.Threshold
+		if m := ev.MarginText(); m != "" {
+			thr += ", margin " + m
+		}
+		out.Evidence = append(out.Evidence, Evidence{Name: ev.Name, Value: ev.Text, Threshold: thr, Holds: ev.Holds})
 	}
 	if len(v.Also) > 0 {
 		labels := make([]string, len(v.Also))

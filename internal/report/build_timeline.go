@@ -88,29 +88,28 @@ func (a meanAcc) values() Values {
 	return out
 }
 
-// scrapeState is one scrape of one server replica: the gauges summed over its engines.
-type scrapeState struct {
-	running, waiting, kvSum float64
-	kvN                     int
-	hasRunning, hasWaiting  bool
-}
-
 // counterPoint is one value of a counter series.
 type counterPoint struct {
 	at    int64
 	value float64
 }
 
-// replicaMetrics is what the timeline keeps of one server_metrics file.
+// replicaMetrics is what the timeline keeps of one server_metrics file: the grid samples of
+// the engine-neutral gauges (running, waiting, KV usage: promscrape.GaugeQuantity maps any
+// engine's names onto them) and the finished-requests counter.
 type replicaMetrics struct {
-	scrapes   map[int64]*scrapeState    // by time_unix_ns
-	completed map[string][]counterPoint // vllm:request_success_total, by series
+	gauges    map[promscrape.Quantity][]promscrape.GridSample
+	completed map[string][]counterPoint // finished requests (vllm:request_success_total, …), by series
 	gridTimes []int64                   // the grid scrapes' instants (phase during)
 }
 
-// readReplica reads the gauges and the completion counter of one server_metrics file.
-func readReplica(path string) (*replicaMetrics, error) {
-	m := &replicaMetrics{scrapes: map[int64]*scrapeState{}, completed: map[string][]counterPoint{}}
+// readReplica reads the gauges and the completion counter of server_metrics file k.
+func readReplica(path string, k int) (*replicaMetrics, error) {
+	m := &replicaMetrics{gauges: map[promscrape.Quantity][]promscrape.GridSample{}, completed: map[string][]counterPoint{}}
+	finished := map[string]bool{}
+	for _, src := range promscrape.Sources(promscrape.QRequestsFinished) {
+		finished[src.Metric] = true
+	}
 	seen := map[int64]bool{}
 	err := scanParquet(path, func(r *results.ServerMetric) {
 		if r.Name == promscrape.MetricScrapeUp && r.Phase == results.PhaseDuring && !seen[r.TimeUnixNs] {
@@ -120,10 +119,10 @@ func readReplica(path string) (*replicaMetrics, error) {
 		if math.IsNaN(r.Value) {
 			return
 		}
-		switch r.Name {
-		case promscrape.MetricRunning, promscrape.MetricWaiting, promscrape.MetricKVCacheUsage:
-			m.addGauge(r)
-		case promscrape.MetricRequestSuccess:
+		if q, ok := promscrape.GaugeQuantity(r.Name); ok && r.Phase == results.PhaseDuring {
+			m.gauges[q] = append(m.gauges[q], promscrape.GridSample{Series: fmt.Sprintf("%d|%s|%s", k, r.Name, r.Labels),
+				TimeNs: r.TimeUnixNs, Value: r.Value})
+		} else if finished[r.Name] {
 			m.completed[r.Labels] = append(m.completed[r.Labels], counterPoint{r.TimeUnixNs, r.Value})
 		}
 	})
@@ -134,29 +133,13 @@ func readReplica(path string) (*replicaMetrics, error) {
 	return m, nil
 }
 
-func (m *replicaMetrics) addGauge(r *results.ServerMetric) {
-	s := m.scrapes[r.TimeUnixNs]
-	if s == nil {
-		s = &scrapeState{}
-		m.scrapes[r.TimeUnixNs] = s
-	}
-	switch r.Name {
-	case promscrape.MetricRunning:
-		s.running, s.hasRunning = s.running+r.Value, true
-	case promscrape.MetricWaiting:
-		s.waiting, s.hasWaiting = s.waiting+r.Value, true
-	default:
-		s.kvSum, s.kvN = s.kvSum+r.Value, s.kvN+1
-	}
-}
-
 // serverMetrics is every replica's metrics of one experiment.
 type serverMetrics []*replicaMetrics
 
 func readServerMetrics(dir string) (serverMetrics, error) {
 	var out serverMetrics
-	for _, p := range serverMetricsFiles(dir) {
-		m, err := readReplica(p)
+	for k, p := range serverMetricsFiles(dir) {
+		m, err := readReplica(p, k)
 		if err != nil {
 			return out, fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
 		}
@@ -170,8 +153,10 @@ func readServerMetrics(dir string) (serverMetrics, error) {
 func (s serverMetrics) span() (lo, hi, step int64) {
 	lo, hi = math.MaxInt64, math.MinInt64
 	for _, m := range s {
-		for t := range m.scrapes {
-			lo, hi = min(lo, t), max(hi, t)
+		for _, samples := range m.gauges {
+			for _, g := range samples {
+				lo, hi = min(lo, g.TimeNs), max(hi, g.TimeNs)
+			}
 		}
 	}
 	if len(s) > 0 {
@@ -180,25 +165,27 @@ func (s serverMetrics) span() (lo, hi, step int64) {
 	return lo, hi, step
 }
 
-// fill puts running and waiting (summed over engines, then over replicas) and KV-cache usage
-// (the mean over every engine) on the grid, and the completion rate from the servers'
-// counters.
+// fill puts running and waiting (summed over engines and replicas) and KV-cache usage (the
+// mean over engines) on the grid. The replicas are combined by promscrape.OnGrid, the
+// function the summary uses, so the timeline and summary_metrics read the same series; its
+// instants are then placed on the timeline's grid.
 func (s serverMetrics) fill(t *Timeline, g grid) {
-	running, waiting, kv := make([]meanAcc, len(s)), make([]meanAcc, len(s)), newMeanAcc(g.n)
-	for k, m := range s {
-		running[k], waiting[k] = newMeanAcc(g.n), newMeanAcc(g.n)
-		for at, st := range m.scrapes {
-			i := g.index(at)
-			if st.hasRunning {
-				running[k].add(i, st.running)
-			}
-			if st.hasWaiting {
-				waiting[k].add(i, st.waiting)
-			}
-			kv.addN(i, st.kvSum, st.kvN) // every engine's usage counts once
-		}
+	_, _, step := s.span()
+	t.Running = s.onGrid(promscrape.QRunning, promscrape.SumAcross, step, g)
+	t.Waiting = s.onGrid(promscrape.QWaiting, promscrape.SumAcross, step, g)
+	t.KVUsage = s.onGrid(promscrape.QKVUsage, promscrape.MeanAcross, step, g)
+}
+
+func (s serverMetrics) onGrid(q promscrape.Quantity, across promscrape.Across, step int64, g grid) Values {
+	var samples []promscrape.GridSample
+	for _, m := range s {
+		samples = append(samples, m.gauges[q]...)
 	}
-	t.Running, t.Waiting, t.KVUsage = sumReplicas(running), sumReplicas(waiting), kv.values()
+	a := newMeanAcc(g.n)
+	for _, p := range promscrape.OnGrid(samples, step, across) {
+		a.add(g.index(p.TimeNs), p.Value)
+	}
+	return a.values()
 }
 
 // sumReplicas adds the replicas' columns; an instant no replica sampled is NaN.

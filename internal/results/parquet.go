@@ -12,10 +12,15 @@ import (
 // its name only on Close. Row types use parquet struct tags; column names carry their unit
 // (ttft_ns, power_w) and pandas, polars and DuckDB read the files as they are.
 type ParquetWriter[T any] struct {
-	file *AtomicFile
-	w    *parquet.GenericWriter[T]
-	rows int64
+	file    *AtomicFile
+	w       *parquet.GenericWriter[T]
+	rows    int64
+	pending int // rows not yet flushed as a row group
 }
+
+// RowGroupRows is how many rows a ParquetWriter buffers before writing them out as one row
+// group: a writer's memory is bounded by a row group, whatever the length of the run.
+const RowGroupRows = 4096
 
 // NewParquetWriter starts writing path.
 func NewParquetWriter[T any](path string) (*ParquetWriter[T], error) {
@@ -31,8 +36,15 @@ func NewParquetWriter[T any](path string) (*ParquetWriter[T], error) {
 func (p *ParquetWriter[T]) Write(rows []T) error {
 	n, err := p.w.Write(rows)
 	p.rows += int64(n)
+	p.pending += n
 	if err != nil {
 		return fmt.Errorf("write %s: %w", p.file.path, err)
+	}
+	if p.pending >= RowGroupRows {
+		p.pending = 0
+		if err := p.w.Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", p.file.path, err)
+		}
 	}
 	return nil
 }

@@ -163,3 +163,41 @@ func TestFromTable(t *testing.T) {
 		t.Errorf("seed %d strategy %q", fs[0].Seed, fs[0].Series.Strategy)
 	}
 }
+
+// TestFallingThroughputIsSaturated: issue 12's llama.cpp series — throughput fell as users
+// rose from 4 to 16 on one slot — is saturated at its best point; a series still rising at
+// its highest load is not.
+func TestFallingThroughputIsSaturated(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		x    []float64 // at 1, 4, 16 users
+		sat  bool
+		by   string
+	}{
+		{"falls after its best", []float64{300, 500, 420}, true, "throughput falls with load"},
+		{"still rising", []float64{300, 500, 800}, false, ""},
+		{"plateau", []float64{300, 500, 510}, true, "plateau"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var rows []aggregate.Row
+			for i, u := range []int{1, 4, 16} {
+				rows = append(rows, row(1, 1, u, tc.x[i], false), row(1, 2, u, 2*tc.x[i], false))
+			}
+			ss := Build(rows)
+			dp := find(ss, StrategyDP)
+			if dp == nil {
+				t.Fatal("no DP series")
+			}
+			p := dp.Points[0]
+			if p.Saturated != tc.sat || !strings.HasPrefix(p.SaturatedBy, tc.by) {
+				t.Errorf("saturated %v by %q, want %v by %q", p.Saturated, p.SaturatedBy, tc.sat, tc.by)
+			}
+			if tc.by == "throughput falls with load" && p.LoadLevel != 4 {
+				t.Errorf("best point at load %v, want 4", p.LoadLevel)
+			}
+		})
+	}
+}

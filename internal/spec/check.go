@@ -285,7 +285,7 @@ func (c *schemaChecker) checkKind(n ast.Node, k reflect.Kind) bool {
 func describe(n ast.Node) string {
 	switch v := n.(type) {
 	case *ast.StringNode:
-		return fmt.Sprintf("text %q", v.Value)
+		return "text " + Excerpt(v.Value)
 	case *ast.IntegerNode:
 		return fmt.Sprintf("the number %v", v.Value)
 	case *ast.FloatNode:

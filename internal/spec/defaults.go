@@ -25,12 +25,25 @@ const (
 // DefaultSimModel is the served model name of the simulator when the matrix names none.
 const DefaultSimModel = "meta-llama/Meta-Llama-3-8B-Instruct"
 
+// DefaultMaxExperiments is the largest plan accepted unless max_experiments (or
+// --max-experiments) allows more: a typo such as users: [1..10000] should not run for days.
+const DefaultMaxExperiments = 10000
+
 // DefaultRequire is the validity rule used when gpus is a factor and no rule is given.
 const DefaultRequire = "tp * dp * pp == gpus"
 
 // ApplyDefaults fills every setting the matrix (and its overrides) left unset. It is the only
-// place defaults live; docs/matrix.md lists them.
+// place defaults live; docs/matrix.md lists them. A Spec built in code has no record of what
+// was given, so every zero takes its default; Parse uses applyDefaults with the file's keys.
 func (s *Spec) ApplyDefaults(fileName string) {
+	s.applyDefaults(fileName, func(string) bool { return false })
+}
+
+// applyDefaults fills what was not given: given tells whether the file or an override set a
+// YAML path. A value given as 0 stays 0: it is honoured where it means something (no warm-up,
+// no cool-down, no grace) and refused by Validate where it cannot (run_time, timeouts, counts).
+func (s *Spec) applyDefaults(fileName string, given func(path string) bool) {
+	d := defaulter{given: given}
 	if s.Campaign == "" {
 		s.Campaign = strings.TrimSuffix(filepath.Base(fileName), filepath.Ext(fileName))
 	}
@@ -44,18 +57,36 @@ func (s *Spec) ApplyDefaults(fileName string) {
 	if len(s.Factors.GPUs) > 0 && len(s.Rules.Require) == 0 {
 		s.Rules.Require = []string{DefaultRequire}
 	}
-	if s.Repeats == 0 {
-		s.Repeats = 1
-	}
-	s.Load.applyDefaults()
-	s.Server.applyDefaults(s.Engine)
-	s.Telemetry.Interval = orDur(s.Telemetry.Interval, time.Second)
+	d.int("$.repeats", &s.Repeats, 1)
+	d.int("$.max_experiments", &s.MaxExperiments, DefaultMaxExperiments)
+	s.Load.applyDefaults(d)
+	s.Server.applyDefaults(d, s.Engine)
+	d.dur("$.telemetry.interval", &s.Telemetry.Interval, time.Second)
 	s.Telemetry.GPU = or(s.Telemetry.GPU, "auto")
 	s.Slurm.GPUFlag = or(s.Slurm.GPUFlag, "gres")
-	if s.Slurm.Nodes == 0 {
-		s.Slurm.Nodes = 1
+	d.int("$.slurm.nodes", &s.Slurm.Nodes, 1)
+	d.dur("$.slurm.poll", &s.Slurm.Poll, 10*time.Second)
+}
+
+// defaulter sets a zero value to its default only when the value was not given.
+type defaulter struct{ given func(path string) bool }
+
+func (d defaulter) dur(path string, v *Duration, def time.Duration) {
+	if *v == 0 && !d.given(path) {
+		*v = Duration(def)
 	}
-	s.Slurm.Poll = orDur(s.Slurm.Poll, 10*time.Second)
+}
+
+func (d defaulter) int(path string, v *int, def int) {
+	if *v == 0 && !d.given(path) {
+		*v = def
+	}
+}
+
+func (d defaulter) float(path string, v *float64, def float64) {
+	if *v == 0 && !d.given(path) {
+		*v = def
+	}
 }
 
 func (f *Factors) applyDefaults() {
@@ -70,29 +101,25 @@ func (f *Factors) applyDefaults() {
 	// BatchSize and MBT stay empty: the engine's own default applies and is recorded.
 }
 
-func (l *Load) applyDefaults() {
-	l.RunTime = orDur(l.RunTime, time.Minute)
-	l.Warmup = orDur(l.Warmup, 10*time.Second)
-	l.Cooldown = orDur(l.Cooldown, 5*time.Second)
+func (l *Load) applyDefaults(d defaulter) {
+	d.dur("$.load.run_time", &l.RunTime, time.Minute)
+	d.dur("$.load.warmup", &l.Warmup, 10*time.Second)
+	d.dur("$.load.cooldown", &l.Cooldown, 5*time.Second)
 	if l.Seed == nil {
 		seed := int64(1)
 		l.Seed = &seed
 	}
 	l.Arrival = or(l.Arrival, "poisson")
 	l.Client = or(l.Client, "auto")
-	if l.Burstiness == 0 {
-		l.Burstiness = 1
-	}
-	l.Timeout = orDur(l.Timeout, 10*time.Minute)
-	l.StallTimeout = orDur(l.StallTimeout, time.Minute)
-	l.Grace = orDur(l.Grace, 30*time.Second)
+	d.float("$.load.burstiness", &l.Burstiness, 1)
+	d.dur("$.load.timeout", &l.Timeout, 10*time.Minute)
+	d.dur("$.load.stall_timeout", &l.StallTimeout, time.Minute)
+	d.dur("$.load.grace", &l.Grace, 30*time.Second)
 	if l.IgnoreEOS == nil {
 		yes := true
 		l.IgnoreEOS = &yes
 	}
-	if l.Workers == 0 {
-		l.Workers = 1
-	}
+	d.int("$.load.workers", &l.Workers, 1)
 }
 
 // startupEstimates are typical times from launch to healthy, for plan's estimate only.
@@ -108,13 +135,11 @@ func startupEstimate(engine string) time.Duration {
 	return 0
 }
 
-func (s *Server) applyDefaults(engine string) {
-	if s.Port == 0 && engine != EngineSim {
-		s.Port = 8000 // the simulator takes a free port when none is set
+func (s *Server) applyDefaults(d defaulter, engine string) {
+	if engine != EngineSim {
+		d.int("$.server.port", &s.Port, 8000) // the simulator takes a free port when none is set
 	}
-	if s.GPUMemoryUtilization == 0 {
-		s.GPUMemoryUtilization = 0.9
-	}
+	d.float("$.server.gpu_memory_utilization", &s.GPUMemoryUtilization, 0.9)
 	timeout := 20 * time.Minute // loading weights and compiling CUDA graphs
 	switch engine {
 	case EngineSim:
@@ -122,30 +147,19 @@ func (s *Server) applyDefaults(engine string) {
 	case EngineExternal: // already running: a server that does not answer soon is down
 		timeout = 2 * time.Minute
 	}
-	s.StartupTimeout = orDur(s.StartupTimeout, timeout)
-	s.StartupEstimate = orDur(s.StartupEstimate, startupEstimate(engine))
-	s.StopGrace = orDur(s.StopGrace, 30*time.Second)
+	d.dur("$.server.startup_timeout", &s.StartupTimeout, timeout)
+	d.dur("$.server.startup_estimate", &s.StartupEstimate, startupEstimate(engine))
+	d.dur("$.server.stop_grace", &s.StopGrace, 30*time.Second)
 	s.Sim.GPU = or(s.Sim.GPU, "h100-sxm")
 	s.Sim.ModelProfile = or(s.Sim.ModelProfile, "llama-3-8b")
 	s.Sim.Interconnect = or(s.Sim.Interconnect, "nvlink")
-	if s.Sim.Speedup == 0 {
-		s.Sim.Speedup = 1
-	}
-	if s.Sim.APIServerCount == 0 {
-		s.Sim.APIServerCount = 1
-	}
+	d.float("$.server.sim.speedup", &s.Sim.Speedup, 1)
+	d.int("$.server.sim.api_server_count", &s.Sim.APIServerCount, 1)
 }
 
 func or(v, def string) string {
 	if v == "" {
 		return def
-	}
-	return v
-}
-
-func orDur(v Duration, def time.Duration) Duration {
-	if v == 0 {
-		return Duration(def)
 	}
 	return v
 }

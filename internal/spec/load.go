@@ -83,7 +83,7 @@ func Parse(data []byte, name, dir string, overlays ...Overlay) (*Loaded, error) 
 	for _, o := range overlays {
 		problems = append(problems, l.apply(o)...)
 	}
-	l.ApplyDefaults(name)
+	l.applyDefaults(name, l.sets)
 	for _, p := range l.Validate() {
 		if !underAny(p.Path, dropped) {
 			problems = append(problems, p)
@@ -122,9 +122,17 @@ func (l *Loaded) decode(data []byte) (problems []Problem, dropped []string, ok b
 	if len(bytes.TrimSpace(data)) == 0 {
 		return []Problem{{Path: "$", Msg: "the file is empty", Hint: "start from config/experiment_matrix.yaml"}}, nil, false
 	}
+	if p := preCheck(data); len(p) > 0 {
+		return p, nil, false
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return []Problem{yamlProblem(err)}, nil, false
+	}
+	for _, doc := range file.Docs {
+		if p := checkExpansion(doc); len(p) > 0 {
+			return p, nil, false
+		}
 	}
 	if len(file.Docs) != 1 {
 		return []Problem{{Path: "$", Msg: fmt.Sprintf("holds %d YAML documents", len(file.Docs)), Hint: "keep one"}}, nil, false

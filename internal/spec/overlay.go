@@ -85,9 +85,19 @@ func EnvOverlay(lookup func(string) string, from, dir string) Overlay {
 }
 
 func (l *Loaded) apply(o Overlay) []Problem {
-	var problems []Problem
+	problems := modeConflicts(o)
+	if len(problems) > 0 {
+		return problems
+	}
 	root := reflect.ValueOf(&l.Spec).Elem()
 	for _, s := range o.Settings {
+		if strings.TrimSpace(s.Value) == "" {
+			// An empty value is never read as "use the default": a factor with no level or a
+			// duration with no length is a mistake the user must see.
+			problems = append(problems, Problem{Path: "$." + s.Key, Msg: s.From + ": the value is empty",
+				Hint: "give a value, or leave " + s.Key + " out to keep the matrix's value or the default"})
+			continue
+		}
 		value := s.Value
 		if s.Path {
 			value = absPaths(value, o.Dir)
@@ -106,6 +116,24 @@ func (l *Loaded) apply(o Overlay) []Problem {
 		l.origins["$."+s.Key] = s.From
 	}
 	return problems
+}
+
+// modeConflicts reports load modes set together by one source: a higher source replaces a
+// lower one's mode (USERS in the environment wins over rate in the matrix), but one source
+// that gives two modes, such as a .env with USERS and LLMSCALE_RATE, does not say which it means.
+func modeConflicts(o Overlay) []Problem {
+	var modes []Setting
+	for _, s := range o.Settings {
+		if isLoadMode(s.Key) && strings.TrimSpace(s.Value) != "" {
+			modes = append(modes, s)
+		}
+	}
+	if len(modes) < 2 {
+		return nil
+	}
+	return []Problem{{Path: "$.factors", Msg: fmt.Sprintf("%s (%s) and %s (%s) both set the load mode",
+		modes[0].From, modes[0].Key, modes[1].From, modes[1].Key),
+		Hint: "keep one: users (closed loop), concurrency (fixed in-flight) or rate (open loop)"}}
 }
 
 func isLoadMode(key string) bool {

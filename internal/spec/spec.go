@@ -18,10 +18,13 @@ type Spec struct {
 	PromptSets map[string]string `yaml:"prompt_sets"` // name → file (.txt, .json) or random:IN:OUT
 	Load       Load              `yaml:"load"`
 	Repeats    int               `yaml:"repeats"`
-	SLO        SLO               `yaml:"slo"`
-	Server     Server            `yaml:"server"`
-	Telemetry  Telemetry         `yaml:"telemetry"`
-	Slurm      Slurm             `yaml:"slurm"`
+	// MaxExperiments caps the plan: a matrix whose combinations times repeats exceed it is
+	// refused before it is expanded (default DefaultMaxExperiments).
+	MaxExperiments int       `yaml:"max_experiments"`
+	SLO            SLO       `yaml:"slo"`
+	Server         Server    `yaml:"server"`
+	Telemetry      Telemetry `yaml:"telemetry"`
+	Slurm          Slurm     `yaml:"slurm"`
 
 	// Dir is the folder relative paths in the file are resolved against (the file's own folder).
 	Dir string `yaml:"-"`

@@ -61,7 +61,6 @@ func TestOverlaySetsTypedValues(t *testing.T) {
 	dir := t.TempDir()
 	l := parse(t, "factors: {concurrency: [4], prompts: ['random:8']}\nload: {seed: 3}", Overlay{Dir: dir, Settings: []Setting{
 		{Key: "factors.users", Value: "1, 2", From: "a"},
-		{Key: "factors.rate", Value: "", From: "b"},
 		{Key: "load.run_time", Value: "90s", From: "c"},
 		{Key: "load.seed", Value: "9", From: "d"},
 		{Key: "load.ignore_eos", Value: "false", From: "e"},
@@ -80,7 +79,7 @@ func TestOverlaySetsTypedValues(t *testing.T) {
 	if diff := cmp.Diff([]Level{"1", "2"}, l.Factors.ServerArgs["--x"]); diff != "" {
 		t.Errorf("server args (-want +got):\n%s", diff)
 	}
-	if got := l.Overrides(); len(got) != 7 || got[0].Key != "factors.rate" {
+	if got := l.Overrides(); len(got) != 6 || got[0].Key != "factors.server_args.--x" {
 		t.Errorf("overrides = %v", got)
 	}
 }

@@ -3,7 +3,9 @@ package spec
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -60,6 +62,9 @@ func (v *validator) top() {
 	if s.Repeats < 1 {
 		v.add("$.repeats", "must be at least 1", "")
 	}
+	if s.MaxExperiments < 1 {
+		v.add("$.max_experiments", fmt.Sprintf("must be at least 1, got %d", s.MaxExperiments), "leave it out for the default cap")
+	}
 	if !strings.ContainsFunc(s.Campaign, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 		v.add("$.campaign", "needs at least one letter or digit", "")
 	}
@@ -94,6 +99,7 @@ func (v *validator) factors() {
 			"keep one of them: users (closed loop), concurrency (fixed in-flight) or rate (open loop)")
 	}
 	v.prompts()
+	v.pipeline()
 	for flag := range f.ServerArgs {
 		if !strings.HasPrefix(flag, "-") {
 			v.add("$.factors.server_args", fmt.Sprintf("%q is not a flag", flag), `write server flags with their dashes, e.g. "--enable-prefix-caching"`)
@@ -101,10 +107,36 @@ func (v *validator) factors() {
 	}
 	for name, levels := range f.Load {
 		for i, l := range levels {
+			at := fmt.Sprintf("$.factors.load.%s[%d]", name, i)
 			if err := applyLoadLevel(&Load{}, name, string(l)); err != nil {
-				v.add(fmt.Sprintf("$.factors.load.%s[%d]", name, i), err.Error(), "")
+				v.add(at, err.Error(), "")
+			} else if msg := zeroLevel(name, string(l)); msg != "" {
+				v.add(at, msg, "")
 			}
 		}
+	}
+}
+
+// pipeline refuses pipeline parallelism where the engine would drop it: the experiment would
+// be recorded as PP2 while the server ran without it.
+func (v *validator) pipeline() {
+	s := v.spec
+	for i, pp := range s.Factors.PP {
+		if pp <= 1 {
+			continue
+		}
+		at := fmt.Sprintf("$.factors.pp[%d]", i)
+		switch {
+		case s.Engine == EngineSim, s.Engine == EngineLlamaCpp, s.Engine == EngineExternal:
+			v.add(at, fmt.Sprintf("engine %s cannot apply pipeline parallelism (pp %d)", s.Engine, pp),
+				"remove pp levels above 1, or use engine vllm or sglang")
+		case s.Engine == EngineCommand && !slices.ContainsFunc(s.Server.Command, func(a string) bool { return strings.Contains(a, "{pp}") }):
+			v.add(at, fmt.Sprintf("server.command has no {pp} placeholder, so pp %d would not reach the server", pp),
+				"pass it in the command, e.g. \"--pipeline-parallel-size\", \"{pp}\"")
+		default:
+			continue
+		}
+		return
 	}
 }
 
@@ -125,7 +157,11 @@ func intLevels(v *validator, path string, vals []int, least int) {
 func (v *validator) prompts() {
 	s := v.spec
 	for i, level := range s.Factors.Prompts {
-		if _, err := workload.Resolve(level, s.PromptSets, s.Dir); err != nil {
+		src, err := workload.Resolve(level, s.PromptSets, s.Dir)
+		if err == nil {
+			err = v.promptContent(src, fmt.Sprintf("$.factors.prompts[%d]", i))
+		}
+		if err != nil {
 			path := fmt.Sprintf("$.factors.prompts[%d]", i)
 			if _, ok := s.PromptSets[level]; ok {
 				path = "$.prompt_sets." + level
@@ -142,13 +178,59 @@ func (v *validator) prompts() {
 	}
 }
 
+// promptContent reads a prompt set as the run will, so that an empty, binary or non-UTF-8
+// file fails here and not after a server has started, and flags prompts longer than the
+// model's context where the matrix says what the context is.
+func (v *validator) promptContent(src workload.Source, path string) error {
+	longest, err := workload.Check(src)
+	if err != nil {
+		return err
+	}
+	ctx, flag := contextLength(v.spec)
+	if ctx > 0 && longest > ctx {
+		v.add(path, fmt.Sprintf("%s holds a prompt of about %d tokens, longer than the model's context (%s %d)",
+			promptName(src), longest, flag, ctx), "raise the context, or use shorter prompts: the server would refuse these requests")
+	}
+	return nil
+}
+
+// contextLength is the context the matrix gives the server (vLLM's --max-model-len,
+// llama.cpp's --ctx-size) in server.extra_args, or 0 when it does not say.
+func contextLength(s *Spec) (int, string) {
+	args := s.Server.ExtraArgs
+	for i, a := range args {
+		for _, flag := range []string{"--max-model-len", "--ctx-size", "--context-length"} {
+			value, ok := "", false
+			if a == flag && i+1 < len(args) {
+				value, ok = args[i+1], true
+			} else if v, found := strings.CutPrefix(a, flag+"="); found {
+				value, ok = v, true
+			}
+			if n, err := strconv.Atoi(value); ok && err == nil && n > 0 {
+				return n, flag
+			}
+		}
+	}
+	return 0, ""
+}
+
 func (v *validator) load() {
 	l := v.spec.Load
 	if l.SpawnRate < 0 {
 		v.add("$.load.spawn_rate", "must not be negative", "0 starts every user at once")
 	}
-	if l.RunTime <= 0 {
-		v.add("$.load.run_time", "must be above 0", "e.g. 3m")
+	for _, d := range []struct {
+		path string
+		v    Duration
+		hint string
+	}{
+		{"$.load.run_time", l.RunTime, "the measured window, e.g. 3m"},
+		{"$.load.timeout", l.Timeout, "the longest a request may take, e.g. 10m; leave it out for the default"},
+		{"$.load.stall_timeout", l.StallTimeout, "the longest silence in a stream, e.g. 1m; leave it out for the default"},
+	} {
+		if d.v <= 0 {
+			v.add(d.path, fmt.Sprintf("must be above 0, got %v", d.v.D()), d.hint)
+		}
 	}
 	v.oneOf("$.load.arrival", l.Arrival, "poisson", "gamma", "constant")
 	v.oneOf("$.load.client", l.Client, "auto", "net/http", "epoll")
@@ -181,6 +263,20 @@ func (v *validator) server() {
 	}
 	if g := sv.GPUMemoryUtilization; g <= 0 || g > 1 {
 		v.add("$.server.gpu_memory_utilization", fmt.Sprintf("%g is not a fraction in (0, 1]", g), "")
+	}
+	if sv.Port == 0 && v.spec.Engine != EngineSim && v.spec.Engine != EngineExternal {
+		v.add("$.server.port", "0 is not a port a server can be reached on",
+			"give the port the server listens on, or leave server.port out for 8000")
+	}
+	if sv.StartupTimeout <= 0 {
+		v.add("$.server.startup_timeout", fmt.Sprintf("must be above 0, got %v", sv.StartupTimeout.D()),
+			"leave it out for the engine's default")
+	}
+	if sv.Sim.APIServerCount < 1 {
+		v.add("$.server.sim.api_server_count", fmt.Sprintf("must be at least 1, got %d", sv.Sim.APIServerCount), "")
+	}
+	if v.spec.Telemetry.Interval <= 0 {
+		v.add("$.telemetry.interval", fmt.Sprintf("must be above 0, got %v", v.spec.Telemetry.Interval.D()), "e.g. 1s")
 	}
 	if sv.Retries < 0 {
 		v.add("$.server.retries", "must not be negative", "")
@@ -221,4 +317,30 @@ func (v *validator) slurm() {
 			v.add(fmt.Sprintf("$.slurm.setup[%d]", i), "holds a line break", "give one shell line per entry")
 		}
 	}
+}
+
+// zeroLevel refuses a load level of 0 where 0 cannot mean anything (a measured window or a
+// timeout of no time, no workers); 0 is kept where it does (no warm-up, no cool-down, no grace).
+func zeroLevel(name, value string) string {
+	switch name {
+	case "run_time", "timeout", "stall_timeout", "workers", "burstiness":
+	default:
+		return ""
+	}
+	var l Load
+	_ = applyLoadLevel(&l, name, value)
+	if l.RunTime < 0 || l.Timeout < 0 || l.StallTimeout < 0 || l.Workers < 0 || l.Burstiness < 0 {
+		return "must be above 0"
+	}
+	if l.RunTime == 0 && l.Timeout == 0 && l.StallTimeout == 0 && l.Workers == 0 && l.Burstiness == 0 {
+		return fmt.Sprintf("%s must be above 0, got %s", name, value)
+	}
+	return ""
+}
+
+func promptName(src workload.Source) string {
+	if src.Path == "" {
+		return src.Name
+	}
+	return filepath.Base(src.Path)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 
@@ -42,9 +41,12 @@ func Load(src Source, rng *rand.Rand, opts Options) ([]Prompt, error) {
 	case KindRandom:
 		return synthetic(src, rng, opts), nil
 	case KindText, KindShareGPT:
-		data, err := os.ReadFile(src.Path)
+		data, err := readPromptFile(src.Path)
 		if err != nil {
 			return nil, fmt.Errorf("prompts %s: %w", src.Name, err)
+		}
+		if err := checkBytes(data); err != nil {
+			return nil, fmt.Errorf("prompt file %s: %w", src.Path, err)
 		}
 		var prompts []Prompt
 		if src.Kind == KindText {

@@ -1,0 +1,80 @@
+package loadgen
+
+import (
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/llmscale/llmscale/internal/results"
+)
+
+// feedRecords passes n records of 128-token answers through what a run keeps of them: the
+// summary's accumulator (chunk gaps in the on-disk store) and the Parquet sink. It returns
+// the heap in use after n records, the sink still open, as in the middle of a run.
+func feedRecords(tb testing.TB, n int) uint64 {
+	tb.Helper()
+	dir := tb.TempDir()
+	sink, err := NewParquetSink(dir, 0, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer sink.Abort()
+	gaps, err := newGapStore(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer gaps.close()
+	acc := accumulator{gaps: gaps}
+	batch := make([]results.Request, 256)
+	for i := range batch {
+		batch[i] = results.Request{ExperimentID: "exp", Phase: results.PhaseMeasure, HTTPStatus: 200, PromptTokens: 512,
+			OutputTokens: 128, Chunks: 128, ITLNs: make([]int64, 127), ChunkTokens: make([]int32, 128)}
+		for k := range batch[i].ITLNs {
+			batch[i].ITLNs[k] = int64(20_000_000 + k*1000 + i)
+		}
+	}
+	for done := 0; done < n; done += len(batch) {
+		for i := range batch {
+			batch[i].Seq = int64(done + i)
+			batch[i].SentNs, batch[i].EndNs = int64(done+i)*1e6, int64(done+i)*1e6+5e9
+			// Each response has its own slices, as a real run's records do.
+			batch[i].ITLNs, batch[i].ChunkTokens = slices.Clone(batch[i].ITLNs), slices.Clone(batch[i].ChunkTokens)
+			acc.add(&batch[i])
+		}
+		if err := sink.Write(batch); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	runtime.KeepAlive(&acc)
+	return m.HeapAlloc
+}
+
+// TestRecordMemoryIsFlat: what a run keeps per request must not grow with the answer. Before
+// the records streamed in row groups and the chunk gaps went to disk, a record of a
+// 128-token answer cost over 5 KB for the whole run; now the summary keeps ~72 bytes of it
+// (its timings and token counts, needed for exact percentiles). Heap is compared at two sizes
+// and the growth per record bounded; no time is asserted. Not parallel: other tests'
+// allocations would blur the heap figures.
+func TestRecordMemoryIsFlat(t *testing.T) {
+	small, large := feedRecords(t, 20_000), feedRecords(t, 100_000)
+	perRecord := (float64(large) - float64(small)) / 80_000
+	t.Logf("heap %d KB after 20k records, %d KB after 100k: %.0f bytes per record", small>>10, large>>10, perRecord)
+	if perRecord > 400 {
+		t.Errorf("each request record keeps %.0f bytes for the whole run, want at most 400", perRecord)
+	}
+}
+
+// BenchmarkRecordMemory reports what a run keeps per request record (bytes/record); the figure
+// in docs/performance.md comes from it.
+//
+//	go test ./internal/loadgen -run '^$' -bench RecordMemory -benchtime 1x -count 3
+func BenchmarkRecordMemory(b *testing.B) {
+	for b.Loop() {
+		small, large := feedRecords(b, 20_000), feedRecords(b, 200_000)
+		b.ReportMetric((float64(large)-float64(small))/180_000, "bytes/record")
+		b.ReportMetric(float64(large)/(1<<20), "MB@200k")
+	}
+}
