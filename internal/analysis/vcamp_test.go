@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/gpu"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/memnet"
 	"github.com/llmscale/llmscale/internal/promscrape"
@@ -37,6 +39,9 @@ type vexp struct {
 	gpus   int
 	// slo, when set, is recorded in experiment.json.
 	sloTTFT time.Duration
+	// simGPUs samples the simulator's GPU activity (/sim/dcgm/metrics) on the window's grid
+	// into gpu.parquet, as a campaign on the sim engine does.
+	simGPUs bool
 }
 
 // vexpDefaults fills the common settings.
@@ -68,6 +73,7 @@ func newPipeListener() *memnet.Listener { return memnet.Listen() }
 type vrun struct {
 	requests []results.Request
 	metrics  []results.ServerMetric
+	gpus     []results.GPUSample
 	exp      results.Experiment
 }
 
@@ -87,6 +93,11 @@ func runVirtual(t *testing.T, root string, v vexp) string {
 	}
 	if err := results.WriteParquet(filepath.Join(dir, results.ServerMetricsFile), out.metrics); err != nil {
 		t.Fatal(err)
+	}
+	if v.simGPUs {
+		if err := results.WriteParquet(filepath.Join(dir, results.GPUFile), out.gpus); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -112,6 +123,9 @@ func (v vexp) run(t *testing.T) vrun {
 	var rec vrun
 	var wg sync.WaitGroup
 	wg.Go(func() { rec.metrics = v.scrape(t, client, windowStart) })
+	if v.simGPUs {
+		wg.Go(func() { rec.gpus = v.sampleGPUs(t, client, windowStart) })
+	}
 	cfg := v.loadConfig(ln, start)
 	sink := &loadgen.MemorySink{}
 	if _, err := loadgen.Run(context.Background(), cfg, sink); err != nil {
@@ -161,6 +175,36 @@ func (v vexp) scrape(t *testing.T, client *http.Client, windowStart time.Time) [
 	return append(rows, promscrape.Rows(v.id, results.PhaseAfter, -1, snap.Time, start, snap, err)...)
 }
 
+// sampleGPUs reads the simulator's GPU activity on a 250 ms grid over the window, as the
+// campaign's sampler (gpu.SimSource) does.
+func (v vexp) sampleGPUs(t *testing.T, client *http.Client, windowStart time.Time) []results.GPUSample {
+	var rows []results.GPUSample
+	for k := int64(0); ; k++ {
+		at := windowStart.Add(time.Duration(k) * 250 * time.Millisecond)
+		if !at.Before(windowStart.Add(v.load.RunTime)) {
+			return rows
+		}
+		time.Sleep(time.Until(at))
+		resp, err := client.Get("http://sim" + sim.GPUMetricsPath)
+		if err != nil {
+			t.Error(err)
+			return rows
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		readings, err := gpu.ParseDCGM(body)
+		if err != nil {
+			t.Error(err)
+			return rows
+		}
+		for _, r := range readings {
+			s := gpu.Sample{Tick: k, Time: at, Offset: at.Sub(windowStart), Index: r.Index, UUID: r.UUID, Name: r.Name,
+				Source: "sim", Metrics: r.Metrics}
+			rows = append(rows, s.Row())
+		}
+	}
+}
+
 // record is the experiment.json the campaign would write.
 func (v vexp) record(eff sim.Effective, start, windowStart time.Time) results.Experiment {
 	l := v.load
@@ -175,6 +219,9 @@ func (v vexp) record(eff sim.Effective, start, windowStart time.Time) results.Ex
 			SLOTTFTNs: int64(v.sloTTFT)},
 		StartedAt: start.UTC(), MeasureFrom: windowStart.UTC(), MeasureTo: windowStart.Add(l.RunTime).UTC(),
 		Telemetry: []string{"gpu: the simulator has no GPUs"}}
+	if v.simGPUs {
+		e.Telemetry = nil
+	}
 	e.Factors[strings.ToLower(mode)] = fmt.Sprint(l.Users + l.Concurrency)
 	return e
 }

@@ -60,6 +60,10 @@ func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 		{want: diagnose.CodeLoadGenerator, v: vexp{id: "in-flight-cap", sim: sim.Config{MaxNumSeqs: 64},
 			load: loadgen.Config{Mode: loadgen.ModeRate, Rate: 100, MaxInflight: 2}}},
 		{want: diagnose.CodeGPUBound, v: vexp{id: "busy-gpus", sim: sim.Config{MaxNumSeqs: 256}, load: users(32)}, gpuBusy: true},
+		// The same verdict from the simulator's own GPU activity: 70B on one B200, whose steps
+		// are 23 ms of weight reads beside 2 ms of CPU.
+		{want: diagnose.CodeGPUBound, v: vexp{id: "busy-simulated-gpus", sim: sim.Config{GPU: "b200",
+			ModelProfile: "llama-3-70b", MaxNumSeqs: 256}, load: users(32), simGPUs: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.v.id, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/gpu"
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/promscrape"
@@ -138,11 +139,18 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	if crashed := set.alive(); crashed != nil {
 		return fail("server crashed during the experiment", crashed)
 	}
+	if sum.ExperimentID != "" {
+		rec.Client = &results.ClientInfo{ClientFailures: sum.ClientFailures, HostCPUUtil: sum.HostCPUUtil,
+			HostSteal: sum.HostSteal, HostContended: sum.HostContended, HostSharers: sum.HostSharers}
+	}
 	switch {
 	case ctx.Err() != nil || sum.Interrupted:
 		return fail("interrupted", nil)
 	case errors.Is(loadErr, loadgen.ErrTargetDown):
 		return fail("a replica refused connections, so the load stopped: "+loadErr.Error(), loadErr)
+	case sum.MostFailedOnClient():
+		return fail(fmt.Sprintf("%d of %d requests failed on the client's own limits, not the server's: %s",
+			sum.ClientFailures, sum.Sent, strings.Join(sum.Limits, "; ")), loadErr)
 	case errors.Is(loadErr, loadgen.ErrAllFailed):
 		return fail("every request failed: "+strings.Join(sum.FirstErrors, "; ")+"; hint: "+
 			loadgen.FailureHint(sum.FirstErrors, set.targets, e.Load.Model, e.Load.API), loadErr)
@@ -231,6 +239,7 @@ func writeVLLMResult(dir string, e matrix.Experiment, sum loadgen.Summary, now t
 
 // runLoad runs one in-process load generator into dir, showing its live progress if asked.
 func (r *Runner) runLoad(ctx context.Context, cfg loadgen.Config, dir string) (loadgen.Summary, error) {
+	cfg.Host = host.Reader{} // the whole machine, beside the client's own CPU
 	sink, err := loadgen.NewParquetSink(dir, 0, 1)
 	if err != nil {
 		return loadgen.Summary{}, err
@@ -248,7 +257,10 @@ func (r *Runner) runLoad(ctx context.Context, cfg loadgen.Config, dir string) (l
 
 // recordGPUs samples the server's GPUs from start until ctx ends into gpu.parquet.
 func (r *Runner) recordGPUs(ctx context.Context, set *serverSet, start time.Time, dir string, note func(string)) {
-	s := r.tele.sampler(set.devices())
+	s := r.tele.simSampler(set)
+	if s == nil {
+		s = r.tele.sampler(set.devices())
+	}
 	if s == nil {
 		note("gpu: " + r.tele.absent)
 		return

@@ -7,11 +7,13 @@ import (
 
 	"github.com/llmscale/llmscale/internal/gpu"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/sim"
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
 // telemetry is how GPUs are sampled in this campaign, decided once.
 type telemetry struct {
+	mode     string // telemetry.gpu as the matrix gives it
 	interval time.Duration
 	source   string // nvml | nvidia-smi | dcgm | "" (none)
 	absent   string // why GPUs are not sampled, when source is ""
@@ -26,7 +28,7 @@ type telemetry struct {
 // initialises, else nvidia-smi. A machine without GPUs, or a forced nvml that does not work,
 // records telemetry as absent, with the reason.
 func detectTelemetry(ctx context.Context, t spec.Telemetry, opts Options, root string) telemetry {
-	tel := telemetry{interval: t.Interval.D(), dcgmURL: t.DCGMURL, smi: opts.SMI, traces: t.Traces}
+	tel := telemetry{mode: t.GPU, interval: t.Interval.D(), dcgmURL: t.DCGMURL, smi: opts.SMI, traces: t.Traces}
 	switch t.GPU {
 	case "none":
 		tel.absent = "telemetry.gpu is none"
@@ -77,6 +79,24 @@ func (t telemetry) sampler(devices []int) gpu.Sampler {
 		return gpu.NewSampler(gpu.SamplerOptions{}, &gpu.DCGMSource{URL: t.dcgmURL})
 	}
 	return nil
+}
+
+// simSampler samples the simulated GPUs of a sim server set, under telemetry.gpu auto: a
+// simulator runs no real GPU, so the machine's own GPUs would say nothing about it. Any other
+// setting is honoured as given. nil when the set is not simulated.
+func (t telemetry) simSampler(set *serverSet) gpu.Sampler {
+	if set.cfg.Engine != spec.EngineSim || t.mode != "auto" || len(set.targets) == 0 {
+		return nil
+	}
+	var srcs []gpu.Source
+	for i, target := range set.targets {
+		src := &gpu.SimSource{URL: target + sim.GPUMetricsPath}
+		if i < len(set.instances) {
+			src.Devices = set.instances[i].Devices
+		}
+		srcs = append(srcs, src)
+	}
+	return gpu.NewSampler(gpu.SamplerOptions{}, srcs...)
 }
 
 // gpuNames lists the names of the given GPUs as the topology saw them.

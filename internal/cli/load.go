@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
@@ -163,6 +164,7 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 		sink.Abort()
 		return withCode(err, ExitFailed)
 	}
+	raiseOpenFiles(env)
 	stop := startProgress(env, r, f.quiet)
 	sum, runErr := r.Run(ctx)
 	stop()
@@ -181,7 +183,34 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	if err := writeLoadSpans(ctx, env, rcv, cfg.ExperimentID, out); err != nil {
 		return err
 	}
+	if sum.MostFailedOnClient() {
+		return clientFailed(sum)
+	}
 	return loadError(ctx, runErr, cfg, sum.FirstErrors)
+}
+
+// raiseOpenFiles lifts the soft open-file limit to the hard one and says so on stderr, or
+// says why it could not.
+func raiseOpenFiles(env Env) {
+	before, after, err := loadgen.RaiseOpenFilesLimit()
+	switch {
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "llmscale: could not raise the open-file limit (ulimit -n %d): %v\n", before, err)
+	case after > before:
+		fmt.Fprintf(env.Stderr, "llmscale: raised the open-file limit (ulimit -n) from %d to %d\n", before, after)
+	}
+}
+
+// clientFailed is the error of a run where most requests failed on the client's own limits:
+// the files are written, but they measured the client, not the server.
+func clientFailed(sum loadgen.Summary) error {
+	err := fmt.Errorf("%d of %d requests failed on the client's own limits (failure kind %q), not the server's: "+
+		"the run measured the client", sum.ClientFailures, sum.Sent, results.ErrorClient)
+	hint := strings.Join(sum.Limits, "; ")
+	if hint == "" {
+		hint = fmt.Sprintf("open-file limit %d; see the summary's client_limits", sum.OpenFilesLimit)
+	}
+	return withHint(withCode(err, ExitFailed), "%s", hint)
 }
 
 func workerFile(name string, cfg loadgen.Config) string {
@@ -243,7 +272,7 @@ func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f 
 		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
 		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
 		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
-		Client: f.client,
+		Client: f.client, Host: host.Reader{},
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = loadgen.NoGrace // --grace 0 means none; loadgen reads a zero as its default

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -192,6 +193,39 @@ func TestLoadInterrupted(t *testing.T) {
 	}
 	if _, err := results.ReadParquet[results.Request](filepath.Join(dir, "out", "requests.parquet")); err != nil {
 		t.Errorf("requests.parquet: %v", err)
+	}
+}
+
+// TestClientFailedExit: a run where most requests failed on the client's own limits exits
+// non-zero with the client's limits as the hint; a few such failures do not.
+func TestClientFailedExit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		sent, client int
+		fails        bool
+	}{
+		{"most on the client", 100, 80, true},
+		{"half is not most", 100, 50, false},
+		{"a few", 100, 3, false},
+		{"none", 100, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sum := loadgen.Summary{Sent: tt.sent, ClientFailures: tt.client, OpenFilesLimit: 1024,
+				Limits: []string{"the client ran out of file descriptors"}}
+			if got := sum.MostFailedOnClient(); got != tt.fails {
+				t.Fatalf("MostFailedOnClient = %v, want %v", got, tt.fails)
+			}
+			if !tt.fails {
+				return
+			}
+			code, hint := exitCode(clientFailed(sum))
+			if code != ExitFailed || !strings.Contains(hint, "file descriptors") {
+				t.Errorf("exit %d hint %q; want %d and the client's limit", code, hint, ExitFailed)
+			}
+		})
 	}
 }
 

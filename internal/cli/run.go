@@ -128,6 +128,7 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 		return err
 	}
 	dir := s.resultsDir(rf.results)
+	raiseOpenFiles(env) // the load generator runs in this process
 	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
 		Force: rf.force, MatrixChanged: rf.changed, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,

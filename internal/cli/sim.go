@@ -30,7 +30,6 @@ the model, its profiles and its limits.`
 type simFlags struct {
 	cfg              sim.Config
 	served, logLevel string
-	pp               int
 	fixedTTFT        time.Duration
 	fixedITL         time.Duration
 }
@@ -58,7 +57,7 @@ func (f *simFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.served, "served-model-name", "", "served model name; default --model")
 	fs.IntVar(&c.TP, "tensor-parallel-size", 1, "GPUs per model replica (tensor parallelism); also -tp")
 	fs.IntVar(&c.DP, "data-parallel-size", 1, "model replicas (data parallelism, one engine each); also -dp")
-	fs.IntVar(&f.pp, "pipeline-parallel-size", 1, "pipeline stages; the simulator models 1 only; also -pp")
+	fs.IntVar(&c.PP, "pipeline-parallel-size", 1, "pipeline stages: checked against the model's layers; the simulator runs 1 only; also -pp")
 	fs.IntVar(&c.MaxNumSeqs, "max-num-seqs", 0, "max sequences per step per DP rank; 0 = vLLM's default for the GPU")
 	fs.IntVar(&c.MaxNumBatchedTokens, "max-num-batched-tokens", 0, "token budget per step per DP rank; 0 = vLLM's default for the GPU")
 	fs.Float64Var(&c.GPUMemoryUtilization, "gpu-memory-utilization", 0.9, "fraction of GPU memory for weights and KV cache")
@@ -76,7 +75,7 @@ func (f *simFlags) registerSimOnly(fs *pflag.FlagSet) {
 	fs.StringVar(&c.GPU, "gpu", "h100-sxm", "GPU profile: "+strings.Join(sim.GPUNames(), ", "))
 	fs.StringVar(&c.ModelProfile, "model-profile", "", "model profile: "+strings.Join(sim.ModelNames(), ", ")+
 		"; default guessed from --model, else llama-3-8b")
-	fs.StringVar(&c.Interconnect, "interconnect", "", "link between the GPUs of a TP group: nvlink or pcie; default the GPU's")
+	fs.StringVar(&c.Interconnect, "interconnect", "", "link between the GPUs of a TP group: nvlink, xgmi or pcie; default the GPU's")
 	fs.Float64Var(&c.Speedup, "speedup", 1, "simulated time runs this many times faster than real time")
 	fs.Int64Var(&c.Seed, "seed", 0, "seed of every random choice (output lengths, faults, ids)")
 	fs.IntVar(&c.MeanOutputTokens, "mean-output-tokens", 256, "mean answer length of requests without ignore_eos")
@@ -106,6 +105,9 @@ func (f *simFlags) registerFaults(fs *pflag.FlagSet) {
 	fs.DurationVar(&ft.SlowStart, "fault-slow-start", 0, "answer 503 on /health (and the API) this long after starting")
 	fs.Float64Var(&ft.MalformedRate, "fault-malformed-rate", 0, "fraction of streamed chunks sent as broken JSON")
 	fs.Float64Var(&ft.DropRate, "fault-drop-rate", 0, "fraction of streams whose connection is cut halfway")
+	fs.Float64Var(&ft.StreamErrorRate, "fault-stream-error-rate", 0, "fraction of streams that send an error event and [DONE] halfway")
+	fs.Float64Var(&ft.ResetRate, "fault-reset-rate", 0, "fraction of responses whose TCP connection is reset (RST) halfway")
+	fs.Float64Var(&ft.FirstByteStallRate, "fault-first-byte-stall-rate", 0, "fraction of responses that wait --fault-stall-for before their first byte")
 }
 
 // vLLM's short spellings, which pflag cannot express (shorthands are one letter).
@@ -196,9 +198,6 @@ func (f *simFlags) finish(fs *pflag.FlagSet) error {
 	}
 	if f.served != "" {
 		f.cfg.Model = f.served
-	}
-	if f.pp != 1 {
-		return fmt.Errorf("--pipeline-parallel-size %d: the simulator models tensor and data parallelism only", f.pp)
 	}
 	if fs.Changed("fixed-ttft") || fs.Changed("fixed-itl") {
 		f.cfg.Cadence = &sim.Cadence{TTFT: f.fixedTTFT, ITL: f.fixedITL}

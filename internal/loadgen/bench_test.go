@@ -46,7 +46,7 @@ func BenchmarkIngest(b *testing.B) {
 			for b.Loop() {
 				rd.Reset(data)
 				sr.Reset(rd)
-				x := &exchange{r: &Runner{}, rec: &results.Request{}, first: -1, usageP: -1, usageC: -1,
+				x := &exchange{r: &Runner{}, rec: &results.Request{}, first: -1, vFirst: -1, usageP: -1, usageC: -1,
 					itl: make([]int64, 0, 1024), counts: make([]int32, 0, 1024), cum: make([]int64, 0, 1024)}
 				for {
 					ev, err := sr.Next()

@@ -36,6 +36,8 @@ type chunk struct {
 	promptTokens     int64 // usage; -1 when absent
 	completionTokens int64
 
+	hasChoice bool // choices is a non-empty list: a chunk vLLM's own client times
+
 	hasError bool
 	errMsg   jsonString // error.message, or the error value's JSON
 }
@@ -75,11 +77,13 @@ func parseChunk(data []byte, c *chunk) error {
 			s.optString(&c.id)
 		case "choices":
 			c.text, c.content, c.reasoningContent, c.reasoning, c.finish = jsonString{}, jsonString{}, jsonString{}, jsonString{}, jsonString{}
+			c.hasChoice = false
 			if s.peek() != '[' {
 				s.skip()
 				return
 			}
 			s.array(func(i int) {
+				c.hasChoice = true
 				if i == 0 && s.peek() == '{' {
 					c.choice(&s)
 					return

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/llmscale/llmscale/internal/host"
 	"net"
 	"net/url"
 	"runtime"
@@ -109,6 +110,14 @@ type Config struct {
 	Dial      func(ctx context.Context, network, addr string) (net.Conn, error)
 	TLSConfig *tls.Config
 	Waiter    Waiter
+	// Host samples the whole machine at the start and end of the run (host.Reader{} reads
+	// /proc); nil leaves the host figures of the summary unknown.
+	Host HostSampler
+}
+
+// HostSampler reads the machine's CPU counters and processes (host.Reader).
+type HostSampler interface {
+	Snapshot() (host.Snapshot, error)
 }
 
 // NoTimeLimit is a RunTime for a load bounded by MaxRequests alone.

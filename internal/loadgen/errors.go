@@ -44,6 +44,9 @@ func classify(ctx context.Context, err error) (kind, msg string) {
 		}
 		return results.ErrorCancelled, msg
 	}
+	if lim := clientLimit(err); lim != "" {
+		return results.ErrorClient, "the client ran out of " + lim + ": " + msg
+	}
 	if isTLS(err) {
 		return results.ErrorTLS, msg
 	}
@@ -73,16 +76,27 @@ func isTLS(err error) bool {
 }
 
 // clientLimit reports whether a failure says the client ran out of something of its own:
-// file descriptors or local ports.
+// file descriptors, local ports or kernel buffers. The error may have crossed a boundary that
+// kept only its text (the epoll client's), so the kernel's messages count too.
 func clientLimit(err error) string {
+	msg := err.Error()
 	switch {
-	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return "file descriptors"
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return "local ports"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE), strings.Contains(msg, "too many open files"):
+		return LimitFiles
+	case errors.Is(err, syscall.EADDRNOTAVAIL), strings.Contains(msg, "cannot assign requested address"):
+		return LimitPorts
+	case errors.Is(err, syscall.ENOBUFS), strings.Contains(msg, "no buffer space available"):
+		return LimitBuffers
 	}
 	return ""
 }
+
+// Client resources that can run out, as clientLimit names them.
+const (
+	LimitFiles   = "file descriptors"
+	LimitPorts   = "local ports"
+	LimitBuffers = "kernel buffers"
+)
 
 // maxErrorBody is how much of an error response's body is read for its message.
 const maxErrorBody = 8 << 10

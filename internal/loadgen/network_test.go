@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 		serveCadenceChild()
 		return
 	}
+	if os.Getenv(emfileChildEnv) != "" { // a load generator starved of file descriptors
+		runEMFILEChild()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

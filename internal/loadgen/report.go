@@ -20,6 +20,11 @@ func (s Summary) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if s.VLLMDiffers {
+		fmt.Fprintf(&b, "vLLM     vllm bench serve would print TTFT mean %.2f ms, ITL mean %.2f ms (p99 %.2f ms): "+
+			"it times every chunk with choices, so chat's role-only first delta is its first token\n",
+			s.TTFTvLLM.Mean, s.ITLvLLM.Mean, s.ITLvLLM.P99)
+	}
 	s.writeClient(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -109,7 +114,8 @@ func (s Summary) writeClient(b *strings.Builder) {
 	fmt.Fprintf(b, "\nclient   %s; CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
 		"timer wake-up lag p99 %.2f ms\n", s.Client, s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
 		s.Connections, s.PeakInFlight, s.WakeLag.P99)
-	if len(s.Limits) == 0 {
+	s.writeHost(b)
+	if len(s.Limits) == 0 && !s.HostContended {
 		b.WriteString("         the client did not limit the run (no CPU saturation, send lag or connection cap seen)\n")
 	}
 	for _, l := range s.Limits {
@@ -120,6 +126,22 @@ func (s Summary) writeClient(b *strings.Builder) {
 		for _, e := range s.FirstErrors {
 			fmt.Fprintf(b, "  - %s\n", e)
 		}
+	}
+}
+
+// writeHost says how busy the whole machine was, when it was sampled.
+func (s Summary) writeHost(b *strings.Builder) {
+	if s.HostCPUUtil == nil || s.HostSteal == nil {
+		return
+	}
+	fmt.Fprintf(b, "host     CPU %.0f%% busy, steal %.1f%% over the run", 100**s.HostCPUUtil, 100**s.HostSteal)
+	if len(s.HostSharers) > 0 {
+		fmt.Fprintf(b, "; on the client's cores also: %s", strings.Join(s.HostSharers, ", "))
+	}
+	b.WriteString("\n")
+	if s.HostContended {
+		b.WriteString("HOST     the machine was contended: the client's timings include waiting for a CPU, " +
+			"whatever the client's own CPU use (run the client on cores of its own, or on another machine)\n")
 	}
 }
 
@@ -182,6 +204,12 @@ func (s Summary) JSON() map[string]any {
 		"client_limits":          s.Limits,
 		"request_goodput":        nil, // vLLM's: null without objectives
 		"num_prompts":            nil,
+		"client_failures":        s.ClientFailures,
+		"host_cpu_util":          s.HostCPUUtil,
+		"host_steal":             s.HostSteal,
+		"host_contended":         s.HostContended,
+		"host_sharers":           s.HostSharers,
+		"open_files_limit":       s.OpenFilesLimit,
 	}
 	if s.SLO.Any() {
 		doc["request_goodput"], doc["good_requests"] = s.RequestGoodput, s.GoodRequests
@@ -190,8 +218,12 @@ func (s Summary) JSON() map[string]any {
 	if s.MaxRequests > 0 {
 		doc["num_prompts"] = s.MaxRequests
 	}
-	for name, st := range map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
-		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag} {
+	stats := map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
+		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag}
+	if s.VLLMDiffers { // vllm bench serve's own figures, where they differ from ours
+		stats["ttft_vllm"], stats["itl_vllm"] = s.TTFTvLLM, s.ITLvLLM
+	}
+	for name, st := range stats {
 		doc["mean_"+name+"_ms"] = st.Mean
 		doc["std_"+name+"_ms"] = st.Std
 		doc["median_"+name+"_ms"] = st.Median

@@ -106,13 +106,17 @@ type exchange struct {
 	first  time.Duration // offset of the first content chunk; -1 before it
 	prev   time.Duration
 	itl    []int64
-	counts []int32 // tokens.Count of each content chunk's text
-	cum    []int64 // cumulative completion tokens on each content chunk (continuous usage); -1 if absent
-	usageP int64   // usage: prompt and completion tokens; -1 until seen
-	usageC int64
-	finish string
-	done   bool // data: [DONE] seen
-	text   []byte
+	// vLLM's definition: every chunk with choices is timed (vllm bench serve).
+	vFirst, vPrev time.Duration // -1 before the first
+	vITL          []int64
+	vExtra        bool    // a chunk with choices carried no output (chat's role delta, an empty finish)
+	counts        []int32 // tokens.Count of each content chunk's text
+	cum           []int64 // cumulative completion tokens on each content chunk (continuous usage); -1 if absent
+	usageP        int64   // usage: prompt and completion tokens; -1 until seen
+	usageC        int64
+	finish        string
+	done          bool // data: [DONE] seen
+	text          []byte
 }
 
 // run sends the request and reads its stream into the record.
@@ -241,6 +245,7 @@ func (x *exchange) event(ev sse.Event, at time.Duration) bool {
 		x.fail(results.ErrorStreamError, truncate(string(c.errMsg.decode(nil)), 300))
 		return true
 	}
+	x.vllmChunk(&c, at)
 	if x.rec.ResponseID == "" && len(c.id.raw) > 0 {
 		x.rec.ResponseID = string(c.id.decode(nil))
 	}
@@ -257,6 +262,22 @@ func (x *exchange) event(ev sse.Event, at time.Duration) bool {
 		x.usageC = c.completionTokens
 	}
 	return false
+}
+
+// vllmChunk times a chunk as vLLM's benchmark client does: a chunk with choices is the first
+// token or ends a gap, whatever it carries; every chunk moves the clock of the last one.
+func (x *exchange) vllmChunk(c *chunk, at time.Duration) {
+	if c.hasChoice {
+		if !c.output() {
+			x.vExtra = true
+		}
+		if x.vFirst < 0 {
+			x.vFirst = at
+		} else {
+			x.vITL = append(x.vITL, int64(at-x.vPrev))
+		}
+	}
+	x.vPrev = at
 }
 
 // content records a chunk that carries output text, arrived at offset at.
@@ -294,6 +315,7 @@ func (x *exchange) complete() {
 	rec.FinishReason = x.finish
 	rec.Chunks = int32(len(x.counts))
 	rec.ITLNs = x.itl
+	x.vllmColumns()
 	rec.PromptTokens, rec.OutputTokens = int32(x.p.tokens), sum(x.counts)
 	if x.usageP >= 0 {
 		rec.PromptTokens = int32(x.usageP)
@@ -359,4 +381,15 @@ func sum(v []int32) int32 {
 type activity struct {
 	last   atomic.Int64 // offset of the last read
 	cancel context.CancelCauseFunc
+}
+
+// vllmColumns fills vLLM's TTFT and ITL where they differ from ours: only when a chunk with
+// choices carried no output (otherwise vLLM's chunks are exactly our content chunks).
+func (x *exchange) vllmColumns() {
+	rec := x.rec
+	if !x.vExtra || x.vFirst < 0 || len(x.vITL) == 0 {
+		return
+	}
+	rec.VLLMITLNs = x.vITL
+	rec.VLLMTTFTNs = int64(x.vFirst) - rec.SentNs
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/pollhttp"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
@@ -136,6 +138,9 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 		r.poll = poll
 		defer poll.Close()
 	}
+	// The host is read before the agreed start: reading /proc takes milliseconds, which must
+	// delay neither the start nor the first requests.
+	host0, hostErr := r.hostSnapshot()
 	if err := sleepCtx(ctx, time.Until(r.cfg.StartAt)); err != nil {
 		err = fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
 		return Summary{}, errors.Join(err, r.sink.Close()) // an empty file: nothing was sent
@@ -173,6 +178,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	}
 	wall := time.Since(r.start)
 	cpu := cpuTime() - cpu0
+	host1, hostErr1 := r.hostSnapshot()
 	wakeLag := wake.finish()
 	watchDone()
 	close(r.records)
@@ -182,6 +188,9 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	}
 	r.prog.end()
 	s := r.summary(wall, cpu, wakeLag)
+	if hostErr == nil && hostErr1 == nil && r.cfg.Host != nil {
+		s.setHost(host.Compare(host0, host1, wall.Seconds(), host.TicksPerSecond, os.Getpid(), host.ClientCores()))
+	}
 	if err == nil && s.Sent > 0 && r.acc.succeeded == 0 {
 		err = fmt.Errorf("%w: none of the %d requests sent succeeded: %s", ErrAllFailed, s.Sent, strings.Join(s.FirstErrors, "; "))
 	}
@@ -264,7 +273,7 @@ func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user,
 	ctx, cancel := context.WithCancelCause(reqCtx)
 	ctx, cancelTimeout := context.WithTimeoutCause(ctx, r.cfg.Timeout, errTimeout)
 	prealloc := min(p.maxTokens, 256)
-	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, usageP: -1, usageC: -1,
+	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1,
 		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
 	r.prog.began()
 	if r.poll != nil {
@@ -306,6 +315,14 @@ func (r *Runner) phase(end time.Duration) string {
 		return results.PhaseMeasure
 	}
 	return results.PhaseCooldown
+}
+
+// hostSnapshot reads the machine, when the configuration asks for it.
+func (r *Runner) hostSnapshot() (host.Snapshot, error) {
+	if r.cfg.Host == nil {
+		return host.Snapshot{}, errors.New("no host sampler")
+	}
+	return r.cfg.Host.Snapshot()
 }
 
 func (r *Runner) offset(t time.Time) int64 { return int64(t.Sub(r.start)) }

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -106,6 +108,7 @@ func TestCadence(t *testing.T) {
 					t.Errorf("request %d: tokens %d/%d from usage %v, chunk tokens %s, finish %q", r.Seq,
 						r.PromptTokens, r.OutputTokens, r.TokensFromUsage, r.ChunkTokensSource, r.FinishReason)
 				}
+				checkVLLMTimes(t, api, r)
 				if r.ResponseID == "" || r.HTTPStatus != 200 || r.StartUnixNs == 0 || r.Target != "http://fake:8000" {
 					t.Errorf("request %d: id %q status %d start %d target %q", r.Seq, r.ResponseID, r.HTTPStatus, r.StartUnixNs, r.Target)
 				}
@@ -115,6 +118,20 @@ func TestCadence(t *testing.T) {
 			}
 			if sum.TTFT.P99 != 50 || sum.ITL.Median != 10 || sum.TPOT.Mean != 10 || sum.E2E.Max != 120 {
 				t.Errorf("summary TTFT p99 %v ITL median %v TPOT mean %v E2E max %v", sum.TTFT.P99, sum.ITL.Median, sum.TPOT.Mean, sum.E2E.Max)
+			}
+			// vLLM's client times every chunk with choices: the empty finish chunk that follows
+			// the last token (a 0 gap), and on chat the role delta sent at once, its first token
+			// (so the 50 ms to the first content chunk is one more gap).
+			wantTTFT, wantITL := 50.0, 70.0/8
+			if api == APIChat {
+				wantTTFT, wantITL = 0, 120.0/9
+			}
+			if !sum.VLLMDiffers || sum.TTFTvLLM.Mean != wantTTFT || math.Abs(sum.ITLvLLM.Mean-wantITL) > 1e-9 {
+				t.Errorf("vLLM's figures: differ %v, TTFT mean %v, ITL mean %v; want true, %v, %v",
+					sum.VLLMDiffers, sum.TTFTvLLM.Mean, sum.ITLvLLM.Mean, wantTTFT, wantITL)
+			}
+			if _, ok := sum.JSON()["mean_itl_vllm_ms"]; !ok {
+				t.Error("summary.json lacks mean_itl_vllm_ms")
 			}
 			if sum.Succeeded != 16 || sum.OutputTokens != 128 || sum.RequestThroughput != 16 {
 				t.Errorf("summary: %d succeeded, %d output tokens, %v req/s; want 16, 128, 16", sum.Succeeded, sum.OutputTokens, sum.RequestThroughput)
@@ -248,5 +265,19 @@ func TestFailureKinds(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// checkVLLMTimes checks a request's vLLM-defined TTFT and ITL against the fake server's
+// cadence: every content chunk, then an empty finish chunk at once; on chat a role delta first.
+func checkVLLMTimes(t *testing.T, api string, r results.Request) {
+	t.Helper()
+	ms := int64(time.Millisecond)
+	wantTTFT, want := 50*ms, []int64{10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms, 0}
+	if api == APIChat {
+		wantTTFT, want = 0, append([]int64{50 * ms}, want...)
+	}
+	if r.VLLMTTFTNs != wantTTFT || fmt.Sprint(r.VLLMITLNs) != fmt.Sprint(want) {
+		t.Errorf("request %d: vLLM TTFT %d ITL %v; want %d and %v", r.Seq, r.VLLMTTFTNs, r.VLLMITLNs, wantTTFT, want)
 	}
 }

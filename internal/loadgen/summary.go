@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -91,9 +92,14 @@ type Summary struct {
 	RequestThroughput, OutputThroughput, TotalThroughput float64 // per second of the window
 
 	TTFT, TPOT, ITL, E2E Stat // vLLM's names; ITL per chunk
-	TokenITL             Stat // each gap divided by the tokens of its chunk, one value per token
-	E2EFromDue           Stat // from when the request was due: includes client-side waiting
-	SendLag              Stat // sent − due, requests sent in the window
+	// TTFTvLLM and ITLvLLM are the same figures as vLLM's own client (vllm bench serve)
+	// computes them, timing every chunk with choices, content or not; VLLMDiffers says some
+	// response had such a chunk (chat's role-only first delta), else they equal TTFT and ITL.
+	TTFTvLLM, ITLvLLM Stat
+	VLLMDiffers       bool
+	TokenITL          Stat // each gap divided by the tokens of its chunk, one value per token
+	E2EFromDue        Stat // from when the request was due: includes client-side waiting
+	SendLag           Stat // sent − due, requests sent in the window
 
 	RequestedRate float64 // rate mode: the schedule's nominal rate
 	ScheduledRate float64 // rate mode: requests due in the window / window
@@ -109,6 +115,46 @@ type Summary struct {
 	CapWaits        int64    // requests the in-flight cap made wait
 	WakeLag         Stat     // how late a 10 ms timer woke up: above ~1 ms the process waited for a CPU
 	Limits          []string // sentences, when the client itself limited the run
+
+	// ClientFailures counts the requests (every phase) that failed on the client's own limits
+	// (failure kind "client"): they say nothing about the server.
+	ClientFailures int
+	// OpenFilesLimit is the process's open-file limit (ulimit -n) during the run; 0 unknown.
+	OpenFilesLimit uint64
+
+	// The whole machine over the run, beside the client's own CPU (nil when not sampled):
+	// CPU utilisation and steal as shares of all CPUs, whether that makes the host contended
+	// (host.ContendedCPU, host.ContendedSteal), and the busiest other processes that ran on
+	// the client's cores.
+	HostCPUUtil, HostSteal *float64
+	HostContended          bool
+	HostSharers            []string
+}
+
+// setHost records the machine's usage over the run.
+func (s *Summary) setHost(u host.Usage) {
+	s.HostCPUUtil, s.HostSteal, s.HostContended = &u.CPUUtil, &u.Steal, u.Contended
+	for _, sh := range u.Sharers {
+		s.HostSharers = append(s.HostSharers, sh.String())
+	}
+}
+
+// MostFailedOnClient reports whether more than half of the requests sent failed on the
+// client's own limits: the run measured the client, not the server.
+func (s Summary) MostFailedOnClient() bool {
+	return s.ClientFailures > 0 && 2*s.ClientFailures > s.Sent
+}
+
+// limitAdvice says how to lift a client limit.
+func limitAdvice(what string, files uint64) string {
+	switch what {
+	case LimitFiles:
+		return fmt.Sprintf("open-file limit %d: raise the hard limit, e.g. ulimit -Hn, LimitNOFILE= of a systemd unit "+
+			"or nofile in /etc/security/limits.conf, or use fewer connections", files)
+	case LimitPorts:
+		return "widen net.ipv4.ip_local_port_range, reuse connections (keep-alive) or spread the load over several client addresses"
+	}
+	return "the kernel's socket buffers ran out: fewer connections or more memory for them (net.core.*mem)"
 }
 
 // reqStat is what the summary keeps of each record.
@@ -117,6 +163,8 @@ type reqStat struct {
 	due, sent, end  int64
 	ttft, e2e, tpot int64
 	prompt, output  int32
+	vttft           int64 // vLLM's TTFT, when hasV
+	hasV            bool  // vLLM's figures differ from ours (see vGap)
 }
 
 // memGap is one measured response's chunk gaps, kept in memory when there is no gap store.
@@ -126,11 +174,19 @@ type memGap struct {
 	chunkTokens []int32
 }
 
+// vGap is a measured response whose gaps by vLLM's definition differ from ours (chat's role
+// delta, an empty finish chunk): both lists, so vLLM's ITL is ours with these replaced.
+type vGap struct {
+	end       int64
+	ours, vll []int64
+}
+
 // accumulator keeps what the summary needs from every record; only the collector touches it.
 type accumulator struct {
 	// gaps, when set, holds the chunk gaps of measured requests on disk instead of reqs.
 	gaps        *gapStore
 	memGaps     []memGap
+	vGaps       []vGap
 	reqs        []reqStat
 	sent        int
 	succeeded   int // every phase
@@ -176,12 +232,18 @@ func (a *accumulator) add(rec *results.Request) {
 	s := reqStat{ok: rec.OK(), due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs}
 	if s.ok {
 		s.ttft, s.e2e, s.tpot, s.prompt, s.output = rec.TTFTNs, rec.E2ENs, rec.TPOTNs, rec.PromptTokens, rec.OutputTokens
+		if len(rec.VLLMITLNs) > 0 {
+			s.vttft, s.hasV = rec.VLLMTTFTNs, true
+		}
 		switch {
 		case rec.Phase != results.PhaseMeasure:
 		case a.gaps != nil:
 			a.gaps.add(rec.EndNs, rec.ITLNs, rec.ChunkTokens)
 		default:
 			a.memGaps = append(a.memGaps, memGap{rec.EndNs, rec.ITLNs, rec.ChunkTokens})
+		}
+		if rec.Phase == results.PhaseMeasure && s.hasV {
+			a.vGaps = append(a.vGaps, vGap{rec.EndNs, rec.ITLNs, rec.VLLMITLNs})
 		}
 	} else {
 		a.failures[rec.ErrorKind]++
@@ -226,6 +288,7 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		to = max(int64(wall)+1, from) // every request has ended: the window [from, to) ends just after the last
 	}
 	s.Window = time.Duration(to - from)
+	s.ClientFailures, s.OpenFilesLimit = r.acc.failures[results.ErrorClient], OpenFilesLimit()
 	trend := r.acc.windowStats(&s, c.Mode, from, to)
 	s.Limits = r.limitsOf(&s, trend)
 	return s
@@ -256,7 +319,7 @@ func SummarizeRecords(rows []results.Request, from, to time.Duration, rate bool)
 // windowStats fills the latency and throughput figures from the requests of [from, to), and
 // returns the send lag's trend over the window.
 func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]time.Duration {
-	var ttft, tpot, itl, tokITL, e2e, fromDue, lag []float64
+	var ttft, tpot, itl, tokITL, e2e, fromDue, lag, vttft, vitl []float64
 	var lagAt []lagPoint
 	due := 0
 	in := func(t int64) bool { return t >= from && t < to }
@@ -285,6 +348,12 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 		if q.output > 1 {
 			tpot = append(tpot, ms(q.tpot))
 		}
+		t := q.ttft
+		if q.hasV {
+			t = q.vttft
+		}
+		vttft = append(vttft, ms(t))
+		s.VLLMDiffers = s.VLLMDiffers || q.hasV
 	}
 	for _, g := range a.memGaps {
 		if in(g.end) {
@@ -296,6 +365,10 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 	}
 	s.TTFT, s.TPOT, s.ITL, s.TokenITL, s.E2E = NewStat(ttft), NewStat(tpot), NewStat(itl), NewStat(tokITL), NewStat(e2e)
 	s.E2EFromDue, s.SendLag = NewStat(fromDue), NewStat(lag)
+	if s.VLLMDiffers {
+		vitl = a.vllmITL(itl, in)
+	}
+	s.TTFTvLLM, s.ITLvLLM = NewStat(vttft), NewStat(vitl)
 	if sec := s.Window.Seconds(); sec > 0 {
 		s.RequestThroughput = float64(s.Succeeded) / sec
 		s.RequestGoodput = float64(s.GoodRequests) / sec
@@ -387,9 +460,10 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 			"the server was slower than the schedule", s.MaxInflight, s.CapWaits, s.NotSent))
 	}
 	r.limitMu.Lock()
-	for _, what := range []string{"file descriptors", "local ports"} {
+	for _, what := range []string{LimitFiles, LimitPorts, LimitBuffers} {
 		if r.limits[what] {
-			out = append(out, fmt.Sprintf("the client ran out of %s: some connect failures are the client's, not the server's", what))
+			out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
+				what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))
 		}
 	}
 	r.limitMu.Unlock()
@@ -409,3 +483,30 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 const maxWakeLag = 2.0
 
 func fmtMs(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+// vllmITL is the window's ITL by vLLM's definition: ours (itl, in ms), with the gaps of the
+// responses where it differs replaced by theirs.
+func (a *accumulator) vllmITL(itl []float64, in func(int64) bool) []float64 {
+	drop := map[float64]int{}
+	var add []float64
+	for _, g := range a.vGaps {
+		if !in(g.end) {
+			continue
+		}
+		for _, x := range g.ours {
+			drop[ms(x)]++
+		}
+		for _, x := range g.vll {
+			add = append(add, ms(x))
+		}
+	}
+	out := make([]float64, 0, len(itl)+len(add))
+	for _, x := range itl {
+		if drop[x] > 0 {
+			drop[x]--
+			continue
+		}
+		out = append(out, x)
+	}
+	return append(out, add...)
+}

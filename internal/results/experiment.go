@@ -69,12 +69,24 @@ type Experiment struct {
 	// prompts into the next: "reset" (POST /reset_prefix_cache answered), "disabled per
 	// request" (cache_prompt: false, llama.cpp), or why it could not be.
 	PromptCache string `json:"prompt_cache,omitempty"`
+	// Client is how the load generator and its machine fared; nil when the run recorded none.
+	Client *ClientInfo `json:"client,omitempty"`
 }
 
 // ReplicaSkew is the spread, latest minus earliest, of the replicas' snapshot times.
 type ReplicaSkew struct {
 	BeforeNs int64 `json:"before_ns"`
 	AfterNs  int64 `json:"after_ns"`
+}
+
+// ClientInfo is the evidence about the client's side of a run: failures on its own limits,
+// and the whole machine's CPU beside the client's (null when the host was not sampled).
+type ClientInfo struct {
+	ClientFailures int      `json:"client_failures"` // requests that failed on the client's limits (kind "client")
+	HostCPUUtil    *float64 `json:"host_cpu_util"`   // share of all CPUs busy over the run
+	HostSteal      *float64 `json:"host_steal"`      // share of all CPUs' time stolen by a hypervisor
+	HostContended  bool     `json:"host_contended"`
+	HostSharers    []string `json:"host_sharers,omitempty"` // other processes busy on the client's cores
 }
 
 // ServerInfo is the server an experiment ran against.

@@ -35,6 +35,12 @@ type Request struct {
 	E2ENs  int64   `parquet:"e2e_ns,optional"`  // done_ns − sent_ns
 	TPOTNs int64   `parquet:"tpot_ns,optional"` // (e2e − ttft) / (output_tokens − 1), when output_tokens > 1
 	ITLNs  []int64 `parquet:"itl_ns,list"`      // gaps between consecutive content chunks (chunks − 1)
+	// vLLM's own client (vllm bench serve) times every chunk with a non-empty "choices" list,
+	// content or not (chat's role-only first delta, an empty finish chunk): its TTFT is the first
+	// such chunk and its ITL every gap between them. Both are set only where they differ from
+	// ours (vllm_itl_ns is then never empty); an empty vllm_itl_ns means "as ttft_ns, itl_ns".
+	VLLMTTFTNs int64   `parquet:"vllm_ttft_ns,optional"`
+	VLLMITLNs  []int64 `parquet:"vllm_itl_ns,list"`
 
 	ChunkTokens       []int32 `parquet:"chunk_tokens,list"`   // tokens in each content chunk
 	ChunkTokensSource string  `parquet:"chunk_tokens_source"` // continuous_usage | one_per_chunk | counted
@@ -71,6 +77,10 @@ const (
 	ErrorNoOutput     = "no_output"     // the stream ended with [DONE] and no output text
 	ErrorCancelled    = "cancelled"     // stopped by llmscale: Ctrl-C, or still running at run end + grace
 	ErrorNotSent      = "not_sent"      // due, but the in-flight cap held it until sending stopped
+	// ErrorClient: the client ran out of something of its own (file descriptors: EMFILE,
+	// ENFILE; local ports: EADDRNOTAVAIL; kernel buffers: ENOBUFS) before the server saw the
+	// request. It says nothing about the server.
+	ErrorClient = "client"
 )
 
 // Chunk token sources (Request.ChunkTokensSource).

@@ -16,10 +16,11 @@ func TestRequestsRoundTrip(t *testing.T) {
 	ok := Request{ExperimentID: "e1", WorkerID: 1, Seq: 3, Phase: PhaseMeasure, Target: "http://h:8000", User: -1,
 		PromptIndex: 4, MaxTokens: 128, DueNs: 0, SentNs: 10, FirstTokenNs: 50, DoneNs: 90, EndNs: 95,
 		StartUnixNs: 1767225600000000000, TTFTNs: 40, E2ENs: 80, TPOTNs: 20, ITLNs: []int64{20, 20},
+		VLLMTTFTNs: 38, VLLMITLNs: []int64{2, 20, 20},
 		ChunkTokens: []int32{1, 2, 1}, ChunkTokensSource: ChunkTokensCounted, Chunks: 3, PromptTokens: 12,
 		OutputTokens: 3, TokensFromUsage: true, FinishReason: "length", HTTPStatus: 200, ResponseID: "cmpl-1"}
 	failed := Request{ExperimentID: "e1", WorkerID: 0, Seq: 9, Phase: PhaseWarmup, DueNs: 5, EndNs: 7,
-		ErrorKind: ErrorConnect, Error: "connection refused", ITLNs: []int64{}, ChunkTokens: []int32{}}
+		ErrorKind: ErrorConnect, Error: "connection refused", ITLNs: []int64{}, VLLMITLNs: []int64{}, ChunkTokens: []int32{}}
 	if err := WriteParquet(filepath.Join(dir, RequestsFile(1, 2)), []Request{ok}); err != nil {
 		t.Fatal(err)
 	}

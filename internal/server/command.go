@@ -202,6 +202,9 @@ func simArgv(sc matrix.ServerConfig, in Instance, exe string) []string {
 	if s.Seed != 0 {
 		argv = append(argv, "--seed", strconv.FormatInt(s.Seed, 10))
 	}
+	if sc.PP > 1 { // the simulator checks it against the model, as vLLM does, and refuses it
+		argv = append(argv, "--pipeline-parallel-size", itoa(sc.PP))
+	}
 	return argv
 }
 

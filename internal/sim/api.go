@@ -127,7 +127,9 @@ func (s *Server) serveModel(w http.ResponseWriter, r *http.Request, st *stream) 
 			}
 		}
 	}()
-	out.begin()
+	if !out.begin(ctx) {
+		dropConnection()
+	}
 	for {
 		select {
 		case <-st.wake:
@@ -142,6 +144,9 @@ func (s *Server) serveModel(w http.ResponseWriter, r *http.Request, st *stream) 
 		}
 		if err := out.tokens(ctx, n, done, due); err != nil {
 			dropConnection()
+		}
+		if out.ended {
+			return
 		}
 		if done {
 			out.end(due)

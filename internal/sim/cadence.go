@@ -16,7 +16,10 @@ func (s *Server) serveCadence(w http.ResponseWriter, r *http.Request, st *stream
 	c := s.eff.Cadence
 	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) / s.eff.Speedup) }
 	em := s.met.engines[0]
-	out.begin()
+	if !out.begin(ctx) {
+		em.success[reasonAbort].Inc()
+		dropConnection()
+	}
 	for k := range st.req.Output {
 		due := st.arrival.Add(scale(c.TTFT + time.Duration(k)*c.ITL))
 		if !s.waitCtx(ctx, due.Sub(s.clock.Now())) {
@@ -27,6 +30,9 @@ func (s *Server) serveCadence(w http.ResponseWriter, r *http.Request, st *stream
 		s.cadenceMetrics(em, st, k, done)
 		if err := out.tokens(ctx, 1, done, due); err != nil {
 			dropConnection()
+		}
+		if out.ended {
+			return
 		}
 	}
 	out.end(st.arrival.Add(scale(c.TTFT + time.Duration(st.req.Output-1)*c.ITL)))

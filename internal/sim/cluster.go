@@ -28,6 +28,7 @@ type Cluster struct {
 	frontends []time.Duration // when each API server is next free
 	feBusy    []time.Duration // work each API server was given
 	obs       Observer
+	gpus      *Activity // what the GPUs did, for the simulated GPU telemetry
 
 	now     time.Duration
 	events  eventHeap
@@ -50,7 +51,8 @@ type ClusterConfig struct {
 // NewCluster builds a cluster; obs may be nil.
 func NewCluster(c ClusterConfig, obs Observer) *Cluster {
 	cl := &Cluster{hw: c.Hardware, costs: c.Hardware.Costs, obs: obs,
-		frontends: make([]time.Duration, c.APIServers), feBusy: make([]time.Duration, c.APIServers)}
+		frontends: make([]time.Duration, c.APIServers), feBusy: make([]time.Duration, c.APIServers),
+		gpus: newActivity(c.DP)}
 	for i := range c.DP {
 		cl.engines = append(cl.engines, newEngine(i, c.Hardware, c.MaxNumSeqs, c.MaxTokens, c.BlockSize, c.Blocks))
 	}
@@ -149,7 +151,9 @@ func (c *Cluster) kick(e *engine) {
 		return
 	}
 	e.busy = true
-	dur := c.hw.StepTime(e.shape)
+	parts := c.hw.StepParts(e.shape)
+	dur := parts.Total()
+	c.gpus.add(e.rank, c.now, parts)
 	if c.obs != nil {
 		c.obs.Step(e.rank, e.shape.Tokens, c.now, c.now+dur)
 	}
@@ -226,6 +230,9 @@ func (c *Cluster) Engine(i int) EngineState {
 // FrontendBusy is the CPU work API server api was given so far (some of it may still be
 // queued).
 func (c *Cluster) FrontendBusy(api int) time.Duration { return c.feBusy[api] }
+
+// GPUActivity is what the GPUs of every rank did; it is safe to read from any goroutine.
+func (c *Cluster) GPUActivity() *Activity { return c.gpus }
 
 // Ranks is the number of DP ranks.
 func (c *Cluster) Ranks() int { return len(c.engines) }

@@ -20,6 +20,7 @@ type Config struct {
 
 	TP                   int // --tensor-parallel-size
 	DP                   int // --data-parallel-size
+	PP                   int // --pipeline-parallel-size; checked against the model, only 1 runs
 	MaxNumSeqs           int // per DP rank; 0 = the GPU's vLLM default
 	MaxNumBatchedTokens  int // per DP rank; 0 = the GPU's vLLM default
 	GPUMemoryUtilization float64
@@ -82,6 +83,9 @@ type Faults struct {
 	SlowStart          time.Duration // /health answers 503 for this long (real time)
 	MalformedRate      float64       // streamed chunks replaced by broken JSON
 	DropRate           float64       // streams whose connection is cut halfway
+	StreamErrorRate    float64       // streams that send an error event (then [DONE]) halfway
+	ResetRate          float64       // responses whose TCP connection is reset (RST) halfway
+	FirstByteStallRate float64       // responses that wait StallFor before their first byte
 }
 
 // Effective is a resolved configuration: what the server really uses.
@@ -107,6 +111,9 @@ func Resolve(cfg Config) (Effective, error) {
 	if err != nil {
 		return Effective{}, err
 	}
+	if err := checkParallel(model, c.TP, c.PP); err != nil {
+		return Effective{}, err
+	}
 	if c.Interconnect == "" {
 		c.Interconnect = gpu.Interconnect
 	}
@@ -118,6 +125,37 @@ func Resolve(cfg Config) (Effective, error) {
 	return eff, eff.checkLimits()
 }
 
+// ErrParallel is returned when the parallel sizes do not fit the model, as vLLM refuses them.
+var ErrParallel = errors.New("parallel sizes do not fit the model")
+
+// checkParallel applies vLLM's checks of the parallel sizes against the model
+// (ModelConfig.verify_with_parallel_config and QKVParallelLinear): TP divides the attention
+// heads; TP divides the KV heads, or they divide TP and are replicated; PP divides the layers.
+// The simulator runs PP 1 only, so a PP that passes is refused afterwards.
+func checkParallel(m Model, tp, pp int) error {
+	var errs []error
+	if m.Heads%tp != 0 {
+		errs = append(errs, fmt.Errorf("Total number of attention heads (%d) must be divisible by tensor parallel size (%d).",
+			m.Heads, tp))
+	}
+	if m.KVHeads%tp != 0 && tp%m.KVHeads != 0 {
+		errs = append(errs, fmt.Errorf("Total number of KV heads (%d) must be divisible by tensor parallel size (%d), "+
+			"or tensor parallel size by it (KV heads are then replicated).", m.KVHeads, tp))
+	}
+	if m.Layers%pp != 0 {
+		errs = append(errs, fmt.Errorf("Total number of hidden layers (%d) must be divisible by pipeline parallel size (%d).",
+			m.Layers, pp))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: model profile %s (%d heads, %d KV heads, %d layers): %w",
+			ErrParallel, m.Name, m.Heads, m.KVHeads, m.Layers, errors.Join(errs...))
+	}
+	if pp != 1 {
+		return fmt.Errorf("pipeline-parallel-size %d: the simulator models tensor and data parallelism only", pp)
+	}
+	return nil
+}
+
 func withDefaults(c Config) Config {
 	if c.Model == "" {
 		c.Model = DefaultModel
@@ -125,7 +163,7 @@ func withDefaults(c Config) Config {
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
 	}
-	c.TP, c.DP, c.APIServerCount = orOne(c.TP), orOne(c.DP), orOne(c.APIServerCount)
+	c.TP, c.DP, c.PP, c.APIServerCount = orOne(c.TP), orOne(c.DP), orOne(c.PP), orOne(c.APIServerCount)
 	if c.GPUMemoryUtilization == 0 {
 		c.GPUMemoryUtilization = 0.9
 	}
@@ -199,8 +237,9 @@ func (c Config) validate() error {
 	check(c.GPUMemoryUtilization <= 0 || c.GPUMemoryUtilization > 1, "gpu-memory-utilization %g: want (0, 1]", c.GPUMemoryUtilization)
 	check(c.MaxModelLen < 0, "max-model-len %d: want ≥ 1", c.MaxModelLen)
 	check(c.BlockSize < 1 || c.BlockSize > 1024, "block-size %d: want 1 to 1024", c.BlockSize)
-	check(c.Interconnect != "" && c.Interconnect != LinkNVLink && c.Interconnect != LinkPCIe,
-		"interconnect %q: want nvlink or pcie", c.Interconnect)
+	check(c.PP < 1 || c.PP > 64, "pipeline-parallel-size %d: want 1 to 64", c.PP)
+	check(c.Interconnect != "" && c.Interconnect != LinkNVLink && c.Interconnect != LinkXGMI && c.Interconnect != LinkPCIe,
+		"interconnect %q: want nvlink, xgmi or pcie", c.Interconnect)
 	check(c.Speedup <= 0 || c.Speedup > 1e6, "speedup %g: want > 0", c.Speedup)
 	check(c.Port < 0 || c.Port > 65535, "port %d: want 0 to 65535", c.Port)
 	check(c.MeanOutputTokens < 1, "mean output tokens %d: want ≥ 1", c.MeanOutputTokens)
@@ -216,7 +255,8 @@ func (c Config) validate() error {
 func (f Faults) validate() []error {
 	var errs []error
 	for name, r := range map[string]float64{"error rate": f.ErrorRate, "stall rate": f.StallRate,
-		"malformed-chunk rate": f.MalformedRate, "drop rate": f.DropRate} {
+		"malformed-chunk rate": f.MalformedRate, "drop rate": f.DropRate, "stream-error rate": f.StreamErrorRate,
+		"reset rate": f.ResetRate, "first-byte stall rate": f.FirstByteStallRate} {
 		if r < 0 || r > 1 {
 			errs = append(errs, fmt.Errorf("fault %s %g: want a probability in [0, 1]", name, r))
 		}

@@ -138,9 +138,12 @@ func (s *Step) Add(c, n int, sampled bool) {
 
 // StepTime is how long one engine step takes: CPU overhead plus the slower of compute and
 // memory traffic (a roofline), both divided among TP GPUs, plus TP's all-reduces.
-func (h Hardware) StepTime(s Step) time.Duration {
+func (h Hardware) StepTime(s Step) time.Duration { return h.StepParts(s).Total() }
+
+// StepParts splits one engine step's time into its CPU, compute, memory and all-reduce parts.
+func (h Hardware) StepParts(s Step) StepParts {
 	if s.Seqs == 0 {
-		return 0
+		return StepParts{}
 	}
 	m := h.Model
 	tp := float64(h.TP)
@@ -152,11 +155,25 @@ func (h Hardware) StepTime(s Step) time.Duration {
 	weights := (float64(m.Layers)*m.LayerParams() + float64(m.Vocab)*float64(m.Hidden)) * m.BytesPerParam / tp
 	kv := s.KVRead * h.kvBytesPerTokenPerGPU()
 	memory := (weights + kv) / (h.GPU.MemBandwidth * h.MemoryEfficiency)
-
-	gpu := math.Max(compute, memory) + h.allReduceTime(s.Tokens)
-	cpu := h.Costs.Step + time.Duration(s.Seqs)*h.Costs.StepSeq
-	return cpu + seconds(gpu)
+	return StepParts{CPU: h.Costs.Step + time.Duration(s.Seqs)*h.Costs.StepSeq,
+		Compute: seconds(compute), Memory: seconds(memory), AllReduce: seconds(h.allReduceTime(s.Tokens))}
 }
+
+// StepParts is where one step's time goes: engine CPU work (the GPUs idle), then the GPU's
+// kernels, which last the longer of their compute and memory time (a roofline), then TP's
+// all-reduces.
+type StepParts struct {
+	CPU, Compute, Memory, AllReduce time.Duration
+}
+
+// Kernels is the time the step's compute kernels run: the longer of compute and memory.
+func (p StepParts) Kernels() time.Duration { return max(p.Compute, p.Memory) }
+
+// GPU is the time the GPUs are busy: kernels and all-reduces.
+func (p StepParts) GPU() time.Duration { return p.Kernels() + p.AllReduce }
+
+// Total is the step's length.
+func (p StepParts) Total() time.Duration { return p.CPU + p.GPU() }
 
 // allReduceTime is TP's communication in one step: two ring all-reduces per layer (after
 // attention and after the MLP) of the step's activations, each 2(TP−1) hops of latency plus
@@ -175,17 +192,23 @@ func (h Hardware) allReduceTime(tokens int) float64 {
 // linkBandwidth is the achievable bandwidth one GPU sends at in a ring, in bytes/s: half of
 // NVLink's bidirectional total, or PCIe's per-direction rate.
 func (h Hardware) linkBandwidth() float64 {
-	if h.Interconnect == LinkNVLink && h.GPU.NVLinkBandwidth > 0 {
+	if h.directLink() {
 		return h.GPU.NVLinkBandwidth / 2 * h.LinkEfficiency
 	}
 	return h.GPU.PCIeBandwidth * h.LinkEfficiency
 }
 
 func (h Hardware) hopLatency() time.Duration {
-	if h.Interconnect == LinkNVLink && h.GPU.NVLinkBandwidth > 0 {
+	if h.directLink() {
 		return nvlinkHopLatency
 	}
 	return pcieHopLatency
+}
+
+// directLink reports a GPU-to-GPU fabric (NVLink, or Infinity Fabric on AMD parts) that this
+// GPU has.
+func (h Hardware) directLink() bool {
+	return (h.Interconnect == LinkNVLink || h.Interconnect == LinkXGMI) && h.GPU.NVLinkBandwidth > 0
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -22,7 +22,9 @@ type GPU struct {
 	NVLinkBandwidth float64
 	// PCIeBandwidth is the PCIe bandwidth of one GPU per direction, in bytes/s.
 	PCIeBandwidth float64
-	// Interconnect is what links GPUs of this part by default: LinkNVLink or LinkPCIe.
+	// Interconnect is what links GPUs of this part by default: LinkNVLink, LinkXGMI or LinkPCIe.
+	// NVLinkBandwidth holds the bandwidth of the direct GPU fabric whichever it is (NVLink or
+	// AMD's Infinity Fabric, "xgmi").
 	Interconnect string
 	// LargeDefaults reports whether vLLM gives this GPU its large defaults (max-num-seqs 1024,
 	// max-num-batched-tokens 8192 for the OpenAI server): ≥ 70 GiB and not an A100.
@@ -33,6 +35,7 @@ type GPU struct {
 // Interconnect names.
 const (
 	LinkNVLink = "nvlink"
+	LinkXGMI   = "xgmi" // AMD Infinity Fabric between Instinct GPUs
 	LinkPCIe   = "pcie"
 )
 
@@ -56,10 +59,28 @@ const (
 //   - A100 PCIe 80GB: 312 TFLOP/s, 1,935 GB/s, PCIe Gen4. Same datasheet.
 //   - L40S: 362 TFLOP/s dense BF16, 864 GB/s GDDR6, 48 GB (46,068 MiB), PCIe Gen4 x16, no
 //     NVLink. NVIDIA L40S datasheet (2023).
+//   - H200 SXM 141GB: 989 TFLOP/s dense BF16 (1,979 with sparsity), 4.8 TB/s HBM3e, NVLink 4
+//     900 GB/s, PCIe Gen5 x16; nvidia-smi reports 143,771 MiB. NVIDIA H200 Tensor Core GPU
+//     datasheet (2024), nvidia.com/en-us/data-center/h200.
+//   - B200 180GB (HGX B200): 2.25 PFLOP/s dense BF16 (36 PFLOP/s with sparsity for 8 GPUs),
+//     8 TB/s HBM3e, NVLink 5 1.8 TB/s, PCIe Gen5 x16; nvidia-smi reports 183,359 MiB. NVIDIA HGX
+//     B200 / DGX B200 datasheets (2024), nvidia.com/en-us/data-center/hgx.
+//   - MI300X 192GB: 1,307.4 TFLOP/s dense BF16 (2,614.9 with sparsity), 5.3 TB/s HBM3, seven
+//     Infinity Fabric links of 128 GB/s (896 GB/s), PCIe Gen5 x16; rocm-smi reports
+//     205,822,885,888 bytes. AMD Instinct MI300X data sheet (2023), amd.com.
 func gpuProfiles() []GPU {
 	const h100 = "NVIDIA H100 Tensor Core GPU datasheet"
 	const a100 = "NVIDIA A100 Tensor Core GPU datasheet"
 	return []GPU{
+		{Name: "h200", MemoryBytes: 143771 * mib, FLOPS: 989.4 * tera, MemBandwidth: 4.8 * tera,
+			NVLinkBandwidth: 900 * giga, PCIeBandwidth: 64 * giga, Interconnect: LinkNVLink, LargeDefaults: true,
+			Source: "NVIDIA H200 Tensor Core GPU datasheet"},
+		{Name: "b200", MemoryBytes: 183359 * mib, FLOPS: 2250 * tera, MemBandwidth: 8 * tera,
+			NVLinkBandwidth: 1800 * giga, PCIeBandwidth: 64 * giga, Interconnect: LinkNVLink, LargeDefaults: true,
+			Source: "NVIDIA HGX B200 datasheet"},
+		{Name: "mi300x", MemoryBytes: 205822885888, FLOPS: 1307.4 * tera, MemBandwidth: 5.3 * tera,
+			NVLinkBandwidth: 896 * giga, PCIeBandwidth: 64 * giga, Interconnect: LinkXGMI, LargeDefaults: true,
+			Source: "AMD Instinct MI300X data sheet"},
 		{Name: "h100-sxm", MemoryBytes: 81559 * mib, FLOPS: 989.4 * tera, MemBandwidth: 3.35 * tera,
 			NVLinkBandwidth: 900 * giga, PCIeBandwidth: 64 * giga, Interconnect: LinkNVLink, LargeDefaults: true, Source: h100},
 		{Name: "h100-pcie", MemoryBytes: 81559 * mib, FLOPS: 756 * tera, MemBandwidth: 2.0 * tera,

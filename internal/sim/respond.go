@@ -17,6 +17,7 @@ type responder struct {
 	chunk   int32
 	written int // output tokens written
 	stalled bool
+	ended   bool // a fault ended the response early (error event, reset): write nothing more
 	rows    []ChunkRecord
 }
 
@@ -26,10 +27,14 @@ func (s *Server) newResponder(w http.ResponseWriter, st *stream) *responder {
 		enc: newEncoder(st.kind, st.id, created, s.eff.Model, st.req.Prompt, st.api.continuousUse)}
 }
 
-// begin sends the headers of a stream at once, as vLLM's StreamingResponse does.
-func (o *responder) begin() {
+// begin sends the headers of a stream at once, as vLLM's StreamingResponse does (after the
+// first-byte stall fault, if the response has it); false when ctx ended during the stall.
+func (o *responder) begin(ctx context.Context) bool {
+	if o.st.faults.stallFirst && !o.s.waitCtx(ctx, o.s.eff.Faults.StallFor) {
+		return false
+	}
 	if !o.st.api.stream {
-		return
+		return true
 	}
 	h := o.w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -39,6 +44,7 @@ func (o *responder) begin() {
 	}
 	o.w.WriteHeader(http.StatusOK)
 	o.rc.Flush()
+	return true
 }
 
 // tokens writes the next n tokens (one chunk), then applies the stall and drop faults.
@@ -50,8 +56,17 @@ func (o *responder) tokens(ctx context.Context, n int, done bool, due time.Time)
 	}
 	before := o.written
 	o.written += n
-	if at := o.st.faults.dropAt; at >= 0 && before < at && o.written >= at && !done {
+	reached := func(at int) bool { return at >= 0 && before < at && o.written >= at && !done }
+	if reached(o.st.faults.dropAt) {
 		dropConnection()
+	}
+	if reached(o.st.faults.errorAt) && o.st.api.stream {
+		o.ended = true
+		return o.streamError(due)
+	}
+	if reached(o.st.faults.resetAt) {
+		o.ended = true
+		return resetConnection(o.w)
 	}
 	if at := o.st.faults.stallAt; at >= 0 && !o.stalled && o.written >= at && !done {
 		o.stalled = true
@@ -81,6 +96,21 @@ func (o *responder) writeContent(n int, done bool, due time.Time) error {
 		return err
 	}
 	o.pending(ChunkContent, n, due)
+	return o.flush(due)
+}
+
+// streamError ends a stream as vLLM does when the engine fails mid-stream: one data event
+// holding the error object, then [DONE].
+func (o *responder) streamError(due time.Time) error {
+	body := errStreamFault().body(o.s.eff.ErrorFormat == ErrorFormatLegacy)
+	event := append(append([]byte("data: "), body...), "\n\n"...)
+	if _, err := o.w.Write(event); err != nil {
+		return err
+	}
+	if _, err := o.w.Write(doneEvent); err != nil {
+		return err
+	}
+	o.pending(ChunkDone, 0, due)
 	return o.flush(due)
 }
 

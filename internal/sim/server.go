@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /version", s.version)
 	mux.HandleFunc("POST /reset_prefix_cache", s.resetPrefixCache)
 	mux.Handle("GET /metrics", s.met.handler())
+	mux.HandleFunc("GET "+GPUMetricsPath, s.gpuMetrics)
 	return mux
 }
 

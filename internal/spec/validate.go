@@ -281,7 +281,7 @@ func (v *validator) server() {
 	if sv.Retries < 0 {
 		v.add("$.server.retries", "must not be negative", "")
 	}
-	v.oneOf("$.server.sim.interconnect", sv.Sim.Interconnect, "nvlink", "pcie")
+	v.oneOf("$.server.sim.interconnect", sv.Sim.Interconnect, "nvlink", "xgmi", "pcie")
 	if sv.Sim.Speedup <= 0 {
 		v.add("$.server.sim.speedup", "must be above 0", "")
 	}
