@@ -160,19 +160,23 @@ func (s *serverSet) describe(ctx context.Context, client *http.Client) {
 
 // exitNoticeWait is how long a campaign waits, after a replica refused connections, for one
 // of its processes to be seen exiting, so the experiment says "crashed" with the log's tail.
-const exitNoticeWait = 3 * time.Second
+// A busy host can take seconds to reap a process that died; a replica that refuses while still
+// running costs the whole wait, which only happens once per failed experiment.
+const exitNoticeWait = 10 * time.Second
 
 // awaitExit waits until a process of the set has exited, or d has passed.
 func (s *serverSet) awaitExit(d time.Duration) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
+	done := make(chan struct{})
+	defer close(done)
 	exited := make(chan struct{}, len(s.procs))
 	for _, p := range s.procs {
 		go func() {
 			select {
 			case <-p.Exited():
 				exited <- struct{}{}
-			case <-timer.C:
+			case <-done:
 			}
 		}()
 	}
