@@ -248,3 +248,31 @@ func TestUnknownEngineMetrics(t *testing.T) {
 		t.Errorf("%s: %s", d.Verdict.Code, d.Verdict.Sentence)
 	}
 }
+
+// TestContendedHostSeries: a sub-linear DP series whose 2-GPU point ran on a contended host (the
+// llama.cpp CPU campaign: two replicas and the client on two cores) is a suspect measurement
+// citing the host, not "unknown"; the same series on a quiet host is not called suspect.
+func TestContendedHostSeries(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cpu  float64
+		want bool
+	}{{0.97, true}, {0.4, false}} {
+		rows := map[string]*aggregate.Row{}
+		exps := map[string]ExperimentDiagnosis{}
+		for _, g := range []int{1, 2} {
+			r := server(60, 20, 0.3)
+			r.ExpID = fmt.Sprintf("dp-%d", g)
+			if g == 2 {
+				r.HostCPUUtil = f(tc.cpu)
+			}
+			rows[r.ExpID], exps[r.ExpID] = &r, Experiment(&r)
+		}
+		fit := fitted(t, scaling.StrategyDP, []int{1, 2}, []float64{1800, 1900})
+		d := Series(fit, []scaling.Fit{fit}, exps, rows)
+		got := d.Verdict.Code == CodeSuspect && strings.Contains(d.Verdict.Sentence, "host was contended at 2 GPUs")
+		if got != tc.want {
+			t.Errorf("host CPU %v at 2 GPUs: %s: %s", tc.cpu, d.Verdict.Code, d.Verdict.Sentence)
+		}
+	}
+}

@@ -70,7 +70,7 @@ func (c *seriesCtx) verdict() Verdict {
 		return c.tableVerdict()
 	}
 	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.superLinear, c.erratic, c.unsaturated, c.nearLinear,
-		c.tpComm, c.apiServer, c.underfilled, c.topLimit} {
+		c.contendedHost, c.tpComm, c.apiServer, c.underfilled, c.topLimit} {
 		if v, ok := rule(); ok {
 			return v
 		}
@@ -187,6 +187,35 @@ func (c *seriesCtx) hostNote() string {
 		return ""
 	}
 	return " The host was contended at " + strings.Join(at, ", ") + "."
+}
+
+// contendedHost: a sub-linear series whose larger configurations were measured on a contended
+// host (the replicas, the client and other processes competing for the same CPUs) says more
+// about the host than about how the engine scales: the shortfall is suspect, not a verdict.
+func (c *seriesCtx) contendedHost() (Verdict, bool) {
+	var at []string
+	var ev []Evidence
+	for _, n := range c.f.Series.GPUCounts() {
+		d, ok := c.exps[c.rep[n]]
+		if !ok || d.Suspect == "" || n == c.base {
+			continue
+		}
+		at = append(at, gpuCount(n))
+		if r := c.rows[c.rep[n]]; r != nil && r.HostCPUUtil != nil {
+			ev = append(ev, atLeast(fmt.Sprintf("host CPU busy at %s", gpuCount(n)), "host_cpu_util", *r.HostCPUUtil, HostBusyFraction))
+		}
+	}
+	if len(at) == 0 {
+		return Verdict{}, false
+	}
+	s := fmt.Sprintf("The series is sub-linear (%s), but the host was contended at %s: the servers and the load "+
+		"generator competed for the same CPUs, so the shortfall measures the host, not the engine's scaling; rerun "+
+		"with the client on other cores or another machine.", c.topDesc(), strings.Join(at, ", "))
+	v := Verdict{Code: CodeSuspect, Label: Label(CodeSuspect), Sentence: s, Evidence: ev}
+	if len(ev) > 0 {
+		v.Margin = ev[0].Margin
+	}
+	return v, true
 }
 
 // erratic: repeats of one GPU count disagree by more than RepeatSpread of their mean.
