@@ -126,12 +126,14 @@ func (p *progress) phase(elapsed time.Duration) (string, time.Duration) {
 	return results.PhaseCooldown, p.sendEnd - elapsed
 }
 
-// rates are over the samples of the last five seconds (taken at most every 250 ms).
+// rates are over about the last five seconds (samples taken at most every 250 ms). The oldest
+// sample is dropped only while the next one is old enough to serve as the base, so a caller
+// that snapshots every 10 s (a campaign's log line) gets the rate over those 10 s, not 0.
 func (p *progress) rates(now sample) (req, tok float64) {
 	if n := len(p.samples); n == 0 || now.at.Sub(p.samples[n-1].at) >= 250*time.Millisecond {
 		p.samples = append(p.samples, now)
 	}
-	for len(p.samples) > 1 && now.at.Sub(p.samples[0].at) > 5*time.Second {
+	for len(p.samples) > 2 && now.at.Sub(p.samples[1].at) >= 5*time.Second {
 		p.samples = p.samples[1:]
 	}
 	old := p.samples[0]
