@@ -105,6 +105,9 @@ func (p *progress) snapshot() Snapshot {
 	s.Phase, s.Left = p.phase(s.Elapsed)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.samples) == 0 { // the start is the first look's base: nothing had completed then
+		p.samples = append(p.samples, sample{at: *start})
+	}
 	s.ReqRate, s.OutTokRate = p.rates(sample{at: now, done: s.Done, tokens: s.OutputTokens})
 	s.TTFTP50 = p.ttftMedian()
 	return s
