@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -30,7 +32,7 @@ GPU-hours. It runs nothing. --json prints the same for scripts.`,
 			if err != nil {
 				return err
 			}
-			l, p, err := s.plan(mf)
+			l, p, err := planOrStop(c.Context(), func() (*spec.Loaded, matrix.Plan, error) { return s.plan(mf) })
 			if err != nil {
 				return err
 			}
@@ -44,6 +46,27 @@ GPU-hours. It runs nothing. --json prints the same for scripts.`,
 	mf.register(c.Flags())
 	c.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
 	return c
+}
+
+// planOrStop plans, but returns as soon as ctx is cancelled (Ctrl-C, SIGTERM): plan writes
+// nothing, so a large matrix still being read or expanded is simply left behind.
+func planOrStop(ctx context.Context, plan func() (*spec.Loaded, matrix.Plan, error)) (*spec.Loaded, matrix.Plan, error) {
+	type planned struct {
+		l   *spec.Loaded
+		p   matrix.Plan
+		err error
+	}
+	done := make(chan planned, 1)
+	go func() {
+		l, p, err := plan()
+		done <- planned{l, p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.l, r.p, r.err
+	case <-ctx.Done():
+		return nil, matrix.Plan{}, withCode(errors.New("interrupted: nothing was planned"), ExitInterrupted)
+	}
 }
 
 // planJSON is plan --json's document.
