@@ -70,7 +70,7 @@ func (c *seriesCtx) verdict() Verdict {
 		return c.tableVerdict()
 	}
 	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.superLinear, c.erratic, c.unsaturated, c.nearLinear,
-		c.contendedHost, c.tpComm, c.apiServer, c.underfilled, c.topLimit} {
+		c.tpComm, c.apiServer, c.underfilled, c.topLimit, c.contendedHost} {
 		if v, ok := rule(); ok {
 			return v
 		}
@@ -189,9 +189,10 @@ func (c *seriesCtx) hostNote() string {
 	return " The host was contended at " + strings.Join(at, ", ") + "."
 }
 
-// contendedHost: a sub-linear series whose larger configurations were measured on a contended
-// host (the replicas, the client and other processes competing for the same CPUs) says more
-// about the host than about how the engine scales: the shortfall is suspect, not a verdict.
+// contendedHost: a sub-linear series that no server-side rule explains, whose larger
+// configurations were measured on a contended host (the replicas, the client and other
+// processes competing for the same CPUs), says more about the host than about how the engine
+// scales: the shortfall is suspect. It comes last so that evidence from the server still wins.
 func (c *seriesCtx) contendedHost() (Verdict, bool) {
 	var at []string
 	var ev []Evidence
