@@ -6,6 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/llmscale/llmscale/internal/spec"
 )
 
 // flagError answers a wrong flag with a usage error; an unknown flag close to one the command
@@ -40,25 +42,8 @@ func suggestFlag(fs *pflag.FlagSet, name string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, with '_' and '-' alike (Python
-// users write --request_rate).
+// editDistance is spec's Levenshtein distance with '_' and '-' alike (Python users write
+// --request_rate).
 func editDistance(a, b string) int {
-	a, b = strings.ReplaceAll(a, "_", "-"), strings.ReplaceAll(b, "_", "-")
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return spec.EditDistance(strings.ReplaceAll(a, "_", "-"), strings.ReplaceAll(b, "_", "-"))
 }

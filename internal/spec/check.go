@@ -331,7 +331,7 @@ func suggest(key string, fields map[string]reflect.StructField) string {
 	sort.Strings(names)
 	best, bestDist := "", 1<<30
 	for _, name := range names {
-		if d := editDistance(strings.ToLower(key), name); d < bestDist {
+		if d := EditDistance(strings.ToLower(key), name); d < bestDist {
 			best, bestDist = name, d
 		}
 	}
@@ -341,7 +341,8 @@ func suggest(key string, fields map[string]reflect.StructField) string {
 	return "known keys: " + strings.Join(names, ", ")
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b (for "did you mean" hints).
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
