@@ -183,15 +183,24 @@ const MinShareGPTTokens = 4
 // error, as is a syntax error anywhere in the file (reported with its byte offset).
 func ParseShareGPT(data []byte) ([]Prompt, error) { return parseShareGPT(data, approximate()) }
 
-// parseShareGPT is ParseShareGPT with the lengths counted by c.
-func parseShareGPT(data []byte, c counts) ([]Prompt, error) {
+// decodeShareGPT reads a ShareGPT-style JSON array of conversations (a leading BOM allowed),
+// naming the byte offset of a syntax error.
+func decodeShareGPT(data []byte) ([]shareGPTEntry, error) {
 	var entries []shareGPTEntry
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	if err := json.Unmarshal(data, &entries); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(data, []byte("\ufeff")), &entries); err != nil {
 		if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
 			err = fmt.Errorf("at byte %d: %w", se.Offset, err)
 		}
 		return nil, fmt.Errorf("not a ShareGPT-style JSON array of conversations: %w", err)
+	}
+	return entries, nil
+}
+
+// parseShareGPT is ParseShareGPT with the lengths counted by c.
+func parseShareGPT(data []byte, c counts) ([]Prompt, error) {
+	entries, err := decodeShareGPT(data)
+	if err != nil {
+		return nil, err
 	}
 	var out []Prompt
 	for _, e := range entries {

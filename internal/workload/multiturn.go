@@ -1,9 +1,6 @@
 package workload
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -17,13 +14,9 @@ import (
 func ParseMultiTurn(data []byte) ([]Prompt, error) { return parseMultiTurn(data, approximate()) }
 
 func parseMultiTurn(data []byte, c counts) ([]Prompt, error) {
-	var entries []shareGPTEntry
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	if err := json.Unmarshal(data, &entries); err != nil {
-		if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
-			err = fmt.Errorf("at byte %d: %w", se.Offset, err)
-		}
-		return nil, fmt.Errorf("not a ShareGPT-style JSON array of conversations: %w", err)
+	entries, err := decodeShareGPT(data)
+	if err != nil {
+		return nil, err
 	}
 	var out []Prompt
 	conv := 0
