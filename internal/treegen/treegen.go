@@ -94,7 +94,7 @@ func writeExperiment(root string, o Options, samples []sampleSpec, i int, st *St
 		return err
 	}
 	reqs := requests(rng, o, sh, e.ID)
-	if err := results.WriteParquet(filepath.Join(dir, "requests.parquet"), reqs); err != nil {
+	if err := writeBatches(filepath.Join(dir, "requests.parquet"), reqs, 64); err != nil {
 		return err
 	}
 	for j := range reqs {
@@ -103,7 +103,7 @@ func writeExperiment(root string, o Options, samples []sampleSpec, i int, st *St
 	st.Requests += int64(len(reqs))
 	if samples != nil {
 		rows := serverMetrics(rng, e, samples, o.Scrapes)
-		if err := results.WriteParquet(filepath.Join(dir, results.ServerMetricsFile), rows); err != nil {
+		if err := writeBatches(filepath.Join(dir, results.ServerMetricsFile), rows, len(samples)+3); err != nil {
 			return err
 		}
 		st.ServerMetricRows += int64(len(rows))
@@ -135,4 +135,22 @@ func experiment(i int, sh shape) results.Experiment {
 			SLOTTFTNs: int64(500 * time.Millisecond), SLOTPOTNs: int64(50 * time.Millisecond)},
 		StartedAt: start, EndedAt: from.Add(runTime + cooldown), MeasureFrom: from, MeasureTo: from.Add(runTime),
 		Host: "treegen", GPUs: []string{"NVIDIA H100 80GB HBM3"}, Tool: "treegen"}
+}
+
+// writeBatches writes rows as a campaign does, a batch at a time (requests as they end, a
+// scrape's rows at once), so the file has the row groups of a real one (results.RowGroupRows).
+func writeBatches[T any](path string, rows []T, batch int) error {
+	w, err := results.NewParquetWriter[T](path)
+	if err != nil {
+		return err
+	}
+	for len(rows) > 0 {
+		n := min(batch, len(rows))
+		if err := w.Write(rows[:n]); err != nil {
+			w.Abort()
+			return err
+		}
+		rows = rows[n:]
+	}
+	return w.Close()
 }
