@@ -31,6 +31,12 @@ type Row struct {
 	Concurrency   int64   `parquet:"concurrency"`
 	Rate          float64 `parquet:"rate"`
 	LoadLevel     float64 `parquet:"load_level"`
+	// A sweep's points (mode sweep) share SweepID; SweepKnee marks the point the sweep found
+	// as its knee, and SweepKneeReason (on every point) says why it is there.
+	SweepID         string `parquet:"sweep_id"`
+	SweepStage      string `parquet:"sweep_stage"`
+	SweepKnee       bool   `parquet:"sweep_knee"`
+	SweepKneeReason string `parquet:"sweep_knee_reason"`
 	Prompts       string  `parquet:"prompts"`
 	MaxTokens     int64   `parquet:"max_tokens"`
 	BatchSize     int64   `parquet:"batch_size"`

@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+
+	"github.com/llmscale/llmscale/internal/sweep"
 )
 
-// Stages of a sweep, in the order they run.
+// Stages of a sweep, in the order they run: one request at a time, load.sweep_max_concurrency
+// requests in flight, then open-loop rates between the two.
 const (
-	SweepSync       = "sync"       // one request at a time
-	SweepThroughput = "throughput" // load.sweep_max_concurrency requests in flight
-	SweepRate       = "rate"       // open loop, at a rate between the two
+	SweepSync       = sweep.StageSync
+	SweepThroughput = sweep.StageThroughput
+	SweepRate       = sweep.StageRate
 )
 
 // SweepPoint places an experiment in its sweep. The sweep's points are consecutive
@@ -81,6 +84,27 @@ func sweepPoints(e Experiment) []Experiment {
 	add(SweepThroughput, 0)
 	for i := 1; i <= n; i++ {
 		add(SweepRate, i)
+	}
+	return out
+}
+
+// SweepStage returns the point of stage (sync, throughput) of the sweep sweepID.
+func (p Plan) SweepStage(sweepID, stage string) (Experiment, bool) {
+	for _, e := range p.Experiments {
+		if sw := e.Load.Sweep; sw != nil && sw.ID == sweepID && sw.Stage == stage {
+			return e, true
+		}
+	}
+	return Experiment{}, false
+}
+
+// SweepPoints returns the points of the sweep sweepID, in run order.
+func (p Plan) SweepPoints(sweepID string) []Experiment {
+	var out []Experiment
+	for _, e := range p.Experiments {
+		if sw := e.Load.Sweep; sw != nil && sw.ID == sweepID {
+			out = append(out, e)
+		}
 	}
 	return out
 }
