@@ -37,16 +37,16 @@ type Row struct {
 	SweepStage      string `parquet:"sweep_stage"`
 	SweepKnee       bool   `parquet:"sweep_knee"`
 	SweepKneeReason string `parquet:"sweep_knee_reason"`
-	Prompts       string  `parquet:"prompts"`
-	MaxTokens     int64   `parquet:"max_tokens"`
-	BatchSize     int64   `parquet:"batch_size"`
-	MBT           int64   `parquet:"mbt"`
-	ExtraFactors  string  `parquet:"extra_factors"`
-	API           string  `parquet:"api"`
-	Workers       int64   `parquet:"workers"`
-	GPUNames      string  `parquet:"gpu_names"`
-	Interconnect  string  `parquet:"interconnect"`
-	SimInfo       string  `parquet:"sim_info"`
+	Prompts         string `parquet:"prompts"`
+	MaxTokens       int64  `parquet:"max_tokens"`
+	BatchSize       int64  `parquet:"batch_size"`
+	MBT             int64  `parquet:"mbt"`
+	ExtraFactors    string `parquet:"extra_factors"`
+	API             string `parquet:"api"`
+	Workers         int64  `parquet:"workers"`
+	GPUNames        string `parquet:"gpu_names"`
+	Interconnect    string `parquet:"interconnect"`
+	SimInfo         string `parquet:"sim_info"`
 
 	WarmupS     float64 `parquet:"warmup_s"`
 	DurationS   float64 `parquet:"duration_s"`
