@@ -31,22 +31,24 @@ type Row struct {
 	Concurrency   int64   `parquet:"concurrency"`
 	Rate          float64 `parquet:"rate"`
 	LoadLevel     float64 `parquet:"load_level"`
+
 	// A sweep's points (mode sweep) share SweepID; SweepKnee marks the point the sweep found
 	// as its knee, and SweepKneeReason (on every point) says why it is there.
 	SweepID         string `parquet:"sweep_id"`
 	SweepStage      string `parquet:"sweep_stage"`
 	SweepKnee       bool   `parquet:"sweep_knee"`
 	SweepKneeReason string `parquet:"sweep_knee_reason"`
-	Prompts         string `parquet:"prompts"`
-	MaxTokens       int64  `parquet:"max_tokens"`
-	BatchSize       int64  `parquet:"batch_size"`
-	MBT             int64  `parquet:"mbt"`
-	ExtraFactors    string `parquet:"extra_factors"`
-	API             string `parquet:"api"`
-	Workers         int64  `parquet:"workers"`
-	GPUNames        string `parquet:"gpu_names"`
-	Interconnect    string `parquet:"interconnect"`
-	SimInfo         string `parquet:"sim_info"`
+
+	Prompts       string  `parquet:"prompts"`
+	MaxTokens     int64   `parquet:"max_tokens"`
+	BatchSize     int64   `parquet:"batch_size"`
+	MBT           int64   `parquet:"mbt"`
+	ExtraFactors  string  `parquet:"extra_factors"`
+	API           string  `parquet:"api"`
+	Workers       int64   `parquet:"workers"`
+	GPUNames      string  `parquet:"gpu_names"`
+	Interconnect  string  `parquet:"interconnect"`
+	SimInfo       string  `parquet:"sim_info"`
 
 	WarmupS     float64 `parquet:"warmup_s"`
 	DurationS   float64 `parquet:"duration_s"`
