@@ -31,14 +31,6 @@ type Row struct {
 	Concurrency   int64   `parquet:"concurrency"`
 	Rate          float64 `parquet:"rate"`
 	LoadLevel     float64 `parquet:"load_level"`
-
-	// A sweep's points (mode sweep) share SweepID; SweepKnee marks the point the sweep found
-	// as its knee, and SweepKneeReason (on every point) says why it is there.
-	SweepID         string `parquet:"sweep_id"`
-	SweepStage      string `parquet:"sweep_stage"`
-	SweepKnee       bool   `parquet:"sweep_knee"`
-	SweepKneeReason string `parquet:"sweep_knee_reason"`
-
 	Prompts       string  `parquet:"prompts"`
 	MaxTokens     int64   `parquet:"max_tokens"`
 	BatchSize     int64   `parquet:"batch_size"`
@@ -204,6 +196,13 @@ type Row struct {
 
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
+
+	// A sweep's points (mode sweep) share SweepID; SweepKnee marks the point the sweep found
+	// as its knee, and SweepKneeReason (on every point) says why it is there.
+	SweepID         string `parquet:"sweep_id"`
+	SweepStage      string `parquet:"sweep_stage"`
+	SweepKnee       bool   `parquet:"sweep_knee"`
+	SweepKneeReason string `parquet:"sweep_knee_reason"`
 
 	// Per-request server phases from server_spans.parquet (telemetry.traces): completed
 	// requests of the measured window that have a span. Null without spans.
