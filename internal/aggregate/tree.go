@@ -37,6 +37,7 @@ func Tree(root string) (rows []Row, errs []error, err error) {
 			errs = append(errs, e)
 		}
 	}
+	MarkKnees(rows)
 	return rows, errs, nil
 }
 
