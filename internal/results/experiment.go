@@ -127,6 +127,10 @@ type LoadInfo struct {
 	// from (the matrix or the server); both empty when it was not known.
 	VocabSize   int    `json:"vocab_size,omitempty"`
 	VocabSource string `json:"vocab_source,omitempty"`
+	// Tokenizer is the matrix's tokenizer file that counted text prompts and dataset replies,
+	// and TokenizerSHA256 its digest; both empty when text was counted ~4 letters a token.
+	Tokenizer       string `json:"tokenizer,omitempty"`
+	TokenizerSHA256 string `json:"tokenizer_sha256,omitempty"`
 }
 
 // Dir is the folder of one experiment in a results tree.
