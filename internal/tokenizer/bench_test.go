@@ -55,7 +55,7 @@ func benchTokenizers(b *testing.B) (map[string]*Tokenizer, string) {
 	uni := [][2]any{{"<unk>", 0.0}}
 	wp := map[string]int{"[UNK]": 0, ",": 1}
 	for i, p := range vocab {
-		uni = append(uni, [2]any{"▁" + p, -math.Log(float64(i+2))}, [2]any{p, -math.Log(float64(i+2)) - 1})
+		uni = append(uni, [2]any{"▁" + p, -math.Log(float64(i + 2))}, [2]any{p, -math.Log(float64(i+2)) - 1})
 		wp[p], wp["##"+p] = len(wp), len(wp)+1
 	}
 	docs := map[string]any{
