@@ -18,7 +18,7 @@ import (
 // merged) and fills the client-side columns over the measured window.
 func fillRequests(r *Row, dir string, e results.Experiment) error {
 	r.RequestFiles = int64(countRequestFiles(dir))
-	rows, err := results.ReadRequestsDir(dir)
+	rows, err := results.ReadRequestTimings(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && e.Status != results.StatusDone:
 		return nil // never measured: the status already says why
