@@ -13,7 +13,7 @@ import (
 // other fields (target, user, prompts, first_token_ns, done_ns, start_unix_ns, the chunk and
 // token sources, finish_reason, error, response_id, exp_id) are left zero.
 func ReadRequestTimings(dir string) ([]Request, error) {
-	paths, err := requestFiles(dir)
+	paths, err := RequestFiles(dir)
 	if err != nil {
 		return nil, err
 	}
