@@ -59,6 +59,7 @@ func (p *pushedReader) Read(b []byte) (int, error) {
 
 func TestReader(t *testing.T) {
 	t.Parallel()
+	bufs := NewBuffers(4) // shared by every case, as by a run's streams
 	tests := []struct {
 		name string
 		in   string
@@ -109,7 +110,71 @@ func TestReader(t *testing.T) {
 			if diff := cmp.Diff(tt.want, evs); diff != "" {
 				t.Errorf("pushed: %q (-want +got):\n%s", tt.in, diff)
 			}
+			evs, err = readPushed(NewReaderOptions(&pushedReader{r: strings.NewReader(tt.in)}, Options{Buffers: bufs}))
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("pushed, lent buffers: %q: final error %v, want io.EOF", tt.in, err)
+			}
+			if diff := cmp.Diff(tt.want, evs); diff != "" {
+				t.Errorf("pushed, lent buffers: %q (-want +got):\n%s", tt.in, diff)
+			}
 		})
+	}
+}
+
+// TestReaderLendsBuffer: with Options.Buffers a reader holds its read buffer only while it
+// has unread bytes (a partial line); waiting for the next read (ErrMore) it holds none.
+func TestReaderLendsBuffer(t *testing.T) {
+	t.Parallel()
+	feed := &pushed{}
+	r := NewReaderOptions(feed, Options{Buffers: NewBuffers(8)})
+	tests := []struct {
+		in       string
+		want     []got
+		holding  bool // after the ErrMore that ends the bytes
+		bufBytes int  // the buffer's size while held
+	}{
+		{"data: a\n\n", []got{{Data: "a"}}, false, 0},
+		{"data: b", nil, true, 8},
+		{"c\n\ndata: {\"long\": \"line\"}", []got{{Data: "bc"}}, true, 32}, // grown past 8: not pooled after
+		{"\n\n", []got{{Data: `{"long": "line"}`}}, false, 0},
+		{"data: d\n\n", []got{{Data: "d"}}, false, 0},
+	}
+	for _, tt := range tests {
+		feed.p = []byte(tt.in)
+		evs, err := readPushed1(r)
+		if !errors.Is(err, ErrMore) {
+			t.Fatalf("%q: error %v, want ErrMore", tt.in, err)
+		}
+		if diff := cmp.Diff(tt.want, evs); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
+		}
+		if (r.buf != nil) != tt.holding || len(r.buf) != tt.bufBytes {
+			t.Errorf("after %q: holds a buffer of %d bytes (%v), want %v, %d", tt.in, len(r.buf), r.buf != nil, tt.holding, tt.bufBytes)
+		}
+	}
+}
+
+// pushed is an event loop's source: the bytes of the last read, then ErrMore.
+type pushed struct{ p []byte }
+
+func (s *pushed) Read(b []byte) (int, error) {
+	if len(s.p) == 0 {
+		return 0, ErrMore
+	}
+	n := copy(b, s.p)
+	s.p = s.p[n:]
+	return n, nil
+}
+
+// readPushed1 returns the events of the bytes pushed so far, up to the first ErrMore.
+func readPushed1(r *Reader) ([]got, error) {
+	var out []got
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got{Type: ev.Type, Data: string(ev.Data), ID: ev.ID})
 	}
 }
 
