@@ -39,9 +39,10 @@ type Options struct {
 	// MaxEventBytes bounds a line and an event's data; default 4 MiB.
 	MaxEventBytes int
 	// Buffers, when set, lends the read buffer (its size replaces BufferSize): the Reader
-	// gives it back whenever the underlying reader has no bytes now (ErrMore) and the Reader
-	// holds no unread byte, and takes one again with the next bytes. Thousands of streams
-	// waiting for their next token on an event loop then hold no read buffer at all.
+	// gives it back whenever the underlying reader has no bytes now (ErrMore), keeping the
+	// start of a line it holds (up to an eighth of the buffer) aside, and takes one again
+	// with the next bytes. Thousands of streams waiting for their next token on an event
+	// loop then hold no read buffer at all.
 	Buffers *Buffers
 }
 
@@ -78,6 +79,7 @@ type Reader struct {
 	buf     []byte // nil while lent back to bufs
 	bufs    *Buffers
 	lent    *[]byte // the pool's holder of buf, given back with it
+	carry   []byte  // the unread bytes kept while buf is lent
 	start   int     // unread bytes are buf[start:end]
 	end     int
 	max     int
@@ -115,8 +117,9 @@ func NewReaderOptions(r io.Reader, o Options) *Reader {
 
 // Reset makes the reader read a new stream from r, keeping its buffers.
 func (r *Reader) Reset(src io.Reader) {
-	buf, bufs, lent, data, typ, typStr, max := r.buf, r.bufs, r.lent, r.data, r.typ, r.typStr, r.max
-	*r = Reader{r: src, buf: buf, bufs: bufs, lent: lent, data: data[:0], typ: typ[:0], typStr: typStr, max: max}
+	buf, bufs, lent, carry, data, typ, typStr, max := r.buf, r.bufs, r.lent, r.carry, r.data, r.typ, r.typStr, r.max
+	*r = Reader{r: src, buf: buf, bufs: bufs, lent: lent, carry: carry[:0], data: data[:0], typ: typ[:0], typStr: typStr,
+		max: max}
 }
 
 // Comments is how many comment lines (":" keep-alives) the reader has seen.
@@ -302,6 +305,8 @@ func (r *Reader) fill() error {
 	if r.buf == nil {
 		r.lent = r.bufs.pool.Get().(*[]byte)
 		r.buf = *r.lent
+		r.end = copy(r.buf, r.carry)
+		r.carry = r.carry[:0]
 	}
 	if r.end == len(r.buf) {
 		if err := r.makeRoom(); err != nil {
@@ -330,12 +335,13 @@ func (r *Reader) fill() error {
 	return r.err
 }
 
-// lend gives the read buffer back to the pool while it holds nothing, until bytes come again.
-// A buffer a long line made bigger is dropped rather than pooled.
+// lend gives the read buffer back to the pool until bytes come again, the start of a line
+// it holds set aside. A buffer a long line made bigger is dropped rather than pooled.
 func (r *Reader) lend() {
-	if r.bufs == nil || r.start != r.end {
+	if r.bufs == nil || r.buf == nil || r.end-r.start > r.bufs.size/8 {
 		return
 	}
+	r.carry = append(r.carry[:0], r.buf[r.start:r.end]...)
 	if len(r.buf) == r.bufs.size {
 		r.bufs.pool.Put(r.lent)
 	}

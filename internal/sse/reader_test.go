@@ -59,7 +59,7 @@ func (p *pushedReader) Read(b []byte) (int, error) {
 
 func TestReader(t *testing.T) {
 	t.Parallel()
-	bufs := NewBuffers(4) // shared by every case, as by a run's streams
+	bufs := NewBuffers(16) // shared by every case, as by a run's streams; lines of up to 2 bytes set aside
 	tests := []struct {
 		name string
 		in   string
@@ -122,22 +122,25 @@ func TestReader(t *testing.T) {
 }
 
 // TestReaderLendsBuffer: with Options.Buffers a reader holds its read buffer only while it
-// has unread bytes (a partial line); waiting for the next read (ErrMore) it holds none.
+// has more than an eighth of it unread (the start of a long line); waiting for the next read
+// (ErrMore) it holds none, the start of a short line set aside.
 func TestReaderLendsBuffer(t *testing.T) {
 	t.Parallel()
 	feed := &pushed{}
-	r := NewReaderOptions(feed, Options{Buffers: NewBuffers(8)})
+	r := NewReaderOptions(feed, Options{Buffers: NewBuffers(64)})
+	long := strings.Repeat("x", 100)
 	tests := []struct {
 		in       string
 		want     []got
-		holding  bool // after the ErrMore that ends the bytes
-		bufBytes int  // the buffer's size while held
+		bufBytes int // the buffer held after the ErrMore that ends the bytes; 0: none
 	}{
-		{"data: a\n\n", []got{{Data: "a"}}, false, 0},
-		{"data: b", nil, true, 8},
-		{"c\n\ndata: {\"long\": \"line\"}", []got{{Data: "bc"}}, true, 32}, // grown past 8: not pooled after
-		{"\n\n", []got{{Data: `{"long": "line"}`}}, false, 0},
-		{"data: d\n\n", []got{{Data: "d"}}, false, 0},
+		{"data: a\n\n", []got{{Data: "a"}}, 0},
+		{"data: b", nil, 0},                                          // 7 bytes set aside
+		{"c\n\ndata: {\"long\": \"line\"}", []got{{Data: "bc"}}, 64}, // 22 bytes: more than 64/8
+		{"\n\n", []got{{Data: `{"long": "line"}`}}, 0},
+		{"data: " + long, nil, 128},                              // grown past 64
+		{"\n\ndata: d\n\n", []got{{Data: long}, {Data: "d"}}, 0}, // the grown buffer is dropped
+		{"\xEF\xBB", nil, 0},
 	}
 	for _, tt := range tests {
 		feed.p = []byte(tt.in)
@@ -148,8 +151,8 @@ func TestReaderLendsBuffer(t *testing.T) {
 		if diff := cmp.Diff(tt.want, evs); diff != "" {
 			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
 		}
-		if (r.buf != nil) != tt.holding || len(r.buf) != tt.bufBytes {
-			t.Errorf("after %q: holds a buffer of %d bytes (%v), want %v, %d", tt.in, len(r.buf), r.buf != nil, tt.holding, tt.bufBytes)
+		if len(r.buf) != tt.bufBytes {
+			t.Errorf("after %q: holds a buffer of %d bytes, want %d", tt.in, len(r.buf), tt.bufBytes)
 		}
 	}
 }
