@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // Merge is the summary of a load that several workers shared (WorkerCount of cfg), computed
@@ -31,12 +32,10 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = cfg.Rate, cfg.Arrival, cfg.Burstiness, cfg.MaxInflight, cfg.Rate
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
-	acc := accumulator{slo: cfg.SLO}
+	acc := stats.Accumulator{SLO: cfg.SLO}
 	for i := range rows {
-		acc.add(&rows[i])
+		acc.Add(&rows[i])
 	}
-	s.Sent, s.NotSent, s.Phases, s.Failures, s.FirstErrors = acc.sent, acc.notSent, acc.phases, acc.failures, acc.firstErrors
-	s.ClientFailures = acc.failures[results.ErrorClient] // every worker's, as one run counts its own
 	window, limits := s.addWorkers(cfg.RunTime, parts)
 	if cfg.MaxRequests > 0 { // each worker's window ended with its last request: the load's with the last of all
 		window = 0
@@ -51,10 +50,11 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 			}
 		}
 	}
-	from := int64(cfg.Warmup)
-	s.Window = window
-	trend := acc.windowStats(&s, cfg.Mode, from, from+int64(window))
-	merged := Summary{Mode: s.Mode, SendLag: s.SendLag, ScheduledRate: s.ScheduledRate, AchievedRate: s.AchievedRate}
+	var trend stats.Trend
+	s.Summary, trend = acc.Summarize(stats.Span{From: cfg.Warmup, To: cfg.Warmup + window, OpenLoop: cfg.Mode == ModeRate})
+	s.ClientFailures = s.Failures[results.ErrorClient] // every worker's, as one run counts its own
+	merged := Summary{Mode: s.Mode, Summary: stats.Summary{SendLag: s.SendLag, ScheduledRate: s.ScheduledRate,
+		AchievedRate: s.AchievedRate}}
 	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
 	return s
 }
@@ -167,8 +167,8 @@ func ReadSummary(path string) (Summary, error) {
 		return Summary{}, fmt.Errorf("%s: %w", path, err)
 	}
 	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
-	return Summary{WorkerID: doc.Worker, WorkerCount: doc.Workers, Window: sec(doc.Window), Wall: sec(doc.Wall),
-		Interrupted: doc.Interrupted, Sent: doc.Sent, Client: doc.Client, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
+	return Summary{WorkerID: doc.Worker, WorkerCount: doc.Workers, Summary: stats.Summary{Window: sec(doc.Window),
+		Sent: doc.Sent}, Wall: sec(doc.Wall), Interrupted: doc.Interrupted, Client: doc.Client, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
 		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
 		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax},
 		TargetsDown: doc.TargetsDown, OpenFilesLimit: doc.OpenFiles, HostCPUUtil: doc.HostCPU, HostSteal: doc.HostSteal,

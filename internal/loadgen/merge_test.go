@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // workerRows are the records of one worker of an open-loop load: a request every 1/rate
@@ -71,7 +72,7 @@ func TestMergeInterruptedAndLate(t *testing.T) {
 	for i := range rows { // worker 1 sent nothing after 1 s: its due requests are missing
 		rows[i].SentNs += int64(time.Millisecond)
 	}
-	s := Merge(cfg, rows, []Summary{{WorkerID: 0}, {WorkerID: 1, Interrupted: true, Window: 2 * time.Second}})
+	s := Merge(cfg, rows, []Summary{{WorkerID: 0}, {WorkerID: 1, Interrupted: true, Summary: stats.Summary{Window: 2 * time.Second}}})
 	if !s.Interrupted || s.Window != 2*time.Second {
 		t.Fatalf("interrupted %v window %v; want true, 2s", s.Interrupted, s.Window)
 	}
@@ -102,8 +103,8 @@ func TestAllFailed(t *testing.T) {
 // ReadSummary reads back what Summary.JSON wrote.
 func TestReadSummary(t *testing.T) {
 	t.Parallel()
-	want := Summary{WorkerID: 2, WorkerCount: 4, Window: 3 * time.Second, Wall: 4500 * time.Millisecond, Interrupted: true,
-		Sent: 17, ClientCPU: 1500 * time.Millisecond, Cores: 8, PeakConnections: 3, Connections: 5, PeakInFlight: 3,
+	want := Summary{WorkerID: 2, WorkerCount: 4, Summary: stats.Summary{Window: 3 * time.Second, Sent: 17},
+		Wall: 4500 * time.Millisecond, Interrupted: true, ClientCPU: 1500 * time.Millisecond, Cores: 8, PeakConnections: 3, Connections: 5, PeakInFlight: 3,
 		CapWaits: 2, Limits: []string{"x"}, WakeLag: Stat{P99: 0.5, Max: 1.25}, OpenFilesLimit: 1024,
 		HostCPUUtil: ptr(0.93), HostSteal: ptr(0.01), HostContended: true, HostSharers: []string{"vllm (pid 7, 1.00 cores)"}}
 	path := filepath.Join(t.TempDir(), SummaryFile(2, 4))

@@ -2,7 +2,6 @@ package report
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -165,29 +164,5 @@ func TestReservoir(t *testing.T) {
 	// The mean of 1000 draws from U[0, 1e5) has sd ≈ 913: 5 sd is a wide margin.
 	if mean := sum / 1000; math.Abs(mean-50_000) > 4_600 {
 		t.Errorf("sample mean %g, want about 50000", mean)
-	}
-}
-
-// TestScanCorrupted: a corrupted Parquet file is an error naming it, never a panic.
-func TestScanCorrupted(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	rows := []results.Request{request(0.1, 0.2, 10)}
-	path := filepath.Join(dir, "requests.parquet")
-	if err := results.WriteParquet(path, rows); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cut := range []int{4, len(data) / 2, len(data) - 9} {
-		bad := filepath.Join(dir, "bad.parquet")
-		if err := os.WriteFile(bad, data[:cut], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := scanParquet(bad, func(*results.Request) {}); err == nil {
-			t.Errorf("no error for a file cut at %d of %d bytes", cut, len(data))
-		}
 	}
 }

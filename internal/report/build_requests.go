@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"io/fs"
 	"path/filepath"
 
 	"github.com/llmscale/llmscale/internal/results"
@@ -41,12 +40,12 @@ func newRequestScan(rec *results.Experiment, g *grid) *requestScan {
 
 // scan reads every request file of dir (requests.parquet, requests-<k>.parquet).
 func (s *requestScan) scan(dir string) error {
-	files := requestFiles(dir)
-	if len(files) == 0 {
-		return fmt.Errorf("no request file: %w", fs.ErrNotExist)
+	files, err := results.RequestFiles(dir)
+	if err != nil {
+		return err
 	}
 	for _, p := range files {
-		if err := scanParquet(p, s.add); err != nil {
+		if err := results.ScanParquet(p, s.add); err != nil {
 			return fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
 		}
 	}

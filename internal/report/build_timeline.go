@@ -111,7 +111,7 @@ func readReplica(path string, k int) (*replicaMetrics, error) {
 		finished[src.Metric] = true
 	}
 	seen := map[int64]bool{}
-	err := scanParquet(path, func(r *results.ServerMetric) {
+	err := results.ScanParquet(path, func(r *results.ServerMetric) {
 		if r.Name == promscrape.MetricScrapeUp && r.Phase == results.PhaseDuring && !seen[r.TimeUnixNs] {
 			seen[r.TimeUnixNs] = true
 			m.gridTimes = append(m.gridTimes, r.TimeUnixNs)
@@ -138,7 +138,7 @@ type serverMetrics []*replicaMetrics
 
 func readServerMetrics(dir string) (serverMetrics, error) {
 	var out serverMetrics
-	for k, p := range serverMetricsFiles(dir) {
+	for k, p := range results.ServerMetricsFiles(dir) {
 		m, err := readReplica(p, k)
 		if err != nil {
 			return out, fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
@@ -243,7 +243,7 @@ type gpuSamples struct {
 // recorded) of every GPU and sample.
 func readGPU(dir string) (gpuSamples, error) {
 	s := gpuSamples{sum: map[int64]float64{}, n: map[int64]float64{}}
-	err := scanParquet(filepath.Join(dir, results.GPUFile), func(r *results.GPUSample) {
+	err := results.ScanParquet(filepath.Join(dir, results.GPUFile), func(r *results.GPUSample) {
 		v := r.SMUtilPct
 		if v == nil {
 			v = r.SMActivePct

@@ -2,11 +2,7 @@ package results
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -123,7 +119,7 @@ func ReadRequests(path string) ([]Request, error) { return ReadParquet[Request](
 // ReadRequestsDir reads every request file of an output folder (requests.parquet and
 // requests-<worker>.parquet), ordered by worker and sequence number.
 func ReadRequestsDir(dir string) ([]Request, error) {
-	paths, err := requestFiles(dir)
+	paths, err := RequestFiles(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -142,28 +138,4 @@ func ReadRequestsDir(dir string) ([]Request, error) {
 		return int(a.Seq - b.Seq)
 	})
 	return all, nil
-}
-
-func requestFiles(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var paths []string
-	for _, e := range entries {
-		name := e.Name()
-		if name == "requests.parquet" {
-			paths = append(paths, filepath.Join(dir, name))
-			continue
-		}
-		num, ok := strings.CutPrefix(name, "requests-")
-		num, ok2 := strings.CutSuffix(num, ".parquet")
-		if _, err := strconv.Atoi(num); ok && ok2 && err == nil {
-			paths = append(paths, filepath.Join(dir, name))
-		}
-	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("%s: no requests.parquet: %w", dir, os.ErrNotExist)
-	}
-	return paths, nil
 }
