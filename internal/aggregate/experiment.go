@@ -57,6 +57,7 @@ func Experiment(dir string, tc TreeInfo) (Row, error) {
 		}
 	}
 	fillDerived(&row)
+	fillSweep(&row, exp)
 	if len(problems) > 0 {
 		return row, fmt.Errorf("%s: %w", row.ExpID, errors.Join(problems...))
 	}

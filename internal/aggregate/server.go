@@ -3,7 +3,6 @@ package aggregate
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,31 +15,12 @@ import (
 // metricSimInfo is the simulator's info gauge (llmscale:sim_info).
 const metricSimInfo = "llmscale:sim_info"
 
-// serverMetricsFiles lists server_metrics.parquet and the per-replica
-// server_metrics-r<k>.parquet of dir, sorted.
-func serverMetricsFiles(dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		name := e.Name()
-		if name == results.ServerMetricsFile ||
-			(strings.HasPrefix(name, "server_metrics-r") && strings.HasSuffix(name, ".parquet")) {
-			out = append(out, filepath.Join(dir, name))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // fillServer summarises the server's /metrics over the window. Several replica files are
 // merged into one window: each replica's engines are renamed r<k>/<engine> so that counters
 // and histograms add up over every engine of every replica and gauges sum per grid scrape.
 func fillServer(r *Row, dir string, e results.Experiment) error {
 	defer fillCaps(r, e)
-	paths := serverMetricsFiles(dir)
+	paths := results.ServerMetricsFiles(dir)
 	r.ServerMetricsFiles = int64(len(paths))
 	if len(paths) == 0 {
 		return nil

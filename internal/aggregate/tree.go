@@ -33,6 +33,7 @@ func Tree(root string) (rows []Row, errs []error, err error) {
 			errs = append(errs, err)
 		}
 	}
+	MarkKnees(rows)
 	return rows, errs, nil
 }
 

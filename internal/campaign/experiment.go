@@ -45,6 +45,7 @@ func (r *Runner) runServer(ctx context.Context, exps []matrix.Experiment) (done,
 		}
 		rec := r.experimentWithRetries(ctx, &set, e, i == 0)
 		if rec.Status == results.StatusDone {
+			r.noteKnee(e)
 			done++
 		} else {
 			failed++
@@ -110,7 +111,12 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	if err := freshDir(dir); err != nil {
 		return fail("results folder: "+err.Error(), nil)
 	}
+	run, sweepInfo, err := r.sweepLoad(e)
+	rec.Load.Sweep, rec.Load.Concurrency, rec.Load.Rate = sweepInfo, run.Load.Concurrency, run.Load.Rate
 	r.save(e, rec)
+	if err != nil {
+		return fail(err.Error(), nil)
+	}
 	ct, err := r.tokenizer(e.Load.Tokenizer)
 	if err != nil {
 		return fail(err.Error(), nil)
@@ -139,7 +145,7 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 		}
 	}
 	logFrom := set.logSizes()
-	sum, loadErr := r.measure(ctx, set, e, prompts, dir, &rec)
+	sum, loadErr := r.measure(ctx, set, run, prompts, dir, &rec)
 	r.recordSpans(ctx, set, e.ID, dir, func(s string) { rec.Telemetry = append(rec.Telemetry, s) })
 	if errors.Is(loadErr, loadgen.ErrTargetDown) {
 		set.awaitExit(exitNoticeWait) // a refused replica has usually died: let its exit be seen and its log kept

@@ -127,8 +127,12 @@ func saturationPoints(rows []aggregate.Row) []configPoint {
 	return out
 }
 
-// bestLevel is the point of the load level with the best output throughput.
+// bestLevel is the point of the load level with the best output throughput; where a sweep
+// ran, its knee (sweepKnee).
 func bestLevel(rs []*aggregate.Row, k configKey) Point {
+	if p, ok := sweepKnee(rs, k); ok {
+		return p
+	}
 	slices.SortStableFunc(rs, func(a, b *aggregate.Row) int { return cmp.Compare(a.LoadLevel, b.LoadLevel) })
 	best := 0
 	for i, r := range rs {

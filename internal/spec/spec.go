@@ -47,7 +47,7 @@ func (s *Spec) TokenizerPath() string {
 }
 
 // Factors are the matrix's dimensions; every combination of their levels is a candidate
-// experiment. Exactly one of Users, Concurrency and Rate sets the load.
+// experiment. Exactly one of Users, Concurrency, Rate and Sweep sets the load.
 type Factors struct {
 	GPUs        []int     `yaml:"gpus"`
 	TP          []int     `yaml:"tp"`
@@ -56,10 +56,13 @@ type Factors struct {
 	Users       []int     `yaml:"users"`       // closed-loop users (Locust)
 	Concurrency []int     `yaml:"concurrency"` // fixed in-flight requests
 	Rate        []float64 `yaml:"rate"`        // open-loop requests/s
-	Prompts     []string  `yaml:"prompts"`     // prompt set names, files or random:IN:OUT
-	MaxTokens   []int     `yaml:"max_tokens"`
-	BatchSize   []int     `yaml:"batch_size"` // --max-num-seqs, per DP rank
-	MBT         []int     `yaml:"mbt"`        // --max-num-batched-tokens, per DP rank
+	// Sweep finds saturation itself (GuideLLM's sweep): a level N measures one request at a
+	// time, then the maximum throughput, then N open-loop rates evenly between, and marks the knee.
+	Sweep     []int    `yaml:"sweep"`
+	Prompts   []string `yaml:"prompts"` // prompt set names, files or random:IN:OUT
+	MaxTokens []int    `yaml:"max_tokens"`
+	BatchSize []int    `yaml:"batch_size"` // --max-num-seqs, per DP rank
+	MBT       []int    `yaml:"mbt"`        // --max-num-batched-tokens, per DP rank
 
 	// ServerArgs are extra server flags with levels ("--gpu-memory-utilization": [0.85, 0.9]);
 	// "true" passes the flag alone, "false" omits it. Each level is part of the server configuration.
@@ -95,7 +98,9 @@ type Load struct {
 	Grace        Duration `yaml:"grace"`         // in-flight requests may finish this long after the end
 	IgnoreEOS    *bool    `yaml:"ignore_eos"`    // generate exactly max_tokens
 	Workers      int      `yaml:"workers"`       // load worker processes per experiment
-	Client       string   `yaml:"client"`        // how responses are read: auto | net/http | epoll
+	// SweepMaxConcurrency is the requests in flight of a sweep's maximum-throughput point.
+	SweepMaxConcurrency int    `yaml:"sweep_max_concurrency"`
+	Client              string `yaml:"client"` // how responses are read: auto | net/http | epoll
 	// VocabSize bounds the token ids of random:IN prompts (ids are drawn below it). Unset, a
 	// campaign takes the server's (llama.cpp's /v1/models meta.n_vocab); else [1000, 100000).
 	VocabSize *int `yaml:"vocab_size"`

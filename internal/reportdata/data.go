@@ -1,4 +1,8 @@
-package report
+// Package reportdata is what a report shows: the Data value that package resultstree reads
+// from a results tree and package report draws as an HTML page and static figures, with the
+// samplers that keep it small whatever the campaign (CDFFromSamples, DownsampleTimeline, the
+// fitted curves). It reads no file and draws nothing; Data round-trips through JSON.
+package reportdata
 
 import (
 	"encoding/json"
@@ -6,8 +10,8 @@ import (
 	"time"
 )
 
-// Data is everything the report shows. It is a plain value: the report package computes
-// nothing that needs the results tree, and Data round-trips through JSON (NaN is not a JSON
+// Data is everything the report shows. It is a plain value: drawing it needs nothing of the
+// results tree, and Data round-trips through JSON (NaN is not a JSON
 // number: optional numbers are *float64, nil when absent, and Values writes NaN as null).
 //
 // Units: throughput in output tokens/s (per GPU, per user: the same unit divided), request
@@ -248,6 +252,12 @@ type Timeline struct {
 	// running chart marks it.
 	BatchCap int `json:"batch_cap,omitempty"`
 }
+
+// Where a timeline's request rate comes from (Timeline.RequestRateSource).
+const (
+	RateFromRequests = "requests" // the request files' end times
+	RateFromServer   = "server"   // the server's vllm:request_success_total counter
+)
 
 // LoadCurve is one server configuration under increasing load.
 type LoadCurve struct {
