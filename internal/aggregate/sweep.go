@@ -91,3 +91,16 @@ func stageRank(stage string) int {
 	}
 	return 2
 }
+
+// LoadMode is the load the row's experiment ran: its mode, or for a sweep's point the
+// closed loop (concurrency) of its sync and throughput points or the open loop (rate) of
+// its rate points.
+func (r *Row) LoadMode() string {
+	switch {
+	case r.SweepStage == "":
+		return r.Mode
+	case r.SweepStage == sweep.StageRate:
+		return "rate"
+	}
+	return "concurrency"
+}
