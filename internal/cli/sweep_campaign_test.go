@@ -113,4 +113,3 @@ func readRecord(t *testing.T, root, id string) results.Experiment {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9*b && b-a < 1e-9*b }
-
