@@ -1,7 +1,7 @@
 // Package aggregate turns the raw files of each experiment (experiment.json, requests.parquet,
 // server_metrics.parquet, gpu.parquet) into one row of results/agg/summary_metrics.parquet:
 // its factors, what the clients measured over the measured window (vLLM's definitions and
-// percentile method, through loadgen.SummarizeRecords), what the server's /metrics said
+// percentile method, through stats.SummarizeRecords), what the server's /metrics said
 // (through promscrape.Summarize) and what the GPUs did. It reads only the raw files, so it can
 // be re-run at any time. docs/results.md ("summary_metrics") documents every column.
 package aggregate

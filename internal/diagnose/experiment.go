@@ -293,7 +293,7 @@ func (f facts) loadGenerator() outcome {
 	}
 	ev = append(ev, cpuEv)
 	if !math.IsNaN(f.clientFail) {
-		ev = append(ev, atLeast("requests failed for the client's own reasons ÷ requests", "client_failures", f.clientFail, ClientFailureFraction))
+		ev = append(ev, atLeast("requests failed for the client's own reasons (descriptors, ports, local timeouts) ÷ requests", "client_failures", f.clientFail, ClientFailureFraction))
 	}
 	o := outcome{code: CodeLoadGenerator, evidence: ev, margin: anyOf(ev...)}
 	var why []string

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 // answer is the report's conclusion for one series: the headline numbers and one sentence
@@ -31,7 +32,7 @@ type answer struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-func answers(ss []Series) []answer {
+func answers(ss []reportdata.Series) []answer {
 	out := make([]answer, 0, len(ss))
 	for i, s := range ss {
 		out = append(out, seriesAnswer(i, s))
@@ -39,7 +40,7 @@ func answers(ss []Series) []answer {
 	return out
 }
 
-func seriesAnswer(i int, s Series) answer {
+func seriesAnswer(i int, s reportdata.Series) answer {
 	a := answer{Name: s.Name, Color: seriesColor(i), Speedup: "–", Eff: "–", S: "–", Trend: trendClass(s.KarpFlattTrend)}
 	a.Verdict, a.Code = s.Verdict.Label, verdictClass(s.Verdict.Code)
 	if len(s.Points) == 0 {
@@ -74,7 +75,7 @@ func seriesAnswer(i int, s Series) answer {
 
 // headline compares the series in one sentence: the best and the worst efficiency at their
 // largest GPU count (one series: its result).
-func headline(ss []Series) string {
+func headline(ss []reportdata.Series) string {
 	best, worst := -1, -1
 	for i, s := range ss {
 		if len(s.Points) < 2 {
@@ -98,19 +99,19 @@ func headline(ss []Series) string {
 }
 
 // reach is "DP-only · medium reaches 6.3× on 8 GPUs (79 % efficiency)".
-func reach(s Series) string {
+func reach(s reportdata.Series) string {
 	p := s.Points[len(s.Points)-1]
 	return fmt.Sprintf("%s reaches %s on %s (%s efficiency)", s.Name, fmtX(p.Speedup), gpuLabel(p.GPUs), fmtPct(p.Efficiency))
 }
 
-func limitedBy(s Series) string {
+func limitedBy(s reportdata.Series) string {
 	if s.Verdict.Label == "" {
 		return ""
 	}
 	return " — bottleneck: " + s.Verdict.Label
 }
 
-func scalingSentence(s Series, first, last SeriesPoint) string {
+func scalingSentence(s reportdata.Series, first, last reportdata.SeriesPoint) string {
 	ideal := float64(last.GPUs) / float64(max(first.GPUs, 1))
 	return fmt.Sprintf("From %s to %d, output throughput grows %s (ideal %s): %s efficiency, %s → %s tokens/s.",
 		gpuLabel(first.GPUs), last.GPUs, fmtX(last.Speedup), fmtX(ideal), fmtPct(last.Efficiency),
@@ -119,11 +120,11 @@ func scalingSentence(s Series, first, last SeriesPoint) string {
 
 // goodputSentence tells how goodput (requests/s meeting every SLO) scaled beside throughput:
 // a server can double its tokens/s while fewer requests meet their objectives.
-func goodputSentence(first, last SeriesPoint) string {
+func goodputSentence(first, last reportdata.SeriesPoint) string {
 	if first.Goodput == nil || last.Goodput == nil {
 		return ""
 	}
-	share := func(p SeriesPoint) string {
+	share := func(p reportdata.SeriesPoint) string {
 		if p.RequestThroughput > 0 {
 			return fmtPct(*p.Goodput / p.RequestThroughput)
 		}
@@ -137,7 +138,7 @@ func goodputSentence(first, last SeriesPoint) string {
 		fmtNum(*first.Goodput), fmtNum(*last.Goodput), change, share(first), share(last))
 }
 
-func amdahlSentence(s Series) string {
+func amdahlSentence(s reportdata.Series) string {
 	am := s.Amdahl
 	if am == nil {
 		return "Amdahl's law could not be fitted to this series."
@@ -153,7 +154,7 @@ func amdahlSentence(s Series) string {
 		fmtS(am.S), interval, fmtX(1/am.S))
 }
 
-func confidence(am *AmdahlFit) float64 {
+func confidence(am *reportdata.AmdahlFit) float64 {
 	if am.Confidence > 0 && am.Confidence < 1 {
 		return am.Confidence
 	}
@@ -169,7 +170,7 @@ func trendClass(t string) string {
 	return "unknown"
 }
 
-func karpFlattSentence(s Series) string {
+func karpFlattSentence(s reportdata.Series) string {
 	switch s.KarpFlattTrend {
 	case "rising":
 		return "Karp–Flatt e(N) rises with N: an overhead that grows with the GPU count (communication, coordination), not a fixed serial part."
@@ -189,7 +190,7 @@ func karpFlattSentence(s Series) string {
 }
 
 // karpFlattValues lists e(N) at each GPU count that has one, "e(2) = 0.20, e(4) = 0.28".
-func karpFlattValues(ps []SeriesPoint, sep, eq string) string {
+func karpFlattValues(ps []reportdata.SeriesPoint, sep, eq string) string {
 	var parts []string
 	for _, p := range ps {
 		if p.KarpFlatt != nil {
@@ -199,7 +200,7 @@ func karpFlattValues(ps []SeriesPoint, sep, eq string) string {
 	return strings.Join(parts, sep)
 }
 
-func uslSentence(u USLFit) string {
+func uslSentence(u reportdata.USLFit) string {
 	if !u.Fitted || u.Peak <= 0 {
 		return ""
 	}
@@ -208,7 +209,7 @@ func uslSentence(u USLFit) string {
 }
 
 // saturationWarnings names the GPU counts whose throughput is a lower bound.
-func saturationWarnings(s Series) []string {
+func saturationWarnings(s reportdata.Series) []string {
 	var unsat []string
 	for _, p := range s.Points {
 		if !p.Saturated {
