@@ -197,6 +197,13 @@ type Row struct {
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
 
+	// A sweep's points (mode sweep) share SweepID; SweepKnee marks the point the sweep found
+	// as its knee, and SweepKneeReason (on every point) says why it is there.
+	SweepID         string `parquet:"sweep_id"`
+	SweepStage      string `parquet:"sweep_stage"`
+	SweepKnee       bool   `parquet:"sweep_knee"`
+	SweepKneeReason string `parquet:"sweep_knee_reason"`
+
 	// Per-request server phases from server_spans.parquet (telemetry.traces): completed
 	// requests of the measured window that have a span. Null without spans.
 	ServerSpans         int64    `parquet:"server_spans"`
