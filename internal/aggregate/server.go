@@ -27,7 +27,7 @@ func fillServer(r *Row, dir string, e results.Experiment) error {
 	}
 	var all []results.ServerMetric
 	for i, p := range paths {
-		rows, err := results.ReadParquet[results.ServerMetric](p)
+		rows, err := results.ReadServerMetricSeries(p)
 		if err != nil {
 			return fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
 		}
@@ -47,21 +47,33 @@ func fillServer(r *Row, dir string, e results.Experiment) error {
 }
 
 // relabel gives the engines of replica k their own names, so the series of several replicas
-// stay apart in one window.
+// stay apart in one window. Rows of the same labels share the relabelled labels and map.
 func relabel(rows []results.ServerMetric, k int) {
+	type labelled struct {
+		labels string
+		m      map[string]string
+	}
+	done := map[string]labelled{}
 	for i := range rows {
 		// every row, llmscale's own scrape series included: they tell each replica's grid
-		rows[i].Labels = fmt.Sprintf("replica=\"%d\",%s", k, rows[i].Labels)
-		m := rows[i].LabelMap
-		if m == nil {
-			continue
+		l, ok := done[rows[i].Labels]
+		if !ok {
+			l = labelled{labels: fmt.Sprintf("replica=\"%d\",%s", k, rows[i].Labels), m: relabelMap(rows[i].LabelMap, k)}
+			done[rows[i].Labels] = l
 		}
-		c := maps.Clone(m)
-		if e, ok := c[promscrape.LabelEngine]; ok {
-			c[promscrape.LabelEngine] = fmt.Sprintf("r%d/%s", k, e)
-		}
-		rows[i].LabelMap = c
+		rows[i].Labels, rows[i].LabelMap = l.labels, l.m
 	}
+}
+
+func relabelMap(m map[string]string, k int) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := maps.Clone(m)
+	if e, ok := c[promscrape.LabelEngine]; ok {
+		c[promscrape.LabelEngine] = fmt.Sprintf("r%d/%s", k, e)
+	}
+	return c
 }
 
 // simInfo returns the labels of the simulator's info gauge, nil when the server is not one.

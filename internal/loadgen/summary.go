@@ -89,6 +89,9 @@ func limitAdvice(what string, files uint64) string {
 			"or nofile in /etc/security/limits.conf, or use fewer connections", files)
 	case LimitPorts:
 		return "widen net.ipv4.ip_local_port_range, reuse connections (keep-alive) or spread the load over several client addresses"
+	case LimitSendTime:
+		return "requests waited in the client (connecting or writing) beyond --timeout: give the client more CPU or " +
+			"workers, keep connections alive, or raise --timeout"
 	}
 	return "the kernel's socket buffers ran out: fewer connections or more memory for them (net.core.*mem)"
 }
@@ -154,7 +157,7 @@ func (r *Runner) limitsOf(s *Summary, trend stats.Trend) []string {
 			"the server was slower than the schedule", s.MaxInflight, s.CapWaits, s.NotSent))
 	}
 	r.limitMu.Lock()
-	for _, what := range []string{LimitFiles, LimitPorts, LimitBuffers} {
+	for _, what := range []string{LimitFiles, LimitPorts, LimitBuffers, LimitSendTime} {
 		if r.limits[what] {
 			out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
 				what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))

@@ -114,8 +114,13 @@ func TestTreeShape(t *testing.T) {
 	if err := figures.Write(t.TempDir(), d, 40); err != nil {
 		t.Errorf("figures: %v", err)
 	}
-	if len(d.LoadCurves) != 3 || d.LoadCurves[0].Points[0].Load != 2 || d.LoadCurves[0].Saturation == nil || len(d.Pareto) != 6 {
+	if len(d.LoadCurves) != 3 || d.LoadCurves[0].Points[0].Load != 2 || len(d.Pareto) != 6 {
 		t.Errorf("%d load curves (%+v), %d Pareto points", len(d.LoadCurves), d.LoadCurves, len(d.Pareto))
+	}
+	// Two user counts, throughput 4× higher at the second: the curve has not bent, so it has
+	// no saturation mark (not one on its last point), and says why.
+	if lc := d.LoadCurves[0]; lc.Saturation != nil || !strings.Contains(lc.SaturationReason, "still grew at the heaviest load (16)") {
+		t.Errorf("saturation %v (%s), want none: throughput still grew", lc.Saturation, lc.SaturationReason)
 	}
 }
 

@@ -262,12 +262,15 @@ const (
 // LoadCurve is one server configuration under increasing load.
 type LoadCurve struct {
 	Config string `json:"config"`
-	// LoadKind is what the load level counts: "users", "concurrency" or "rate" (requests/s).
+	// LoadKind is what the load level counts: "users", "concurrency", "rate" (requests/s) or
+	// "sweep" (requests/s: a sweep's rates, and the throughput of its sync and throughput points).
 	LoadKind string      `json:"load_kind"`
 	Points   []LoadPoint `json:"points"` // ascending load
-	// Saturation is the load level where throughput stops growing; nil when the campaign did
-	// not reach it.
+	// Saturation is the load level where throughput stops growing, the knee of the curve
+	// (knee.go); nil when the campaign did not reach it.
 	Saturation *float64 `json:"saturation,omitempty"`
+	// SaturationReason says where the knee is and why, or why the curve has none.
+	SaturationReason string `json:"saturation_reason,omitempty"`
 }
 
 // LoadPoint is one load level of a configuration (means over repeats).

@@ -64,7 +64,7 @@ const (
 	ErrorConnect      = "connect"       // dial, DNS or connection refused: nothing was sent
 	ErrorTLS          = "tls"           // TLS handshake or certificate
 	ErrorHTTP         = "http"          // a status other than 200; http_status holds it (429 included)
-	ErrorTimeout      = "timeout"       // the whole request took longer than the timeout
+	ErrorTimeout      = "timeout"       // the whole request took longer than the timeout, once written to the server
 	ErrorStall        = "stall"         // no byte for the stall timeout once the stream had started
 	ErrorStreamBroken = "stream_broken" // connection closed or reset before the stream ended
 	ErrorNoDone       = "no_done"       // the stream ended cleanly but without data: [DONE]
@@ -74,7 +74,8 @@ const (
 	ErrorCancelled    = "cancelled"     // stopped by llmscale: Ctrl-C, or still running at run end + grace
 	ErrorNotSent      = "not_sent"      // due, but the in-flight cap held it until sending stopped
 	// ErrorClient: the client ran out of something of its own (file descriptors: EMFILE,
-	// ENFILE; local ports: EADDRNOTAVAIL; kernel buffers: ENOBUFS) before the server saw the
+	// ENFILE; local ports: EADDRNOTAVAIL; kernel buffers: ENOBUFS; time: its request timeout
+	// passed before it had written the request, a local timeout) before the server saw the
 	// request. It says nothing about the server.
 	ErrorClient = "client"
 )

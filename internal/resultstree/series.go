@@ -119,7 +119,6 @@ func buildLoadCurves(rows []*aggregate.Row) []reportdata.LoadCurve {
 
 func loadCurve(rs []*aggregate.Row) reportdata.LoadCurve {
 	lc := reportdata.LoadCurve{LoadKind: rs[0].Mode}
-	saturated := false
 	var levels []float64
 	byLevel := map[float64][]*aggregate.Row{}
 	for _, r := range rs {
@@ -127,7 +126,6 @@ func loadCurve(rs []*aggregate.Row) reportdata.LoadCurve {
 			levels = append(levels, r.LoadLevel)
 		}
 		byLevel[r.LoadLevel] = append(byLevel[r.LoadLevel], r)
-		saturated = saturated || r.Saturated
 	}
 	slices.Sort(levels)
 	for _, l := range levels {
@@ -142,33 +140,8 @@ func loadCurve(rs []*aggregate.Row) reportdata.LoadCurve {
 			Goodput:           meanOpt(lr, func(r *aggregate.Row) *float64 { return r.Goodput }),
 		})
 	}
-	lc.Saturation = saturationLevel(lc.Points, saturated)
+	lc.Saturation, lc.SaturationReason = curveSaturation(rs, lc.Points)
 	return lc
-}
-
-// saturationLevel is where throughput stops growing: the lowest load level within
-// scaling.PlateauTolerance of the best throughput, when some level saturated the server or
-// the best level was such a plateau (the rule of scaling's saturation points). Nil otherwise.
-func saturationLevel(pts []reportdata.LoadPoint, saturated bool) *float64 {
-	best := -1
-	for i, p := range pts {
-		if finite(p.Throughput) && (best < 0 || p.Throughput > pts[best].Throughput) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return nil
-	}
-	plateau := best > 0 && pts[best].Throughput <= (1+scaling.PlateauTolerance)*pts[best-1].Throughput
-	if !saturated && !plateau {
-		return nil
-	}
-	for _, p := range pts[:best+1] {
-		if p.Throughput*(1+scaling.PlateauTolerance) >= pts[best].Throughput {
-			return reportdata.Opt(p.Load)
-		}
-	}
-	return reportdata.Opt(pts[best].Load)
 }
 
 // meanOf is the mean of a column over rows, ignoring nulls; NaN when all are null.

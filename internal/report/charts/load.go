@@ -114,6 +114,8 @@ func loadAxisName(kind string) string {
 		return "Concurrency (requests in flight)"
 	case "rate":
 		return "Request rate (requests/s)"
+	case "sweep":
+		return "Sweep: request rate (requests/s)"
 	}
 	return "Load level (" + kind + ")"
 }
@@ -121,7 +123,7 @@ func loadAxisName(kind string) string {
 // loadAxis is linear, or logarithmic (base 2) when the levels span a factor of 8 or more, as
 // doubling user counts do.
 func loadAxis(kind string, pts []reportdata.LoadPoint) Axis {
-	a := Axis{Name: loadAxisName(kind), Min: ptr(0), Integer: kind != "rate"}
+	a := Axis{Name: loadAxisName(kind), Min: ptr(0), Integer: kind != "rate" && kind != "sweep"}
 	if len(pts) > 0 && pts[0].Load > 0 && pts[len(pts)-1].Load/pts[0].Load >= 8 {
 		a = Axis{Name: loadAxisName(kind) + ", log scale", Log: 2}
 	}

@@ -184,6 +184,11 @@ func loadLabel(f reportdata.Factors) string {
 		return fmt.Sprintf("concurrency %d", f.Concurrency)
 	case "rate":
 		return fmt.Sprintf("%s req/s", format.Num(f.Rate))
+	case "sweep":
+		if f.Rate > 0 {
+			return fmt.Sprintf("sweep, %s req/s", format.Num(f.Rate))
+		}
+		return fmt.Sprintf("sweep, concurrency %d", f.Concurrency)
 	}
 	return f.Mode
 }
