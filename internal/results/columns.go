@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -43,35 +42,23 @@ func ListPath(name string) []string { return []string{name, "list", "element"} }
 // the file; columns the file lacks leave their fields zero, as ReadParquet does, so older files
 // still read. A corrupted or truncated file is an error naming it.
 func ReadColumns[T any](path string, cols []Column[T]) (rows []T, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			rows, err = nil, fmt.Errorf("read %s: corrupted Parquet file: %v", path, r)
+	err = withParquetFile(path, func(pf *parquet.File) error {
+		rows = make([]T, pf.NumRows())
+		var buf [512]parquet.Value
+		strs := interner{}
+		for _, c := range cols {
+			leaf, ok := pf.Schema().Lookup(c.Path...)
+			if !ok {
+				continue
+			}
+			if err := readColumn(pf, leaf, c, rows, buf[:], strs); err != nil {
+				return fmt.Errorf("column %v: %w", c.Path, err)
+			}
 		}
-	}()
-	f, err := os.Open(path)
+		return nil
+	}, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	rows = make([]T, pf.NumRows())
-	var buf [512]parquet.Value
-	strs := interner{}
-	for _, c := range cols {
-		leaf, ok := pf.Schema().Lookup(c.Path...)
-		if !ok {
-			continue
-		}
-		if err := readColumn(pf, leaf, c, rows, buf[:], strs); err != nil {
-			return nil, fmt.Errorf("read %s: column %v: %w", path, c.Path, err)
-		}
 	}
 	return rows, nil
 }
