@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/llmscale/llmscale/internal/results"
@@ -77,11 +79,12 @@ func (a *gpuAcc) minGPU() float64 {
 	return m
 }
 
-// totalMean is the mean over ticks of the sum over GPUs (e.g. the power of the whole server).
+// totalMean is the mean over ticks of the sum over GPUs (e.g. the power of the whole server),
+// summed in tick order so that the last digits do not depend on a map's order.
 func (a *gpuAcc) totalMean() float64 {
 	var v []float64
-	for _, x := range a.perTic {
-		v = append(v, x)
+	for _, t := range slices.Sorted(maps.Keys(a.perTic)) {
+		v = append(v, a.perTic[t])
 	}
 	return stats.Mean(v)
 }

@@ -18,7 +18,7 @@ import (
 // merged) and fills the client-side columns over the measured window.
 func fillRequests(r *Row, dir string, e results.Experiment) error {
 	r.RequestFiles = int64(countRequestFiles(dir))
-	rows, err := results.ReadRequestsDir(dir)
+	rows, err := results.ReadRequestTimings(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && e.Status != results.StatusDone:
 		return nil // never measured: the status already says why
@@ -48,7 +48,7 @@ func FillRequests(r *Row, rows []results.Request, e results.Experiment) error {
 	from := time.Duration(e.Load.WarmupNs)
 	to := from + time.Duration(e.Load.RunTimeNs)
 	w := window{rows: rows, from: int64(from), to: int64(to)}
-	s := stats.SummarizeRecords(rows, stats.Span{From: from, To: to, OpenLoop: e.Load.Mode == "rate"})
+	s := stats.SummarizeRecords(rows, stats.Span{From: from, To: to, OpenLoop: r.LoadMode() == "rate"})
 	fillClient(r, s, len(rows))
 	w.fillFailures(r)
 	w.fillPerRequest(r, e.Load)
@@ -64,7 +64,7 @@ func fillClient(r *Row, s stats.Summary, total int) {
 		r.RequestThroughput, r.OutputThroughput = F(s.RequestThroughput), F(s.OutputThroughput)
 		r.TotalThroughput, r.AchievedRate = F(s.TotalThroughput), F(s.AchievedRate)
 	}
-	if r.Mode == "rate" {
+	if r.LoadMode() == "rate" {
 		r.RequestedRate, r.ScheduledRate = F(r.Rate), F(s.ScheduledRate)
 	}
 	setStat(&r.TTFTMean, &r.TTFTP50, &r.TTFTP90, &r.TTFTP95, &r.TTFTP99, &r.TTFTMax, s.TTFT)

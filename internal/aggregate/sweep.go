@@ -8,15 +8,14 @@ import (
 	"github.com/llmscale/llmscale/internal/sweep"
 )
 
-// fillSweep records a sweep point's place. Its load level is in requests/s, so the points of a
-// sweep lie on one axis: the rate a rate point was offered, and the throughput the sync and
-// throughput points reached (a closed loop has no rate of its own).
+// fillSweep sets a sweep point's load level (fillIdentity has set its place), in requests/s
+// so that the points of a sweep lie on one axis: the rate a rate point was offered, and the
+// throughput the sync and throughput points reached (a closed loop has no rate of its own).
 func fillSweep(r *Row, e results.Experiment) {
 	sw := e.Load.Sweep
 	if sw == nil {
 		return
 	}
-	r.SweepID, r.SweepStage = sw.ID, sw.Stage
 	r.LoadLevel = e.Load.Rate
 	if sw.Stage != sweep.StageRate {
 		r.LoadLevel = V(r.RequestThroughput)
@@ -90,4 +89,17 @@ func stageRank(stage string) int {
 		return 1
 	}
 	return 2
+}
+
+// LoadMode is the load the row's experiment ran: its mode, or for a sweep's point the
+// closed loop (concurrency) of its sync and throughput points or the open loop (rate) of
+// its rate points.
+func (r *Row) LoadMode() string {
+	switch {
+	case r.SweepStage == "":
+		return r.Mode
+	case r.SweepStage == sweep.StageRate:
+		return "rate"
+	}
+	return "concurrency"
 }

@@ -87,7 +87,10 @@ func factsOf(r *aggregate.Row) facts {
 
 // offered is the users (or concurrency) the load offered; NaN in rate mode.
 func offered(r *aggregate.Row) float64 {
-	if (r.Mode == "users" || r.Mode == "concurrency") && r.LoadLevel > 0 {
+	switch mode := r.LoadMode(); {
+	case mode == "concurrency" && r.SweepStage != "":
+		return float64(r.Concurrency) // a sweep's load level is in requests/s
+	case (mode == "users" || mode == "concurrency") && r.LoadLevel > 0:
 		return r.LoadLevel
 	}
 	return math.NaN()
@@ -279,7 +282,7 @@ func (f facts) loadGenerator() outcome {
 	r := f.r
 	ev := []Evidence{measure("send lag p99 (ms)", "send_lag_ms_p99", f.sendLagP99, "> "+num(MaxSendLagP99Ms), f.sendLagP99 > MaxSendLagP99Ms)}
 	ev[0] = withMargin(ev[0], (f.sendLagP99-MaxSendLagP99Ms)/MaxSendLagP99Ms)
-	if r.Mode == "rate" {
+	if r.LoadMode() == "rate" {
 		ach := aggregate.V(r.AchievedRate) / aggregate.V(r.ScheduledRate)
 		ev = append(ev, below("achieved ÷ scheduled rate", "achieved_rate_rps", ach, MinAchievedRateFraction))
 		ev = append(ev, atLeast("requests never sent (in-flight cap)", "not_sent", float64(r.NotSent), 1))
@@ -465,7 +468,7 @@ func (f facts) saturation(v Verdict) (bool, string) {
 }
 
 func loadWord(r *aggregate.Row) string {
-	switch r.Mode {
+	switch r.LoadMode() {
 	case "rate":
 		return "request rate"
 	case "concurrency":

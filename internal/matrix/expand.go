@@ -333,7 +333,7 @@ func serverID(sc ServerConfig, dims []dim, v map[string]string) string {
 
 func loadOf(s *spec.Spec, v map[string]string, levels map[string]string) Load {
 	l := Load{PromptSet: v["prompts"], MaxTokens: atoi(v["max_tokens"]), API: s.API, Model: s.Model,
-		Settings: s.Load, SLO: s.SLO}
+		Tokenizer: s.TokenizerPath(), Settings: s.Load, SLO: s.SLO}
 	switch {
 	case v["users"] != "":
 		l.Mode, l.Users = ModeUsers, atoi(v["users"])

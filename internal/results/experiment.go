@@ -127,6 +127,10 @@ type LoadInfo struct {
 	// from (the matrix or the server); both empty when it was not known.
 	VocabSize   int    `json:"vocab_size,omitempty"`
 	VocabSource string `json:"vocab_source,omitempty"`
+	// Tokenizer is the matrix's tokenizer file that counted text prompts and dataset replies,
+	// and TokenizerSHA256 its digest; both empty when text was counted ~4 letters a token.
+	Tokenizer       string `json:"tokenizer,omitempty"`
+	TokenizerSHA256 string `json:"tokenizer_sha256,omitempty"`
 	// Sweep places an experiment of mode sweep in its sweep; Concurrency or Rate above is the
 	// load this point ran.
 	Sweep *SweepInfo `json:"sweep,omitempty"`

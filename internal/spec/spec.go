@@ -3,13 +3,20 @@
 // that is package matrix.
 package spec
 
-import "time"
+import (
+	"path/filepath"
+	"time"
+)
 
 // Spec is one experiment matrix file (config/experiment_matrix.yaml).
 type Spec struct {
-	Campaign   string            `yaml:"campaign"`
-	Engine     string            `yaml:"engine"`   // vllm | sglang | llamacpp | command | external | sim
-	Model      string            `yaml:"model"`    // served model name
+	Campaign string `yaml:"campaign"`
+	Engine   string `yaml:"engine"` // vllm | sglang | llamacpp | command | external | sim
+	Model    string `yaml:"model"`  // served model name
+	// Tokenizer is the model's tokenizer.json (or its folder) or a tiktoken rank file: text
+	// prompt lengths, exact-length synthetic text prompts and dataset reply lengths are counted
+	// with it (llmscale load --tokenizer); unset, ~4 letters a token. Relative to Dir.
+	Tokenizer  string            `yaml:"tokenizer"`
 	API        string            `yaml:"api"`      // completions | chat
 	Host       string            `yaml:"host"`     // base URL of an external endpoint (VLLM_HOST)
 	Executor   string            `yaml:"executor"` // local | slurm
@@ -28,6 +35,15 @@ type Spec struct {
 
 	// Dir is the folder relative paths in the file are resolved against (the file's own folder).
 	Dir string `yaml:"-"`
+}
+
+// TokenizerPath is the tokenizer file as the run opens it (relative paths start from Dir), or
+// "" when the matrix names none.
+func (s *Spec) TokenizerPath() string {
+	if s.Tokenizer == "" || filepath.IsAbs(s.Tokenizer) {
+		return s.Tokenizer
+	}
+	return filepath.Join(s.Dir, s.Tokenizer)
 }
 
 // Factors are the matrix's dimensions; every combination of their levels is a candidate

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/llmscale/llmscale/internal/tokenizer"
 	"github.com/llmscale/llmscale/internal/workload"
 )
 
@@ -20,6 +21,7 @@ func (l *Loaded) Validate() []Problem {
 	v.top()
 	v.factors()
 	v.load()
+	v.tokenizer()
 	v.sweep()
 	v.server()
 	return v.problems
@@ -282,6 +284,28 @@ func (v *validator) load() {
 				"each worker needs at least one: lower load.workers or drop the smallest level")
 			break
 		}
+	}
+}
+
+// tokenizer reads the matrix's tokenizer as the run will, so that a missing, malformed or
+// unsupported file fails at plan time, and refuses a load.vocab_size that contradicts it.
+func (v *validator) tokenizer() {
+	s := v.spec
+	if s.Tokenizer == "" {
+		if v.at.sets("$.tokenizer") {
+			v.add("$.tokenizer", "the path is empty", "name the model's tokenizer.json (or its folder) or a tiktoken file, or leave tokenizer out to count ~4 letters a token")
+		}
+		return
+	}
+	tok, err := tokenizer.Load(s.TokenizerPath())
+	if err != nil {
+		v.add("$.tokenizer", err.Error(), "give a Hugging Face tokenizer.json with a BPE, Unigram or WordPiece model (or its folder), "+
+			"or a tiktoken rank file named like its encoding (cl100k_base.tiktoken); docs/datasets.md lists what is supported")
+		return
+	}
+	if vs := s.Load.VocabSize; vs != nil && *vs != tok.VocabSize() {
+		v.add("$.load.vocab_size", fmt.Sprintf("%d disagrees with tokenizer %s, a vocabulary of %d tokens", *vs, s.Tokenizer, tok.VocabSize()),
+			"leave load.vocab_size out: the tokenizer's vocabulary bounds the token ids")
 	}
 }
 

@@ -100,18 +100,14 @@ type reqStat struct {
 	hasV            bool  // vLLM's figures differ from ours (see vGap)
 }
 
-// memGap is one measured response's chunk gaps, kept in memory when there is no gap store.
+// memGap is one measured response's chunk gaps, kept in memory when there is no gap store:
+// ours, the tokens of each chunk, and vLLM's gaps where they differ from ours (chat's role
+// delta, an empty finish chunk; nil otherwise).
 type memGap struct {
 	end         int64
 	itl         []int64
 	chunkTokens []int32
-}
-
-// vGap is a measured response whose gaps by vLLM's definition differ from ours (chat's role
-// delta, an empty finish chunk): both lists, so vLLM's ITL is ours with these replaced.
-type vGap struct {
-	end       int64
-	ours, vll []int64
+	vll         []int64
 }
 
 // Accumulator keeps what a window's summary needs from every record, so the records
@@ -122,7 +118,7 @@ type Accumulator struct {
 
 	gaps        *gapStore // when set, holds the chunk gaps of measured requests instead of memGaps
 	memGaps     []memGap
-	vGaps       []vGap
+	sortMax     int // StreamStats' sortMax for the chunk gaps; 0: DefaultSortMax
 	reqs        []reqStat
 	sent        int
 	succeeded   int // every phase
@@ -209,12 +205,9 @@ func (a *Accumulator) addOK(rec *results.Request) {
 	switch {
 	case rec.Phase != results.PhaseMeasure:
 	case a.gaps != nil:
-		a.gaps.add(rec.EndNs, rec.ITLNs, rec.ChunkTokens)
+		a.gaps.add(memGap{rec.EndNs, rec.ITLNs, rec.ChunkTokens, rec.VLLMITLNs})
 	default:
-		a.memGaps = append(a.memGaps, memGap{rec.EndNs, rec.ITLNs, rec.ChunkTokens})
-	}
-	if rec.Phase == results.PhaseMeasure && s.hasV {
-		a.vGaps = append(a.vGaps, vGap{rec.EndNs, rec.ITLNs, rec.VLLMITLNs})
+		a.memGaps = append(a.memGaps, memGap{rec.EndNs, rec.ITLNs, rec.ChunkTokens, rec.VLLMITLNs})
 	}
 	a.reqs = append(a.reqs, s)
 }
@@ -308,76 +301,51 @@ func (s *Summary) rates(due, sent int, openLoop bool) {
 	}
 }
 
-// gapStats fills the chunk-gap statistics (ITL, per token, vLLM's) of the window.
+// gapStats fills the chunk-gap statistics of the window: ITL per chunk, per token (each gap
+// split over the tokens of the chunk it ends) and by vLLM's definition (its gaps where a
+// response's differ from ours). The gaps are streamed from the store in a few passes, never
+// all held at once, and the percentiles stay exact (StreamStats). A store that failed leaves
+// them empty rather than wrong.
 func (a *Accumulator) gapStats(s *Summary, w Span) {
-	var itl, tokITL []float64
-	for _, g := range a.memGaps {
-		if w.in(g.end) {
-			itl, tokITL = addGaps(itl, tokITL, g.itl, g.chunkTokens)
-		}
-	}
-	if a.gaps != nil {
-		itl, tokITL = a.storedGaps(w)
-	}
-	s.ITL, s.TokenITL = NewStat(itl), NewStat(tokITL)
-	var vitl []float64
-	if s.VLLMDiffers {
-		vitl = a.vllmITL(itl, w)
-	}
-	s.ITLvLLM = NewStat(vitl)
-}
-
-// addGaps appends one response's chunk gaps (ms), and each gap split over the tokens of the
-// chunk it ends, to the window's lists.
-func addGaps(itl, tokITL []float64, gaps []int64, chunkTokens []int32) ([]float64, []float64) {
-	for i, g := range gaps {
-		itl = append(itl, ms(g))
-		if i+1 < len(chunkTokens) && chunkTokens[i+1] > 0 {
-			k := chunkTokens[i+1]
-			for range k {
-				tokITL = append(tokITL, ms(g)/float64(k))
+	vllm := s.VLLMDiffers
+	st, err := StreamStats(3, a.sortMax, func(add func(int, float64)) error {
+		return a.eachGap(func(g memGap) {
+			if !w.in(g.end) {
+				return
 			}
-		}
-	}
-	return itl, tokITL
-}
-
-// storedGaps reads the chunk gaps of the window's measured requests back from the store (only
-// successful ones were stored). A store that failed leaves ITL empty rather than wrong.
-func (a *Accumulator) storedGaps(w Span) (itl, tokITL []float64) {
-	_ = a.gaps.each(func(end int64, gaps []int64, chunkTokens []int32) {
-		if w.in(end) {
-			itl, tokITL = addGaps(itl, tokITL, gaps, chunkTokens)
-		}
+			for i, x := range g.itl {
+				add(0, ms(x))
+				if i+1 < len(g.chunkTokens) && g.chunkTokens[i+1] > 0 {
+					k := g.chunkTokens[i+1]
+					for range k {
+						add(1, ms(x)/float64(k))
+					}
+				}
+			}
+			if vll := g.vll; vllm {
+				if len(vll) == 0 {
+					vll = g.itl
+				}
+				for _, x := range vll {
+					add(2, ms(x))
+				}
+			}
+		})
 	})
-	return itl, tokITL
+	if err == nil {
+		s.ITL, s.TokenITL, s.ITLvLLM = st[0], st[1], st[2]
+	}
 }
 
-// vllmITL is the window's ITL by vLLM's definition: ours (itl, in ms), with the gaps of the
-// responses where it differs replaced by theirs.
-func (a *Accumulator) vllmITL(itl []float64, w Span) []float64 {
-	drop := map[float64]int{}
-	var add []float64
-	for _, g := range a.vGaps {
-		if !w.in(g.end) {
-			continue
-		}
-		for _, x := range g.ours {
-			drop[ms(x)]++
-		}
-		for _, x := range g.vll {
-			add = append(add, ms(x))
-		}
+// eachGap visits the chunk gaps of every measured response, in the order they were added.
+func (a *Accumulator) eachGap(visit func(memGap)) error {
+	if a.gaps != nil {
+		return a.gaps.each(visit)
 	}
-	out := make([]float64, 0, len(itl)+len(add))
-	for _, x := range itl {
-		if drop[x] > 0 {
-			drop[x]--
-			continue
-		}
-		out = append(out, x)
+	for _, g := range a.memGaps {
+		visit(g)
 	}
-	return append(out, add...)
+	return nil
 }
 
 type lagPoint struct{ due, lag int64 }

@@ -1,17 +1,15 @@
-package report
+package reportdata
 
 import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/llmscale/llmscale/internal/diagnose"
 	"github.com/llmscale/llmscale/internal/fit"
 )
 
@@ -69,7 +67,7 @@ func TestCDFFromSamples(t *testing.T) {
 func TestDownsampleTimeline(t *testing.T) {
 	t.Parallel()
 	n := 1000
-	tl := Timeline{GPUUtil: nil, MeasureFrom: ptr(10)}
+	tl := Timeline{GPUUtil: nil, MeasureFrom: Opt(10)}
 	for i := range n {
 		tl.OffsetS = append(tl.OffsetS, float64(i))
 		tl.Running = append(tl.Running, float64(i%2)) // alternates 0, 1: bucket means 0.5
@@ -157,138 +155,5 @@ func TestCurves(t *testing.T) {
 	}
 	if c := AmdahlCurve(1, 0, math.NaN()); len(c) == 0 || c[len(c)-1].X != 1 {
 		t.Errorf("a curve to a NaN GPU count must stop at 1, got %v", c)
-	}
-}
-
-func TestFromFit(t *testing.T) {
-	t.Parallel()
-	s := fit.Series{Name: "tp"}
-	for _, n := range []int{1, 2, 4, 8} {
-		for r := range 2 {
-			s.Points = append(s.Points, fit.Point{GPUs: n, Throughput: fit.AmdahlThroughput(100, 0.1, float64(n)) * (1 + 0.01*float64(r)), Repeat: r})
-		}
-	}
-	res, err := fit.Analyze(s, rand.New(rand.NewPCG(3, 4)), fit.Options{Resamples: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := FromFit(res)
-	if got.Name != "tp" || got.Baseline != 1 || len(got.Points) != 4 {
-		t.Fatalf("FromFit = %+v", got)
-	}
-	if got.Points[0].KarpFlatt != nil || got.Points[1].KarpFlatt == nil || got.Points[3].SD == nil {
-		t.Errorf("Karp–Flatt must be absent at the baseline only, SD present with repeats: %+v", got.Points)
-	}
-	if got.Amdahl == nil || math.Abs(got.Amdahl.S-0.1) > 0.02 || got.Amdahl.SLo == nil || *got.Amdahl.SLo > got.Amdahl.S {
-		t.Errorf("Amdahl = %+v, want s ≈ 0.1 with its interval", got.Amdahl)
-	}
-	if got.USL.Fitted || got.USL.Reason == "" {
-		t.Errorf("USL with 4 GPU counts must say why it is absent, got %+v", got.USL)
-	}
-	if _, err := json.Marshal(got); err != nil {
-		t.Errorf("FromFit's series is not JSON-serialisable: %v", err)
-	}
-}
-
-func TestParetoFrontier(t *testing.T) {
-	t.Parallel()
-	pts := []ParetoPoint{
-		{ExpID: "a", PerUser: 10, PerGPU: 100},
-		{ExpID: "b", PerUser: 20, PerGPU: 80},
-		{ExpID: "c", PerUser: 15, PerGPU: 70}, // beaten by b
-		{ExpID: "d", PerUser: 30, PerGPU: 20},
-		{ExpID: "e", PerUser: 10, PerGPU: 90}, // beaten by a
-	}
-	var got []string
-	for _, i := range paretoFrontier(pts) {
-		got = append(got, pts[i].ExpID)
-	}
-	if want := []string{"a", "b", "d"}; !slices.Equal(got, want) {
-		t.Errorf("frontier = %v, want %v", got, want)
-	}
-}
-
-func TestFormat(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		got, want string
-	}{
-		{fmtNum(12345.6), "12,346"}, {fmtNum(-1234567), "-1,234,567"}, {fmtNum(123.4), "123"},
-		{fmtNum(12.34), "12.3"}, {fmtNum(1.234), "1.23"}, {fmtNum(0.01234), "0.0123"}, {fmtNum(0), "0"},
-		{fmtNum(math.NaN()), "–"}, {fmtS(0.0812), "0.081"}, {fmtS(0.0052), "0.0052"}, {fmtS(0), "0.000"},
-		{fmtPct(0.643), "64 %"}, {fmtX(5.12), "5.1×"}, {fmtX(12.4), "12×"},
-		{slug("TP-only · medium · 128 tok"), "tp-only-medium-128-tok"}, {slug("  ../x  "), "x"}, {slug("日本"), ""},
-		{unitOf("Median latency (ms), log scale"), " (ms)"},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
-	}
-}
-
-func TestAnswerSentences(t *testing.T) {
-	t.Parallel()
-	s := Series{
-		Name: "x", KarpFlattTrend: "unknown", KarpFlattReason: "too few GPU counts.",
-		Points: []SeriesPoint{{GPUs: 2, Throughput: 100, Speedup: 1, Efficiency: 1, Saturated: true}, {GPUs: 8, Throughput: 300, Speedup: 3, Efficiency: 0.75}},
-		Amdahl: &AmdahlFit{S: 0, SLo: ptr(0), SHi: ptr(0.02)},
-	}
-	a := seriesAnswer(0, s)
-	text := strings.Join(a.Lines, " ")
-	for _, want := range []string{"From 2 GPUs to 8", "3.0× (ideal 4.0×)", "75 % efficiency", "s = 0 (95 % interval 0.000–0.020)", "linearly", "Karp–Flatt trend unknown: too few GPU counts."} {
-		if !strings.Contains(text, want) {
-			t.Errorf("answer %q lacks %q", text, want)
-		}
-	}
-	if len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0], "8 GPUs") {
-		t.Errorf("warnings = %q, want the unsaturated 8-GPU point named", a.Warnings)
-	}
-	if h := headline([]Series{s}); !strings.HasPrefix(h, "x reaches 3.0× on 8 GPUs") {
-		t.Errorf("headline = %q", h)
-	}
-}
-
-// TestVerdictClass pins the badge colour of every verdict code package diagnose gives.
-func TestVerdictClass(t *testing.T) {
-	t.Parallel()
-	want := map[string]string{
-		diagnose.CodeNotSaturated: "warn", diagnose.CodeLoadGenerator: "warn",
-		diagnose.CodeBatchCap: "bad", diagnose.CodeKVCache: "bad", diagnose.CodePrefillBudget: "bad",
-		diagnose.CodeAPIServer: "bad", diagnose.CodeTPComm: "bad", diagnose.CodeFailed: "bad",
-		diagnose.CodeGPUBound: "good", diagnose.CodeNearLinear: "good",
-		diagnose.CodeUnknown: "none", "": "none", "some_new_limit": "bad",
-	}
-	for code, class := range want {
-		if got := verdictClass(code); got != class {
-			t.Errorf("verdictClass(%q) = %q, want %q", code, got, class)
-		}
-	}
-}
-
-func TestLog2Ticks(t *testing.T) {
-	t.Parallel()
-	labels := func(lo, hi float64) string {
-		var l []string
-		for _, tk := range (log2Ticks{}).Ticks(lo, hi) {
-			if tk.Label != "" {
-				l = append(l, tk.Label)
-			}
-		}
-		return strings.Join(l, " ")
-	}
-	tests := []struct {
-		lo, hi float64
-		want   string
-	}{
-		{14, 290, "16 32 64 128 256"}, // the quickstart's users: 16 and 256 are labelled
-		{1, 8, "1 2 4 8"},
-		{1, 8192, "1 4 16 64 256 1,024 4,096"}, // 14 powers: every other one
-		{3, 3.5, ""},                           // no power of two inside: LogTicks (no decade inside either)
-		{0, 10, ""},
-	}
-	for _, tt := range tests {
-		if got := labels(tt.lo, tt.hi); got != tt.want {
-			t.Errorf("log2Ticks(%g, %g) labels %q, want %q", tt.lo, tt.hi, got, tt.want)
-		}
 	}
 }

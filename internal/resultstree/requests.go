@@ -1,9 +1,10 @@
-package report
+package resultstree
 
 import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -73,11 +74,11 @@ func (s *requestScan) add(r *results.Request) {
 }
 
 // rate is the completions per second on the grid; nil without a grid or a completion.
-func (s *requestScan) rate() Values {
+func (s *requestScan) rate() reportdata.Values {
 	if s.grid == nil || s.completed == 0 {
 		return nil
 	}
-	out := make(Values, len(s.done))
+	out := make(reportdata.Values, len(s.done))
 	sec := float64(s.grid.step) / 1e9
 	for i, n := range s.done {
 		out[i] = n / sec
@@ -85,8 +86,8 @@ func (s *requestScan) rate() Values {
 	return out
 }
 
-func (s *requestScan) cdfs(e *Experiment) {
-	e.TTFT = CDFFromSamples(s.ttft.vals, MaxCDFPoints)
-	e.ITL = CDFFromSamples(s.itl.vals, MaxCDFPoints)
-	e.E2E = CDFFromSamples(s.e2e.vals, MaxCDFPoints)
+func (s *requestScan) cdfs(e *reportdata.Experiment) {
+	e.TTFT = reportdata.CDFFromSamples(s.ttft.vals, reportdata.MaxCDFPoints)
+	e.ITL = reportdata.CDFFromSamples(s.itl.vals, reportdata.MaxCDFPoints)
+	e.E2E = reportdata.CDFFromSamples(s.e2e.vals, reportdata.MaxCDFPoints)
 }

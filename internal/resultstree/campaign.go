@@ -1,4 +1,4 @@
-package report
+package resultstree
 
 import (
 	"cmp"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/gpu"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -35,12 +36,12 @@ type campaignIndex struct {
 // buildCampaign fills the campaign's description from campaign.json, topology.json and the
 // experiments' own records (recs, by experiment id; rows for what the server reported).
 // Every file is optional: what is missing stays empty, and the problem goes to problems.
-func buildCampaign(root string, rows []aggregate.Row, recs map[string]*results.Experiment, problems *[]error) Campaign {
+func buildCampaign(root string, rows []aggregate.Row, recs map[string]*results.Experiment, problems *[]error) reportdata.Campaign {
 	var idx campaignIndex
 	if err := results.ReadJSON(filepath.Join(root, results.CampaignFile), &idx); err != nil {
 		*problems = append(*problems, fmt.Errorf("%s: %w", results.CampaignFile, err))
 	}
-	c := Campaign{
+	c := reportdata.Campaign{
 		Name: idx.Campaign, Model: idx.Model, Engine: idx.Engine, Host: idx.Host,
 		MatrixFile: idx.MatrixFile, MatrixYAML: idx.MatrixYAML, Start: idx.StartedAt, End: idx.UpdatedAt,
 		Planned: len(idx.Experiments),
@@ -56,7 +57,7 @@ func buildCampaign(root string, rows []aggregate.Row, recs map[string]*results.E
 
 // fillFromRecords completes what campaign.json did not say from the experiments' records,
 // and takes the campaign's end from the last experiment that ended.
-func fillFromRecords(c *Campaign, recs map[string]*results.Experiment) {
+func fillFromRecords(c *reportdata.Campaign, recs map[string]*results.Experiment) {
 	var last time.Time
 	for _, id := range sortedKeys(recs) {
 		r := recs[id]
@@ -79,7 +80,7 @@ func fillFromRecords(c *Campaign, recs map[string]*results.Experiment) {
 
 // countStates counts done and failed experiments: experiment.json is the authority, the
 // index covers those that never started.
-func countStates(c *Campaign, idx campaignIndex, recs map[string]*results.Experiment) {
+func countStates(c *reportdata.Campaign, idx campaignIndex, recs map[string]*results.Experiment) {
 	status := map[string]string{}
 	for _, e := range idx.Experiments {
 		status[e.ID] = e.Status
@@ -100,7 +101,7 @@ func countStates(c *Campaign, idx campaignIndex, recs map[string]*results.Experi
 
 // fillHardware names the GPUs and their interconnect: the machine's from topology.json, else
 // the simulated ones the simulator reported (llmscale:sim_info).
-func fillHardware(c *Campaign, topo gpu.Topology, haveTopo bool, rows []aggregate.Row) {
+func fillHardware(c *reportdata.Campaign, topo gpu.Topology, haveTopo bool, rows []aggregate.Row) {
 	if haveTopo && topo.Status == gpu.StatusPresent && len(topo.GPUs) > 0 {
 		for _, g := range topo.GPUs {
 			c.GPUs = append(c.GPUs, g.Name)
@@ -134,10 +135,10 @@ func fillHardware(c *Campaign, topo gpu.Topology, haveTopo bool, rows []aggregat
 }
 
 // versions lists the tool's, every engine's server version and the GPU driver's and CUDA's.
-func versions(tool string, rows []aggregate.Row, topo gpu.Topology) []NameValue {
-	var out []NameValue
+func versions(tool string, rows []aggregate.Row, topo gpu.Topology) []reportdata.NameValue {
+	var out []reportdata.NameValue
 	if tool != "" {
-		out = append(out, NameValue{Name: "llmscale", Value: tool})
+		out = append(out, reportdata.NameValue{Name: "llmscale", Value: tool})
 	}
 	byEngine := map[string][]string{}
 	var engines []string
@@ -154,13 +155,13 @@ func versions(tool string, rows []aggregate.Row, topo gpu.Topology) []NameValue 
 		}
 	}
 	for _, e := range engines {
-		out = append(out, NameValue{Name: cmp.Or(e, "server"), Value: strings.Join(byEngine[e], ", ")})
+		out = append(out, reportdata.NameValue{Name: cmp.Or(e, "server"), Value: strings.Join(byEngine[e], ", ")})
 	}
 	if topo.Driver != "" {
-		out = append(out, NameValue{Name: "NVIDIA driver", Value: topo.Driver})
+		out = append(out, reportdata.NameValue{Name: "NVIDIA driver", Value: topo.Driver})
 	}
 	if topo.CUDA != "" {
-		out = append(out, NameValue{Name: "CUDA", Value: topo.CUDA})
+		out = append(out, reportdata.NameValue{Name: "CUDA", Value: topo.CUDA})
 	}
 	return out
 }

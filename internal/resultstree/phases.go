@@ -1,4 +1,4 @@
-package report
+package resultstree
 
 import (
 	"errors"
@@ -6,48 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
-)
-
-// Phases is an experiment's per-request split of latency into the server's phases and the
-// client path, from server_spans.parquet (telemetry.traces): the completed requests of the
-// measured window that have a span.
-type Phases struct {
-	Requests int        `json:"requests"`
-	TTFT     PhaseStack `json:"ttft"` // queue, prefill, rest of the server, client path
-	E2E      PhaseStack `json:"e2e"`  // queue, prefill, decode, rest of the server, client path
-	// Slowest are the requests with the longest client E2E, slowest first.
-	Slowest []Waterfall `json:"slowest"`
-}
-
-// PhaseStack is a latency's distribution split into layers: the requests sorted by the
-// latency the client saw, averaged in at most MaxPhasePoints bins; each layer's value in ms.
-// Layers add up to the client's latency.
-type PhaseStack struct {
-	Percentile []float64    `json:"percentile"` // the bin's middle, 0–100
-	Layers     []PhaseLayer `json:"layers"`
-}
-
-// PhaseLayer is one phase of a stack.
-type PhaseLayer struct {
-	Name string `json:"name"`
-	MS   Values `json:"ms"`
-}
-
-// Waterfall is one request's phases in order (ms): queue | prefill | decode | client path,
-// where the client path is the rest of the client's E2E (API server, network, streaming).
-type Waterfall struct {
-	ResponseID string  `json:"response_id"`
-	QueueMS    float64 `json:"queue_ms"`
-	PrefillMS  float64 `json:"prefill_ms"`
-	DecodeMS   float64 `json:"decode_ms"`
-	ClientMS   float64 `json:"client_ms"`
-}
-
-// MaxPhasePoints bounds the points of a phase stack; MaxWaterfalls the slowest requests shown.
-const (
-	MaxPhasePoints = 50
-	MaxWaterfalls  = 10
 )
 
 // phaseRequest is one joined request's values in ms.
@@ -57,7 +17,7 @@ type phaseRequest struct {
 }
 
 // readPhases reads server_spans.parquet; nil without the file or without a usable span.
-func readPhases(dir string) (*Phases, error) {
+func readPhases(dir string) (*reportdata.Phases, error) {
 	spans, err := results.ReadServerSpans(filepath.Join(dir, results.ServerSpansFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -74,7 +34,7 @@ func readPhases(dir string) (*Phases, error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	return &Phases{Requests: len(reqs), TTFT: ttftStack(reqs), E2E: e2eStack(reqs), Slowest: slowest(reqs)}, nil
+	return &reportdata.Phases{Requests: len(reqs), TTFT: ttftStack(reqs), E2E: e2eStack(reqs), Slowest: slowest(reqs)}, nil
 }
 
 func phaseOf(s results.ServerSpan) (phaseRequest, bool) {
@@ -92,7 +52,7 @@ func phaseOf(s results.ServerSpan) (phaseRequest, bool) {
 }
 
 // stack bins the requests sorted by key and averages each layer per bin.
-func stack(reqs []phaseRequest, key func(phaseRequest) float64, names []string, layers func(phaseRequest) []float64) PhaseStack {
+func stack(reqs []phaseRequest, key func(phaseRequest) float64, names []string, layers func(phaseRequest) []float64) reportdata.PhaseStack {
 	sorted := slices.Clone(reqs)
 	slices.SortStableFunc(sorted, func(a, b phaseRequest) int {
 		switch ka, kb := key(a), key(b); {
@@ -103,10 +63,10 @@ func stack(reqs []phaseRequest, key func(phaseRequest) float64, names []string, 
 		}
 		return 0
 	})
-	bins := min(len(sorted), MaxPhasePoints)
-	st := PhaseStack{Layers: make([]PhaseLayer, len(names))}
+	bins := min(len(sorted), reportdata.MaxPhasePoints)
+	st := reportdata.PhaseStack{Layers: make([]reportdata.PhaseLayer, len(names))}
 	for i, n := range names {
-		st.Layers[i] = PhaseLayer{Name: n, MS: make(Values, bins)}
+		st.Layers[i] = reportdata.PhaseLayer{Name: n, MS: make(reportdata.Values, bins)}
 	}
 	for b := range bins {
 		lo, hi := b*len(sorted)/bins, (b+1)*len(sorted)/bins
@@ -120,7 +80,7 @@ func stack(reqs []phaseRequest, key func(phaseRequest) float64, names []string, 
 	return st
 }
 
-func ttftStack(reqs []phaseRequest) PhaseStack {
+func ttftStack(reqs []phaseRequest) reportdata.PhaseStack {
 	return stack(reqs, func(q phaseRequest) float64 { return q.cTTFT },
 		[]string{"queue", "prefill", "rest of the server", "client path"},
 		func(q phaseRequest) []float64 {
@@ -129,7 +89,7 @@ func ttftStack(reqs []phaseRequest) PhaseStack {
 		})
 }
 
-func e2eStack(reqs []phaseRequest) PhaseStack {
+func e2eStack(reqs []phaseRequest) reportdata.PhaseStack {
 	return stack(reqs, func(q phaseRequest) float64 { return q.cE2E },
 		[]string{"queue", "prefill", "decode", "rest of the server", "client path"},
 		func(q phaseRequest) []float64 {
@@ -138,7 +98,7 @@ func e2eStack(reqs []phaseRequest) PhaseStack {
 		})
 }
 
-func slowest(reqs []phaseRequest) []Waterfall {
+func slowest(reqs []phaseRequest) []reportdata.Waterfall {
 	sorted := slices.Clone(reqs)
 	slices.SortStableFunc(sorted, func(a, b phaseRequest) int {
 		switch {
@@ -149,9 +109,9 @@ func slowest(reqs []phaseRequest) []Waterfall {
 		}
 		return 0
 	})
-	var out []Waterfall
-	for _, q := range sorted[:min(len(sorted), MaxWaterfalls)] {
-		out = append(out, Waterfall{ResponseID: q.id, QueueMS: q.queue, PrefillMS: q.prefill, DecodeMS: q.decode,
+	var out []reportdata.Waterfall
+	for _, q := range sorted[:min(len(sorted), reportdata.MaxWaterfalls)] {
+		out = append(out, reportdata.Waterfall{ResponseID: q.id, QueueMS: q.queue, PrefillMS: q.prefill, DecodeMS: q.decode,
 			ClientMS: q.cE2E - q.queue - q.prefill - q.decode})
 	}
 	return out

@@ -1,4 +1,4 @@
-package report
+package resultstree
 
 import (
 	"math"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/promscrape"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -65,6 +66,8 @@ func TestExperimentFilesByHand(t *testing.T) {
 		switch r := rows.(type) {
 		case []results.ServerMetric:
 			err = results.WriteParquet(filepath.Join(dir, name), r)
+		case []results.GPUSample:
+			err = results.WriteParquet(filepath.Join(dir, name), r)
 		case []results.Request:
 			err = results.WriteParquet(filepath.Join(dir, name), r)
 		}
@@ -76,29 +79,35 @@ func TestExperimentFilesByHand(t *testing.T) {
 	write("server_metrics-r1.parquet", r1)
 	write("requests-0.parquet", []results.Request{request(0.6, 1.0, 100), request(0.7, 1.05, 200), request(0.1, 0.4, 900)})
 	write("requests-1.parquet", []results.Request{request(0.8, 0.95, 300), failed})
-	writeGPU(t, dir, t0, 500*time.Millisecond, 3) // utilisation means 10, 20, 30 at 0, 0.5, 1 s
+	var gpus []results.GPUSample // two GPUs at 0, 0.5 and 1 s: utilisation means 10, 20, 30
+	for k, util := range [][2]float64{{0, 20}, {10, 30}, {20, 40}} {
+		for g := range util {
+			gpus = append(gpus, results.GPUSample{TimeUnixNs: at(float64(k) / 2), GPUIndex: int32(g), SMUtilPct: &util[g]})
+		}
+	}
+	write(results.GPUFile, gpus)
 
-	var e Experiment
+	var e reportdata.Experiment
 	if problems := readExperimentFiles(dir, rec, &aggregate.Row{ExpID: "x", BatchCapTotal: 24}, &e); len(problems) > 0 {
 		t.Fatalf("problems: %v", problems)
 	}
 	nan := math.NaN()
-	want := &Timeline{
-		OffsetS:     Values{0, 0.5, 1, 1.5, 2},
-		Running:     Values{nan, 12, 12, 12, nan},
-		Waiting:     Values{nan, 3, 3, 3, nan},
-		KVUsage:     Values{nan, 0.4, 0.4, 0.4, nan},
-		GPUUtil:     Values{10, 20, 30, nan, nan},
-		RequestRate: Values{0, 2, 6, 0, 0}, // 0.4 s → 0.5; 0.95, 1.0, 1.05 s → 1; per 0.5 s
-		MeasureFrom: ptr(0.5), MeasureTo: ptr(1.5), RequestRateSource: RateFromRequests, BatchCap: 24,
+	want := &reportdata.Timeline{
+		OffsetS:     reportdata.Values{0, 0.5, 1, 1.5, 2},
+		Running:     reportdata.Values{nan, 12, 12, 12, nan},
+		Waiting:     reportdata.Values{nan, 3, 3, 3, nan},
+		KVUsage:     reportdata.Values{nan, 0.4, 0.4, 0.4, nan},
+		GPUUtil:     reportdata.Values{10, 20, 30, nan, nan},
+		RequestRate: reportdata.Values{0, 2, 6, 0, 0}, // 0.4 s → 0.5; 0.95, 1.0, 1.05 s → 1; per 0.5 s
+		MeasureFrom: reportdata.Opt(0.5), MeasureTo: reportdata.Opt(1.5), RequestRateSource: reportdata.RateFromRequests, BatchCap: 24,
 	}
 	if diff := cmp.Diff(want, e.Timeline, cmpopts.EquateNaNs(), cmpopts.EquateApprox(0, 1e-9)); diff != "" {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}
-	if want := (CDF{P: Values{1.0 / 3, 2.0 / 3, 1}, Ms: Values{100, 200, 300}}); !cmp.Equal(want, e.TTFT, cmpopts.EquateApprox(0, 1e-9)) {
+	if want := (reportdata.CDF{P: reportdata.Values{1.0 / 3, 2.0 / 3, 1}, Ms: reportdata.Values{100, 200, 300}}); !cmp.Equal(want, e.TTFT, cmpopts.EquateApprox(0, 1e-9)) {
 		t.Errorf("TTFT CDF %+v, want %+v (the window's successful requests)", e.TTFT, want)
 	}
-	if got := e.ITL.Ms; !slices.Equal(got, Values{10, 10, 10, 20, 20, 20}) {
+	if got := e.ITL.Ms; !slices.Equal(got, reportdata.Values{10, 10, 10, 20, 20, 20}) {
 		t.Errorf("ITL CDF over %v, want every gap of the three requests", got)
 	}
 }
@@ -122,7 +131,7 @@ func TestCompletionRateFromServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := sm.completionRate(newGrid(at(0), at(2), int64(time.Second)))
-	if want := (Values{math.NaN(), 10, 1}); !cmp.Equal(got, want, cmpopts.EquateNaNs()) {
+	if want := (reportdata.Values{math.NaN(), 10, 1}); !cmp.Equal(got, want, cmpopts.EquateNaNs()) {
 		t.Errorf("completion rate %v, want %v", got, want)
 	}
 }

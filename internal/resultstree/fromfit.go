@@ -1,9 +1,10 @@
-package report
+package resultstree
 
 import (
 	"math"
 
 	"github.com/llmscale/llmscale/internal/fit"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 // curveReach is how far beyond the largest GPU count the fitted curves are drawn.
@@ -13,8 +14,8 @@ const curveReach = 1.25
 // efficiency and Karp–Flatt e(N), the Amdahl and USL fits with their curves, and the
 // Karp–Flatt trend. The caller adds what fit does not know: Strategy, Prompts, MaxTokens,
 // each point's Saturated flag and ExpIDs, and the Verdict. Name is r.Name.
-func FromFit(r fit.Result) Series {
-	s := Series{
+func FromFit(r fit.Result) reportdata.Series {
+	s := reportdata.Series{
 		Name: r.Name, Baseline: r.Baseline,
 		KarpFlattTrend: string(r.KarpFlatt.Trend), KarpFlattReason: r.KarpFlatt.Reason,
 	}
@@ -24,15 +25,15 @@ func FromFit(r fit.Result) Series {
 	}
 	maxN := 1
 	for _, sc := range r.Scaling {
-		pt := SeriesPoint{
+		pt := reportdata.SeriesPoint{
 			GPUs: sc.GPUs, Throughput: sc.Mean, Repeats: sc.Repeats,
 			Speedup: sc.Speedup, Efficiency: sc.Efficiency,
 		}
 		if sc.Repeats > 1 {
-			pt.SD = Opt(sc.SD)
+			pt.SD = reportdata.Opt(sc.SD)
 		}
 		if v, ok := e[sc.GPUs]; ok {
-			pt.KarpFlatt = Opt(v)
+			pt.KarpFlatt = reportdata.Opt(v)
 		}
 		s.Points = append(s.Points, pt)
 		maxN = max(maxN, sc.GPUs)
@@ -43,23 +44,23 @@ func FromFit(r fit.Result) Series {
 	return s
 }
 
-func fromAmdahl(a fit.AmdahlResult, reach float64) *AmdahlFit {
+func fromAmdahl(a fit.AmdahlResult, reach float64) *reportdata.AmdahlFit {
 	if math.IsNaN(a.S) || math.IsNaN(a.X1) || a.X1 <= 0 {
 		return nil
 	}
-	return &AmdahlFit{
-		S: a.S, SLo: Opt(a.SInterval.Lo), SHi: Opt(a.SInterval.Hi),
-		Confidence: a.Bootstrap.Confidence, X1: a.X1, R2: Opt(a.Goodness.R2),
-		Curve: AmdahlCurve(a.X1, a.S, reach),
+	return &reportdata.AmdahlFit{
+		S: a.S, SLo: reportdata.Opt(a.SInterval.Lo), SHi: reportdata.Opt(a.SInterval.Hi),
+		Confidence: a.Bootstrap.Confidence, X1: a.X1, R2: reportdata.Opt(a.Goodness.R2),
+		Curve: reportdata.AmdahlCurve(a.X1, a.S, reach),
 	}
 }
 
-func fromUSL(u fit.USLResult, reach float64) USLFit {
+func fromUSL(u fit.USLResult, reach float64) reportdata.USLFit {
 	if !u.Fitted {
-		return USLFit{Reason: u.Reason}
+		return reportdata.USLFit{Reason: u.Reason}
 	}
-	return USLFit{
+	return reportdata.USLFit{
 		Fitted: true, Sigma: u.Sigma, Kappa: u.Kappa, Lambda: u.Lambda, Peak: u.Peak,
-		Curve: USLCurve(u.Lambda, u.Sigma, u.Kappa, reach),
+		Curve: reportdata.USLCurve(u.Lambda, u.Sigma, u.Kappa, reach),
 	}
 }

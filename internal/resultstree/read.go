@@ -1,4 +1,11 @@
-package report
+// Package resultstree reads a campaign's results tree and its analysis into the report's
+// input, a reportdata.Data value: the campaign from campaign.json, topology.json and the
+// experiments' experiment.json; the scaling series from the fits and the diagnosis; every
+// experiment's summary, latency CDFs (request files), phases (server_spans.parquet) and
+// timeline (request files, server_metrics*.parquet, gpu.parquet); the load curves and the
+// Pareto view. It is the only part of the report that reads files; package report draws what
+// it returns. Parquet files go through results.ScanParquet, a batch of rows at a time.
+package resultstree
 
 import (
 	"cmp"
@@ -14,17 +21,18 @@ import (
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/analysis"
 	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
-// BuildOptions tune FromResults.
-type BuildOptions struct {
+// Options tune Read.
+type Options struct {
 	// Log receives one line per file that could not be read (the report is built without
 	// it); nil discards them.
 	Log io.Writer
 }
 
-// FromResults builds the report's Data from a results tree and its analysis (analysis.Run or
+// Read builds the report's Data from a results tree and its analysis (analysis.Run or
 // analysis.Load on the same tree): the campaign from campaign.json, topology.json and the
 // experiments' experiment.json; the series from the fits and the diagnosis; every
 // experiment's summary from its summary_metrics row, its latency CDFs from its request files
@@ -35,13 +43,13 @@ type BuildOptions struct {
 // be read (no summary, no CDFs or no timeline), and the problem goes to opts.Log. The error is
 // for a results folder that cannot be read at all. Files are read a batch of rows at a time
 // and latencies sampled (maxLatencySamples), so memory stays bounded whatever the tree's size.
-func FromResults(root string, a analysis.Result, opts BuildOptions) (Data, error) {
+func Read(root string, a analysis.Result, opts Options) (reportdata.Data, error) {
 	if _, err := os.Stat(root); err != nil {
-		return Data{}, fmt.Errorf("results folder: %w", err)
+		return reportdata.Data{}, fmt.Errorf("results folder: %w", err)
 	}
 	var problems []error
 	recs := readRecords(root, a.Rows, &problems)
-	d := Data{Campaign: buildCampaign(root, a.Rows, recs, &problems)}
+	d := reportdata.Data{Campaign: buildCampaign(root, a.Rows, recs, &problems)}
 	verdicts := make(map[string]diagnose.Verdict, len(a.Diagnosis.Experiments))
 	for _, e := range a.Diagnosis.Experiments {
 		verdicts[e.ExpID] = e.Verdict
@@ -105,10 +113,10 @@ func sortedRows(rows []aggregate.Row) []*aggregate.Row {
 }
 
 // buildExperiment fills what the summary row and the diagnosis say of one experiment.
-func buildExperiment(r *aggregate.Row, verdicts map[string]diagnose.Verdict) Experiment {
-	e := Experiment{
+func buildExperiment(r *aggregate.Row, verdicts map[string]diagnose.Verdict) reportdata.Experiment {
+	e := reportdata.Experiment{
 		ID: r.ExpID, Config: configLabel(r), Status: r.Status, Reason: r.FailureReason,
-		Factors: Factors{
+		Factors: reportdata.Factors{
 			GPUs: int(r.GPUs), TP: int(r.TP), DP: int(r.DP), PP: int(r.PP), Mode: r.Mode,
 			Users: int(r.Users), Concurrency: int(r.Concurrency), Rate: r.Rate, Prompts: r.Prompts,
 			MaxTokens: int(r.MaxTokens), BatchSize: int(r.BatchSize), MBT: int(r.MBT), Repeat: int(r.Repeat),
@@ -142,12 +150,12 @@ func configLabel(r *aggregate.Row) string {
 	return strings.Join(parts, " · ")
 }
 
-func summaryOf(r *aggregate.Row) *Summary {
+func summaryOf(r *aggregate.Row) *reportdata.Summary {
 	v := aggregate.V
-	lat := func(mean, p50, p90, p99 *float64) Latency {
-		return Latency{Mean: v(mean), P50: v(p50), P90: v(p90), P99: v(p99)}
+	lat := func(mean, p50, p90, p99 *float64) reportdata.Latency {
+		return reportdata.Latency{Mean: v(mean), P50: v(p50), P90: v(p90), P99: v(p99)}
 	}
-	return &Summary{
+	return &reportdata.Summary{
 		Completed: int(r.Completed), Errors: int(r.Failed),
 		RequestThroughput: v(r.RequestThroughput), OutputThroughput: v(r.OutputThroughput),
 		OutputThroughputPerGPU: v(r.OutputPerGPU), TokensPerUser: v(r.TokensPerUser),
@@ -161,8 +169,8 @@ func summaryOf(r *aggregate.Row) *Summary {
 
 // fromVerdict turns a diagnosis verdict into the report's: every piece of evidence with its
 // threshold, the evidence that was missing, and the other rules that held.
-func fromVerdict(v diagnose.Verdict) *Verdict {
-	out := &Verdict{Code: v.Code, Label: v.Label, Sentence: v.Sentence}
+func fromVerdict(v diagnose.Verdict) *reportdata.Verdict {
+	out := &reportdata.Verdict{Code: v.Code, Label: v.Label, Sentence: v.Sentence}
 	named := map[string]bool{}
 	for _, ev := range v.Evidence {
 		named[ev.Name] = true
@@ -170,7 +178,7 @@ func fromVerdict(v diagnose.Verdict) *Verdict {
 		if m := ev.MarginText(); m != "" {
 			thr += ", margin " + m
 		}
-		out.Evidence = append(out.Evidence, Evidence{Name: ev.Name, Value: ev.Text, Threshold: thr, Holds: ev.Holds})
+		out.Evidence = append(out.Evidence, reportdata.Evidence{Name: ev.Name, Value: ev.Text, Threshold: thr, Holds: ev.Holds})
 	}
 	if len(v.Also) > 0 {
 		labels := make([]string, len(v.Also))
@@ -193,7 +201,7 @@ func fromVerdict(v diagnose.Verdict) *Verdict {
 
 // readExperimentFiles fills an experiment's latency CDFs and timeline from its raw files
 // (dir), returning the problems with files that exist but cannot be read.
-func readExperimentFiles(dir string, rec *results.Experiment, r *aggregate.Row, e *Experiment) []error {
+func readExperimentFiles(dir string, rec *results.Experiment, r *aggregate.Row, e *reportdata.Experiment) []error {
 	var problems []error
 	fail := func(err error) {
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -217,22 +225,22 @@ func readExperimentFiles(dir string, rec *results.Experiment, r *aggregate.Row, 
 	if g == nil {
 		return problems
 	}
-	t := Timeline{OffsetS: g.offsets(), BatchCap: int(r.BatchCapTotal)}
+	t := reportdata.Timeline{OffsetS: g.offsets(), BatchCap: int(r.BatchCapTotal)}
 	sm.fill(&t, *g)
 	gs.fill(&t, *g)
-	if t.RequestRate, t.RequestRateSource = rs.rate(), RateFromRequests; t.RequestRate == nil {
+	if t.RequestRate, t.RequestRateSource = rs.rate(), reportdata.RateFromRequests; t.RequestRate == nil {
 		if t.RequestRate = sm.completionRate(*g); t.RequestRate != nil {
-			t.RequestRateSource = RateFromServer
+			t.RequestRateSource = reportdata.RateFromServer
 		}
 	}
 	if t.Running == nil && t.Waiting == nil && t.KVUsage == nil && t.GPUUtil == nil && t.RequestRate == nil {
 		return problems
 	}
 	if !rec.MeasureFrom.IsZero() && !rec.MeasureTo.IsZero() {
-		t.MeasureFrom = Opt(float64(rec.MeasureFrom.UnixNano()-g.origin) / 1e9)
-		t.MeasureTo = Opt(float64(rec.MeasureTo.UnixNano()-g.origin) / 1e9)
+		t.MeasureFrom = reportdata.Opt(float64(rec.MeasureFrom.UnixNano()-g.origin) / 1e9)
+		t.MeasureTo = reportdata.Opt(float64(rec.MeasureTo.UnixNano()-g.origin) / 1e9)
 	}
-	t = DownsampleTimeline(t, MaxTimelinePoints)
+	t = reportdata.DownsampleTimeline(t, reportdata.MaxTimelinePoints)
 	e.Timeline = &t
 	return problems
 }

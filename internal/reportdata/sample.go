@@ -1,4 +1,4 @@
-package report
+package reportdata
 
 import (
 	"math"
@@ -137,13 +137,13 @@ func sampleCurve(maxN float64, f func(float64) float64) []XY {
 		if math.IsNaN(y) || math.IsInf(y, 0) {
 			continue
 		}
-		out = append(out, XY{X: round(n, 4), Y: round(y, 4)})
+		out = append(out, XY{X: Round(n, 4), Y: Round(y, 4)})
 	}
 	return out
 }
 
-// round rounds v to d decimals, which keeps the embedded JSON and golden files short.
-func round(v float64, d int) float64 {
+// Round rounds v to d decimals, which keeps the embedded JSON and golden files short.
+func Round(v float64, d int) float64 {
 	p := math.Pow(10, float64(d))
 	return math.Round(v*p) / p
 }
@@ -161,33 +161,4 @@ func ParetoFromExperiments(exps []Experiment) []ParetoPoint {
 		})
 	}
 	return out
-}
-
-// paretoFrontier returns the indices of the points no other point beats on both axes (higher
-// per GPU and higher per user), ordered by per-user throughput.
-func paretoFrontier(pts []ParetoPoint) []int {
-	idx := make([]int, 0, len(pts))
-	for i, p := range pts {
-		dominated := false
-		for j, q := range pts {
-			if j != i && q.PerGPU >= p.PerGPU && q.PerUser >= p.PerUser &&
-				(q.PerGPU > p.PerGPU || q.PerUser > p.PerUser) {
-				dominated = true
-				break
-			}
-		}
-		if !dominated {
-			idx = append(idx, i)
-		}
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case pts[a].PerUser < pts[b].PerUser:
-			return -1
-		case pts[a].PerUser > pts[b].PerUser:
-			return 1
-		}
-		return 0
-	})
-	return idx
 }

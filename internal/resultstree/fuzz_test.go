@@ -1,4 +1,4 @@
-package report
+package resultstree
 
 import (
 	"os"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/aggregate"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -15,8 +16,9 @@ import (
 // or a named problem, never a panic or a hang. The seeds are real files of 20 kB, whose
 // minimisation is slow; bound it:
 //
-//	go test ./internal/report -run '^$' -fuzz FuzzExperimentFiles -fuzztime 60s -fuzzminimizetime 5s
+//	go test ./internal/resultstree -run '^$' -fuzz FuzzExperimentFiles -fuzztime 60s -fuzzminimizetime 5s
 func FuzzExperimentFiles(f *testing.F) {
+	const treeDir = "../../testdata/report/tree" // a real simulator campaign (internal/report's tests make it)
 	seedDir := filepath.Join(treeDir, results.RawDir, "tree_G1_TP1_DP1_U2_rand64x16_O16_B8")
 	for _, name := range []string{"requests.parquet", results.ServerMetricsFile} {
 		b, err := os.ReadFile(filepath.Join(seedDir, name))
@@ -41,12 +43,12 @@ func FuzzExperimentFiles(f *testing.F) {
 		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		rec := &results.Experiment{StartedAt: start, EndedAt: start.Add(3 * time.Second),
 			Load: results.LoadInfo{WarmupNs: 5e8, RunTimeNs: 2e9}}
-		var e Experiment
+		var e reportdata.Experiment
 		readExperimentFiles(dir, rec, &aggregate.Row{ExpID: "x"}, &e)
-		if e.Timeline != nil && len(e.Timeline.OffsetS) > MaxTimelinePoints {
+		if e.Timeline != nil && len(e.Timeline.OffsetS) > reportdata.MaxTimelinePoints {
 			t.Errorf("timeline of %d points", len(e.Timeline.OffsetS))
 		}
-		if len(e.TTFT.P) > MaxCDFPoints || len(e.ITL.P) > MaxCDFPoints || len(e.E2E.P) > MaxCDFPoints {
+		if len(e.TTFT.P) > reportdata.MaxCDFPoints || len(e.ITL.P) > reportdata.MaxCDFPoints || len(e.E2E.P) > reportdata.MaxCDFPoints {
 			t.Errorf("CDFs of %d, %d, %d points", len(e.TTFT.P), len(e.ITL.P), len(e.E2E.P))
 		}
 	})

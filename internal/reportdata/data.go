@@ -1,4 +1,8 @@
-package report
+// Package reportdata is what a report shows: the Data value that package resultstree reads
+// from a results tree and package report draws as an HTML page and static figures, with the
+// samplers that keep it small whatever the campaign (CDFFromSamples, DownsampleTimeline, the
+// fitted curves). It reads no file and draws nothing; Data round-trips through JSON.
+package reportdata
 
 import (
 	"encoding/json"
@@ -6,8 +10,8 @@ import (
 	"time"
 )
 
-// Data is everything the report shows. It is a plain value: the report package computes
-// nothing that needs the results tree, and Data round-trips through JSON (NaN is not a JSON
+// Data is everything the report shows. It is a plain value: drawing it needs nothing of the
+// results tree, and Data round-trips through JSON (NaN is not a JSON
 // number: optional numbers are *float64, nil when absent, and Values writes NaN as null).
 //
 // Units: throughput in output tokens/s (per GPU, per user: the same unit divided), request
@@ -249,15 +253,24 @@ type Timeline struct {
 	BatchCap int `json:"batch_cap,omitempty"`
 }
 
+// Where a timeline's request rate comes from (Timeline.RequestRateSource).
+const (
+	RateFromRequests = "requests" // the request files' end times
+	RateFromServer   = "server"   // the server's vllm:request_success_total counter
+)
+
 // LoadCurve is one server configuration under increasing load.
 type LoadCurve struct {
 	Config string `json:"config"`
-	// LoadKind is what the load level counts: "users", "concurrency" or "rate" (requests/s).
+	// LoadKind is what the load level counts: "users", "concurrency", "rate" (requests/s) or
+	// "sweep" (requests/s: a sweep's rates, and the throughput of its sync and throughput points).
 	LoadKind string      `json:"load_kind"`
 	Points   []LoadPoint `json:"points"` // ascending load
-	// Saturation is the load level where throughput stops growing; nil when the campaign did
-	// not reach it.
+	// Saturation is the load level where throughput stops growing, the knee of the curve
+	// (knee.go); nil when the campaign did not reach it.
 	Saturation *float64 `json:"saturation,omitempty"`
+	// SaturationReason says where the knee is and why, or why the curve has none.
+	SaturationReason string `json:"saturation_reason,omitempty"`
 }
 
 // LoadPoint is one load level of a configuration (means over repeats).

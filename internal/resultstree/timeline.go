@@ -1,4 +1,4 @@
-package report
+package resultstree
 
 import (
 	"cmp"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/promscrape"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -37,10 +38,10 @@ func (g grid) index(t int64) int {
 	return int(math.Round(float64(t-g.origin) / float64(g.step)))
 }
 
-func (g grid) offsets() Values {
-	out := make(Values, g.n)
+func (g grid) offsets() reportdata.Values {
+	out := make(reportdata.Values, g.n)
 	for i := range out {
-		out[i] = round(float64(int64(i)*g.step)/1e9, 3)
+		out[i] = reportdata.Round(float64(int64(i)*g.step)/1e9, 3)
 	}
 	return out
 }
@@ -74,8 +75,8 @@ func (a meanAcc) addN(i int, sum float64, n int) {
 }
 
 // values are the means, NaN where nothing was added; nil when nothing was added at all.
-func (a meanAcc) values() Values {
-	out, any := make(Values, len(a.sum)), false
+func (a meanAcc) values() reportdata.Values {
+	out, any := make(reportdata.Values, len(a.sum)), false
 	for i := range out {
 		out[i] = math.NaN()
 		if a.n[i] > 0 {
@@ -169,14 +170,14 @@ func (s serverMetrics) span() (lo, hi, step int64) {
 // mean over engines) on the grid. The replicas are combined by promscrape.OnGrid, the
 // function the summary uses, so the timeline and summary_metrics read the same series; its
 // instants are then placed on the timeline's grid.
-func (s serverMetrics) fill(t *Timeline, g grid) {
+func (s serverMetrics) fill(t *reportdata.Timeline, g grid) {
 	_, _, step := s.span()
 	t.Running = s.onGrid(promscrape.QRunning, promscrape.SumAcross, step, g)
 	t.Waiting = s.onGrid(promscrape.QWaiting, promscrape.SumAcross, step, g)
 	t.KVUsage = s.onGrid(promscrape.QKVUsage, promscrape.MeanAcross, step, g)
 }
 
-func (s serverMetrics) onGrid(q promscrape.Quantity, across promscrape.Across, step int64, g grid) Values {
+func (s serverMetrics) onGrid(q promscrape.Quantity, across promscrape.Across, step int64, g grid) reportdata.Values {
 	var samples []promscrape.GridSample
 	for _, m := range s {
 		samples = append(samples, m.gauges[q]...)
@@ -189,8 +190,8 @@ func (s serverMetrics) onGrid(q promscrape.Quantity, across promscrape.Across, s
 }
 
 // sumReplicas adds the replicas' columns; an instant no replica sampled is NaN.
-func sumReplicas(cols []meanAcc) Values {
-	var out Values
+func sumReplicas(cols []meanAcc) reportdata.Values {
+	var out reportdata.Values
 	for _, c := range cols {
 		v := c.values()
 		if v == nil {
@@ -215,7 +216,7 @@ func sumReplicas(cols []meanAcc) Values {
 // completionRate is the servers' completed requests per second: each counter's growth
 // between two scrapes divided by the time between them, placed at the later scrape and
 // summed over series. Nil without the counter.
-func (s serverMetrics) completionRate(g grid) Values {
+func (s serverMetrics) completionRate(g grid) reportdata.Values {
 	acc := make([]meanAcc, 0)
 	for _, m := range s {
 		for _, pts := range m.completed {
@@ -267,7 +268,7 @@ func (s gpuSamples) span() (lo, hi, step int64) {
 	return lo, hi, medianGap(times)
 }
 
-func (s gpuSamples) fill(t *Timeline, g grid) {
+func (s gpuSamples) fill(t *reportdata.Timeline, g grid) {
 	if len(s.sum) == 0 {
 		return
 	}

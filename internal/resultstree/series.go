@@ -1,4 +1,4 @@
-package report
+package resultstree
 
 import (
 	"cmp"
@@ -9,20 +9,15 @@ import (
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/diagnose"
 	"github.com/llmscale/llmscale/internal/fit"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/scaling"
-)
-
-// Where a timeline's request rate comes from (Timeline.RequestRateSource).
-const (
-	RateFromRequests = "requests" // the request files' end times
-	RateFromServer   = "server"   // the server's vllm:request_success_total counter
 )
 
 // buildSeries makes a report series of every fitted scaling series: the fit's points and
 // curves (FromFit), each point's saturation and experiments, and the series' verdict. A
 // series that could not be fitted keeps its measured points.
-func buildSeries(fits []scaling.Fit, d diagnose.Diagnosis) []Series {
-	out := make([]Series, 0, len(fits))
+func buildSeries(fits []scaling.Fit, d diagnose.Diagnosis) []reportdata.Series {
+	out := make([]reportdata.Series, 0, len(fits))
 	for _, f := range fits {
 		r := f.Result
 		if f.Status != scaling.StatusOK {
@@ -49,7 +44,7 @@ func buildSeries(fits []scaling.Fit, d diagnose.Diagnosis) []Series {
 
 // markPoint sets a point's experiments (the saturation experiment of each repeat, in repeat
 // order) and whether every repeat saturated the server.
-func markPoint(p *SeriesPoint, pts []scaling.Point) {
+func markPoint(p *reportdata.SeriesPoint, pts []scaling.Point) {
 	p.Saturated = true
 	for _, q := range pts {
 		if q.GPUs != p.GPUs {
@@ -63,7 +58,7 @@ func markPoint(p *SeriesPoint, pts []scaling.Point) {
 
 // addGoodput gives each series point the completed and SLO-meeting requests/s of its
 // experiments, so the answer can tell goodput's scaling beside throughput's.
-func addGoodput(series []Series, rows []*aggregate.Row) {
+func addGoodput(series []reportdata.Series, rows []*aggregate.Row) {
 	byID := make(map[string]*aggregate.Row, len(rows))
 	for _, r := range rows {
 		byID[r.ExpID] = r
@@ -95,7 +90,7 @@ type curveKey struct {
 // buildLoadCurves makes one load curve per server configuration and workload from the
 // experiments that completed with a throughput, in the order of rows: per load level the means
 // over repeats of output throughput, TTFT p50 and TPOT p50.
-func buildLoadCurves(rows []*aggregate.Row) []LoadCurve {
+func buildLoadCurves(rows []*aggregate.Row) []reportdata.LoadCurve {
 	byKey := map[curveKey][]*aggregate.Row{}
 	var order []curveKey
 	models := map[string]bool{}
@@ -110,7 +105,7 @@ func buildLoadCurves(rows []*aggregate.Row) []LoadCurve {
 		}
 		byKey[k] = append(byKey[k], r)
 	}
-	out := make([]LoadCurve, 0, len(order))
+	out := make([]reportdata.LoadCurve, 0, len(order))
 	for _, k := range order {
 		lc := loadCurve(byKey[k])
 		lc.Config = fmt.Sprintf("%s · %s / %d tok", k.config, k.prompts, k.maxTokens)
@@ -122,9 +117,8 @@ func buildLoadCurves(rows []*aggregate.Row) []LoadCurve {
 	return out
 }
 
-func loadCurve(rs []*aggregate.Row) LoadCurve {
-	lc := LoadCurve{LoadKind: rs[0].Mode}
-	saturated := false
+func loadCurve(rs []*aggregate.Row) reportdata.LoadCurve {
+	lc := reportdata.LoadCurve{LoadKind: rs[0].Mode}
 	var levels []float64
 	byLevel := map[float64][]*aggregate.Row{}
 	for _, r := range rs {
@@ -132,13 +126,12 @@ func loadCurve(rs []*aggregate.Row) LoadCurve {
 			levels = append(levels, r.LoadLevel)
 		}
 		byLevel[r.LoadLevel] = append(byLevel[r.LoadLevel], r)
-		saturated = saturated || r.Saturated
 	}
 	slices.Sort(levels)
 	for _, l := range levels {
 		lr := byLevel[l]
 		slices.SortStableFunc(lr, func(a, b *aggregate.Row) int { return cmp.Compare(a.Repeat, b.Repeat) })
-		lc.Points = append(lc.Points, LoadPoint{
+		lc.Points = append(lc.Points, reportdata.LoadPoint{
 			Load: l, ExpID: lr[0].ExpID,
 			Throughput:        meanOf(lr, func(r *aggregate.Row) *float64 { return r.OutputThroughput }),
 			TTFTP50:           meanOf(lr, func(r *aggregate.Row) *float64 { return r.TTFTP50 }),
@@ -147,33 +140,8 @@ func loadCurve(rs []*aggregate.Row) LoadCurve {
 			Goodput:           meanOpt(lr, func(r *aggregate.Row) *float64 { return r.Goodput }),
 		})
 	}
-	lc.Saturation = saturationLevel(lc.Points, saturated)
+	lc.Saturation, lc.SaturationReason = curveSaturation(rs, lc.Points)
 	return lc
-}
-
-// saturationLevel is where throughput stops growing: the lowest load level within
-// scaling.PlateauTolerance of the best throughput, when some level saturated the server or
-// the best level was such a plateau (the rule of scaling's saturation points). Nil otherwise.
-func saturationLevel(pts []LoadPoint, saturated bool) *float64 {
-	best := -1
-	for i, p := range pts {
-		if finite(p.Throughput) && (best < 0 || p.Throughput > pts[best].Throughput) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return nil
-	}
-	plateau := best > 0 && pts[best].Throughput <= (1+scaling.PlateauTolerance)*pts[best-1].Throughput
-	if !saturated && !plateau {
-		return nil
-	}
-	for _, p := range pts[:best+1] {
-		if p.Throughput*(1+scaling.PlateauTolerance) >= pts[best].Throughput {
-			return Opt(p.Load)
-		}
-	}
-	return Opt(pts[best].Load)
 }
 
 // meanOf is the mean of a column over rows, ignoring nulls; NaN when all are null.
@@ -200,12 +168,14 @@ func meanOf(rs []*aggregate.Row, col func(*aggregate.Row) *float64) float64 {
 }
 
 // paretoOf is ParetoFromExperiments without the points whose numbers are missing.
-func paretoOf(exps []Experiment) []ParetoPoint {
-	var out []ParetoPoint
-	for _, p := range ParetoFromExperiments(exps) {
+func paretoOf(exps []reportdata.Experiment) []reportdata.ParetoPoint {
+	var out []reportdata.ParetoPoint
+	for _, p := range reportdata.ParetoFromExperiments(exps) {
 		if finite(p.PerGPU) && finite(p.PerUser) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

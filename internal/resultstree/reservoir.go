@@ -1,4 +1,4 @@
-package report
+package resultstree
 
 import (
 	"math/rand/v2"

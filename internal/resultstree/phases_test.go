@@ -1,10 +1,11 @@
-package report
+package resultstree
 
 import (
 	"math"
 	"path/filepath"
 	"testing"
 
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -28,7 +29,7 @@ func TestPhasesFromSpans(t *testing.T) {
 	if err != nil || p == nil {
 		t.Fatalf("readPhases: %v, %v", p, err)
 	}
-	if p.Requests != 120 || len(p.TTFT.Percentile) != MaxPhasePoints || len(p.Slowest) != MaxWaterfalls {
+	if p.Requests != 120 || len(p.TTFT.Percentile) != reportdata.MaxPhasePoints || len(p.Slowest) != reportdata.MaxWaterfalls {
 		t.Fatalf("%d requests, %d points, %d waterfalls", p.Requests, len(p.TTFT.Percentile), len(p.Slowest))
 	}
 	// Layers add up to the client's latency in every bin, and each is what the spans said.
@@ -45,13 +46,6 @@ func TestPhasesFromSpans(t *testing.T) {
 	w := p.Slowest[0]
 	if w.QueueMS != 119 || w.ClientMS != 10 || w.DecodeMS != 100 {
 		t.Errorf("slowest request %+v, want queue 119, decode 100, client path 10", w)
-	}
-	groups := withPhaseCharts([]chartGroup{{Key: "a"}, {Key: "b"}}, []Experiment{{ID: "a", Phases: p}, {ID: "b"}})
-	if len(groups[0].Charts) != 3 || groups[0].Charts[0].Note != "" || groups[1].Charts[2].Note != noSpans {
-		t.Errorf("charts: %+v", groups)
-	}
-	if got := withPhaseCharts([]chartGroup{{Key: "b"}}, []Experiment{{ID: "b"}}); len(got[0].Charts) != 0 {
-		t.Errorf("without spans anywhere no phase chart is added: %+v", got)
 	}
 	none, err := readPhases(t.TempDir())
 	if none != nil || err != nil {
