@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,6 +140,10 @@ func TestCampaignLoadWorkers(t *testing.T) {
 	rec, err := results.ReadExperiment(exp)
 	if err != nil || rec.Status != results.StatusDone || rec.Load.Workers != 2 {
 		t.Errorf("experiment.json: %+v, %v", rec, err)
+	}
+	// The workers' view of the machine reaches the experiment's record, merged.
+	if runtime.GOOS == "linux" && (rec.Client == nil || rec.Client.HostCPUUtil == nil || rec.Client.HostSteal == nil) {
+		t.Errorf("experiment.json client: %+v, want the workers' host CPU and steal", rec.Client)
 	}
 }
 

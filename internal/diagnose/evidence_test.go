@@ -327,3 +327,30 @@ func TestSeriesMarginsAndCloseRules(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIServerNeedsRequestsOutside: half of the requests in flight outside the engines is no
+// API-server limit when that half is one request: the rule misses, and its margin says by
+// how much (the count's, −50 %), not the share's +100 %.
+func TestAPIServerNeedsRequestsOutside(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		outside float64
+		holds   bool
+		margin  float64
+	}{
+		{"one request outside", 1, false, (1 - OutsideEngineMinRequests) / OutsideEngineMinRequests},
+		{"three requests outside", 3, true, (3 - OutsideEngineMinRequests) / OutsideEngineMinRequests}, // +50 % < the share's +100 %
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := server(2, 0, 0.1)
+			r.ClientInflightMean, r.OutsideEngineInflight = f(2*tt.outside), f(tt.outside)
+			o := factsOf(&r).apiServer()
+			if o.holds != tt.holds || math.Abs(o.margin-tt.margin) > 1e-9 {
+				t.Errorf("holds %v margin %v, want %v %v: %v", o.holds, o.margin, tt.holds, tt.margin, o.evidence)
+			}
+		})
+	}
+}

@@ -313,17 +313,23 @@ func (f facts) loadGenerator() outcome {
 // batches are not full: the API server (or the host) cannot feed them.
 func (f facts) apiServer() outcome {
 	out := atLeast("share of in-flight requests outside the engines", "outside_engine_inflight", f.outside, OutsideEngineFraction)
-	out.Holds = out.Holds && aggregate.V(f.r.OutsideEngineInflight) >= OutsideEngineMinRequests
+	// The share needs a few requests behind it: its margin is the smaller of the two.
+	cnt := atLeast("requests in flight outside the engines (mean)", "outside_engine_inflight",
+		aggregate.V(f.r.OutsideEngineInflight), OutsideEngineMinRequests)
 	fe := atLeast("share of server latency outside the engines", "frontend_share_of_e2e", f.frontend, FrontendShare)
 	notFull := below("requests running ÷ batch cap", "running_cap_fraction", f.capFrac, AtCapFraction)
-	ev := []Evidence{out, fe, notFull, below("GPU utilisation (%)", "gpu_util_pct_mean", f.gpuUtil, GPUIdlePct)}
-	holds := (out.Holds || fe.Holds) && (notFull.Holds || notFull.Missing())
+	ev := []Evidence{out, cnt, fe, notFull, below("GPU utilisation (%)", "gpu_util_pct_mean", f.gpuUtil, GPUIdlePct)}
+	holds := ((out.Holds && cnt.Holds) || fe.Holds) && (notFull.Holds || notFull.Missing())
+	either := math.Max(nanTo(needAll(marginOfOne(out), marginOfOne(cnt)), math.Inf(-1)), nanTo(marginOfOne(fe), math.Inf(-1)))
+	if math.IsInf(either, -1) {
+		either = math.NaN()
+	}
 	s := fmt.Sprintf("Requests waited outside the engines: %s of the %s requests in flight at the client were neither "+
 		"running nor queued in an engine, and %s of the server's latency was spent outside them, while the engines ran "+
 		"%s of their batch cap: the API server (one serial process per --api-server-count) or the host could not feed "+
 		"them; add API servers or CPU.", pct(f.outside), num(f.clientInflight), pct(f.frontend), pct(f.capFrac))
 	return outcome{code: CodeAPIServer, holds: holds, evidence: ev, sentence: s,
-		margin: needAll(anyOf(out, fe), nanTo(marginOfOne(notFull), math.Inf(1)))}
+		margin: needAll(either, nanTo(marginOfOne(notFull), math.Inf(1)))}
 }
 
 // kvCache: the KV cache filled up and requests were preempted.

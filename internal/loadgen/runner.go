@@ -96,7 +96,9 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 		}
 	}
 	r.acc.SLO = cfg.SLO
-	r.readers.New = func() any { return sse.NewReaderOptions(nil, sse.Options{BufferSize: 4 << 10}) }
+	// Streams waiting for their next chunk on the event loop lend their read buffer back.
+	bufs := sse.NewBuffers(4 << 10)
+	r.readers.New = func() any { return sse.NewReaderOptions(nil, sse.Options{Buffers: bufs}) }
 	r.watch.init(cfg.StallTimeout)
 	return r, nil
 }

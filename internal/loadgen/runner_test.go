@@ -144,7 +144,8 @@ func TestRequestBody(t *testing.T) {
 	t.Parallel()
 	srv := &fakeServer{ttft: time.Millisecond}
 	_, err, _ := runFake(t, srv, func(c *Config) {
-		c.IgnoreEOS, c.ContinuousUsage, c.RunTime = true, true, 10*time.Millisecond
+		c.IgnoreEOS, c.ContinuousUsage = true, true
+		c.RunTime, c.MaxRequests = NoTimeLimit, 1 // one request, however slow the host
 		c.Prompts = []workload.Prompt{{TokenIDs: []int{1, 2, 3}, Tokens: 3, MaxTokens: 5}}
 	})
 	if err != nil {

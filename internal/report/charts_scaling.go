@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/report/format"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
@@ -60,10 +61,10 @@ func throughputChart(i int, s reportdata.Series) chart {
 		c.Series = append(c.Series, ideal)
 	}
 	if a := s.Amdahl; a != nil && len(a.Curve) > 0 {
-		c.Series = append(c.Series, curveLine(fmt.Sprintf("Amdahl fit (s = %s)", fmtS(a.S)), colorAmdahl, "dashed", a.Curve))
+		c.Series = append(c.Series, curveLine(fmt.Sprintf("Amdahl fit (s = %s)", format.Param(a.S)), colorAmdahl, "dashed", a.Curve))
 	}
 	if s.USL.Fitted && len(s.USL.Curve) > 0 {
-		c.Series = append(c.Series, curveLine(fmt.Sprintf("USL fit (σ = %s, κ = %s)", fmtS(s.USL.Sigma), fmtS(s.USL.Kappa)), colorUSL, "dotted", s.USL.Curve))
+		c.Series = append(c.Series, curveLine(fmt.Sprintf("USL fit (σ = %s, κ = %s)", format.Param(s.USL.Sigma), format.Param(s.USL.Kappa)), colorUSL, "dotted", s.USL.Curve))
 	}
 	if len(open.Data) > 0 {
 		c.Series = append(c.Series, open)
@@ -76,21 +77,21 @@ func throughputChart(i int, s reportdata.Series) chart {
 func fitCaption(s reportdata.Series) string {
 	var parts []string
 	if a := s.Amdahl; a != nil {
-		p := fmt.Sprintf("Amdahl: s = %s", fmtS(a.S))
+		p := fmt.Sprintf("Amdahl: s = %s", format.Param(a.S))
 		if a.SLo != nil && a.SHi != nil {
-			p += fmt.Sprintf(" [%s–%s]", fmtS(*a.SLo), fmtS(*a.SHi))
+			p += fmt.Sprintf(" [%s–%s]", format.Param(*a.SLo), format.Param(*a.SHi))
 		}
-		p += fmt.Sprintf(", X1 = %s tokens/s", fmtNum(a.X1))
+		p += fmt.Sprintf(", X1 = %s tokens/s", format.Num(a.X1))
 		if a.R2 != nil {
-			p += fmt.Sprintf(", R² = %s", fmtS(*a.R2))
+			p += fmt.Sprintf(", R² = %s", format.Param(*a.R2))
 		}
 		parts = append(parts, p+".")
 	}
 	switch u := s.USL; {
 	case u.Fitted && u.Peak > 0:
-		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, peak near N* ≈ %.0f GPUs.", fmtS(u.Sigma), fmtS(u.Kappa), u.Peak))
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, peak near N* ≈ %.0f GPUs.", format.Param(u.Sigma), format.Param(u.Kappa), u.Peak))
 	case u.Fitted:
-		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, no peak.", fmtS(u.Sigma), fmtS(u.Kappa)))
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, no peak.", format.Param(u.Sigma), format.Param(u.Kappa)))
 	case strings.TrimSpace(u.Reason) != "":
 		r := strings.TrimSuffix(strings.TrimSpace(u.Reason), ".") + "."
 		if !strings.HasPrefix(r, "USL") {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/report/format"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
@@ -182,10 +183,10 @@ func loadLabel(f reportdata.Factors) string {
 	case "concurrency":
 		return fmt.Sprintf("concurrency %d", f.Concurrency)
 	case "rate":
-		return fmt.Sprintf("%s req/s", fmtNum(f.Rate))
+		return fmt.Sprintf("%s req/s", format.Num(f.Rate))
 	case "sweep":
 		if f.Rate > 0 {
-			return fmt.Sprintf("sweep, %s req/s", fmtNum(f.Rate))
+			return fmt.Sprintf("sweep, %s req/s", format.Num(f.Rate))
 		}
 		return fmt.Sprintf("sweep, concurrency %d", f.Concurrency)
 	}

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/llmscale/llmscale/internal/reportdata"
+	"github.com/llmscale/llmscale/internal/results"
 )
 
 // pngDPI is the resolution of the PNG figures.
@@ -47,7 +48,7 @@ func writeFigures(dir string, d reportdata.Data, dpi int) error {
 	for _, f := range figures(d) {
 		for _, format := range []string{"svg", "png"} {
 			path := filepath.Join(dir, f.name+"."+format)
-			if err := writeShared(path, func(w io.Writer) error { return f.write(w, format, dpi) }); err != nil {
+			if err := results.WriteAtomic(path, func(w io.Writer) error { return f.write(w, format, dpi) }); err != nil {
 				return fmt.Errorf("write figure: %w", err)
 			}
 		}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -28,15 +27,11 @@ func TestParetoFrontier(t *testing.T) {
 	}
 }
 
-func TestFormat(t *testing.T) {
+func TestFigureNames(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		got, want string
 	}{
-		{fmtNum(12345.6), "12,346"}, {fmtNum(-1234567), "-1,234,567"}, {fmtNum(123.4), "123"},
-		{fmtNum(12.34), "12.3"}, {fmtNum(1.234), "1.23"}, {fmtNum(0.01234), "0.0123"}, {fmtNum(0), "0"},
-		{fmtNum(math.NaN()), "–"}, {fmtS(0.0812), "0.081"}, {fmtS(0.0052), "0.0052"}, {fmtS(0), "0.000"},
-		{fmtPct(0.643), "64 %"}, {fmtX(5.12), "5.1×"}, {fmtX(12.4), "12×"},
 		{slug("TP-only · medium · 128 tok"), "tp-only-medium-128-tok"}, {slug("  ../x  "), "x"}, {slug("日本"), ""},
 		{unitOf("Median latency (ms), log scale"), " (ms)"},
 	} {

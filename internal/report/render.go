@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/report/format"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
@@ -89,7 +90,7 @@ func buildView(d reportdata.Data, opts Options) (view, error) {
 		return view{}, err
 	}
 	v := view{
-		Title: title(d.Campaign), Generator: opts.Generator, GeneratedAt: fmtTime(opts.GeneratedAt),
+		Title: title(d.Campaign), Generator: opts.Generator, GeneratedAt: format.Time(opts.GeneratedAt),
 		Subtitle: subtitle(d.Campaign), Stats: stats(d), Facts: facts(d.Campaign),
 		Campaign: d.Campaign, Headline: headline(d.Series), Answers: answers(d.Series), FailedNote: failedNote(d.Experiments),
 		Charts: model, ChartJSON: template.JS(js), // safe: encoding/json escapes <, >, &

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/report/format"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
@@ -84,7 +85,7 @@ func stats(d reportdata.Data) []reportdata.NameValue {
 		out = append(out, reportdata.NameValue{Name: "GPUs at most", Value: strconv.Itoa(n)})
 	}
 	if dur := c.End.Sub(c.Start); !c.Start.IsZero() && !c.End.IsZero() && dur > 0 {
-		out = append(out, reportdata.NameValue{Name: "campaign time", Value: fmtDuration(dur)})
+		out = append(out, reportdata.NameValue{Name: "campaign time", Value: format.Duration(dur)})
 	}
 	return out
 }
@@ -112,7 +113,7 @@ func facts(c reportdata.Campaign) []reportdata.NameValue {
 	}
 	out = append(out,
 		reportdata.NameValue{Name: "Matrix file", Value: c.MatrixFile},
-		reportdata.NameValue{Name: "Started", Value: fmtTime(c.Start)}, reportdata.NameValue{Name: "Ended", Value: fmtTime(c.End)},
+		reportdata.NameValue{Name: "Started", Value: format.Time(c.Start)}, reportdata.NameValue{Name: "Ended", Value: format.Time(c.End)},
 		reportdata.NameValue{Name: "Experiments", Value: fmt.Sprintf("%d done, %d failed%s", c.Done, c.Failed, planned(c.Planned))},
 	)
 	kept := out[:0]
@@ -170,8 +171,8 @@ func newVerdictView(e reportdata.Experiment) verdictView {
 	}
 	if s := e.Summary; s != nil {
 		v.Headline = fmt.Sprintf("%s tokens/s (%s per GPU) · %s req/s · TTFT p50 %s ms · TPOT p50 %s ms",
-			fmtNum(s.OutputThroughput), fmtNum(s.OutputThroughputPerGPU), fmtNum(s.RequestThroughput),
-			fmtNum(s.TTFT.P50), fmtNum(s.TPOT.P50))
+			format.Num(s.OutputThroughput), format.Num(s.OutputThroughputPerGPU), format.Num(s.RequestThroughput),
+			format.Num(s.TTFT.P50), format.Num(s.TPOT.P50))
 	}
 	return v
 }
@@ -203,8 +204,8 @@ func diagnosisRows(exps []reportdata.Experiment, groups []chartGroup) []diagRow 
 		s := e.Summary
 		rows = append(rows, diagRow{
 			verdictView: newVerdictView(e), Index: i, ID: e.ID, Label: experimentLabel(e),
-			Throughput: fmtNum(s.OutputThroughput), PerGPU: fmtNum(s.OutputThroughputPerGPU),
-			TTFT: fmtNum(s.TTFT.P50), TPOT: fmtNum(s.TPOT.P50),
+			Throughput: format.Num(s.OutputThroughput), PerGPU: format.Num(s.OutputThroughputPerGPU),
+			TTFT: format.Num(s.TTFT.P50), TPOT: format.Num(s.TPOT.P50),
 		})
 	}
 	return rows
@@ -230,11 +231,11 @@ func measurementCells(s *reportdata.Summary) []string {
 	if s.Saturated {
 		sat = "yes"
 	}
-	cells := []string{fmtNum(s.RequestThroughput), fmtNum(s.OutputThroughput), fmtNum(s.OutputThroughputPerGPU), fmtNum(s.TokensPerUser), sat}
+	cells := []string{format.Num(s.RequestThroughput), format.Num(s.OutputThroughput), format.Num(s.OutputThroughputPerGPU), format.Num(s.TokensPerUser), sat}
 	for _, l := range []reportdata.Latency{s.TTFT, s.TPOT, s.ITL, s.E2E} {
-		cells = append(cells, fmtNum(l.Mean), fmtNum(l.P50), fmtNum(l.P90), fmtNum(l.P99))
+		cells = append(cells, format.Num(l.Mean), format.Num(l.P50), format.Num(l.P90), format.Num(l.P99))
 	}
-	return append(cells, fmtOpt(s.Goodput), fmt.Sprintf("%d / %d", s.Completed, s.Errors))
+	return append(cells, format.Opt(s.Goodput), fmt.Sprintf("%d / %d", s.Completed, s.Errors))
 }
 
 func failedRows(exps []reportdata.Experiment) []failedRow {

@@ -1,9 +1,7 @@
 package report
 
 import (
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/llmscale/llmscale/internal/reportdata"
@@ -20,19 +18,7 @@ func Write(resultsDir string, d reportdata.Data, opts Options) error {
 	if err := WriteFigures(filepath.Join(resultsDir, results.FigsDir), d); err != nil {
 		return err
 	}
-	return writeShared(filepath.Join(resultsDir, ReportFile), func(w io.Writer) error {
+	return results.WriteAtomic(filepath.Join(resultsDir, ReportFile), func(w io.Writer) error {
 		return Render(w, d, opts)
 	})
-}
-
-// writeShared writes a file atomically and makes it readable by everyone: the report and its
-// figures are meant to be passed around (results.WriteAtomic's temporary files are 0600).
-func writeShared(path string, write func(io.Writer) error) error {
-	if err := results.WriteAtomic(path, write); err != nil {
-		return err
-	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		return fmt.Errorf("make %s readable: %w", path, err)
-	}
-	return nil
 }

@@ -27,6 +27,9 @@ type Column[T any] struct {
 	// SetStrings receives a list of strings (a map's keys or values); each distinct string is
 	// allocated once per file.
 	SetStrings func(row *T, v []string)
+	// Skip, when set, is asked once per row of a list column (columns are read in the order
+	// given, so the row holds the columns before): true leaves the row's list unread.
+	Skip func(row *T) bool
 }
 
 func (c Column[T]) isList() bool {
@@ -137,6 +140,7 @@ type listReader[T any] struct {
 	rows   []T
 	maxDef int
 	row    int // the row the last value belonged to, -1 before the first
+	skip   bool
 	start  int // where the current row's elements begin in i64 or i32
 	i64    []int64
 	i32    []int32
@@ -162,9 +166,10 @@ func (l *listReader[T]) add(v parquet.Value) {
 		if l.row >= len(l.rows) {
 			panic(fmt.Sprintf("more than %d rows", len(l.rows)))
 		}
+		l.skip = l.c.Skip != nil && l.c.Skip(&l.rows[l.row])
 	}
 	switch {
-	case v.IsNull() || v.DefinitionLevel() < l.maxDef:
+	case l.skip || v.IsNull() || v.DefinitionLevel() < l.maxDef:
 	case l.c.Set != nil:
 		l.c.Set(&l.rows[l.row], v)
 	case l.c.SetString != nil:

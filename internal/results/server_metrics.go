@@ -49,6 +49,17 @@ func ReadServerMetricSeries(path string) ([]ServerMetric, error) {
 	str := func(name string, field func(*seriesRow) *string) Column[seriesRow] {
 		return Column[seriesRow]{Path: []string{name}, SetString: func(r *seriesRow, v string) { *field(r) = v }}
 	}
+	// only the first row of each labels gives the map: the others' maps are not read
+	notFirst := func() func(r *seriesRow) bool {
+		seen := map[string]bool{}
+		return func(r *seriesRow) bool {
+			if seen[r.Labels] {
+				return true
+			}
+			seen[r.Labels] = true
+			return false
+		}
+	}
 	rows, err := ReadColumns(path, []Column[seriesRow]{
 		str("phase", func(r *seriesRow) *string { return &r.Phase }),
 		{Path: []string{"scrape"}, Set: func(r *seriesRow, v parquet.Value) { r.Scrape = v.Int64() }},
@@ -56,8 +67,10 @@ func ReadServerMetricSeries(path string) ([]ServerMetric, error) {
 		str("name", func(r *seriesRow) *string { return &r.Name }),
 		str("type", func(r *seriesRow) *string { return &r.Type }),
 		str("labels", func(r *seriesRow) *string { return &r.Labels }),
-		{Path: []string{"label_map", "key_value", "key"}, SetStrings: func(r *seriesRow, v []string) { r.keys = v }},
-		{Path: []string{"label_map", "key_value", "value"}, SetStrings: func(r *seriesRow, v []string) { r.values = v }},
+		{Path: []string{"label_map", "key_value", "key"}, SetStrings: func(r *seriesRow, v []string) { r.keys = v },
+			Skip: notFirst()},
+		{Path: []string{"label_map", "key_value", "value"}, SetStrings: func(r *seriesRow, v []string) { r.values = v },
+			Skip: notFirst()},
 		{Path: []string{"value"}, Set: func(r *seriesRow, v parquet.Value) { r.Value = v.Double() }},
 	})
 	if err != nil {

@@ -19,7 +19,7 @@ func TestTokenizerKey(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
 		"tok/tokenizer.json": tinyTokenizer,
-		"t5.json":            `{"normalizer": {"type": "Precompiled"}, "model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0]]}}`,
+		"t5.json":            `{"pre_tokenizer": {"type": "Digits"}, "model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0]]}}`,
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -44,7 +44,7 @@ func TestTokenizerKey(t *testing.T) {
 		want       []string
 	}{
 		{"missing", head + "tokenizer: nope.json\n", []string{"m.yaml:2:12: tokenizer:", "nope.json", "no such file"}},
-		{"unsupported", head + "tokenizer: t5.json\n", []string{"m.yaml:2:12: tokenizer:", `normalizer "Precompiled"`, "docs/datasets.md"}},
+		{"unsupported", head + "tokenizer: t5.json\n", []string{"m.yaml:2:12: tokenizer:", `pre-tokenizer "Digits"`, "docs/datasets.md"}},
 		{"empty", head + "tokenizer: ''\n", []string{"m.yaml:2:12: tokenizer:"}},
 		{"vocab_size disagrees", head + "tokenizer: tok\nload:\n  vocab_size: 32000\n", []string{
 			"m.yaml:4:15: load.vocab_size: 32000 disagrees with tokenizer tok, a vocabulary of 4 tokens", "leave load.vocab_size out"}},

@@ -21,8 +21,8 @@ func (l *Loaded) Validate() []Problem {
 	v.top()
 	v.factors()
 	v.load()
-	v.sweep()
 	v.tokenizer()
+	v.sweep()
 	v.server()
 	return v.problems
 }

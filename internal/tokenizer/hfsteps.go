@@ -34,6 +34,8 @@ type step struct {
 	HandleChineseChars *bool `json:"handle_chinese_chars"`
 	StripAccents       *bool `json:"strip_accents"`
 	Lowercase          *bool `json:"lowercase"`
+	// Precompiled: base64 of SentencePiece's compiled rules
+	PrecompiledCharsmap *string `json:"precompiled_charsmap"`
 	// Strip
 	StripLeft  bool `json:"strip_left"`
 	StripRight bool `json:"strip_right"`

