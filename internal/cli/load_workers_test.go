@@ -7,8 +7,8 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 

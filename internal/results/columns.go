@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -44,34 +43,22 @@ func ListPath(name string) []string { return []string{name, "list", "element"} }
 // still read. A corrupted or truncated file, or a column of another type than its setter, is
 // an error naming the file.
 func ReadColumns[T any](path string, cols []Column[T]) (rows []T, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			rows, err = nil, fmt.Errorf("read %s: corrupted Parquet file: %v", path, r)
+	err = withParquetFile(path, func(pf *parquet.File) error {
+		rows = make([]T, pf.NumRows())
+		strs := interner{}
+		for _, c := range cols {
+			leaf, ok := pf.Schema().Lookup(c.Path...)
+			if !ok {
+				continue
+			}
+			if err := readColumn(pf, leaf, c, rows, strs); err != nil {
+				return fmt.Errorf("column %v: %w", c.Path, err)
+			}
 		}
-	}()
-	f, err := os.Open(path)
+		return nil
+	}, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	rows = make([]T, pf.NumRows())
-	strs := interner{}
-	for _, c := range cols {
-		leaf, ok := pf.Schema().Lookup(c.Path...)
-		if !ok {
-			continue
-		}
-		if err := readColumn(pf, leaf, c, rows, strs); err != nil {
-			return nil, fmt.Errorf("read %s: column %v: %w", path, c.Path, err)
-		}
 	}
 	return rows, nil
 }

@@ -118,24 +118,36 @@ func ReadRequests(path string) ([]Request, error) { return ReadParquet[Request](
 
 // ReadRequestsDir reads every request file of an output folder (requests.parquet and
 // requests-<worker>.parquet), ordered by worker and sequence number.
-func ReadRequestsDir(dir string) ([]Request, error) {
+func ReadRequestsDir(dir string) ([]Request, error) { return readRequestFiles(dir, ReadRequests) }
+
+// readRequestFiles reads every request file of dir with read, merged and ordered by worker
+// and sequence number.
+func readRequestFiles(dir string, read func(path string) ([]Request, error)) ([]Request, error) {
 	paths, err := RequestFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	var all []Request
 	for _, p := range paths {
-		rows, err := ReadRequests(p)
+		rows, err := read(p)
 		if err != nil {
 			return nil, err
 		}
+		if all == nil {
+			all = rows
+			continue
+		}
 		all = append(all, rows...)
 	}
-	slices.SortStableFunc(all, func(a, b Request) int {
-		if a.WorkerID != b.WorkerID {
-			return int(a.WorkerID - b.WorkerID)
-		}
-		return int(a.Seq - b.Seq)
-	})
+	if !slices.IsSortedFunc(all, byWorkerSeq) {
+		slices.SortStableFunc(all, byWorkerSeq)
+	}
 	return all, nil
+}
+
+func byWorkerSeq(a, b Request) int {
+	if a.WorkerID != b.WorkerID {
+		return int(a.WorkerID - b.WorkerID)
+	}
+	return int(a.Seq - b.Seq)
 }

@@ -1,9 +1,5 @@
 package results
 
-import (
-	"slices"
-)
-
 // ReadRequestTimings reads every request file of an output folder as ReadRequestsDir does
 // (merged, ordered by worker and sequence number) but only the columns a summary of the
 // measured window needs: worker_id, seq, phase, due/sent/end, TTFT, E2E, TPOT, the chunk gaps
@@ -11,33 +7,8 @@ import (
 // other fields (target, user, prompts, first_token_ns, done_ns, start_unix_ns, the chunk and
 // token sources, finish_reason, error, response_id, exp_id) are left zero.
 func ReadRequestTimings(dir string) ([]Request, error) {
-	paths, err := RequestFiles(dir)
-	if err != nil {
-		return nil, err
-	}
-	var all []Request
-	for _, p := range paths {
-		rows, err := ReadColumns(p, timingColumns())
-		if err != nil {
-			return nil, err
-		}
-		if all == nil {
-			all = rows
-			continue
-		}
-		all = append(all, rows...)
-	}
-	if !slices.IsSortedFunc(all, byWorkerSeq) {
-		slices.SortStableFunc(all, byWorkerSeq)
-	}
-	return all, nil
-}
-
-func byWorkerSeq(a, b Request) int {
-	if a.WorkerID != b.WorkerID {
-		return int(a.WorkerID - b.WorkerID)
-	}
-	return int(a.Seq - b.Seq)
+	cols := timingColumns()
+	return readRequestFiles(dir, func(path string) ([]Request, error) { return ReadColumns(path, cols) })
 }
 
 // timingColumns are the columns ReadRequestTimings reads.
