@@ -32,8 +32,10 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
 	acc := accumulator{slo: cfg.SLO}
+	var connects connectTimes
 	for i := range rows {
 		acc.add(&rows[i])
+		connects.add(&rows[i])
 	}
 	s.Sent, s.NotSent, s.Phases, s.Failures, s.FirstErrors = acc.sent, acc.notSent, acc.phases, acc.failures, acc.firstErrors
 	window, limits := s.addWorkers(cfg.RunTime, parts)
@@ -53,8 +55,9 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	from := int64(cfg.Warmup)
 	s.Window = window
 	trend := acc.windowStats(&s, cfg.Mode, from, from+int64(window))
+	s.Connect = connects.stat(from, from+int64(window))
 	merged := Summary{Mode: s.Mode, SendLag: s.SendLag, ScheduledRate: s.ScheduledRate, AchievedRate: s.AchievedRate}
-	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
+	s.Limits = append(limits, limitsOf(&merged, trend, nil)...) // the workers named what ran out on each
 	return s
 }
 
@@ -74,6 +77,11 @@ func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Durati
 		s.Connections += p.Connections
 		s.PeakInFlight += p.PeakInFlight
 		s.CapWaits += p.CapWaits
+		s.Preconnected += p.Preconnected
+		s.PreconnectTime = max(s.PreconnectTime, p.PreconnectTime)
+		if s.PreconnectError == "" {
+			s.PreconnectError = p.PreconnectError
+		}
 		if p.WakeLag.P99 > s.WakeLag.P99 {
 			s.WakeLag = p.WakeLag
 		}
@@ -128,6 +136,9 @@ func ReadSummary(path string) (Summary, error) {
 		WakeP99      float64  `json:"p99_wake_lag_ms"`
 		WakeMax      float64  `json:"max_wake_lag_ms"`
 		TargetsDown  []string `json:"targets_down"`
+		Preconnected int      `json:"preconnected"`
+		PreconnectS  float64  `json:"preconnect_s"`
+		PreconnectE  string   `json:"preconnect_error"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return Summary{}, fmt.Errorf("%s: %w", path, err)
@@ -137,7 +148,8 @@ func ReadSummary(path string) (Summary, error) {
 		Interrupted: doc.Interrupted, Sent: doc.Sent, Client: doc.Client, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
 		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
 		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax},
-		TargetsDown: doc.TargetsDown}, nil
+		TargetsDown: doc.TargetsDown, Preconnected: doc.Preconnected, PreconnectTime: sec(doc.PreconnectS),
+		PreconnectError: doc.PreconnectE}, nil
 }
 
 // SummaryFile is the name of a worker's summary in an output folder: summary.json for a

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -120,7 +121,7 @@ type exchange struct {
 }
 
 // run sends the request and reads its stream into the record.
-func (x *exchange) run(ctx context.Context, target string) {
+func (x *exchange) run(ctx context.Context, client *http.Client, target string) {
 	r := x.r
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(x.p.body))
 	if err != nil {
@@ -132,8 +133,10 @@ func (x *exchange) run(ctx context.Context, target string) {
 	if r.cfg.APIKey != "" {
 		req.Header.Set("Authorization", "Bearer "+r.cfg.APIKey)
 	}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { x.connected(false) }}))
 	x.rec.SentNs = r.offset(time.Now())
-	resp, err := r.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		if lim := clientLimit(err); lim != "" {
 			r.noteClientLimit(lim)
@@ -292,6 +295,13 @@ func (x *exchange) content(c *chunk, at time.Duration) {
 	n := tokens.Count(unsafe.String(unsafe.SliceData(x.text), len(x.text))) // x.text is not changed while counted
 	x.counts = append(x.counts, int32(max(n, 1)))
 	x.cum = append(x.cum, c.completionTokens)
+}
+
+// connected notes when the request got its connection (reused or not: the time tells). A
+// request sent again on a new connection, after a kept-alive one turned out closed, keeps the
+// last.
+func (x *exchange) connected(bool) {
+	x.rec.ConnectNs = max(x.r.offset(time.Now())-x.rec.SentNs, 1)
 }
 
 // fail marks the record failed; the first failure wins.

@@ -100,6 +100,14 @@ type Summary struct {
 	TokenITL          Stat // each gap divided by the tokens of its chunk, one value per token
 	E2EFromDue        Stat // from when the request was due: includes client-side waiting
 	SendLag           Stat // sent − due, requests sent in the window
+	// Connect is the time from sending until a connection was ready, requests that ended in
+	// the window: a dial, or microseconds for a connection kept alive or opened ahead.
+	Connect Stat
+	// Preconnected connections were opened before the start (ConnectRate), in PreconnectTime;
+	// PreconnectError is why that stopped early.
+	Preconnected    int
+	PreconnectTime  time.Duration
+	PreconnectError string
 
 	RequestedRate float64 // rate mode: the schedule's nominal rate
 	ScheduledRate float64 // rate mode: requests due in the window / window
@@ -290,7 +298,9 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 	s.Window = time.Duration(to - from)
 	s.ClientFailures, s.OpenFilesLimit = r.acc.failures[results.ErrorClient], OpenFilesLimit()
 	trend := r.acc.windowStats(&s, c.Mode, from, to)
-	s.Limits = r.limitsOf(&s, trend)
+	s.Connect = r.connects.stat(from, to)
+	s.Preconnected, s.PreconnectTime, s.PreconnectError = r.pre.n, r.pre.took, r.pre.err
+	s.Limits = limitsOf(&s, trend, r.ranOut())
 	return s
 }
 
@@ -434,8 +444,10 @@ func lagTrend(points []lagPoint) [2]time.Duration {
 	return [2]time.Duration{median(points[:n]), median(points[len(points)-n:])}
 }
 
-// limitsOf says, in words, where the client itself may have limited the run.
-func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
+// limitsOf says, in words, where the client itself may have limited the run: from its
+// summary, the send lag's trend, and the client resources that ran out (LimitFiles,
+// LimitPorts, LimitBuffers; in that order).
+func limitsOf(s *Summary, trend [2]time.Duration, ranOut []string) []string {
 	var out []string
 	if s.Cores > 0 && s.ClientCores >= 0.9*float64(s.Cores) {
 		out = append(out, fmt.Sprintf("the client kept %.2f of its %d cores busy (%.0f%%): it was CPU-bound, so "+
@@ -459,14 +471,10 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 		out = append(out, fmt.Sprintf("the in-flight cap (%d) held back %d requests (sent late; %d never sent): "+
 			"the server was slower than the schedule", s.MaxInflight, s.CapWaits, s.NotSent))
 	}
-	r.limitMu.Lock()
-	for _, what := range []string{LimitFiles, LimitPorts, LimitBuffers} {
-		if r.limits[what] {
-			out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
-				what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))
-		}
+	for _, what := range ranOut {
+		out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
+			what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))
 	}
-	r.limitMu.Unlock()
 	if s.Mode == ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
 		why := ""
 		if s.CapWaits > 0 {
