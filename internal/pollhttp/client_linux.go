@@ -317,9 +317,10 @@ func (c *Client) poll() bool {
 // closed or reset (the end is read by a read of its own, and no new event will announce it).
 func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	const ended = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
-	ready := c.ready[:0]
+	ready, woken := c.ready[:0], false
 	c.mu.Lock()
 	for _, ev := range events {
+		woken = woken || int(ev.Fd) == c.wakefd
 		if cl := c.calls[int(ev.Fd)]; cl != nil {
 			ready = append(ready, cl)
 			more = more || ev.Events&ended != 0
@@ -328,8 +329,10 @@ func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	aborts := c.aborts
 	c.aborts = nil
 	c.mu.Unlock()
-	var drain [8]byte
-	_, _ = unix.Read(c.wakefd, drain[:])
+	if woken { // read only when signalled: a read that finds it empty is a system call per batch
+		var drain [8]byte
+		_, _ = unix.Read(c.wakefd, drain[:])
+	}
 	for _, cl := range aborts {
 		if !c.finished(cl) {
 			c.finish(cl, cl.abortErr)
