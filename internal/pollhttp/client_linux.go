@@ -317,10 +317,9 @@ func (c *Client) poll() bool {
 // closed or reset (the end is read by a read of its own, and no new event will announce it).
 func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	const ended = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
-	ready, woken := c.ready[:0], false
+	ready := c.ready[:0]
 	c.mu.Lock()
 	for _, ev := range events {
-		woken = woken || int(ev.Fd) == c.wakefd
 		if cl := c.calls[int(ev.Fd)]; cl != nil {
 			ready = append(ready, cl)
 			more = more || ev.Events&ended != 0
@@ -329,10 +328,8 @@ func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	aborts := c.aborts
 	c.aborts = nil
 	c.mu.Unlock()
-	if woken { // read only when signalled: a read that finds it empty is a system call per batch
-		var drain [8]byte
-		_, _ = unix.Read(c.wakefd, drain[:])
-	}
+	var drain [8]byte
+	_, _ = unix.Read(c.wakefd, drain[:])
 	for _, cl := range aborts {
 		if !c.finished(cl) {
 			c.finish(cl, cl.abortErr)
