@@ -45,6 +45,7 @@ func (r *Runner) runServer(ctx context.Context, exps []matrix.Experiment) (done,
 		}
 		rec := r.experimentWithRetries(ctx, &set, e, i == 0)
 		if rec.Status == results.StatusDone {
+			r.noteKnee(e)
 			done++
 		} else {
 			failed++
@@ -110,14 +111,29 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	if err := freshDir(dir); err != nil {
 		return fail("results folder: "+err.Error(), nil)
 	}
+	run, sweepInfo, err := r.sweepLoad(e)
+	rec.Load.Sweep, rec.Load.Concurrency, rec.Load.Rate = sweepInfo, run.Load.Concurrency, run.Load.Rate
 	r.save(e, rec)
-	vocab, err := promptVocab(e, set)
+	if err != nil {
+		return fail(err.Error(), nil)
+	}
+	ct, err := r.tokenizer(e.Load.Tokenizer)
+	if err != nil {
+		return fail(err.Error(), nil)
+	}
+	opts := workload.Options{TextOnly: e.Load.API == spec.APIChat}
+	tokVocab := 0
+	if ct != nil {
+		opts.Tokenizer, tokVocab = ct.tok, ct.tok.VocabSize()
+		rec.Load.Tokenizer, rec.Load.TokenizerSHA256 = e.Load.Tokenizer, ct.sha256
+	}
+	vocab, err := promptVocab(e, set, tokVocab)
 	if err != nil {
 		return fail(err.Error(), nil)
 	}
 	rec.Load.VocabSize, rec.Load.VocabSource = vocab.size, vocab.source
-	prompts, err := workload.Load(e.Load.Prompts, rand.New(rand.NewPCG(uint64(*e.Load.Settings.Seed), 7)),
-		workload.Options{TextOnly: e.Load.API == spec.APIChat, VocabSize: vocab.size})
+	opts.VocabSize = vocab.size
+	prompts, err := workload.Load(e.Load.Prompts, rand.New(rand.NewPCG(uint64(*e.Load.Settings.Seed), 7)), opts)
 	if err != nil {
 		return fail("prompts: "+err.Error(), nil)
 	}
@@ -129,7 +145,7 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 		}
 	}
 	logFrom := set.logSizes()
-	sum, loadErr := r.measure(ctx, set, e, prompts, dir, &rec)
+	sum, loadErr := r.measure(ctx, set, run, prompts, dir, &rec)
 	r.recordSpans(ctx, set, e.ID, dir, func(s string) { rec.Telemetry = append(rec.Telemetry, s) })
 	if errors.Is(loadErr, loadgen.ErrTargetDown) {
 		set.awaitExit(exitNoticeWait) // a refused replica has usually died: let its exit be seen and its log kept
@@ -425,15 +441,24 @@ type vocabulary struct {
 	source string
 }
 
-// promptVocab takes load.vocab_size from the matrix, else the server's own; a matrix value
-// larger than the server's vocabulary is an error naming both.
-func promptVocab(e matrix.Experiment, set *serverSet) (vocabulary, error) {
+// promptVocab takes the vocabulary of the matrix's tokenizer (tokVocab; 0: none), else
+// load.vocab_size from the matrix, else the server's own; a value larger than the server's
+// vocabulary, or a load.vocab_size other than the tokenizer's, is an error naming both.
+func promptVocab(e matrix.Experiment, set *serverSet, tokVocab int) (vocabulary, error) {
 	server := 0
 	if len(set.described) > 0 {
 		server = set.described[0].VocabSize
 	}
 	matrixSize := e.Load.Settings.VocabSize
 	switch {
+	case tokVocab > 0 && matrixSize != nil && *matrixSize != tokVocab:
+		return vocabulary{}, fmt.Errorf("load.vocab_size %d (matrix) disagrees with tokenizer %s, a vocabulary of %d tokens; leave load.vocab_size out",
+			*matrixSize, e.Load.Tokenizer, tokVocab)
+	case tokVocab > 0 && server > 0 && tokVocab > server:
+		return vocabulary{}, fmt.Errorf("tokenizer %s has a vocabulary of %d tokens, larger than the server's, %d tokens "+
+			"(/v1/models meta.n_vocab): it is not the served model's tokenizer; name the model's own", e.Load.Tokenizer, tokVocab, server)
+	case tokVocab > 0:
+		return vocabulary{tokVocab, "tokenizer " + e.Load.Tokenizer}, nil
 	case matrixSize != nil && server > 0 && *matrixSize > server:
 		return vocabulary{}, fmt.Errorf("load.vocab_size %d (matrix) is larger than the server's vocabulary, %d tokens "+
 			"(/v1/models meta.n_vocab): prompts would hold ids the model does not have; lower load.vocab_size or leave it out",

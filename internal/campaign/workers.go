@@ -56,6 +56,13 @@ func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, s
 	if s.Seed != nil {
 		seed = *s.Seed
 	}
+	if l.Tokenizer != "" {
+		tok, err := filepath.Abs(l.Tokenizer)
+		if err != nil {
+			tok = l.Tokenizer
+		}
+		argv = append(argv, "--tokenizer", tok) // the workers count text as the campaign does
+	}
 	return append(argv, "--prompts", promptArg(l.Prompts), "--max-tokens", strconv.Itoa(l.MaxTokens),
 		"--warmup", s.Warmup.D().String(), "--run-time", s.RunTime.D().String(), "--cooldown", s.Cooldown.D().String(),
 		"--think-time", s.ThinkTime.D().String(), "--connect-rate", ftoa(s.ConnectRate), "--timeout", s.Timeout.D().String(),

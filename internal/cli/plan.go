@@ -131,6 +131,11 @@ func loadText(l matrix.Load) string {
 		return plural(l.Users, "user")
 	case matrix.ModeConcurrency:
 		return fmt.Sprintf("%d in flight", l.Concurrency)
+	case matrix.ModeSweep:
+		if l.Sweep.Stage == matrix.SweepRate {
+			return fmt.Sprintf("sweep rate %d of %d, %s", l.Sweep.Index, l.Sweep.Points, l.Settings.Arrival)
+		}
+		return fmt.Sprintf("sweep %s, %d in flight", l.Sweep.Stage, l.Concurrency)
 	}
 	return fmt.Sprintf("%g req/s %s", l.Rate, l.Settings.Arrival)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/sse"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // The benchmarks of docs/performance.md. Client and server on separate cores:
@@ -223,12 +224,12 @@ func BenchmarkBurstStart(b *testing.B) {
 					for _, v := range [][]float64{seen, server, excess, connect} {
 						slices.Sort(v)
 					}
-					b.ReportMetric(Percentile(seen, 99)-Percentile(server, 99), "ttft-p99-excess-ms")
-					b.ReportMetric(Percentile(seen, 99), "ttft-p99-ms")
-					b.ReportMetric(Percentile(server, 99), "server-ttft-p99-ms")
-					b.ReportMetric(Percentile(excess, 50), "ttft-err-p50-ms")
-					b.ReportMetric(Percentile(excess, 99), "ttft-err-p99-ms")
-					b.ReportMetric(Percentile(connect, 99), "connect-p99-ms")
+					b.ReportMetric(stats.Percentile(seen, 99)-stats.Percentile(server, 99), "ttft-p99-excess-ms")
+					b.ReportMetric(stats.Percentile(seen, 99), "ttft-p99-ms")
+					b.ReportMetric(stats.Percentile(server, 99), "server-ttft-p99-ms")
+					b.ReportMetric(stats.Percentile(excess, 50), "ttft-err-p50-ms")
+					b.ReportMetric(stats.Percentile(excess, 99), "ttft-err-p99-ms")
+					b.ReportMetric(stats.Percentile(connect, 99), "connect-p99-ms")
 					b.ReportMetric(float64(len(seen)), "requests")
 				})
 			}
@@ -261,10 +262,10 @@ func (e *timingErrors) report(b *testing.B, prefix string) {
 	if len(e.ttft) == 0 || len(e.itl) == 0 {
 		b.Fatalf("no %stimings", prefix)
 	}
-	b.ReportMetric(Percentile(e.ttft, 50), prefix+"ttft-err-p50-ms")
-	b.ReportMetric(Percentile(e.ttft, 99), prefix+"ttft-err-p99-ms")
-	b.ReportMetric(Percentile(e.itl, 50), prefix+"itl-err-p50-ms")
-	b.ReportMetric(Percentile(e.itl, 99), prefix+"itl-err-p99-ms")
+	b.ReportMetric(stats.Percentile(e.ttft, 50), prefix+"ttft-err-p50-ms")
+	b.ReportMetric(stats.Percentile(e.ttft, 99), prefix+"ttft-err-p99-ms")
+	b.ReportMetric(stats.Percentile(e.itl, 50), prefix+"itl-err-p50-ms")
+	b.ReportMetric(stats.Percentile(e.itl, 99), prefix+"itl-err-p99-ms")
 	b.ReportMetric(float64(len(e.ttft)), prefix+"requests")
 }
 
@@ -300,8 +301,8 @@ func BenchmarkOpenLoop(b *testing.B) {
 				}
 				slices.Sort(lag)
 				b.ReportMetric(100*rateErr, "rate-err-%")
-				b.ReportMetric(Percentile(lag, 50), "lag-p50-ms")
-				b.ReportMetric(Percentile(lag, 99), "lag-p99-ms")
+				b.ReportMetric(stats.Percentile(lag, 50), "lag-p50-ms")
+				b.ReportMetric(stats.Percentile(lag, 99), "lag-p99-ms")
 				b.ReportMetric(lag[len(lag)-1], "lag-max-ms")
 				b.ReportMetric(cores, "client-cores")
 				b.ReportMetric(wake, "wake-lag-p99-ms")

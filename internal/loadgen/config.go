@@ -19,6 +19,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/schedule"
+	"github.com/llmscale/llmscale/internal/stats"
 	"github.com/llmscale/llmscale/internal/workload"
 )
 
@@ -132,37 +133,8 @@ type HostSampler interface {
 // NoTimeLimit is a RunTime for a load bounded by MaxRequests alone.
 const NoTimeLimit = time.Duration(1) << 60 // 36 years
 
-// SLO are service-level objectives per request; a zero field is no objective.
-type SLO struct {
-	TTFT, TPOT, E2E time.Duration
-}
-
-// Any reports whether an objective is set.
-func (o SLO) Any() bool { return o.TTFT > 0 || o.TPOT > 0 || o.E2E > 0 }
-
-// String is the objectives as vLLM's --goodput writes them, e.g. "ttft:500 tpot:50" (ms).
-func (o SLO) String() string {
-	var parts []string
-	for _, x := range []struct {
-		name string
-		d    time.Duration
-	}{{"ttft", o.TTFT}, {"tpot", o.TPOT}, {"e2el", o.E2E}} {
-		if x.d > 0 {
-			parts = append(parts, fmt.Sprintf("%s:%g", x.name, float64(x.d)/1e6))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-// Meets reports whether a completed request met every objective, as vLLM's benchmark judges
-// goodput: a request of one output token has TPOT 0.
-func (o SLO) Meets(ttft, tpot, e2e int64, output int32) bool {
-	if output <= 1 {
-		tpot = 0
-	}
-	return (o.TTFT <= 0 || ttft <= int64(o.TTFT)) && (o.TPOT <= 0 || tpot <= int64(o.TPOT)) &&
-		(o.E2E <= 0 || e2e <= int64(o.E2E))
-}
+// SLO are service-level objectives per request (stats.SLO); a zero field is no objective.
+type SLO = stats.SLO
 
 // ErrConfig is wrapped by every configuration error.
 var ErrConfig = errors.New("invalid load configuration")

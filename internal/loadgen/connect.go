@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // connectTimes keeps, for the summary, each request's connect time with when it ended: the
@@ -26,5 +27,5 @@ func (c *connectTimes) stat(from, to int64) Stat {
 			v = append(v, ms(c.connect[i]))
 		}
 	}
-	return NewStat(v)
+	return stats.NewStat(v)
 }

@@ -54,7 +54,8 @@ func (x *exchange) runPolled(ctx context.Context, client *pollhttp.Client, tgt *
 	h := &polledStream{x: x, sr: sr, act: &activity{cancel: x.cancel}}
 	sr.Reset(&h.feed)
 	x.rec.SentNs = r.offset(time.Now())
-	err := client.Do(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body), Connected: x.connected}, h)
+	err := client.Do(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body), Connected: x.connected,
+		Wrote: func() { x.wrote.Store(true) }}, h)
 	if h.watched {
 		r.watch.remove(h.act)
 	}
@@ -72,7 +73,7 @@ func (x *exchange) runPolled(ctx context.Context, client *pollhttp.Client, tgt *
 		if lim := clientLimit(err); lim != "" {
 			r.noteClientLimit(lim)
 		}
-		x.fail(classify(ctx, err))
+		x.fail(x.classify(ctx, err))
 	case h.sseErr != nil:
 		x.fail(classify(ctx, h.sseErr))
 	default: // the body ended before [DONE]: what the reader still holds, then why it ended

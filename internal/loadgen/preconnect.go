@@ -19,6 +19,11 @@ const DefaultConnectRate = 2000
 // is sent, and its connect time is part of its TTFT.
 const NoPreconnect = -1
 
+// preconnectTimeout bounds each dial made before the start: a server that accepts no
+// connection must not hold the run's start for the request timeout (minutes). The requests
+// then dial on their own, and their failures are recorded.
+const preconnectTimeout = 5 * time.Second
+
 // maxDialing bounds the dials in flight while connections are opened ahead, and is also the
 // burst that goes before the pacing: a load of at most that many users opens its connections
 // at once.
@@ -100,7 +105,9 @@ func (o *openedConns) open(ctx context.Context, w Waiter, addrs []string, n int,
 		addr := addrs[i%len(addrs)]
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c, err := o.dial(ctx, "tcp", addr)
+			dctx, cancel := context.WithTimeout(ctx, preconnectTimeout)
+			defer cancel()
+			c, err := o.dial(dctx, "tcp", addr)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

@@ -118,12 +118,21 @@ type exchange struct {
 	finish        string
 	done          bool // data: [DONE] seen
 	text          []byte
+	// wrote is set once the whole request was written to its connection: a timeout before
+	// that is the client's own (it never reached the server).
+	wrote atomic.Bool
 }
 
 // run sends the request and reads its stream into the record.
 func (x *exchange) run(ctx context.Context, client *http.Client, target string) {
 	r := x.r
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(x.p.body))
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { x.connected(false) },
+		WroteRequest: func(w httptrace.WroteRequestInfo) {
+			if w.Err == nil {
+				x.wrote.Store(true)
+			}
+		}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, target, bytes.NewReader(x.p.body))
 	if err != nil {
 		x.fail(results.ErrorConnect, err.Error())
 		return
@@ -133,15 +142,13 @@ func (x *exchange) run(ctx context.Context, client *http.Client, target string) 
 	if r.cfg.APIKey != "" {
 		req.Header.Set("Authorization", "Bearer "+r.cfg.APIKey)
 	}
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { x.connected(false) }}))
 	x.rec.SentNs = r.offset(time.Now())
 	resp, err := client.Do(req)
 	if err != nil {
 		if lim := clientLimit(err); lim != "" {
 			r.noteClientLimit(lim)
 		}
-		x.fail(classify(ctx, err))
+		x.fail(x.classify(ctx, err))
 		return
 	}
 	defer resp.Body.Close()

@@ -50,6 +50,10 @@ const (
 	ModeUsers       = "users"
 	ModeConcurrency = "concurrency"
 	ModeRate        = "rate"
+	// ModeSweep finds saturation itself: each of its experiments is one point of a sweep
+	// (Load.Sweep), and the load of its rate points is known only once the synchronous and
+	// throughput points have run.
+	ModeSweep = "sweep"
 )
 
 // Load is the part of an experiment the load generator needs.
@@ -63,8 +67,10 @@ type Load struct {
 	MaxTokens   int             `json:"max_tokens"`
 	API         string          `json:"api"`
 	Model       string          `json:"model"`
-	Settings    spec.Load       `json:"settings"` // with this experiment's load-factor levels applied
+	Tokenizer   string          `json:"tokenizer,omitempty"` // the matrix's tokenizer file, resolved; "": ~4 letters a token
+	Settings    spec.Load       `json:"settings"`            // with this experiment's load-factor levels applied
 	SLO         spec.SLO        `json:"slo"`
+	Sweep       *SweepPoint     `json:"sweep,omitempty"` // mode sweep: which point of which sweep
 }
 
 // Level returns the load level in its mode's unit (users, in-flight requests, requests/s).

@@ -36,6 +36,9 @@ type Request struct {
 	// Connected, when set, is called (on Do's goroutine) once the request has a connection,
 	// before it is written: reused tells a kept-alive one from a new dial.
 	Connected func(reused bool)
+	// Wrote, when set, is called once the whole request has been written to the socket
+	// (before any response): a deadline that passes before it never reached the server.
+	Wrote func()
 }
 
 // Options configure a Client; the zero value is usable.
