@@ -225,8 +225,9 @@ func workerFile(name string, cfg loadgen.Config) string {
 
 func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors []string) error {
 	switch {
-	case err == nil && ctx.Err() != nil:
-		// The files are written; the exit code says it was cut short.
+	case ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)):
+		// The files are written (empty when it came before the start); the exit code says it
+		// was cut short.
 		return withCode(errors.New("interrupted: the files hold what was measured until then"), ExitInterrupted)
 	case errors.Is(err, loadgen.ErrAllFailed):
 		return withHint(withCode(err, ExitFailed), "%s", loadgen.FailureHint(firstErrors, cfg.Targets, cfg.Model, cfg.API))
