@@ -44,9 +44,9 @@ func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, s
 	argv := []string{exe, "load", "--host", strings.Join(targets, ","), "--api", l.API, "--model", l.Model}
 	switch l.Mode {
 	case matrix.ModeUsers:
-		argv = append(argv, "--users", strconv.Itoa(l.Users), "--spawn-rate", ftoa(s.SpawnRate))
+		argv = append(argv, "--users", strconv.Itoa(l.Users), "--spawn-rate", ftoa(s.SpawnRate), "--start-ramp", s.StartRamp.D().String())
 	case matrix.ModeConcurrency:
-		argv = append(argv, "--concurrency", strconv.Itoa(l.Concurrency))
+		argv = append(argv, "--concurrency", strconv.Itoa(l.Concurrency), "--start-ramp", s.StartRamp.D().String())
 	default:
 		argv = append(argv, "--rate", ftoa(l.Rate), "--arrival", s.Arrival, "--burstiness", ftoa(s.Burstiness),
 			"--max-inflight", strconv.Itoa(s.MaxInflight))
@@ -65,7 +65,7 @@ func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, s
 	}
 	return append(argv, "--prompts", promptArg(l.Prompts), "--max-tokens", strconv.Itoa(l.MaxTokens),
 		"--warmup", s.Warmup.D().String(), "--run-time", s.RunTime.D().String(), "--cooldown", s.Cooldown.D().String(),
-		"--think-time", s.ThinkTime.D().String(), "--timeout", s.Timeout.D().String(),
+		"--think-time", s.ThinkTime.D().String(), "--connect-rate", ftoa(s.ConnectRate), "--timeout", s.Timeout.D().String(),
 		"--stall-timeout", s.StallTimeout.D().String(), "--grace", s.Grace.D().String(),
 		"--ignore-eos="+strconv.FormatBool(ignoreEOS), "--seed", strconv.FormatInt(seed, 10), "--client", s.Client,
 		"--exp-id", e.ID, "--out", dir, "--workers", strconv.Itoa(n), "--vocab-size", strconv.Itoa(vocab),

@@ -34,7 +34,8 @@ type loadFlags struct {
 	workerEnv                                               string
 	users, concurrency, maxInflight, maxTokens              int
 	worker, workers, vocabSize                              int
-	spawnRate, rate, burstiness                             float64
+	spawnRate, rate, burstiness, connectRate                float64
+	startRamp                                               time.Duration
 	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
 	seed                                                    int64
 	ignoreEOS, continuousUsage, quiet, force                bool
@@ -61,6 +62,8 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.StringVar(&f.model, "model", "", "model name in requests (default $VLLM_MODEL, else the first model of /v1/models)")
 	fs.IntVar(&f.users, "users", 0, "closed-loop users, as Locust (default $USERS, else 10)")
 	fs.Float64Var(&f.spawnRate, "spawn-rate", 0, "users started per second; 0 starts all at once (default $SPAWN)")
+	fs.Float64Var(&f.connectRate, "connect-rate", d.ConnectRate, "users or concurrency: connections opened per second before the start, one per user or slot; 0 opens none ahead (each request connects inside its TTFT)")
+	fs.DurationVar(&f.startRamp, "start-ramp", 0, "users without --spawn-rate, or concurrency: spread the first requests over this time; 0 sends them all at once")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight at all times, instead of users ($LLMSCALE_CONCURRENCY)")
 	fs.Float64Var(&f.rate, "rate", 0, "open-loop requests per second, instead of users ($LLMSCALE_RATE)")
 	fs.StringVar(&f.arrival, "arrival", d.Arrival, "open-loop arrivals: poisson, gamma or constant")
@@ -222,8 +225,9 @@ func workerFile(name string, cfg loadgen.Config) string {
 
 func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors []string) error {
 	switch {
-	case err == nil && ctx.Err() != nil:
-		// The files are written; the exit code says it was cut short.
+	case ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)):
+		// The files are written (empty when it came before the start); the exit code says it
+		// was cut short.
 		return withCode(errors.New("interrupted: the files hold what was measured until then"), ExitInterrupted)
 	case errors.Is(err, loadgen.ErrAllFailed):
 		return withHint(withCode(err, ExitFailed), "%s", loadgen.FailureHint(firstErrors, cfg.Targets, cfg.Model, cfg.API))
@@ -272,7 +276,10 @@ func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f 
 		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
 		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
 		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
-		Client: f.client, Host: host.Reader{},
+		Client: f.client, Host: host.Reader{}, ConnectRate: f.connectRate, StartRamp: f.startRamp,
+	}
+	if cfg.ConnectRate == 0 {
+		cfg.ConnectRate = loadgen.NoPreconnect // --connect-rate 0 opens none; loadgen reads a zero as its default
 	}
 	if cfg.Grace == 0 {
 		cfg.Grace = loadgen.NoGrace // --grace 0 means none; loadgen reads a zero as its default
@@ -561,6 +568,7 @@ func loadRecord(c loadgen.Config, promptSet string) map[string]any {
 		"exp_id": c.ExperimentID, "targets": c.Targets, "api": c.API, "model": c.Model, "mode": c.Mode,
 		"users": c.Users, "spawn_rate": c.SpawnRate, "concurrency": c.Concurrency, "rate": c.Rate,
 		"arrival": c.Arrival, "burstiness": c.Burstiness, "max_inflight": c.MaxInflight,
+		"connect_rate": max(c.ConnectRate, 0), "start_ramp_s": c.StartRamp.Seconds(),
 		"warmup_s": c.Warmup.Seconds(), "run_time_s": c.RunTime.Seconds(), "cooldown_s": c.Cooldown.Seconds(),
 		"think_time_s": c.ThinkTime.Seconds(), "timeout_s": c.Timeout.Seconds(),
 		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": max(c.Grace, 0).Seconds(), "prompts": len(c.Prompts),

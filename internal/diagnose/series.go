@@ -460,7 +460,7 @@ func (c *seriesCtx) underfilled() (Verdict, bool) {
 	s := fmt.Sprintf("At %d GPUs the batch was %s full with no queue to refill it, against %s at %s: the load "+
 		"(%s %s) did not keep every rank's batch full between requests, so the top point understates the server (%s); "+
 		"measure it with more load (a standing queue, e.g. twice the total batch cap).",
-		c.top, pct(ft.capFrac), pct(fb.capFrac), gpuCount(c.base), loadWord(rt), num(rt.LoadLevel), c.topDesc())
+		c.top, pct(ft.capFrac), pct(fb.capFrac), gpuCount(c.base), loadWord(rt), num(rt.ModeLevel()), c.topDesc())
 	v := Verdict{Code: CodeNotSaturated, Label: Label(CodeNotSaturated), Sentence: s, Evidence: []Evidence{gap, noQueue}}
 	if m := allOf(marginOfOne(gap), marginOfOne(noQueue)); !math.IsNaN(m) {
 		v.Margin = &m

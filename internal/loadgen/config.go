@@ -71,6 +71,15 @@ type Config struct {
 	Burstiness  float64 // gamma shape: 1 is Poisson, < 1 burstier; 0 means 1
 	MaxInflight int     // rate mode: cap on requests in flight; 0 = none
 
+	// ConnectRate paces the connections a closed-loop run opens before its start, one per
+	// user or slot, per second: the first requests then wait for no connect, and the server's
+	// accept queue is not flooded. 0 takes DefaultConnectRate; NoPreconnect opens none (each
+	// request connects when it is sent, inside its TTFT).
+	ConnectRate float64
+	// StartRamp spreads the first requests of a burst start (concurrency, or users without a
+	// spawn rate) evenly over this time; 0 sends them all at once.
+	StartRamp time.Duration
+
 	Warmup    time.Duration // before the measured window; requests ending in it are marked warmup
 	RunTime   time.Duration // the measured window
 	Cooldown  time.Duration // after it; sending goes on, requests are marked cooldown
@@ -162,6 +171,9 @@ func (c Config) withDefaults() Config {
 	if c.WorkerCount == 0 {
 		c.WorkerCount = 1
 	}
+	if c.ConnectRate == 0 {
+		c.ConnectRate = DefaultConnectRate
+	}
 	return c
 }
 
@@ -195,6 +207,7 @@ func (c Config) Validate() error {
 		bad("no model name")
 	}
 	errs = append(errs, c.validateMode()...)
+	errs = append(errs, c.validateStart()...)
 	errs = append(errs, c.validateDatasets()...)
 	if c.RunTime <= 0 {
 		bad("run time %v: want a positive measured window", c.RunTime)
@@ -266,6 +279,24 @@ func (c Config) validateMode() []error {
 	return nil
 }
 
+// validateStart checks how a closed loop starts: the connections opened ahead and the ramp.
+func (c Config) validateStart() []error {
+	var errs []error
+	if c.ConnectRate < 0 && c.ConnectRate != NoPreconnect || c.ConnectRate != c.ConnectRate {
+		errs = append(errs, fmt.Errorf("connect rate %v: want connections per second, or 0 to open none ahead", c.ConnectRate))
+	}
+	switch {
+	case c.StartRamp < 0:
+		errs = append(errs, fmt.Errorf("start ramp %v is negative", c.StartRamp))
+	case c.StartRamp > 0 && c.Mode == ModeRate:
+		errs = append(errs, fmt.Errorf("start ramp %v: the rate mode's schedule decides when requests start; "+
+			"a ramp applies to users and concurrency", c.StartRamp))
+	case c.StartRamp > 0 && c.Mode == ModeUsers && c.SpawnRate > 0:
+		errs = append(errs, fmt.Errorf("start ramp %v and spawn rate %v both say how users start: give one", c.StartRamp, c.SpawnRate))
+	}
+	return errs
+}
+
 // share splits n between the workers: the first n%workers get one more.
 func share(n, worker, workers int) int {
 	s := n / workers
@@ -305,7 +336,11 @@ func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []st
 		Warmup: s.Warmup.D(), RunTime: s.RunTime.D(), Cooldown: s.Cooldown.D(), ThinkTime: s.ThinkTime.D(),
 		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: graceOf(s.Grace.D()),
 		Prompts: prompts, MaxTokens: l.MaxTokens, ExperimentID: e.ID, WorkerCount: 1, Client: s.Client,
-		SLO: SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()},
+		SLO:         SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()},
+		ConnectRate: connectRateOf(s.ConnectRate),
+	}
+	if l.Mode != ModeRate { // the open loop's schedule decides when its requests start
+		c.StartRamp = s.StartRamp.D()
 	}
 	if s.IgnoreEOS != nil {
 		c.IgnoreEOS = *s.IgnoreEOS
@@ -314,6 +349,15 @@ func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []st
 		c.Seed = *s.Seed
 	}
 	return c
+}
+
+// connectRateOf keeps a connect rate the matrix gave as 0 (open none ahead): the spec has
+// applied its default already.
+func connectRateOf(rate float64) float64 {
+	if rate == 0 {
+		return NoPreconnect
+	}
+	return rate
 }
 
 // graceOf keeps a grace the matrix gave as 0: the spec has applied its default already.

@@ -33,8 +33,10 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
 	acc := stats.Accumulator{SLO: cfg.SLO}
+	var connects connectTimes
 	for i := range rows {
 		acc.Add(&rows[i])
+		connects.add(&rows[i])
 	}
 	window, limits := s.addWorkers(cfg.RunTime, parts)
 	if cfg.MaxRequests > 0 { // each worker's window ended with its last request: the load's with the last of all
@@ -52,10 +54,11 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	var trend stats.Trend
 	s.Summary, trend = acc.Summarize(stats.Span{From: cfg.Warmup, To: cfg.Warmup + window, OpenLoop: cfg.Mode == ModeRate})
+	s.Connect = connects.stat(int64(cfg.Warmup), int64(cfg.Warmup+window))
 	s.ClientFailures = s.Failures[results.ErrorClient] // every worker's, as one run counts its own
 	merged := Summary{Mode: s.Mode, Summary: stats.Summary{SendLag: s.SendLag, ScheduledRate: s.ScheduledRate,
 		AchievedRate: s.AchievedRate}}
-	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
+	s.Limits = append(limits, limitsOf(&merged, trend, nil)...) // the workers named what ran out on each
 	return s
 }
 
@@ -75,6 +78,11 @@ func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Durati
 		s.Connections += p.Connections
 		s.PeakInFlight += p.PeakInFlight
 		s.CapWaits += p.CapWaits
+		s.Preconnected += p.Preconnected
+		s.PreconnectTime = max(s.PreconnectTime, p.PreconnectTime)
+		if s.PreconnectError == "" {
+			s.PreconnectError = p.PreconnectError
+		}
 		if p.WakeLag.P99 > s.WakeLag.P99 {
 			s.WakeLag = p.WakeLag
 		}
@@ -162,6 +170,9 @@ func ReadSummary(path string) (Summary, error) {
 		HostSteal    *float64 `json:"host_steal"`
 		Contended    bool     `json:"host_contended"`
 		Sharers      []string `json:"host_sharers"`
+		Preconnected int      `json:"preconnected"`
+		PreconnectS  float64  `json:"preconnect_s"`
+		PreconnectE  string   `json:"preconnect_error"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return Summary{}, fmt.Errorf("%s: %w", path, err)
@@ -172,7 +183,8 @@ func ReadSummary(path string) (Summary, error) {
 		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
 		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax},
 		TargetsDown: doc.TargetsDown, OpenFilesLimit: doc.OpenFiles, HostCPUUtil: doc.HostCPU, HostSteal: doc.HostSteal,
-		HostContended: doc.Contended, HostSharers: doc.Sharers}, nil
+		HostContended: doc.Contended, HostSharers: doc.Sharers, Preconnected: doc.Preconnected,
+		PreconnectTime: sec(doc.PreconnectS), PreconnectError: doc.PreconnectE}, nil
 }
 
 // SummaryFile is the name of a worker's summary in an output folder: summary.json for a

@@ -333,6 +333,11 @@ func TestConfigErrors(t *testing.T) {
 		{"chat needs text", func(c *Config) { c.API, c.Prompts[0].Text = APIChat, "" }, "chat API takes text"},
 		{"run time", func(c *Config) { c.RunTime = 0 }, "run time"},
 		{"negative grace", func(c *Config) { c.Grace = -time.Second }, "grace"},
+		{"negative connect rate", func(c *Config) { c.ConnectRate = -5 }, "connect rate -5"},
+		{"negative ramp", func(c *Config) { c.Mode, c.Concurrency, c.StartRamp = ModeConcurrency, 2, -time.Second }, "start ramp -1s is negative"},
+		{"ramp in rate mode", func(c *Config) { c.StartRamp = time.Second }, "a ramp applies to users and concurrency"},
+		{"ramp and spawn rate", func(c *Config) { c.Mode, c.Users, c.SpawnRate, c.StartRamp = ModeUsers, 2, 4, time.Second },
+			"start ramp 1s and spawn rate 4 both say how users start"},
 	}
 	for _, tt := range tests {
 		c := good
@@ -363,6 +368,15 @@ func TestFromExperiment(t *testing.T) {
 	}
 	if _, err := New(c, &MemorySink{}); err != nil {
 		t.Fatalf("the experiment's config does not validate: %v", err)
+	}
+	// A matrix's connect_rate 0 opens no connection ahead; its start ramp reaches only closed loops.
+	e.Load.Settings.StartRamp = spec.Duration(time.Second)
+	if c := FromExperiment(e, testPrompts(2), nil); c.ConnectRate != NoPreconnect || c.StartRamp != 0 {
+		t.Errorf("rate mode: connect rate %v, start ramp %v; want NoPreconnect and none", c.ConnectRate, c.StartRamp)
+	}
+	e.Load.Mode, e.Load.Concurrency, e.Load.Settings.ConnectRate = matrix.ModeConcurrency, 8, 500
+	if c := FromExperiment(e, testPrompts(2), nil); c.ConnectRate != 500 || c.StartRamp != time.Second {
+		t.Errorf("concurrency: connect rate %v, start ramp %v; want 500 and 1s", c.ConnectRate, c.StartRamp)
 	}
 }
 

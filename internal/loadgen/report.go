@@ -99,7 +99,7 @@ func (s Summary) writeLatencies(w io.Writer) {
 		name string
 		st   Stat
 	}{{"TTFT", s.TTFT}, {"TPOT", s.TPOT}, {"ITL", s.ITL}, {"ITL per token", s.TokenITL}, {"E2EL", s.E2E},
-		{"E2EL from due", s.E2EFromDue}, {"Send lag", s.SendLag}}
+		{"E2EL from due", s.E2EFromDue}, {"Send lag", s.SendLag}, {"Connect", s.Connect}}
 	for _, r := range rows {
 		if r.st.N == 0 {
 			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\t-\t0\n", r.name)
@@ -114,6 +114,13 @@ func (s Summary) writeClient(b *strings.Builder) {
 	fmt.Fprintf(b, "\nclient   %s; CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
 		"timer wake-up lag p99 %.2f ms\n", s.Client, s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
 		s.Connections, s.PeakInFlight, s.WakeLag.P99)
+	if s.Preconnected > 0 || s.PreconnectError != "" {
+		fmt.Fprintf(b, "         %d connections opened before the start, in %.2f s", s.Preconnected, s.PreconnectTime.Seconds())
+		if s.PreconnectError != "" {
+			fmt.Fprintf(b, " (stopped: %s)", s.PreconnectError)
+		}
+		b.WriteString("\n")
+	}
 	s.writeHost(b)
 	if len(s.Limits) == 0 && !s.HostContended {
 		b.WriteString("         the client did not limit the run (no CPU saturation, send lag or connection cap seen)\n")
@@ -210,6 +217,9 @@ func (s Summary) JSON() map[string]any {
 		"host_contended":         s.HostContended,
 		"host_sharers":           s.HostSharers,
 		"open_files_limit":       s.OpenFilesLimit,
+		"preconnected":           s.Preconnected,
+		"preconnect_s":           s.PreconnectTime.Seconds(),
+		"preconnect_error":       s.PreconnectError,
 	}
 	if s.SLO.Any() {
 		doc["request_goodput"], doc["good_requests"] = s.RequestGoodput, s.GoodRequests
@@ -219,7 +229,8 @@ func (s Summary) JSON() map[string]any {
 		doc["num_prompts"] = s.MaxRequests
 	}
 	stats := map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
-		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag}
+		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag,
+		"connect": s.Connect}
 	if s.VLLMDiffers { // vllm bench serve's own figures, where they differ from ours
 		stats["ttft_vllm"], stats["itl_vllm"] = s.TTFTvLLM, s.ITLvLLM
 	}

@@ -22,6 +22,7 @@ type Request struct {
 
 	DueNs        int64 `parquet:"due_ns"`                  // when the schedule (or the user) wanted it sent
 	SentNs       int64 `parquet:"sent_ns,optional"`        // when it was handed to the HTTP client
+	ConnectNs    int64 `parquet:"connect_ns,optional"`     // sent_ns until a connection was ready (a dial, or ~0 kept alive)
 	FirstTokenNs int64 `parquet:"first_token_ns,optional"` // first chunk carrying output text
 	DoneNs       int64 `parquet:"done_ns,optional"`        // last chunk carrying output text
 	EndNs        int64 `parquet:"end_ns"`                  // when the request ended: [DONE], EOF or failure

@@ -165,6 +165,9 @@ func loadChart(i int, lc reportdata.LoadCurve) Chart {
 	if lc.Saturation != nil && finite(*lc.Saturation) {
 		c.Marks = []Mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
 	}
+	if lc.SaturationReason != "" { // where the knee is and why, or why there is no mark
+		c.Caption = "Saturation: " + lc.SaturationReason + "."
+	}
 	return c
 }
 
