@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -48,7 +49,7 @@ func FillRequests(r *Row, rows []results.Request, e results.Experiment) error {
 	from := time.Duration(e.Load.WarmupNs)
 	to := from + time.Duration(e.Load.RunTimeNs)
 	w := window{rows: rows, from: int64(from), to: int64(to)}
-	s := loadgen.SummarizeRecords(rows, from, to, e.Load.Mode == "rate")
+	s := loadgen.SummarizeRecords(rows, from, to, e.Load.Mode == loadspec.ModeRate)
 	fillClient(r, s, len(rows))
 	w.fillFailures(r)
 	w.fillPerRequest(r, e.Load)
@@ -64,7 +65,7 @@ func fillClient(r *Row, s loadgen.Summary, total int) {
 		r.RequestThroughput, r.OutputThroughput = F(s.RequestThroughput), F(s.OutputThroughput)
 		r.TotalThroughput, r.AchievedRate = F(s.TotalThroughput), F(s.AchievedRate)
 	}
-	if r.Mode == "rate" {
+	if loadspec.Mode(r.Mode) == loadspec.ModeRate {
 		r.RequestedRate, r.ScheduledRate = F(r.Rate), F(s.ScheduledRate)
 	}
 	setStat(&r.TTFTMean, &r.TTFTP50, &r.TTFTP90, &r.TTFTP95, &r.TTFTP99, &r.TTFTMax, s.TTFT)

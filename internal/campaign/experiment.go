@@ -16,6 +16,7 @@ import (
 	"github.com/llmscale/llmscale/internal/gpu"
 	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/promscrape"
 	"github.com/llmscale/llmscale/internal/results"
@@ -117,7 +118,7 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	}
 	rec.Load.VocabSize, rec.Load.VocabSource = vocab.size, vocab.source
 	prompts, err := workload.Load(e.Load.Prompts, rand.New(rand.NewPCG(uint64(*e.Load.Settings.Seed), 7)),
-		workload.Options{TextOnly: e.Load.API == spec.APIChat, VocabSize: vocab.size})
+		workload.Options{TextOnly: e.Load.API == loadspec.APIChat, VocabSize: vocab.size})
 	if err != nil {
 		return fail("prompts: "+err.Error(), nil)
 	}
@@ -189,8 +190,8 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	if workers > 1 {
 		sum, err = r.runWorkers(ctx, e, set.targets, dir, start, workers, rec.Load.VocabSize)
 	} else {
-		cfg := loadgen.FromExperiment(e, prompts, set.targets)
-		cfg.StartAt, cfg.APIKey = start, r.opts.APIKey
+		cfg := loadgen.Config{Load: loadOf(e, set.targets), Prompts: prompts, APIKey: r.opts.APIKey}
+		cfg.StartAt = start
 		sum, err = r.runLoad(ctx, cfg, dir)
 		if sum.ExperimentID != "" { // the client's own CPU, send lag and limits, for the diagnosis
 			if werr := results.WriteJSON(filepath.Join(dir, loadgen.SummaryFile(0, 1)), sum.JSON()); werr != nil {
@@ -223,12 +224,12 @@ func writeVLLMResult(dir string, e matrix.Experiment, sum loadgen.Summary, now t
 		Metrics: []string{"ttft", "tpot", "itl", "e2el"}, Percentiles: []float64{50, 90, 95, 99},
 		SLO: sum.SLO, Detailed: true, Metadata: map[string]any{"exp_id": e.ID}}
 	switch l.Mode {
-	case matrix.ModeRate:
+	case loadspec.ModeRate:
 		o.RequestRate, o.MaxConcurrency, o.Burstiness = l.Rate, s.MaxInflight, s.Burstiness
 		if s.Arrival == "constant" {
 			o.Burstiness = math.Inf(1)
 		}
-	case matrix.ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		o.MaxConcurrency = l.Concurrency
 	default:
 		o.MaxConcurrency = l.Users

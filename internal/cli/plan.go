@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/spec"
 )
@@ -127,9 +128,9 @@ func capText(flag string, v int) string {
 
 func loadText(l matrix.Load) string {
 	switch l.Mode {
-	case matrix.ModeUsers:
+	case loadspec.ModeUsers:
 		return plural(l.Users, "user")
-	case matrix.ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		return fmt.Sprintf("%d in flight", l.Concurrency)
 	}
 	return fmt.Sprintf("%g req/s %s", l.Rate, l.Settings.Arrival)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -23,11 +24,11 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	s := Summary{ExperimentID: cfg.ExperimentID, WorkerID: -1, WorkerCount: cfg.WorkerCount, Mode: cfg.Mode, API: cfg.API,
 		Model: cfg.Model, Targets: cfg.Targets, Seed: cfg.Seed, Client: cfg.Client}
 	switch cfg.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		s.Users = cfg.Users
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		s.Concurrency = cfg.Concurrency
-	case ModeRate:
+	case loadspec.ModeRate:
 		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = cfg.Rate, cfg.Arrival, cfg.Burstiness, cfg.MaxInflight, cfg.Rate
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // WriteText writes the summary as a table for people, with vLLM's metric names.
@@ -52,9 +54,9 @@ func (s Summary) writeHeader(b *strings.Builder) {
 
 func (s Summary) loadText() string {
 	switch s.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		return fmt.Sprintf("%d users", s.Users)
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		return fmt.Sprintf("%d requests in flight", s.Concurrency)
 	}
 	t := fmt.Sprintf("%g requests/s, %s arrivals", s.Rate, s.Arrival)
@@ -85,7 +87,7 @@ func (s Summary) writeCounts(w io.Writer) {
 	fmt.Fprintf(w, "Output token throughput (tok/s):\t%.2f\n", s.OutputThroughput)
 	fmt.Fprintf(w, "Total token throughput (tok/s):\t%.2f\n", s.TotalThroughput)
 	fmt.Fprintf(w, "Total input / generated tokens:\t%d / %d\n", s.PromptTokens, s.OutputTokens)
-	if s.Mode == ModeRate {
+	if s.Mode == loadspec.ModeRate {
 		fmt.Fprintf(w, "Requested / scheduled / achieved rate (req/s):\t%.2f / %.2f / %.2f\n",
 			s.RequestedRate, s.ScheduledRate, s.AchievedRate)
 	} else {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/host"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -59,7 +60,8 @@ type Summary struct {
 	ExperimentID string
 	WorkerID     int
 	WorkerCount  int
-	Mode, API    string
+	Mode         loadspec.Mode
+	API          loadspec.API
 	Model        string
 	Targets      []string
 	TargetsDown  []string // targets that refused a connection: taken out of the balancer, sending stopped
@@ -83,10 +85,10 @@ type Summary struct {
 	Failures    map[string]int // failed requests by kind, every phase
 	FirstErrors []string       // the first few distinct failures, "kind: message"
 
-	SLO            SLO     // the objectives goodput counts against; zero: none given
-	GoodRequests   int     // succeeded requests of the window that met every objective
-	RequestGoodput float64 // GoodRequests per second of the window (vLLM's request_goodput)
-	MaxRequests    int     // the load's request limit (vLLM's --num-prompts); 0: none
+	SLO            loadspec.SLO // the objectives goodput counts against; zero: none given
+	GoodRequests   int          // succeeded requests of the window that met every objective
+	RequestGoodput float64      // GoodRequests per second of the window (vLLM's request_goodput)
+	MaxRequests    int          // the load's request limit (vLLM's --num-prompts); 0: none
 
 	PromptTokens, OutputTokens                           int64   // succeeded requests of the window
 	RequestThroughput, OutputThroughput, TotalThroughput float64 // per second of the window
@@ -196,7 +198,7 @@ type accumulator struct {
 	failures    map[string]int
 	firstErrors []string
 	seen        map[string]bool
-	slo         SLO // goodput's objectives
+	slo         loadspec.SLO // goodput's objectives
 }
 
 const maxFirstErrors = 5
@@ -270,11 +272,11 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: c.Client,
 		SLO: c.SLO, MaxRequests: c.MaxRequests, TargetsDown: r.down.list()}
 	switch c.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		s.Users = users
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		s.Concurrency = concurrency
-	case ModeRate:
+	case loadspec.ModeRate:
 		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = rate, c.Arrival, c.Burstiness, c.MaxInflight, rate
 	}
 	if wall > 0 && cpu >= 0 {
@@ -308,9 +310,9 @@ func SummarizeRecords(rows []results.Request, from, to time.Duration, rate bool)
 	}
 	s := Summary{Sent: acc.sent, NotSent: acc.notSent, Phases: acc.phases, Failures: acc.failures,
 		FirstErrors: acc.firstErrors, Window: to - from}
-	mode := ModeUsers
+	mode := loadspec.ModeUsers
 	if rate {
-		mode = ModeRate
+		mode = loadspec.ModeRate
 	}
 	acc.windowStats(&s, mode, int64(from), int64(to))
 	return s
@@ -318,7 +320,7 @@ func SummarizeRecords(rows []results.Request, from, to time.Duration, rate bool)
 
 // windowStats fills the latency and throughput figures from the requests of [from, to), and
 // returns the send lag's trend over the window.
-func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]time.Duration {
+func (a *accumulator) windowStats(s *Summary, mode loadspec.Mode, from, to int64) [2]time.Duration {
 	var ttft, tpot, itl, tokITL, e2e, fromDue, lag, vttft, vitl []float64
 	var lagAt []lagPoint
 	due := 0
@@ -375,7 +377,7 @@ func (a *accumulator) windowStats(s *Summary, mode string, from, to int64) [2]ti
 		s.OutputThroughput = float64(s.OutputTokens) / sec
 		s.TotalThroughput = float64(s.PromptTokens+s.OutputTokens) / sec
 		s.AchievedRate = float64(len(lag)) / sec
-		if mode == ModeRate {
+		if mode == loadspec.ModeRate {
 			for _, d := range a.notSentDue { // due too, though never sent
 				if in(d) {
 					due++
@@ -452,7 +454,7 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 	case tr[1] > 5*time.Millisecond && tr[1] > 2*tr[0]+time.Millisecond:
 		out = append(out, fmt.Sprintf("send lag grew from %s to %s over the window: the client fell behind its schedule",
 			fmtMs(tr[0]), fmtMs(tr[1])))
-	case s.Mode == ModeRate && s.SendLag.P99 > 1:
+	case s.Mode == loadspec.ModeRate && s.SendLag.P99 > 1:
 		out = append(out, fmt.Sprintf("send lag p99 %.2f ms: requests left the client later than scheduled", s.SendLag.P99))
 	}
 	if s.CapWaits > 0 {
@@ -467,7 +469,7 @@ func (r *Runner) limitsOf(s *Summary, trend [2]time.Duration) []string {
 		}
 	}
 	r.limitMu.Unlock()
-	if s.Mode == ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
+	if s.Mode == loadspec.ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
 		why := ""
 		if s.CapWaits > 0 {
 			why = " (the in-flight cap)"

@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -78,8 +79,8 @@ func TestSummaryText(t *testing.T) {
 // TestLimits: the summary says when the client limited the run.
 func TestLimits(t *testing.T) {
 	t.Parallel()
-	r := &Runner{cfg: Config{Mode: ModeRate, MaxInflight: 4}, limits: map[string]bool{"file descriptors": true}}
-	s := &Summary{Mode: ModeRate, Cores: 2, ClientCores: 1.95, ScheduledRate: 100, AchievedRate: 90,
+	r := &Runner{cfg: Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate}, MaxInflight: 4}}, limits: map[string]bool{"file descriptors": true}}
+	s := &Summary{Mode: loadspec.ModeRate, Cores: 2, ClientCores: 1.95, ScheduledRate: 100, AchievedRate: 90,
 		WakeLag: Stat{P99: 12, Max: 30}}
 	lagUp := [2]time.Duration{time.Millisecond, 40 * time.Millisecond}
 	got := strings.Join(r.limitsOf(s, lagUp), "\n")
@@ -96,7 +97,7 @@ func TestLimits(t *testing.T) {
 		!strings.Contains(got, "below the schedule's 100.00 req/s (the in-flight cap)") {
 		t.Errorf("limits with the cap binding:\n%s", got)
 	}
-	if l := (&Runner{}).limitsOf(&Summary{Mode: ModeUsers, Cores: 2, ClientCores: 0.3}, [2]time.Duration{}); len(l) != 0 {
+	if l := (&Runner{}).limitsOf(&Summary{Mode: loadspec.ModeUsers, Cores: 2, ClientCores: 0.3}, [2]time.Duration{}); len(l) != 0 {
 		t.Errorf("an easy run has limits %v", l)
 	}
 }

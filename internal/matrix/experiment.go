@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/spec"
 	"github.com/llmscale/llmscale/internal/workload"
 )
@@ -45,37 +46,16 @@ type ServerConfig struct {
 	Settings  spec.Server       `json:"settings"`
 }
 
-// Load modes.
-const (
-	ModeUsers       = "users"
-	ModeConcurrency = "concurrency"
-	ModeRate        = "rate"
-)
-
 // Load is the part of an experiment the load generator needs.
 type Load struct {
-	Mode        string          `json:"mode"`
-	Users       int             `json:"users,omitempty"`
-	Concurrency int             `json:"concurrency,omitempty"`
-	Rate        float64         `json:"rate,omitempty"` // requests/s
-	PromptSet   string          `json:"prompt_set"`     // the level as written
-	Prompts     workload.Source `json:"prompts"`
-	MaxTokens   int             `json:"max_tokens"`
-	API         string          `json:"api"`
-	Model       string          `json:"model"`
-	Settings    spec.Load       `json:"settings"` // with this experiment's load-factor levels applied
-	SLO         spec.SLO        `json:"slo"`
-}
-
-// Level returns the load level in its mode's unit (users, in-flight requests, requests/s).
-func (l Load) Level() float64 {
-	switch l.Mode {
-	case ModeUsers:
-		return float64(l.Users)
-	case ModeConcurrency:
-		return float64(l.Concurrency)
-	}
-	return l.Rate
+	loadspec.Intensity
+	PromptSet string          `json:"prompt_set"` // the level as written
+	Prompts   workload.Source `json:"prompts"`
+	MaxTokens int             `json:"max_tokens"`
+	API       loadspec.API    `json:"api"`
+	Model     string          `json:"model"`
+	Settings  spec.Load       `json:"settings"` // with this experiment's load-factor levels applied
+	SLO       spec.SLO        `json:"slo"`
 }
 
 // Duration is the experiment's wall time: warm-up, measured window and cool-down.

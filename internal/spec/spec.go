@@ -3,14 +3,18 @@
 // that is package matrix.
 package spec
 
-import "time"
+import (
+	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
+)
 
 // Spec is one experiment matrix file (config/experiment_matrix.yaml).
 type Spec struct {
 	Campaign   string            `yaml:"campaign"`
 	Engine     string            `yaml:"engine"`   // vllm | sglang | llamacpp | command | external | sim
 	Model      string            `yaml:"model"`    // served model name
-	API        string            `yaml:"api"`      // completions | chat
+	API        loadspec.API      `yaml:"api"`      // completions | chat
 	Host       string            `yaml:"host"`     // base URL of an external endpoint (VLLM_HOST)
 	Executor   string            `yaml:"executor"` // local | slurm
 	Factors    Factors           `yaml:"factors"`
