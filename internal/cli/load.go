@@ -588,15 +588,12 @@ func discoverModel(ctx context.Context, base, key string) (string, error) {
 }
 
 // loadRecord is load.json: what was run, for provenance.
-func loadRecord(c loadgen.Config, promptSet string) map[string]any {
-	return map[string]any{"prompt_set": promptSet,
-		"exp_id": c.ExperimentID, "targets": c.Targets, "api": c.API, "model": c.Model, "mode": c.Mode,
-		"users": c.Users, "spawn_rate": c.SpawnRate, "concurrency": c.Concurrency, "rate": c.Rate,
-		"arrival": c.Arrival, "burstiness": c.Burstiness, "max_inflight": c.MaxInflight,
-		"warmup_s": c.Warmup.Seconds(), "run_time_s": c.RunTime.Seconds(), "cooldown_s": c.Cooldown.Seconds(),
-		"think_time_s": c.ThinkTime.Seconds(), "timeout_s": c.Timeout.Seconds(),
-		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": max(c.Grace, 0).Seconds(), "prompts": len(c.Prompts),
-		"max_tokens": c.MaxTokens, "ignore_eos": c.IgnoreEOS, "continuous_usage": c.ContinuousUsage, "client": c.Client,
-		"seed": c.Seed, "worker_id": c.WorkerID, "workers": c.WorkerCount, "version": Version,
-	}
+func loadRecord(c loadgen.Config, promptSet string) results.LoadRecord {
+	return results.LoadRecord{PromptSet: promptSet, ExperimentID: c.ExperimentID, Targets: c.Targets, API: c.API,
+		Model: c.Model, Mode: c.Mode, Users: c.Users, SpawnRate: c.SpawnRate, Concurrency: c.Concurrency, Rate: c.Rate,
+		Arrival: c.Arrival, Burstiness: c.Burstiness, MaxInflight: c.MaxInflight, WarmupS: c.Warmup.Seconds(),
+		RunTimeS: c.RunTime.Seconds(), CooldownS: c.Cooldown.Seconds(), ThinkTimeS: c.ThinkTime.Seconds(),
+		TimeoutS: c.Timeout.Seconds(), StallTimeoutS: c.StallTimeout.Seconds(), GraceS: c.Grace.Seconds(),
+		Prompts: len(c.Prompts), MaxTokens: c.MaxTokens, IgnoreEOS: c.IgnoreEOS, ContinuousUsage: c.ContinuousUsage,
+		Client: c.Client, Seed: c.Seed, WorkerID: c.WorkerID, Workers: c.WorkerCount, Version: Version}
 }

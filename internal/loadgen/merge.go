@@ -1,9 +1,7 @@
 package loadgen
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -107,38 +105,20 @@ func AllFailed(rows []results.Request) bool {
 // ReadSummary reads back the parts of a summary.json (Summary.JSON) that Merge needs of a
 // worker: identity, window, interruption and the client's own figures.
 func ReadSummary(path string) (Summary, error) {
-	data, err := os.ReadFile(path)
+	doc, err := results.ReadLoadSummary(path)
 	if err != nil {
 		return Summary{}, err
 	}
-	var doc struct {
-		Worker       int      `json:"worker_id"`
-		Workers      int      `json:"workers"`
-		Window       float64  `json:"duration"`
-		Wall         float64  `json:"wall_s"`
-		Interrupted  bool     `json:"interrupted"`
-		Sent         int      `json:"sent"`
-		Client       string   `json:"client"`
-		CPU          float64  `json:"client_cpu_s"`
-		Cores        int      `json:"client_cores"`
-		PeakConns    int64    `json:"peak_connections"`
-		Conns        int64    `json:"connections_dialled"`
-		PeakInFlight int64    `json:"peak_inflight"`
-		CapWaits     int64    `json:"cap_waits"`
-		Limits       []string `json:"client_limits"`
-		WakeP99      float64  `json:"p99_wake_lag_ms"`
-		WakeMax      float64  `json:"max_wake_lag_ms"`
-		TargetsDown  []string `json:"targets_down"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return Summary{}, fmt.Errorf("%s: %w", path, err)
-	}
 	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
-	return Summary{WorkerID: doc.Worker, WorkerCount: doc.Workers, Window: sec(doc.Window), Wall: sec(doc.Wall),
-		Interrupted: doc.Interrupted, Sent: doc.Sent, Client: doc.Client, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
-		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
-		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax},
-		TargetsDown: doc.TargetsDown}, nil
+	s := Summary{WorkerID: doc.WorkerID, WorkerCount: doc.Workers, Window: sec(doc.Duration), Wall: sec(doc.WallS),
+		Interrupted: doc.Interrupted, Sent: doc.Sent, Client: doc.Client, ClientCPU: sec(doc.ClientCPUS),
+		PeakConnections: doc.PeakConnections, Connections: doc.ConnectionsDialled, PeakInFlight: doc.PeakInflight,
+		CapWaits: doc.CapWaits, Limits: doc.ClientLimits, WakeLag: Stat{P99: doc.P99WakeLagMs, Max: doc.MaxWakeLagMs},
+		TargetsDown: doc.TargetsDown}
+	if doc.ClientCores != nil {
+		s.Cores = *doc.ClientCores
+	}
+	return s, nil
 }
 
 // SummaryFile is the name of a worker's summary in an output folder: summary.json for a

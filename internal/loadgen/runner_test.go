@@ -129,7 +129,7 @@ func TestCadence(t *testing.T) {
 				t.Errorf("vLLM's figures: differ %v, TTFT mean %v, ITL mean %v; want true, %v, %v",
 					sum.VLLMDiffers, sum.TTFTvLLM.Mean, sum.ITLvLLM.Mean, wantTTFT, wantITL)
 			}
-			if _, ok := sum.JSON()["mean_itl_vllm_ms"]; !ok {
+			if sum.JSON().MeanITLvLLMMs == nil {
 				t.Error("summary.json lacks mean_itl_vllm_ms")
 			}
 			if sum.Succeeded != 16 || sum.OutputTokens != 128 || sum.RequestThroughput != 16 {

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -67,7 +68,14 @@ func TestSummaryText(t *testing.T) {
 	if sum.ITL.Median != 10 || sum.TokenITL.Median != 5 || math.Abs(sum.TPOT.Mean-30.0/7) > 1e-6 {
 		t.Errorf("ITL %v, token ITL %v, TPOT %v", sum.ITL.Median, sum.TokenITL.Median, sum.TPOT.Mean)
 	}
-	doc := sum.JSON()
+	data, err := json.Marshal(sum.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []string{"mean_ttft_ms", "median_tpot_ms", "p99_itl_ms", "p90_e2el_ms", "request_throughput",
 		"output_throughput", "total_token_throughput", "p99_send_lag_ms", "achieved_rate", "client_cpu_s"} {
 		if _, ok := doc[k]; !ok {
