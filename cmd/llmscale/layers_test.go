@@ -19,40 +19,42 @@ import (
 // never imports a running one, except for the edges in readsRunning.
 var floors = [][]string{
 	// 0: leaves, importing nothing of llmscale.
-	{"loadspec", "tokens", "sse", "schedule", "pollhttp", "host", "memnet", "golden", "gguf", "tokenizer", "fit", "sweep", "stats"},
+	{"loadspec", "tokens", "sse", "schedule", "pollhttp", "host", "memnet", "golden", "gguf", "tokenizer", "fit", "sweep",
+		"reportdata", "report/format"},
 	// 1: prompts and the results tree: the records every stage writes or reads.
 	{"workload", "results"},
-	// 2: the matrix file; load and telemetry, each writing its own records.
-	{"spec", "loadgen", "gpu", "promscrape", "otlp", "sim"},
-	// 3: the plan; per-experiment summaries.
-	{"matrix", "aggregate"},
+	// 2: the matrix file; request statistics; telemetry, each writing its own records.
+	{"spec", "stats", "gpu", "promscrape", "otlp", "sim"},
+	// 3: the plan; the load generator; per-experiment summaries; a synthetic results tree.
+	{"matrix", "loadgen", "aggregate", "treegen"},
 	// 4: servers of a plan; scaling series.
 	{"server", "scaling"},
 	// 5: the campaign; verdicts.
 	{"campaign", "diagnose"},
 	// 6: the Slurm executor; the analysis and comparison of campaigns.
 	{"slurm", "analysis", "compare"},
-	// 7: the report.
-	{"report"},
+	// 7: reading a results tree for the report; the report.
+	{"resultstree", "report"},
 	// 8: the command line.
 	{"cli"},
 }
 
-// sides of the packages above the leaves; every other package is shared.
+// sides of the packages above the leaves; every other package is shared, except treegen
+// (benchmark tooling that writes what both sides do).
 var (
 	running = []string{"loadgen", "gpu", "promscrape", "otlp", "sim", "server", "campaign", "slurm"}
-	reading = []string{"aggregate", "scaling", "diagnose", "analysis", "compare", "report", "fit"}
-	shared  = []string{"loadspec", "tokens", "sse", "schedule", "pollhttp", "host", "memnet", "golden", "gguf",
+	reading = []string{"aggregate", "scaling", "diagnose", "analysis", "compare", "resultstree", "report", "reportdata",
+		"report/format", "fit"}
+	shared = []string{"loadspec", "tokens", "sse", "schedule", "pollhttp", "host", "memnet", "golden", "gguf",
 		"tokenizer", "sweep", "stats", "workload", "results", "spec", "matrix"}
 )
 
 // readsRunning are the reading side's imports of running packages that remain, and why.
 var readsRunning = map[[2]string]string{
-	{"aggregate", "loadgen"}:    "the request statistics (SummarizeRecords): moving to internal/stats (issue 13)",
-	{"aggregate", "gpu"}:        "the GPU sample columns and their parsing",
-	{"aggregate", "promscrape"}: "the engines' metric names and the window statistics of a scrape",
-	{"report", "gpu"}:           "the GPU sample columns",
-	{"report", "promscrape"}:    "the engines' metric names",
+	{"aggregate", "gpu"}:          "the GPU sample columns and their parsing",
+	{"aggregate", "promscrape"}:   "the engines' metric names and the window statistics of a scrape",
+	{"resultstree", "gpu"}:        "the GPU sample columns",
+	{"resultstree", "promscrape"}: "the engines' metric names",
 }
 
 // TestLayers fails when a package imports one on its own floor or above, or a package on the
@@ -88,9 +90,10 @@ func TestCheckLayersCatches(t *testing.T) {
 		want  string
 	}{
 		{"upward", map[string][]string{"results": {"aggregate"}, "aggregate": nil}, "results (floor 1) imports aggregate (floor 3)"},
-		{"same floor", map[string][]string{"loadgen": {"gpu"}, "gpu": nil}, "loadgen (floor 2) imports gpu (floor 2)"},
+		{"same floor", map[string][]string{"stats": {"gpu"}, "gpu": nil}, "stats (floor 2) imports gpu (floor 2)"},
 		{"reading imports running", map[string][]string{"diagnose": {"loadgen"}, "loadgen": nil}, "diagnose reads results but imports loadgen"},
-		{"shared imports a side", map[string][]string{"matrix": {"loadgen"}, "loadgen": nil}, "matrix is shared by both sides but imports loadgen"},
+		{"listed edge", map[string][]string{"aggregate": {"gpu"}, "gpu": nil}, ""},
+		{"shared imports a side", map[string][]string{"matrix": {"gpu"}, "gpu": nil}, "matrix is shared by both sides but imports gpu"},
 		{"no floor", map[string][]string{"newpkg": nil}, "internal/newpkg has no floor"},
 		{"no side", map[string][]string{"cli": nil}, ""},
 	} {

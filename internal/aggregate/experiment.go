@@ -29,7 +29,7 @@ type TreeInfo struct {
 
 // standardFactors are the factors the row has columns for; others go to extra_factors.
 var standardFactors = map[string]bool{
-	"gpus": true, "tp": true, "dp": true, "pp": true, "users": true, "concurrency": true, "rate": true,
+	"gpus": true, "tp": true, "dp": true, "pp": true, "users": true, "concurrency": true, "rate": true, "sweep": true,
 	"prompts": true, "max_tokens": true, "batch_size": true, "mbt": true,
 }
 
@@ -57,6 +57,7 @@ func Experiment(dir string, tc TreeInfo) (Row, error) {
 		}
 	}
 	fillDerived(&row)
+	fillSweep(&row, exp)
 	if len(problems) > 0 {
 		return row, fmt.Errorf("%s: %w", row.ExpID, errors.Join(problems...))
 	}
@@ -78,6 +79,9 @@ func fillIdentity(r *Row, e results.Experiment) {
 	r.GPUs, r.TP, r.DP, r.PP = int64(s.GPUs), int64(max(s.TP, 1)), int64(max(s.DP, 1)), int64(max(s.PP, 1))
 	r.BatchSize, r.MBT = int64(s.BatchSize), int64(s.MBT)
 	r.Mode, r.Users, r.Concurrency, r.Rate = string(l.Mode), int64(l.Users), int64(l.Concurrency), l.Rate
+	if l.Sweep != nil {
+		r.SweepID, r.SweepStage = l.Sweep.ID, l.Sweep.Stage
+	}
 	r.LoadLevel = l.Level()
 	r.Prompts, r.MaxTokens, r.API, r.Workers = l.Prompts, int64(l.MaxTokens), string(l.API), int64(max(l.Workers, 1))
 	r.GPUNames = strings.Join(e.GPUs, ";")

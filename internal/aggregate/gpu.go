@@ -3,12 +3,14 @@ package aggregate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
-	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // fillGPU summarises gpu.parquet over the measured window (grid instants in
@@ -60,29 +62,30 @@ func (a *gpuAcc) add(s results.GPUSample, v *float64) {
 }
 
 // mean is the mean over every sample (the mean per GPU when every GPU has the same samples).
-func (a *gpuAcc) mean() float64 { return meanOf(a.all) }
+func (a *gpuAcc) mean() float64 { return stats.Mean(a.all) }
 
 // p95 is the 95th percentile over every sample, numpy's linear method.
-func (a *gpuAcc) p95() float64 { return loadgen.NewStat(append([]float64(nil), a.all...)).P95 }
+func (a *gpuAcc) p95() float64 { return stats.NewStat(append([]float64(nil), a.all...)).P95 }
 
 // minGPU is the mean of the least busy GPU.
 func (a *gpuAcc) minGPU() float64 {
 	m, first := nan(), true
 	for _, v := range a.perGPU {
-		if x := meanOf(v); first || x < m {
+		if x := stats.Mean(v); first || x < m {
 			m, first = x, false
 		}
 	}
 	return m
 }
 
-// totalMean is the mean over ticks of the sum over GPUs (e.g. the power of the whole server).
+// totalMean is the mean over ticks of the sum over GPUs (e.g. the power of the whole server),
+// summed in tick order so that the last digits do not depend on a map's order.
 func (a *gpuAcc) totalMean() float64 {
 	var v []float64
-	for _, x := range a.perTic {
-		v = append(v, x)
+	for _, t := range slices.Sorted(maps.Keys(a.perTic)) {
+		v = append(v, a.perTic[t])
 	}
-	return meanOf(v)
+	return stats.Mean(v)
 }
 
 func fillGPUStats(r *Row, samples []results.GPUSample) {
@@ -116,17 +119,6 @@ func fillGPUStats(r *Row, samples []results.GPUSample) {
 }
 
 func nan() float64 { return V(nil) }
-
-func meanOf(v []float64) float64 {
-	if len(v) == 0 {
-		return nan()
-	}
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
 
 // fillClientCPU reads the client's CPU use from the load workers' summaries: summary-<k>.json
 // of each worker (a campaign with several workers, `llmscale load --workers`), else the one

@@ -10,16 +10,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // fillRequests reads every request file of the experiment (several load workers' files are
 // merged) and fills the client-side columns over the measured window.
 func fillRequests(r *Row, dir string, e results.Experiment) error {
 	r.RequestFiles = int64(countRequestFiles(dir))
-	rows, err := results.ReadRequestsDir(dir)
+	rows, err := results.ReadRequestTimings(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && e.Status != results.StatusDone:
 		return nil // never measured: the status already says why
@@ -49,15 +49,15 @@ func FillRequests(r *Row, rows []results.Request, e results.Experiment) error {
 	from := time.Duration(e.Load.WarmupNs)
 	to := from + time.Duration(e.Load.RunTimeNs)
 	w := window{rows: rows, from: int64(from), to: int64(to)}
-	s := loadgen.SummarizeRecords(rows, from, to, e.Load.Mode == loadspec.ModeRate)
+	s := stats.SummarizeRecords(rows, stats.Span{From: from, To: to, OpenLoop: r.LoadMode() == loadspec.ModeRate})
 	fillClient(r, s, len(rows))
 	w.fillFailures(r)
 	w.fillPerRequest(r, e.Load)
 	return nil
 }
 
-// fillClient copies the loadgen summary of the window.
-func fillClient(r *Row, s loadgen.Summary, total int) {
+// fillClient copies the summary of the window.
+func fillClient(r *Row, s stats.Summary, total int) {
 	r.RequestsTotal, r.Sent, r.NotSent = int64(total), int64(s.Sent), int64(s.NotSent)
 	r.Completed, r.Failed = int64(s.Succeeded), int64(s.Failed)
 	r.PromptTokens, r.OutputTokens = s.PromptTokens, s.OutputTokens
@@ -65,7 +65,7 @@ func fillClient(r *Row, s loadgen.Summary, total int) {
 		r.RequestThroughput, r.OutputThroughput = F(s.RequestThroughput), F(s.OutputThroughput)
 		r.TotalThroughput, r.AchievedRate = F(s.TotalThroughput), F(s.AchievedRate)
 	}
-	if loadspec.Mode(r.Mode) == loadspec.ModeRate {
+	if r.LoadMode() == loadspec.ModeRate {
 		r.RequestedRate, r.ScheduledRate = F(r.Rate), F(s.ScheduledRate)
 	}
 	setStat(&r.TTFTMean, &r.TTFTP50, &r.TTFTP90, &r.TTFTP95, &r.TTFTP99, &r.TTFTMax, s.TTFT)
@@ -80,7 +80,7 @@ func fillClient(r *Row, s loadgen.Summary, total int) {
 
 // setStat fills the mean, p50, p90, p95, p99 and max columns of one latency; all stay null
 // when no request gave a value.
-func setStat(mean, p50, p90, p95, p99, mx **float64, st loadgen.Stat) {
+func setStat(mean, p50, p90, p95, p99, mx **float64, st stats.Stat) {
 	if st.N == 0 {
 		return
 	}

@@ -1,7 +1,7 @@
 // Package aggregate turns the raw files of each experiment (experiment.json, requests.parquet,
 // server_metrics.parquet, gpu.parquet) into one row of results/agg/summary_metrics.parquet:
 // its factors, what the clients measured over the measured window (vLLM's definitions and
-// percentile method, through loadgen.SummarizeRecords), what the server's /metrics said
+// percentile method, through stats.SummarizeRecords), what the server's /metrics said
 // (through promscrape.Summarize) and what the GPUs did. It reads only the raw files, so it can
 // be re-run at any time. docs/results.md ("summary_metrics") documents every column.
 package aggregate
@@ -196,6 +196,13 @@ type Row struct {
 
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
+
+	// A sweep's points (mode sweep) share SweepID; SweepKnee marks the point the sweep found
+	// as its knee, and SweepKneeReason (on every point) says why it is there.
+	SweepID         string `parquet:"sweep_id"`
+	SweepStage      string `parquet:"sweep_stage"`
+	SweepKnee       bool   `parquet:"sweep_knee"`
+	SweepKneeReason string `parquet:"sweep_knee_reason"`
 
 	// Per-request server phases from server_spans.parquet (telemetry.traces): completed
 	// requests of the measured window that have a span. Null without spans.

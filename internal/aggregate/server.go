@@ -3,7 +3,6 @@ package aggregate
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,38 +15,19 @@ import (
 // metricSimInfo is the simulator's info gauge (llmscale:sim_info).
 const metricSimInfo = "llmscale:sim_info"
 
-// serverMetricsFiles lists server_metrics.parquet and the per-replica
-// server_metrics-r<k>.parquet of dir, sorted.
-func serverMetricsFiles(dir string) []string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		name := e.Name()
-		if name == results.ServerMetricsFile ||
-			(strings.HasPrefix(name, "server_metrics-r") && strings.HasSuffix(name, ".parquet")) {
-			out = append(out, filepath.Join(dir, name))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // fillServer summarises the server's /metrics over the window. Several replica files are
 // merged into one window: each replica's engines are renamed r<k>/<engine> so that counters
 // and histograms add up over every engine of every replica and gauges sum per grid scrape.
 func fillServer(r *Row, dir string, e results.Experiment) error {
 	defer fillCaps(r, e)
-	paths := serverMetricsFiles(dir)
+	paths := results.ServerMetricsFiles(dir)
 	r.ServerMetricsFiles = int64(len(paths))
 	if len(paths) == 0 {
 		return nil
 	}
 	var all []results.ServerMetric
 	for i, p := range paths {
-		rows, err := results.ReadParquet[results.ServerMetric](p)
+		rows, err := results.ReadServerMetricSeries(p)
 		if err != nil {
 			return fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
 		}
@@ -67,21 +47,33 @@ func fillServer(r *Row, dir string, e results.Experiment) error {
 }
 
 // relabel gives the engines of replica k their own names, so the series of several replicas
-// stay apart in one window.
+// stay apart in one window. Rows of the same labels share the relabelled labels and map.
 func relabel(rows []results.ServerMetric, k int) {
+	type labelled struct {
+		labels string
+		m      map[string]string
+	}
+	done := map[string]labelled{}
 	for i := range rows {
 		// every row, llmscale's own scrape series included: they tell each replica's grid
-		rows[i].Labels = fmt.Sprintf("replica=\"%d\",%s", k, rows[i].Labels)
-		m := rows[i].LabelMap
-		if m == nil {
-			continue
+		l, ok := done[rows[i].Labels]
+		if !ok {
+			l = labelled{labels: fmt.Sprintf("replica=\"%d\",%s", k, rows[i].Labels), m: relabelMap(rows[i].LabelMap, k)}
+			done[rows[i].Labels] = l
 		}
-		c := maps.Clone(m)
-		if e, ok := c[promscrape.LabelEngine]; ok {
-			c[promscrape.LabelEngine] = fmt.Sprintf("r%d/%s", k, e)
-		}
-		rows[i].LabelMap = c
+		rows[i].Labels, rows[i].LabelMap = l.labels, l.m
 	}
+}
+
+func relabelMap(m map[string]string, k int) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := maps.Clone(m)
+	if e, ok := c[promscrape.LabelEngine]; ok {
+		c[promscrape.LabelEngine] = fmt.Sprintf("r%d/%s", k, e)
+	}
+	return c
 }
 
 // simInfo returns the labels of the simulator's info gauge, nil when the server is not one.

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // fillSpans summarises server_spans.parquet: percentiles of each server phase and of the
@@ -88,5 +88,5 @@ func pct3(v []float64, p50, p90, p99 **float64) {
 		return
 	}
 	slices.Sort(v)
-	*p50, *p90, *p99 = F(loadgen.Percentile(v, 50)), F(loadgen.Percentile(v, 90)), F(loadgen.Percentile(v, 99))
+	*p50, *p90, *p99 = F(stats.Percentile(v, 50)), F(stats.Percentile(v, 90)), F(stats.Percentile(v, 99))
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/llmscale/llmscale/internal/gpu"
 	"github.com/llmscale/llmscale/internal/results"
@@ -19,21 +21,55 @@ const (
 // Tree aggregates every experiment of a results tree (results/raw/*/experiment.json), in
 // folder order. An experiment whose files cannot be read still gets its row (see Experiment);
 // its error is returned in errs, one per experiment, and the others are aggregated as usual.
-// err is set only when the tree itself cannot be listed.
+// err is set only when the tree itself cannot be listed. Experiments are aggregated in
+// parallel, one per core (GOMAXPROCS) at a time; rows and errors keep folder order.
 func Tree(root string) (rows []Row, errs []error, err error) {
 	dirs, err := listExperimentDirs(root)
 	if err != nil {
 		return nil, nil, err
 	}
 	tc := TreeInfo{Interconnect: topologyInterconnect(root)}
-	for _, dir := range dirs {
-		row, err := Experiment(dir, tc)
-		rows = append(rows, row)
-		if err != nil {
-			errs = append(errs, err)
+	rows = make([]Row, len(dirs))
+	each := make([]error, len(dirs))
+	parallel(len(dirs), runtime.GOMAXPROCS(0), func(i int) { rows[i], each[i] = experimentSafe(dirs[i], tc) })
+	for _, e := range each {
+		if e != nil {
+			errs = append(errs, e)
 		}
 	}
+	MarkKnees(rows)
 	return rows, errs, nil
+}
+
+// experimentSafe is Experiment that turns a panic (a defect, never expected) into the
+// experiment's error row, as the command's top level would have: it runs on a worker
+// goroutine, where a panic would end the process.
+func experimentSafe(dir string, tc TreeInfo) (row Row, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			row = Row{ExpID: filepath.Base(dir), Status: StatusError, FailureReason: fmt.Sprintf("aggregate failed: %v", p)}
+			err = fmt.Errorf("%s: aggregate failed: %v", row.ExpID, p)
+		}
+	}()
+	return Experiment(dir, tc)
+}
+
+// parallel calls fn(0) … fn(n-1) on at most workers goroutines and returns when all are done.
+func parallel(n, workers int, fn func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(max(workers, 1), n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // listExperimentDirs lists the folders of raw/ that hold an experiment.json, or, for a folder

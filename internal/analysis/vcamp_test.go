@@ -2,11 +2,13 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -42,6 +44,12 @@ type vexp struct {
 	// simGPUs samples the simulator's GPU activity (/sim/dcgm/metrics) on the window's grid
 	// into gpu.parquet, as a campaign on the sim engine does.
 	simGPUs bool
+	// noScrape leaves /metrics alone (a server whose metrics are not recorded): no
+	// server_metrics.parquet.
+	noScrape bool
+	// repeat is the experiment's repeat number (0 = 1): repeats of one server configuration
+	// are repeats of one point of a series.
+	repeat int
 }
 
 // vexpDefaults fills the common settings.
@@ -63,6 +71,9 @@ func (v *vexp) defaults() {
 	}
 	if v.gpus == 0 {
 		v.gpus = max(v.sim.TP, 1) * max(v.sim.DP, 1)
+	}
+	if v.repeat == 0 {
+		v.repeat = 1
 	}
 }
 
@@ -91,8 +102,10 @@ func runVirtual(t *testing.T, root string, v vexp) string {
 	if err := results.WriteParquet(filepath.Join(dir, results.RequestsFile(0, 1)), out.requests); err != nil {
 		t.Fatal(err)
 	}
-	if err := results.WriteParquet(filepath.Join(dir, results.ServerMetricsFile), out.metrics); err != nil {
-		t.Fatal(err)
+	if !v.noScrape {
+		if err := results.WriteParquet(filepath.Join(dir, results.ServerMetricsFile), out.metrics); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if v.simGPUs {
 		if err := results.WriteParquet(filepath.Join(dir, results.GPUFile), out.gpus); err != nil {
@@ -122,18 +135,24 @@ func (v vexp) run(t *testing.T) vrun {
 	windowStart := start.Add(v.load.Warmup)
 	var rec vrun
 	var wg sync.WaitGroup
-	wg.Go(func() { rec.metrics = v.scrape(t, client, windowStart) })
+	if !v.noScrape {
+		wg.Go(func() { rec.metrics = v.scrape(t, client, windowStart) })
+	}
 	if v.simGPUs {
 		wg.Go(func() { rec.gpus = v.sampleGPUs(t, client, windowStart) })
 	}
 	cfg := v.loadConfig(ln, start)
 	sink := &loadgen.MemorySink{}
-	if _, err := loadgen.Run(context.Background(), cfg, sink); err != nil {
+	sum, err := loadgen.Run(context.Background(), cfg, sink)
+	if err != nil && !errors.Is(err, loadgen.ErrAllFailed) {
 		t.Fatalf("%s: load: %v", v.id, err)
 	}
 	wg.Wait()
 	rec.requests = sink.Rows()
 	rec.exp = v.record(srv.Effective(), start, windowStart)
+	if err != nil { // as the campaign records it: the experiment failed, its files kept
+		rec.exp.Status, rec.exp.Reason = results.StatusFailed, "every request failed: "+strings.Join(sum.FirstErrors, "; ")
+	}
 	return rec
 }
 
@@ -208,7 +227,7 @@ func (v vexp) sampleGPUs(t *testing.T, client *http.Client, windowStart time.Tim
 // record is the experiment.json the campaign would write.
 func (v vexp) record(eff sim.Effective, start, windowStart time.Time) results.Experiment {
 	l := v.load
-	e := results.Experiment{ID: v.id, Campaign: "virtual", Repeat: 1, Status: results.StatusDone,
+	e := results.Experiment{ID: v.id, Campaign: "virtual", Repeat: v.repeat, Status: results.StatusDone,
 		Factors: map[string]string{"gpus": fmt.Sprint(v.gpus), "tp": fmt.Sprint(eff.TP), "dp": fmt.Sprint(eff.DP)},
 		Server: results.ServerInfo{ID: fmt.Sprintf("G%d_TP%d_DP%d", v.gpus, eff.TP, eff.DP), Engine: "sim", Model: eff.Model,
 			GPUs: v.gpus, TP: eff.TP, DP: eff.DP, PP: 1, BatchSize: v.sim.MaxNumSeqs, MBT: v.sim.MaxNumBatchedTokens},

@@ -24,9 +24,13 @@ func withTokens(c loadgen.Config, n int) loadgen.Config {
 
 // kvConfig is Llama-3-8B on one H100 with a GPU memory utilisation that leaves about tokens of
 // KV cache (bisected through the simulator's own sizing) and a context of 1024.
-func kvConfig(t *testing.T, tokens int) sim.Config {
+func kvConfig(t *testing.T, tokens int) sim.Config { return kvConfigTP(t, tokens, 1) }
+
+// kvConfigTP is kvConfig for a replica of tp GPUs: the utilisation leaves about tokens of KV
+// cache across them.
+func kvConfigTP(t *testing.T, tokens, tp int) sim.Config {
 	t.Helper()
-	c := sim.Config{MaxNumSeqs: 64, MaxModelLen: 1024}
+	c := sim.Config{TP: tp, MaxNumSeqs: 64, MaxModelLen: 1024}
 	lo, hi := 0.05, 0.9
 	for range 40 {
 		c.GPUMemoryUtilization = (lo + hi) / 2
@@ -44,15 +48,17 @@ func kvConfig(t *testing.T, tokens int) sim.Config {
 	return c
 }
 
-// TestExperimentVerdictsFromTheSimulator: for each experiment verdict, a simulator
-// configuration that produces it, run as a virtual campaign, aggregated and diagnosed.
-func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		want    string
-		v       vexp
-		gpuBusy bool // add GPU telemetry of busy GPUs (the simulator has none)
-	}{
+// expCase is a simulator configuration that must give one experiment verdict.
+type expCase struct {
+	want    string
+	v       vexp
+	gpuBusy bool // add GPU telemetry of busy GPUs (the simulator has none)
+}
+
+// experimentCases gives, for each experiment verdict of docs/analysis.md, a simulator
+// configuration that produces it (TestEveryVerdictHasASimulatorConfig checks the list).
+func experimentCases(t *testing.T) []expCase {
+	return []expCase{
 		{want: diagnose.CodeNotSaturated, v: vexp{id: "too-few-users", sim: sim.Config{MaxNumSeqs: 64}, load: users(4)}},
 		{want: diagnose.CodeBatchCap, v: vexp{id: "small-batch-cap", sim: sim.Config{MaxNumSeqs: 4}, load: users(32)}},
 		{want: diagnose.CodeKVCache, v: vexp{id: "tiny-kv-cache", sim: kvConfig(t, 4096), load: withTokens(users(32), 256), prompt: 256}},
@@ -67,8 +73,19 @@ func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 		// are 23 ms of weight reads beside 2 ms of CPU.
 		{want: diagnose.CodeGPUBound, v: vexp{id: "busy-simulated-gpus", sim: sim.Config{GPU: "b200",
 			ModelProfile: "llama-3-70b", MaxNumSeqs: 256}, load: users(32), simGPUs: true}},
+		// Every request answered 500: the campaign records the experiment as failed.
+		{want: diagnose.CodeFailed, v: vexp{id: "every-request-fails", sim: sim.Config{MaxNumSeqs: 64,
+			Faults: sim.Faults{ErrorRate: 1}}, load: users(4)}},
+		// A server whose /metrics were not recorded: no rule can hold, the verdict lists what is missing.
+		{want: diagnose.CodeUnknown, v: vexp{id: "no-server-metrics", sim: sim.Config{MaxNumSeqs: 4}, load: users(32), noScrape: true}},
 	}
-	for _, tt := range tests {
+}
+
+// TestExperimentVerdictsFromTheSimulator: for each experiment verdict, a simulator
+// configuration that produces it, run as a virtual campaign, aggregated and diagnosed.
+func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
+	t.Parallel()
+	for _, tt := range experimentCases(t) {
 		t.Run(tt.v.id, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
@@ -77,7 +94,7 @@ func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 				writeGPUs(t, dir, 1, 97, 85)
 			}
 			row, err := aggregate.Experiment(dir, aggregate.TreeInfo{})
-			if err != nil {
+			if err != nil && tt.want != diagnose.CodeFailed {
 				t.Fatal(err)
 			}
 			d := diagnose.Experiment(&row)
@@ -85,6 +102,7 @@ func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 			if d.Verdict.Code != tt.want {
 				t.Errorf("verdict %s, want %s: %s\nevidence: %v", d.Verdict.Code, tt.want, d.Verdict.Sentence, d.Verdict.Evidence)
 			}
+			checkMargins(t, d.Verdict)
 		})
 	}
 }

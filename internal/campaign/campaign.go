@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/gpu"
@@ -68,6 +69,9 @@ type Runner struct {
 	tele   telemetry
 	state  *campaignState
 	prog   *progress
+
+	tokMu sync.Mutex // guards toks: server sets may run their experiments at once
+	toks  map[string]*campaignTokenizer
 }
 
 // Outcome counts what a run did.

@@ -45,6 +45,8 @@ func loadCommand(e matrix.Experiment, targets []string) string {
 		parts = append(parts, fmt.Sprintf("--users %d --spawn-rate %g", l.Users, s.SpawnRate))
 	case loadspec.ModeConcurrency:
 		parts = append(parts, fmt.Sprintf("--concurrency %d", l.Concurrency))
+	case loadspec.ModeSweep:
+		parts = append(parts, sweepLoadFlags(l))
 	default:
 		parts = append(parts, fmt.Sprintf("--rate %g --arrival %s", l.Rate, s.Arrival))
 		if s.Arrival == "gamma" {

@@ -44,8 +44,10 @@ func (r *Runner) runServer(ctx context.Context, exps []matrix.Experiment) (done,
 			failed += r.failAll(exps[i:], "server did not start: "+firstLine(err), err.Error())
 			return done, failed
 		}
-		rec := r.experimentWithRetries(ctx, &set, e, i == 0)
+		var rec results.Experiment
+		rec, set = r.experimentWithRetries(ctx, set, e, i == 0)
 		if rec.Status == results.StatusDone {
+			r.noteKnee(e)
 			done++
 		} else {
 			failed++
@@ -66,33 +68,34 @@ func (r *Runner) failAll(exps []matrix.Experiment, reason, detail string) int {
 }
 
 // experimentWithRetries runs one experiment, again on failure as server.retries allows,
-// restarting the server first if it died.
-func (r *Runner) experimentWithRetries(ctx context.Context, set **serverSet, e matrix.Experiment, first bool) results.Experiment {
+// restarting the server first if it died. It returns the record and the server the next
+// experiment runs on: set, or the one started in its place.
+func (r *Runner) experimentWithRetries(ctx context.Context, set *serverSet, e matrix.Experiment, first bool) (results.Experiment, *serverSet) {
 	var rec results.Experiment
 	for attempt := 1; attempt <= 1+e.Server.Settings.Retries; attempt++ {
-		if (*set).alive() != nil && ctx.Err() == nil {
-			(*set).stop()
+		if set.alive() != nil && ctx.Err() == nil {
+			set.stop()
 			r.prog.server("%s died; restarting it", e.Server.ID)
 			restarted, err := r.startWithRetries(ctx, e.Server)
 			if err != nil {
-				rec = r.newRecord(e, *set)
+				rec = r.newRecord(e, set)
 				rec.Status, rec.Reason, rec.LogTail = results.StatusFailed, "server could not be restarted: "+firstLine(err), err.Error()
 				r.save(e, rec)
-				return rec
+				return rec, set
 			}
-			*set, first = restarted, true
+			set, first = restarted, true
 		}
 		r.prog.starting(e, attempt)
 		start := time.Now()
 		var sum *loadgen.Summary
-		rec, sum = r.runExperiment(ctx, *set, e, first, attempt)
+		rec, sum = r.runExperiment(ctx, set, e, first, attempt)
 		r.prog.finished(e, rec, sum, time.Since(start))
 		if rec.Status == results.StatusDone || ctx.Err() != nil {
 			break
 		}
 		first = false
 	}
-	return rec
+	return rec, set
 }
 
 // runExperiment runs one experiment against a ready server and records it.
@@ -111,14 +114,29 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	if err := freshDir(dir); err != nil {
 		return fail("results folder: "+err.Error(), nil)
 	}
+	run, sweepInfo, err := r.sweepLoad(e)
+	rec.Load.Sweep, rec.Load.Concurrency, rec.Load.Rate = sweepInfo, run.Load.Concurrency, run.Load.Rate
 	r.save(e, rec)
-	vocab, err := promptVocab(e, set)
+	if err != nil {
+		return fail(err.Error(), nil)
+	}
+	ct, err := r.tokenizer(e.Load.Tokenizer)
+	if err != nil {
+		return fail(err.Error(), nil)
+	}
+	opts := workload.Options{TextOnly: e.Load.API == loadspec.APIChat}
+	tokVocab := 0
+	if ct != nil {
+		opts.Tokenizer, tokVocab = ct.tok, ct.tok.VocabSize()
+		rec.Load.Tokenizer, rec.Load.TokenizerSHA256 = e.Load.Tokenizer, ct.sha256
+	}
+	vocab, err := promptVocab(e, set, tokVocab)
 	if err != nil {
 		return fail(err.Error(), nil)
 	}
 	rec.Load.VocabSize, rec.Load.VocabSource = vocab.size, vocab.source
-	prompts, err := workload.Load(e.Load.Prompts, rand.New(rand.NewPCG(uint64(*e.Load.Settings.Seed), 7)),
-		workload.Options{TextOnly: e.Load.API == loadspec.APIChat, VocabSize: vocab.size})
+	opts.VocabSize = vocab.size
+	prompts, err := workload.Load(e.Load.Prompts, rand.New(rand.NewPCG(uint64(*e.Load.Settings.Seed), 7)), opts)
 	if err != nil {
 		return fail("prompts: "+err.Error(), nil)
 	}
@@ -130,12 +148,14 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 		}
 	}
 	logFrom := set.logSizes()
-	sum, loadErr := r.measure(ctx, set, e, prompts, dir, &rec)
+	sum, loadErr := r.measure(ctx, set, run, prompts, dir, &rec)
 	r.recordSpans(ctx, set, e.ID, dir, func(s string) { rec.Telemetry = append(rec.Telemetry, s) })
 	if errors.Is(loadErr, loadgen.ErrTargetDown) {
 		set.awaitExit(exitNoticeWait) // a refused replica has usually died: let its exit be seen and its log kept
 	}
-	copyLogs(set, logFrom, filepath.Join(dir, results.ServerLogFile))
+	if err := copyLogs(set, logFrom, filepath.Join(dir, results.ServerLogFile)); err != nil {
+		rec.Telemetry = append(rec.Telemetry, "server.log: "+err.Error())
+	}
 	rec.EndedAt = r.opts.Now().UTC()
 	if crashed := set.alive(); crashed != nil {
 		return fail("server crashed during the experiment", crashed)
@@ -379,25 +399,46 @@ func freshDir(dir string) error {
 }
 
 // copyLogs writes the part of each server log written during the experiment to its server.log.
-func copyLogs(set *serverSet, from []int64, to string) {
-	_ = results.WriteAtomic(to, func(w io.Writer) error {
+// A log that cannot be read is named in server.log and in the error; the others are copied.
+func copyLogs(set *serverSet, from []int64, to string) error {
+	var unread []error
+	err := results.WriteAtomic(to, func(w io.Writer) error {
 		for i, path := range set.logs {
 			if len(set.logs) > 1 {
-				fmt.Fprintf(w, "==> %s <==\n", filepath.Base(path))
+				if _, err := fmt.Fprintf(w, "==> %s <==\n", filepath.Base(path)); err != nil {
+					return err
+				}
 			}
-			f, err := os.Open(path)
-			if err != nil {
-				continue
+			if err := copyFrom(w, path, from[i]); err != nil {
+				unread = append(unread, err)
+				if _, werr := fmt.Fprintf(w, "(%v)\n", err); werr != nil {
+					return werr
+				}
 			}
-			f.Seek(from[i], io.SeekStart)
-			io.Copy(w, f)
-			f.Close()
 		}
 		if len(set.logs) == 0 {
-			fmt.Fprintln(w, "(no server process: engine external)")
+			_, err := fmt.Fprintln(w, "(no server process: engine external)")
+			return err
 		}
 		return nil
 	})
+	return errors.Join(err, errors.Join(unread...))
+}
+
+// copyFrom copies the file at path from offset on to w.
+func copyFrom(w io.Writer, path string, offset int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // firstLine is err's first line, for a one-line reason. When that line only announces what
@@ -426,15 +467,24 @@ type vocabulary struct {
 	source string
 }
 
-// promptVocab takes load.vocab_size from the matrix, else the server's own; a matrix value
-// larger than the server's vocabulary is an error naming both.
-func promptVocab(e matrix.Experiment, set *serverSet) (vocabulary, error) {
+// promptVocab takes the vocabulary of the matrix's tokenizer (tokVocab; 0: none), else
+// load.vocab_size from the matrix, else the server's own; a value larger than the server's
+// vocabulary, or a load.vocab_size other than the tokenizer's, is an error naming both.
+func promptVocab(e matrix.Experiment, set *serverSet, tokVocab int) (vocabulary, error) {
 	server := 0
 	if len(set.described) > 0 {
 		server = set.described[0].VocabSize
 	}
 	matrixSize := e.Load.Settings.VocabSize
 	switch {
+	case tokVocab > 0 && matrixSize != nil && *matrixSize != tokVocab:
+		return vocabulary{}, fmt.Errorf("load.vocab_size %d (matrix) disagrees with tokenizer %s, a vocabulary of %d tokens; leave load.vocab_size out",
+			*matrixSize, e.Load.Tokenizer, tokVocab)
+	case tokVocab > 0 && server > 0 && tokVocab > server:
+		return vocabulary{}, fmt.Errorf("tokenizer %s has a vocabulary of %d tokens, larger than the server's, %d tokens "+
+			"(/v1/models meta.n_vocab): it is not the served model's tokenizer; name the model's own", e.Load.Tokenizer, tokVocab, server)
+	case tokVocab > 0:
+		return vocabulary{tokVocab, "tokenizer " + e.Load.Tokenizer}, nil
 	case matrixSize != nil && server > 0 && *matrixSize > server:
 		return vocabulary{}, fmt.Errorf("load.vocab_size %d (matrix) is larger than the server's vocabulary, %d tokens "+
 			"(/v1/models meta.n_vocab): prompts would hold ids the model does not have; lower load.vocab_size or leave it out",

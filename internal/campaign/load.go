@@ -31,6 +31,12 @@ func loadOf(e matrix.Experiment, targets []string) loadspec.Load {
 	if s.Seed != nil {
 		out.Seed = *s.Seed
 	}
+	if l.Tokenizer != "" { // the workers count text as the campaign does
+		out.Tokenizer = l.Tokenizer
+		if abs, err := filepath.Abs(l.Tokenizer); err == nil {
+			out.Tokenizer = abs
+		}
+	}
 	return out
 }
 

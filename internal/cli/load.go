@@ -528,7 +528,7 @@ func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int, token
 		tok, err := tokenizer.Load(env.path(tokenizerPath))
 		if err != nil {
 			return nil, withHint(withCode(fmt.Errorf("--tokenizer: %w", err), ExitUsage),
-				"give a Hugging Face tokenizer.json with a BPE model, or a tiktoken rank file named like its encoding (cl100k_base.tiktoken)")
+				"give a Hugging Face tokenizer.json with a BPE, Unigram or WordPiece model, or a tiktoken rank file named like its encoding (cl100k_base.tiktoken)")
 		}
 		if vocabSize > 0 && vocabSize != tok.VocabSize() {
 			return nil, withCode(fmt.Errorf("--vocab-size %d and --tokenizer %s (a vocabulary of %d) disagree", vocabSize,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // streamHandler is a small OpenAI-compatible server: /v1/models, and streams of n tokens.
@@ -213,7 +214,7 @@ func TestClientFailedExit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sum := loadgen.Summary{Sent: tt.sent, ClientFailures: tt.client, OpenFilesLimit: 1024,
+			sum := loadgen.Summary{Summary: stats.Summary{Sent: tt.sent}, ClientFailures: tt.client, OpenFilesLimit: 1024,
 				Limits: []string{"the client ran out of file descriptors"}}
 			if got := sum.MostFailedOnClient(); got != tt.fails {
 				t.Fatalf("MostFailedOnClient = %v, want %v", got, tt.fails)

@@ -55,5 +55,8 @@ func runLoadWorkers(ctx context.Context, env Env, plan loadPlan) error {
 	if werr := writeVLLMResults(env, plan, sum, files); werr != nil {
 		return werr
 	}
+	if sum.MostFailedOnClient() { // every worker's client failures, counted from their records
+		return clientFailed(sum)
+	}
 	return loadError(ctx, err, cfg, sum.FirstErrors)
 }

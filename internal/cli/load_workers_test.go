@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -88,7 +92,7 @@ func TestLoadWorkers(t *testing.T) {
 	if sent := merged["sent"].(float64); int(sent) != len(rows) {
 		t.Errorf("merged summary counts %v sent, the files hold %d", sent, len(rows))
 	}
-	partsAchieved := 0.0
+	partsAchieved, hostCPU := 0.0, any(nil)
 	for k := range 3 {
 		var part map[string]any
 		results.ReadJSON(filepath.Join(out, fmt.Sprintf("summary-%d.json", k)), &part)
@@ -96,9 +100,16 @@ func TestLoadWorkers(t *testing.T) {
 			t.Errorf("worker %d was asked %v req/s, want its third, 10", k, got)
 		}
 		partsAchieved += part["achieved_rate"].(float64)
+		if c, ok := part["host_cpu_util"].(float64); ok && (hostCPU == nil || c > hostCPU.(float64)) {
+			hostCPU = c
+		}
 	}
 	if math.Abs(partsAchieved-achieved) > 0.5 {
 		t.Errorf("the workers achieved %v req/s together, the merged summary says %v", partsAchieved, achieved)
+	}
+	// The machine's figures are merged too: the busiest worker's view of the host.
+	if merged["host_cpu_util"] != hostCPU {
+		t.Errorf("merged host_cpu_util %v, want the workers' highest, %v", merged["host_cpu_util"], hostCPU)
 	}
 }
 
@@ -129,5 +140,43 @@ func TestCampaignLoadWorkers(t *testing.T) {
 	rec, err := results.ReadExperiment(exp)
 	if err != nil || rec.Status != results.StatusDone || rec.Load.Workers != 2 {
 		t.Errorf("experiment.json: %+v, %v", rec, err)
+	}
+	// The workers' view of the machine reaches the experiment's record, merged.
+	if runtime.GOOS == "linux" && (rec.Client == nil || rec.Client.HostCPUUtil == nil || rec.Client.HostSteal == nil) {
+		t.Errorf("experiment.json client: %+v, want the workers' host CPU and steal", rec.Client)
+	}
+}
+
+// TestLoadWorkersClientFailedExit: `llmscale load --workers 2` whose worker processes have an
+// open-file limit of 24 (a wrapper lowers it before running llmscale) for 64 requests in
+// flight each: most requests fail on the workers' own limits, the merged summary counts them
+// as client failures, and the command exits non-zero with the client's limits as the hint.
+func TestLoadWorkersClientFailedExit(t *testing.T) {
+	t.Parallel()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to lower the workers' open-file limit with")
+	}
+	url, _, _ := startSim(t, "--port", "0", "--fixed-ttft", "100ms", "--fixed-itl", "50ms")
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	wrapper := filepath.Join(dir, "starved-llmscale")
+	write(t, wrapper, fmt.Sprintf("#!%s\nulimit -n 24 || exit 3\nexec %q \"$@\"\n", sh, exe))
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), Env{Args: []string{"load", "--host", url, "--workers", "2", "--concurrency", "128",
+		"--run-time", "1s", "--warmup", "0s", "--cooldown", "0s", "--prompts", "random:16:4", "--out", "out"},
+		Getenv: func(string) string { return "" }, Dir: dir, Executable: wrapper, Environ: childEnviron(), Hostname: "test",
+		Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr})
+	var merged map[string]any
+	if err := results.ReadJSON(filepath.Join(dir, "out", "summary.json"), &merged); err != nil {
+		t.Fatalf("exit %d, no merged summary: %v\nstderr:\n%s", code, err, stderr.String())
+	}
+	failures, sent := merged["client_failures"].(float64), merged["sent"].(float64)
+	if code != ExitFailed || 2*failures <= sent || !strings.Contains(stderr.String(), "client's own limits") {
+		t.Errorf("exit %d, %v of %v requests failed on the client; want exit %d and most failed on the client\nstderr:\n%s",
+			code, failures, sent, ExitFailed, stderr.String())
 	}
 }

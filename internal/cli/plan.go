@@ -132,6 +132,11 @@ func loadText(l matrix.Load) string {
 		return plural(l.Users, "user")
 	case loadspec.ModeConcurrency:
 		return fmt.Sprintf("%d in flight", l.Concurrency)
+	case loadspec.ModeSweep:
+		if l.Sweep.Stage == matrix.SweepRate {
+			return fmt.Sprintf("sweep rate %d of %d, %s", l.Sweep.Index, l.Sweep.Points, l.Settings.Arrival)
+		}
+		return fmt.Sprintf("sweep %s, %d in flight", l.Sweep.Stage, l.Concurrency)
 	}
 	return fmt.Sprintf("%g req/s %s", l.Rate, l.Settings.Arrival)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/llmscale/llmscale/internal/fit"
 	"github.com/llmscale/llmscale/internal/report"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/resultstree"
 	"github.com/llmscale/llmscale/internal/scaling"
 )
 
@@ -114,7 +115,7 @@ func newerExperiment(root string, summary os.FileInfo) string {
 // writeReport builds the report of the results tree root from res and writes report.html
 // and figs/ into out (root when empty); it returns the report's path.
 func writeReport(env Env, root, out string, res analysis.Result) (string, error) {
-	d, err := report.FromResults(root, res, report.BuildOptions{Log: env.Stderr})
+	d, err := resultstree.Read(root, res, resultstree.Options{Log: env.Stderr})
 	if err != nil {
 		return "", withHint(withCode(err, ExitUsage), "is %s a results folder? `llmscale run` makes one", root)
 	}

@@ -16,7 +16,7 @@ func TestSweep(t *testing.T) {
 	srv := httptest.NewServer(&streamHandler{tokens: 4})
 	defer srv.Close()
 	code, out, errOut := runCLI(t, map[string]string{"VLLM_HOST": srv.URL}, "load", "--sweep", "2", "--sweep-max-concurrency", "4",
-		"--run-time", "300ms", "--warmup", "50ms", "--cooldown", "0s", "--max-tokens", "4", "--quiet", "--out", "sw")
+		"--run-time", "800ms", "--warmup", "200ms", "--cooldown", "0s", "--max-tokens", "4", "--quiet", "--out", "sw")
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

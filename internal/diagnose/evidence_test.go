@@ -276,3 +276,81 @@ func TestContendedHostSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesMarginsAndCloseRules: series verdicts carry the margin of their decisive
+// evidence, and the later rules that held too are named with theirs.
+func TestSeriesMarginsAndCloseRules(t *testing.T) {
+	t.Parallel()
+	n := []int{1, 2, 4, 8}
+	rows := map[string]*aggregate.Row{}
+	exps := map[string]ExperimentDiagnosis{}
+	for _, s := range []string{scaling.StrategyTP, scaling.StrategyDP} {
+		for _, g := range n {
+			r := server(64, 100, 0.2) // at the batch cap (+11 %) with a queue
+			r.ExpID = fmt.Sprintf("%s-%d", s, g)
+			rows[r.ExpID], exps[r.ExpID] = &r, Experiment(&r)
+		}
+	}
+	tp := fitted(t, scaling.StrategyTP, n, []float64{1000, 1500, 1900, 2100})
+	dp := fitted(t, scaling.StrategyDP, n, []float64{1000, 1990, 3950, 7800})
+	all := []scaling.Fit{tp, dp}
+	tests := []struct {
+		name       string
+		f          scaling.Fit
+		code       string
+		margin     float64 // the verdict's
+		close      []string
+		inSentence string
+	}{
+		// TP reaches 2100/7800 = 27 % of DP at 8 GPUs against ≤ 90 %: margin (0.9 − 0.269)/0.9.
+		{"tp worse than dp, batch cap too", tp, CodeTPComm, (0.9 - 2100.0/7800) / 0.9, []string{"batch_cap (+11%)"},
+			"per layer over the interconnect"},
+		// 7800/8000 = 97.5 % efficiency against ≥ 90 %.
+		{"near-linear dp", dp, CodeNearLinear, (7800.0/8000 - 0.9) / 0.9, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := Series(tt.f, all, exps, rows).Verdict
+			if v.Code != tt.code {
+				t.Fatalf("verdict %s, want %s: %s", v.Code, tt.code, v.Sentence)
+			}
+			if v.Margin == nil || math.Abs(*v.Margin-tt.margin) > 1e-3 {
+				t.Errorf("margin %v, want %.4f", v.Margin, tt.margin)
+			}
+			if strings.Join(v.Close, ";") != strings.Join(tt.close, ";") {
+				t.Errorf("close %q, want %q", v.Close, tt.close)
+			}
+			if !strings.Contains(v.Sentence, tt.inSentence) {
+				t.Errorf("sentence %q lacks %q", v.Sentence, tt.inSentence)
+			}
+		})
+	}
+}
+
+// TestAPIServerNeedsRequestsOutside: half of the requests in flight outside the engines is no
+// API-server limit when that half is one request: the rule misses, and its margin says by
+// how much (the count's, −50 %), not the share's +100 %.
+func TestAPIServerNeedsRequestsOutside(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		outside float64
+		holds   bool
+		margin  float64
+	}{
+		{"one request outside", 1, false, (1 - OutsideEngineMinRequests) / OutsideEngineMinRequests},
+		{"three requests outside", 3, true, (3 - OutsideEngineMinRequests) / OutsideEngineMinRequests}, // +50 % < the share's +100 %
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := server(2, 0, 0.1)
+			r.ClientInflightMean, r.OutsideEngineInflight = f(2*tt.outside), f(tt.outside)
+			o := factsOf(&r).apiServer()
+			if o.holds != tt.holds || math.Abs(o.margin-tt.margin) > 1e-9 {
+				t.Errorf("holds %v margin %v, want %v %v: %v", o.holds, o.margin, tt.holds, tt.margin, o.evidence)
+			}
+		})
+	}
+}

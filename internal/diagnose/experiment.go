@@ -88,7 +88,10 @@ func factsOf(r *aggregate.Row) facts {
 
 // offered is the users (or concurrency) the load offered; NaN in rate mode.
 func offered(r *aggregate.Row) float64 {
-	if loadspec.Mode(r.Mode).Closed() && r.LoadLevel > 0 {
+	switch mode := r.LoadMode(); {
+	case mode == loadspec.ModeConcurrency && r.SweepStage != "":
+		return float64(r.Concurrency) // a sweep's load level is in requests/s
+	case mode.Closed() && r.LoadLevel > 0:
 		return r.LoadLevel
 	}
 	return math.NaN()
@@ -280,7 +283,7 @@ func (f facts) loadGenerator() outcome {
 	r := f.r
 	ev := []Evidence{measure("send lag p99 (ms)", "send_lag_ms_p99", f.sendLagP99, "> "+num(MaxSendLagP99Ms), f.sendLagP99 > MaxSendLagP99Ms)}
 	ev[0] = withMargin(ev[0], (f.sendLagP99-MaxSendLagP99Ms)/MaxSendLagP99Ms)
-	if loadspec.Mode(r.Mode) == loadspec.ModeRate {
+	if r.LoadMode() == loadspec.ModeRate {
 		ach := aggregate.V(r.AchievedRate) / aggregate.V(r.ScheduledRate)
 		ev = append(ev, below("achieved ÷ scheduled rate", "achieved_rate_rps", ach, MinAchievedRateFraction))
 		ev = append(ev, atLeast("requests never sent (in-flight cap)", "not_sent", float64(r.NotSent), 1))
@@ -291,7 +294,7 @@ func (f facts) loadGenerator() outcome {
 	}
 	ev = append(ev, cpuEv)
 	if !math.IsNaN(f.clientFail) {
-		ev = append(ev, atLeast("requests failed for the client's own reasons ÷ requests", "client_failures", f.clientFail, ClientFailureFraction))
+		ev = append(ev, atLeast("requests failed for the client's own reasons (descriptors, ports, local timeouts) ÷ requests", "client_failures", f.clientFail, ClientFailureFraction))
 	}
 	o := outcome{code: CodeLoadGenerator, evidence: ev, margin: anyOf(ev...)}
 	var why []string
@@ -311,17 +314,23 @@ func (f facts) loadGenerator() outcome {
 // batches are not full: the API server (or the host) cannot feed them.
 func (f facts) apiServer() outcome {
 	out := atLeast("share of in-flight requests outside the engines", "outside_engine_inflight", f.outside, OutsideEngineFraction)
-	out.Holds = out.Holds && aggregate.V(f.r.OutsideEngineInflight) >= OutsideEngineMinRequests
+	// The share needs a few requests behind it: its margin is the smaller of the two.
+	cnt := atLeast("requests in flight outside the engines (mean)", "outside_engine_inflight",
+		aggregate.V(f.r.OutsideEngineInflight), OutsideEngineMinRequests)
 	fe := atLeast("share of server latency outside the engines", "frontend_share_of_e2e", f.frontend, FrontendShare)
 	notFull := below("requests running ÷ batch cap", "running_cap_fraction", f.capFrac, AtCapFraction)
-	ev := []Evidence{out, fe, notFull, below("GPU utilisation (%)", "gpu_util_pct_mean", f.gpuUtil, GPUIdlePct)}
-	holds := (out.Holds || fe.Holds) && (notFull.Holds || notFull.Missing())
+	ev := []Evidence{out, cnt, fe, notFull, below("GPU utilisation (%)", "gpu_util_pct_mean", f.gpuUtil, GPUIdlePct)}
+	holds := ((out.Holds && cnt.Holds) || fe.Holds) && (notFull.Holds || notFull.Missing())
+	either := math.Max(nanTo(needAll(marginOfOne(out), marginOfOne(cnt)), math.Inf(-1)), nanTo(marginOfOne(fe), math.Inf(-1)))
+	if math.IsInf(either, -1) {
+		either = math.NaN()
+	}
 	s := fmt.Sprintf("Requests waited outside the engines: %s of the %s requests in flight at the client were neither "+
 		"running nor queued in an engine, and %s of the server's latency was spent outside them, while the engines ran "+
 		"%s of their batch cap: the API server (one serial process per --api-server-count) or the host could not feed "+
 		"them; add API servers or CPU.", pct(f.outside), num(f.clientInflight), pct(f.frontend), pct(f.capFrac))
 	return outcome{code: CodeAPIServer, holds: holds, evidence: ev, sentence: s,
-		margin: needAll(anyOf(out, fe), nanTo(marginOfOne(notFull), math.Inf(1)))}
+		margin: needAll(either, nanTo(marginOfOne(notFull), math.Inf(1)))}
 }
 
 // kvCache: the KV cache filled up and requests were preempted.
@@ -460,7 +469,7 @@ func (f facts) saturation(v Verdict) (bool, string) {
 }
 
 func loadWord(r *aggregate.Row) string {
-	switch loadspec.Mode(r.Mode) {
+	switch r.LoadMode() {
 	case loadspec.ModeRate:
 		return "request rate"
 	case loadspec.ModeConcurrency:

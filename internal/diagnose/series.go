@@ -64,18 +64,42 @@ func newSeriesCtx(f scaling.Fit, all []scaling.Fit, exps map[string]ExperimentDi
 	return c
 }
 
-// verdict applies the series rules in order.
+// verdict applies the series rules in order: the first that holds is the verdict, and the
+// later rules that hold too are named under Also and, with their margins, under Close.
 func (c *seriesCtx) verdict() Verdict {
 	if c.f.Series.Strategy == scaling.StrategyTable {
 		return c.tableVerdict()
 	}
-	for _, rule := range []func() (Verdict, bool){c.loadGenerator, c.superLinear, c.erratic, c.unsaturated, c.nearLinear,
-		c.tpComm, c.apiServer, c.underfilled, c.topLimit, c.contendedHost} {
+	rules := []func() (Verdict, bool){c.loadGenerator, c.superLinear, c.erratic, c.unsaturated, c.nearLinear,
+		c.tpComm, c.apiServer, c.underfilled, c.topLimit, c.contendedHost}
+	for i, rule := range rules {
 		if v, ok := rule(); ok {
+			c.alsoHeld(&v, rules[i+1:])
 			return v
 		}
 	}
 	return c.unknown()
+}
+
+// alsoHeld runs the rules after the verdict's and names those that held too under Also; the
+// limits among them (not near-linear scaling, which is no limit, nor not-saturated and the
+// load generator, which are not the server's) with their margins under Close (the report
+// appends Also to the sentence). Their point notes are dropped: the verdict's rule
+// alone marks points.
+func (c *seriesCtx) alsoHeld(v *Verdict, rest []func() (Verdict, bool)) {
+	kept := c.notes
+	c.notes = map[int]string{}
+	defer func() { c.notes = kept }()
+	for _, rule := range rest {
+		o, ok := rule()
+		if !ok || o.Code == v.Code || o.Code == CodeNearLinear || contains(v.Also, o.Code) {
+			continue
+		}
+		v.Also = append(v.Also, o.Code)
+		if o.Margin != nil && o.Code != CodeNotSaturated && o.Code != CodeLoadGenerator {
+			v.Close = append(v.Close, fmt.Sprintf("%s (%s)", o.Code, signedPct(*o.Margin)))
+		}
+	}
 }
 
 func (c *seriesCtx) expVerdict(n int) (Verdict, bool) {
@@ -91,9 +115,9 @@ func (c *seriesCtx) topDesc() string {
 func (c *seriesCtx) loadGenerator() (Verdict, bool) {
 	for _, n := range c.f.Series.GPUCounts() {
 		if v, ok := c.expVerdict(n); ok && v.Code == CodeLoadGenerator {
-			return Verdict{Code: CodeLoadGenerator, Label: Label(CodeLoadGenerator), Evidence: v.Evidence,
-				Sentence: fmt.Sprintf("At %d GPUs the load generator was the limit (%s), so the series measures the client, "+
-					"not the server.", n, c.rep[n])}, true
+			return Verdict{Code: CodeLoadGenerator, Label: Label(CodeLoadGenerator), Evidence: v.Evidence, Margin: v.Margin,
+				Sentence: fmt.Sprintf("At %s the load generator was the limit (%s), so the series measures the client, "+
+					"not the server.", gpuCount(n), c.rep[n])}, true
 		}
 	}
 	return Verdict{}, false
@@ -254,12 +278,14 @@ func (c *seriesCtx) nearLinear() (Verdict, bool) {
 		return Verdict{}, false
 	}
 	code, s := CodeNearLinear, fmt.Sprintf("The series scales near-linearly: %s.", c.topDesc())
+	ev := []Evidence{atLeast(fmt.Sprintf("efficiency at %d GPUs", c.top), "efficiency_at_top", c.eff, NearLinearEfficiency)}
 	if v, ok := c.expVerdict(c.top); ok && v.Code == CodeGPUBound {
 		code, s = CodeGPUBound, s+" Its GPUs are busy: more GPUs keep adding throughput."
+		ev = append(ev, v.Evidence...)
 	} else if v, ok := c.expVerdict(c.top); ok {
 		s += fmt.Sprintf(" At %d GPUs: %s.", c.top, strings.ToLower(v.Label))
 	}
-	return Verdict{Code: code, Label: Label(code), Sentence: s}, true
+	return Verdict{Code: code, Label: Label(code), Sentence: s, Evidence: ev, Margin: ev[0].Margin}, true
 }
 
 // counterpart is the DP series of the same factors (DP-only first), for a series growing TP.
@@ -298,15 +324,17 @@ func (c *seriesCtx) tpComm() (Verdict, bool) {
 				"TP replica pays for two all-reduces per layer over %s, and its batch cap does not grow with its GPUs, "+
 				"while each DP replica brings its own; prefer DP (or TP only as far as the model needs).",
 				at, pct(worst), dp.Series.Name, orWord(ic, "the interconnect"))
-			return Verdict{Code: CodeTPComm, Label: Label(CodeTPComm), Sentence: s, Evidence: append(ev, icEv, kfEv)}, true
+			m := (1 - TPWorseThanDPMargin - worst) / (1 - TPWorseThanDPMargin)
+			return Verdict{Code: CodeTPComm, Label: Label(CodeTPComm), Sentence: s, Evidence: append(ev, icEv, kfEv), Margin: &m}, true
 		}
 		return Verdict{}, false
 	}
 	if kf.Trend == fit.TrendRising {
 		s := fmt.Sprintf("Karp–Flatt's serial fraction rises with the TP degree (%s): overhead that grows with N, as "+
 			"all-reduces over %s do; no DP series of the same factors was measured to compare with.", kf.Reason, orWord(ic, "the interconnect"))
-		return Verdict{Code: CodeTPComm, Label: Label(CodeTPComm), Sentence: s, Evidence: []Evidence{kfEv, icEv},
-			Missing: []string{"a DP series of the same factors"}}, true
+		slope := atLeast("Karp–Flatt slope (change in e per doubling of GPUs)", "karp_flatt_slope", kf.Slope, fit.KarpFlattSlopeThreshold)
+		return Verdict{Code: CodeTPComm, Label: Label(CodeTPComm), Sentence: s, Evidence: []Evidence{kfEv, slope, icEv},
+			Missing: []string{"a DP series of the same factors"}, Margin: slope.Margin}, true
 	}
 	return Verdict{}, false
 }
@@ -322,8 +350,7 @@ func (c *seriesCtx) compareTo(dp *scaling.Fit) ([]Evidence, float64, int) {
 				continue
 			}
 			r := a.Mean / b.Mean
-			ev = append(ev, measure(fmt.Sprintf("TP ÷ DP throughput at %d GPUs", a.GPUs), "throughput_mean_tps", r,
-				"≤ "+num(1-TPWorseThanDPMargin), r <= 1-TPWorseThanDPMargin))
+			ev = append(ev, atMost(fmt.Sprintf("TP ÷ DP throughput at %d GPUs", a.GPUs), "throughput_mean_tps", r, 1-TPWorseThanDPMargin))
 			if r < worst {
 				worst, at = r, a.GPUs
 			}
@@ -374,7 +401,15 @@ func (c *seriesCtx) apiServer() (Verdict, bool) {
 		"increasingly wait outside the engines (%s of those in flight at %d GPUs, %s at %s), because one API-server "+
 		"process tokenises, schedules and streams for every rank; add --api-server-count or host CPU.",
 		c.topDesc(), pct(share(rt)), c.top, pct(share(rb)), gpuCount(c.base))
-	return Verdict{Code: CodeAPIServer, Label: Label(CodeAPIServer), Sentence: s, Evidence: []Evidence{topEv, rise, feRise}}, true
+	m := anyOf(rise, feRise)
+	if topEv.Holds && v.Margin != nil {
+		m = math.Max(nanTo(m, math.Inf(-1)), *v.Margin)
+	}
+	out := Verdict{Code: CodeAPIServer, Label: Label(CodeAPIServer), Sentence: s, Evidence: []Evidence{topEv, rise, feRise}}
+	if !math.IsNaN(m) {
+		out.Margin = &m
+	}
+	return out, true
 }
 
 // underfilled: the top point's batch was at its cap only on average, with no queue to refill
@@ -396,7 +431,11 @@ func (c *seriesCtx) underfilled() (Verdict, bool) {
 		"(%s %s) did not keep every rank's batch full between requests, so the top point understates the server (%s); "+
 		"measure it with more load (a standing queue, e.g. twice the total batch cap).",
 		c.top, pct(ft.capFrac), pct(fb.capFrac), gpuCount(c.base), loadWord(rt), num(rt.LoadLevel), c.topDesc())
-	return Verdict{Code: CodeNotSaturated, Label: Label(CodeNotSaturated), Sentence: s, Evidence: []Evidence{gap, noQueue}}, true
+	v := Verdict{Code: CodeNotSaturated, Label: Label(CodeNotSaturated), Sentence: s, Evidence: []Evidence{gap, noQueue}}
+	if m := allOf(marginOfOne(gap), marginOfOne(noQueue)); !math.IsNaN(m) {
+		v.Margin = &m
+	}
+	return v, true
 }
 
 // topLimit: the largest point's own limit, when it explains sub-linear scaling for this
@@ -421,7 +460,7 @@ func (c *seriesCtx) topLimit() (Verdict, bool) {
 		s += fmt.Sprintf(" More %s GPUs make each step faster but the replica still runs at most max-num-seqs sequences.",
 			strings.ToUpper(c.f.Series.Grow))
 	}
-	return Verdict{Code: v.Code, Label: v.Label, Sentence: s, Evidence: v.Evidence, Missing: v.Missing}, true
+	return Verdict{Code: v.Code, Label: v.Label, Sentence: s, Evidence: v.Evidence, Missing: v.Missing, Margin: v.Margin}, true
 }
 
 func (c *seriesCtx) unknown() Verdict {

@@ -155,6 +155,11 @@ func atLeast(name, column string, v, thr float64) Evidence {
 	return withMargin(measure(name, column, v, "≥ "+num(thr), v >= thr), (v-thr)/math.Abs(thr))
 }
 
+// atMost is evidence that holds when v ≤ thr.
+func atMost(name, column string, v, thr float64) Evidence {
+	return withMargin(measure(name, column, v, "≤ "+num(thr), v <= thr), (thr-v)/math.Abs(thr))
+}
+
 // below is evidence that holds when v < thr.
 func below(name, column string, v, thr float64) Evidence {
 	return withMargin(measure(name, column, v, "< "+num(thr), v < thr), (thr-v)/math.Abs(thr))

@@ -19,6 +19,7 @@ import (
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/sse"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // The benchmarks of docs/performance.md. Client and server on separate cores:
@@ -201,10 +202,10 @@ func (e *timingErrors) report(b *testing.B, prefix string) {
 	if len(e.ttft) == 0 || len(e.itl) == 0 {
 		b.Fatalf("no %stimings", prefix)
 	}
-	b.ReportMetric(Percentile(e.ttft, 50), prefix+"ttft-err-p50-ms")
-	b.ReportMetric(Percentile(e.ttft, 99), prefix+"ttft-err-p99-ms")
-	b.ReportMetric(Percentile(e.itl, 50), prefix+"itl-err-p50-ms")
-	b.ReportMetric(Percentile(e.itl, 99), prefix+"itl-err-p99-ms")
+	b.ReportMetric(stats.Percentile(e.ttft, 50), prefix+"ttft-err-p50-ms")
+	b.ReportMetric(stats.Percentile(e.ttft, 99), prefix+"ttft-err-p99-ms")
+	b.ReportMetric(stats.Percentile(e.itl, 50), prefix+"itl-err-p50-ms")
+	b.ReportMetric(stats.Percentile(e.itl, 99), prefix+"itl-err-p99-ms")
 	b.ReportMetric(float64(len(e.ttft)), prefix+"requests")
 }
 
@@ -240,8 +241,8 @@ func BenchmarkOpenLoop(b *testing.B) {
 				}
 				slices.Sort(lag)
 				b.ReportMetric(100*rateErr, "rate-err-%")
-				b.ReportMetric(Percentile(lag, 50), "lag-p50-ms")
-				b.ReportMetric(Percentile(lag, 99), "lag-p99-ms")
+				b.ReportMetric(stats.Percentile(lag, 50), "lag-p50-ms")
+				b.ReportMetric(stats.Percentile(lag, 99), "lag-p99-ms")
 				b.ReportMetric(lag[len(lag)-1], "lag-max-ms")
 				b.ReportMetric(cores, "client-cores")
 				b.ReportMetric(wake, "wake-lag-p99-ms")

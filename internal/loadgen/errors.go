@@ -61,6 +61,19 @@ func classify(ctx context.Context, err error) (kind, msg string) {
 	return results.ErrorStreamBroken, msg
 }
 
+// classify is classify for this exchange: a request timeout that passed before the request
+// was written (the client still connecting or writing it) is a local timeout, the client's
+// own failure: the server never received the request, so its deadline measured the client.
+func (x *exchange) classify(ctx context.Context, err error) (kind, msg string) {
+	kind, msg = classify(ctx, err)
+	if kind != results.ErrorTimeout || x.wrote.Load() {
+		return kind, msg
+	}
+	x.r.noteClientLimit(LimitSendTime)
+	return results.ErrorClient, fmt.Sprintf("the client ran out of %s: the request timeout (%v) passed before the request "+
+		"was written (still connecting or writing), so it never reached the server", LimitSendTime, x.r.cfg.Timeout)
+}
+
 func isTLS(err error) bool {
 	var (
 		verify   *tls.CertificateVerificationError
@@ -96,6 +109,8 @@ const (
 	LimitFiles   = "file descriptors"
 	LimitPorts   = "local ports"
 	LimitBuffers = "kernel buffers"
+	// LimitSendTime: the request's own timeout passed before the client had written it.
+	LimitSendTime = "time to send requests"
 )
 
 // maxErrorBody is how much of an error response's body is read for its message.

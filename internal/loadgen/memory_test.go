@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // feedRecords passes n records of 128-token answers through what a run keeps of them: the
@@ -19,12 +20,11 @@ func feedRecords(tb testing.TB, n int) uint64 {
 		tb.Fatal(err)
 	}
 	defer sink.Abort()
-	gaps, err := newGapStore(dir)
-	if err != nil {
+	var acc stats.Accumulator
+	if err := acc.SpillGaps(dir); err != nil {
 		tb.Fatal(err)
 	}
-	defer gaps.close()
-	acc := accumulator{gaps: gaps}
+	defer acc.Close()
 	batch := make([]results.Request, 256)
 	for i := range batch {
 		batch[i] = results.Request{ExperimentID: "exp", Phase: results.PhaseMeasure, HTTPStatus: 200, PromptTokens: 512,
@@ -39,7 +39,7 @@ func feedRecords(tb testing.TB, n int) uint64 {
 			batch[i].SentNs, batch[i].EndNs = int64(done+i)*1e6, int64(done+i)*1e6+5e9
 			// Each response has its own slices, as a real run's records do.
 			batch[i].ITLNs, batch[i].ChunkTokens = slices.Clone(batch[i].ITLNs), slices.Clone(batch[i].ChunkTokens)
-			acc.add(&batch[i])
+			acc.Add(&batch[i])
 		}
 		if err := sink.Write(batch); err != nil {
 			tb.Fatal(err)

@@ -7,13 +7,14 @@ import (
 
 	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // Merge is the summary of a load that several workers shared (WorkerCount of cfg), computed
 // from the records of all of them together, as one experiment: cfg is the whole load, not a
 // worker's share. parts are the workers' own summaries, for what records do not hold: how
 // long each ran, whether it was interrupted (the window then ends at the earliest stop), and
-// how the client machines fared (CPU, connections, their limits).
+// how the client machines fared (CPU, connections, their limits, the whole host's CPU and steal).
 //
 // The merged summary has WorkerID -1. Every worker starts at the agreed time, so their offsets share one origin (to within the
 // precision of the start, a fraction of a millisecond on one machine).
@@ -30,11 +31,10 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = cfg.Rate, cfg.Arrival, cfg.Burstiness, cfg.MaxInflight, cfg.Rate
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
-	acc := accumulator{slo: cfg.SLO}
+	acc := stats.Accumulator{SLO: cfg.SLO}
 	for i := range rows {
-		acc.add(&rows[i])
+		acc.Add(&rows[i])
 	}
-	s.Sent, s.NotSent, s.Phases, s.Failures, s.FirstErrors = acc.sent, acc.notSent, acc.phases, acc.failures, acc.firstErrors
 	window, limits := s.addWorkers(cfg.RunTime, parts)
 	if cfg.MaxRequests > 0 { // each worker's window ended with its last request: the load's with the last of all
 		window = 0
@@ -49,10 +49,11 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 			}
 		}
 	}
-	from := int64(cfg.Warmup)
-	s.Window = window
-	trend := acc.windowStats(&s, cfg.Mode, from, from+int64(window))
-	merged := Summary{Mode: s.Mode, SendLag: s.SendLag, ScheduledRate: s.ScheduledRate, AchievedRate: s.AchievedRate}
+	var trend stats.Trend
+	s.Summary, trend = acc.Summarize(stats.Span{From: cfg.Warmup, To: cfg.Warmup + window, OpenLoop: cfg.Mode == loadspec.ModeRate})
+	s.ClientFailures = s.Failures[results.ErrorClient] // every worker's, as one run counts its own
+	merged := Summary{Mode: s.Mode, Summary: stats.Summary{SendLag: s.SendLag, ScheduledRate: s.ScheduledRate,
+		AchievedRate: s.AchievedRate}}
 	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
 	return s
 }
@@ -79,11 +80,39 @@ func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Durati
 		for _, l := range p.Limits {
 			limits = append(limits, fmt.Sprintf("worker %d: %s", p.WorkerID, l))
 		}
+		s.addHost(p)
 	}
 	if s.Wall > 0 {
 		s.ClientCores = s.ClientCPU.Seconds() / s.Wall.Seconds()
 	}
 	return window, limits
+}
+
+// addHost merges a worker's view of its machine: the busiest CPU and steal of any worker (the
+// most contended machine is the one that limits), contended when any was, every process that
+// shared a worker's cores (named once), and the lowest open-file limit.
+func (s *Summary) addHost(p Summary) {
+	s.HostCPUUtil, s.HostSteal = maxPtr(s.HostCPUUtil, p.HostCPUUtil), maxPtr(s.HostSteal, p.HostSteal)
+	s.HostContended = s.HostContended || p.HostContended
+	for _, sh := range p.HostSharers {
+		if !slices.Contains(s.HostSharers, sh) {
+			s.HostSharers = append(s.HostSharers, sh)
+		}
+	}
+	if p.OpenFilesLimit > 0 && (s.OpenFilesLimit == 0 || p.OpenFilesLimit < s.OpenFilesLimit) {
+		s.OpenFilesLimit = p.OpenFilesLimit
+	}
+}
+
+// maxPtr is the larger of two nullable values, nil only when both are.
+func maxPtr(a, b *float64) *float64 {
+	switch {
+	case a == nil:
+		return b
+	case b == nil || *a >= *b:
+		return a
+	}
+	return b
 }
 
 // AllFailed reports whether every request sent failed (and at least one was sent): the
@@ -103,18 +132,20 @@ func AllFailed(rows []results.Request) bool {
 }
 
 // ReadSummary reads back the parts of a summary.json (Summary.JSON) that Merge needs of a
-// worker: identity, window, interruption and the client's own figures.
+// worker: identity, window, interruption, the client's own figures and its machine's.
 func ReadSummary(path string) (Summary, error) {
 	doc, err := results.ReadLoadSummary(path)
 	if err != nil {
 		return Summary{}, err
 	}
 	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
-	s := Summary{WorkerID: doc.WorkerID, WorkerCount: doc.Workers, Window: sec(doc.Duration), Wall: sec(doc.WallS),
-		Interrupted: doc.Interrupted, Sent: doc.Sent, Client: doc.Client, ClientCPU: sec(doc.ClientCPUS),
-		PeakConnections: doc.PeakConnections, Connections: doc.ConnectionsDialled, PeakInFlight: doc.PeakInflight,
-		CapWaits: doc.CapWaits, Limits: doc.ClientLimits, WakeLag: Stat{P99: doc.P99WakeLagMs, Max: doc.MaxWakeLagMs},
-		TargetsDown: doc.TargetsDown}
+	s := Summary{WorkerID: doc.WorkerID, WorkerCount: doc.Workers, Summary: stats.Summary{Window: sec(doc.Duration),
+		Sent: doc.Sent}, Wall: sec(doc.WallS), Interrupted: doc.Interrupted, Client: doc.Client,
+		ClientCPU: sec(doc.ClientCPUS), PeakConnections: doc.PeakConnections, Connections: doc.ConnectionsDialled,
+		PeakInFlight: doc.PeakInflight, CapWaits: doc.CapWaits, Limits: doc.ClientLimits,
+		WakeLag: Stat{P99: doc.P99WakeLagMs, Max: doc.MaxWakeLagMs}, TargetsDown: doc.TargetsDown,
+		OpenFilesLimit: doc.OpenFilesLimit, HostCPUUtil: doc.HostCPUUtil, HostSteal: doc.HostSteal,
+		HostContended: doc.HostContended, HostSharers: doc.HostSharers}
 	if doc.ClientCores != nil {
 		s.Cores = *doc.ClientCores
 	}

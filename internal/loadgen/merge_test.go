@@ -10,6 +10,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // workerRows are the records of one worker of an open-loop load: a request every 1/rate
@@ -72,7 +73,7 @@ func TestMergeInterruptedAndLate(t *testing.T) {
 	for i := range rows { // worker 1 sent nothing after 1 s: its due requests are missing
 		rows[i].SentNs += int64(time.Millisecond)
 	}
-	s := Merge(cfg, rows, []Summary{{WorkerID: 0}, {WorkerID: 1, Interrupted: true, Window: 2 * time.Second}})
+	s := Merge(cfg, rows, []Summary{{WorkerID: 0}, {WorkerID: 1, Interrupted: true, Summary: stats.Summary{Window: 2 * time.Second}}})
 	if !s.Interrupted || s.Window != 2*time.Second {
 		t.Fatalf("interrupted %v window %v; want true, 2s", s.Interrupted, s.Window)
 	}
@@ -103,9 +104,10 @@ func TestAllFailed(t *testing.T) {
 // ReadSummary reads back what Summary.JSON wrote.
 func TestReadSummary(t *testing.T) {
 	t.Parallel()
-	want := Summary{WorkerID: 2, WorkerCount: 4, Window: 3 * time.Second, Wall: 4500 * time.Millisecond, Interrupted: true,
-		Sent: 17, ClientCPU: 1500 * time.Millisecond, Cores: 8, PeakConnections: 3, Connections: 5, PeakInFlight: 3,
-		CapWaits: 2, Limits: []string{"x"}, WakeLag: Stat{P99: 0.5, Max: 1.25}}
+	want := Summary{WorkerID: 2, WorkerCount: 4, Summary: stats.Summary{Window: 3 * time.Second, Sent: 17},
+		Wall: 4500 * time.Millisecond, Interrupted: true, ClientCPU: 1500 * time.Millisecond, Cores: 8, PeakConnections: 3, Connections: 5, PeakInFlight: 3,
+		CapWaits: 2, Limits: []string{"x"}, WakeLag: Stat{P99: 0.5, Max: 1.25}, OpenFilesLimit: 1024,
+		HostCPUUtil: ptr(0.93), HostSteal: ptr(0.01), HostContended: true, HostSharers: []string{"vllm (pid 7, 1.00 cores)"}}
 	path := filepath.Join(t.TempDir(), SummaryFile(2, 4))
 	if err := results.WriteJSON(path, want.JSON()); err != nil {
 		t.Fatal(err)
@@ -116,10 +118,78 @@ func TestReadSummary(t *testing.T) {
 	}
 	got.Phases, got.Failures = nil, nil
 	if got.WorkerID != want.WorkerID || got.Window != want.Window || got.Wall != want.Wall || !got.Interrupted ||
-		got.ClientCPU != want.ClientCPU || got.Connections != 5 || got.WakeLag.P99 != 0.5 || got.Limits[0] != "x" {
+		got.ClientCPU != want.ClientCPU || got.Connections != 5 || got.WakeLag.P99 != 0.5 || got.Limits[0] != "x" ||
+		got.OpenFilesLimit != 1024 || got.HostCPUUtil == nil || *got.HostCPUUtil != 0.93 || got.HostSteal == nil ||
+		*got.HostSteal != 0.01 || !got.HostContended || !slices.Equal(got.HostSharers, want.HostSharers) {
 		t.Errorf("ReadSummary = %+v, want %+v", got, want)
 	}
 	if _, err := ReadSummary(filepath.Join(t.TempDir(), "none.json")); err == nil {
 		t.Error("a missing file read without error")
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// Workers on machines that fared differently: the merged summary has the most contended
+// machine's CPU and steal, every process that shared a worker's cores, the lowest open-file
+// limit, and counts the requests every worker failed on its own limits, so that a load whose
+// workers mostly failed in the client is told apart from one the server failed.
+func TestMergeHostAndClientFailures(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 20}, ExperimentID: "e", WorkerCount: 2, RunTime: 2 * time.Second, Arrival: "constant"}}
+	tests := []struct {
+		name          string
+		parts         []Summary
+		clientEvery   int // every n-th request of each worker fails with EMFILE; 0 none
+		wantCPU       *float64
+		wantSteal     *float64
+		wantContended bool
+		wantSharers   []string
+		wantFiles     uint64
+		wantMost      bool
+	}{
+		{"one busy host", []Summary{
+			{WorkerID: 0, HostCPUUtil: ptr(0.40), HostSteal: ptr(0.06), OpenFilesLimit: 4096, HostSharers: []string{"a (pid 1, 0.50 cores)"}},
+			{WorkerID: 1, HostCPUUtil: ptr(0.95), HostSteal: ptr(0.00), HostContended: true, OpenFilesLimit: 1024,
+				HostSharers: []string{"a (pid 1, 0.50 cores)", "b (pid 2, 1.00 cores)"}},
+		}, 0, ptr(0.95), ptr(0.06), true, []string{"a (pid 1, 0.50 cores)", "b (pid 2, 1.00 cores)"}, 1024, false},
+		{"host not sampled by one worker", []Summary{{WorkerID: 0}, {WorkerID: 1, HostCPUUtil: ptr(0.2), HostSteal: ptr(0.01)}},
+			0, ptr(0.2), ptr(0.01), false, nil, 0, false},
+		{"no host figures", []Summary{{WorkerID: 0}, {WorkerID: 1}}, 0, nil, nil, false, nil, 0, false},
+		{"most requests failed on the client", []Summary{{WorkerID: 0}, {WorkerID: 1}}, 1, nil, nil, false, nil, 0, true},
+		{"a third failed on the client", []Summary{{WorkerID: 0}, {WorkerID: 1}}, 3, nil, nil, false, nil, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var rows []results.Request
+			for w := range 2 {
+				for i, r := range workerRows(w, cfg.Rate/2, 0, cfg.RunTime, 0) {
+					if tt.clientEvery > 0 && i%tt.clientEvery == 0 {
+						r.ErrorKind, r.Error, r.OutputTokens = results.ErrorClient, "the client ran out of file descriptors", 0
+					}
+					rows = append(rows, r)
+				}
+			}
+			s := Merge(cfg, rows, tt.parts)
+			eq := func(a, b *float64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+			if !eq(s.HostCPUUtil, tt.wantCPU) || !eq(s.HostSteal, tt.wantSteal) || s.HostContended != tt.wantContended {
+				t.Errorf("host cpu %v steal %v contended %v, want %v %v %v", s.HostCPUUtil, s.HostSteal, s.HostContended,
+					tt.wantCPU, tt.wantSteal, tt.wantContended)
+			}
+			if !slices.Equal(s.HostSharers, tt.wantSharers) || s.OpenFilesLimit != tt.wantFiles {
+				t.Errorf("sharers %q, open files %d; want %q, %d", s.HostSharers, s.OpenFilesLimit, tt.wantSharers, tt.wantFiles)
+			}
+			want := 0
+			for _, r := range rows {
+				if r.ErrorKind == results.ErrorClient {
+					want++
+				}
+			}
+			if s.ClientFailures != want || s.MostFailedOnClient() != tt.wantMost {
+				t.Errorf("client failures %d (most: %v) of %d sent, want %d (most: %v)", s.ClientFailures, s.MostFailedOnClient(),
+					s.Sent, want, tt.wantMost)
+			}
+		})
 	}
 }

@@ -106,7 +106,8 @@ func TestAPIKey(t *testing.T) {
 			fake.ServeHTTP(w, r)
 		}))
 		cfg := tcpConfig(srv.URL + "/v1")
-		cfg.Concurrency, cfg.APIKey, cfg.RunTime, cfg.Client = 1, "sk-test", 10*time.Millisecond, client
+		cfg.Concurrency, cfg.APIKey, cfg.Client = 1, "sk-test", client
+		cfg.RunTime, cfg.MaxRequests = NoTimeLimit, 1 // one request, however slow the host
 		_, err := Run(t.Context(), cfg, &MemorySink{})
 		srv.Close()
 		if err != nil {

@@ -64,7 +64,7 @@ func (x *exchange) runPolled(ctx context.Context, tgt *target) {
 	h := &polledStream{x: x, sr: sr, act: &activity{cancel: x.cancel}}
 	sr.Reset(&h.feed)
 	x.rec.SentNs = r.offset(time.Now())
-	err := r.poll.Do(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body)}, h)
+	err := r.poll.Do(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body), Wrote: func() { x.wrote.Store(true) }}, h)
 	if h.watched {
 		r.watch.remove(h.act)
 	}
@@ -82,7 +82,7 @@ func (x *exchange) runPolled(ctx context.Context, tgt *target) {
 		if lim := clientLimit(err); lim != "" {
 			r.noteClientLimit(lim)
 		}
-		x.fail(classify(ctx, err))
+		x.fail(x.classify(ctx, err))
 	case h.sseErr != nil:
 		x.fail(classify(ctx, h.sseErr))
 	default: // the body ended before [DONE]: what the reader still holds, then why it ended

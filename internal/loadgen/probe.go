@@ -3,6 +3,8 @@ package loadgen
 import (
 	"sync"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // probeEvery is the period of the wake-up probe.
@@ -55,5 +57,5 @@ func (p *probe) finish() Stat {
 	<-p.done
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return NewStat(p.lags)
+	return stats.NewStat(p.lags)
 }

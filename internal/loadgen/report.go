@@ -194,34 +194,34 @@ func (s Summary) JSON() results.LoadSummary {
 
 // fillStats writes the latency statistics (milliseconds) into d.
 func (s Summary) fillStats(d *results.LoadSummary) {
-	d.MeanTTFTMs, d.StdTTFTMs, d.MedianTTFTMs, d.P90TTFTMs, d.P95TTFTMs, d.P99TTFTMs, d.MaxTTFTMs = s.TTFT.fields()
-	d.MeanTPOTMs, d.StdTPOTMs, d.MedianTPOTMs, d.P90TPOTMs, d.P95TPOTMs, d.P99TPOTMs, d.MaxTPOTMs = s.TPOT.fields()
-	d.MeanITLMs, d.StdITLMs, d.MedianITLMs, d.P90ITLMs, d.P95ITLMs, d.P99ITLMs, d.MaxITLMs = s.ITL.fields()
+	d.MeanTTFTMs, d.StdTTFTMs, d.MedianTTFTMs, d.P90TTFTMs, d.P95TTFTMs, d.P99TTFTMs, d.MaxTTFTMs = statFields(s.TTFT)
+	d.MeanTPOTMs, d.StdTPOTMs, d.MedianTPOTMs, d.P90TPOTMs, d.P95TPOTMs, d.P99TPOTMs, d.MaxTPOTMs = statFields(s.TPOT)
+	d.MeanITLMs, d.StdITLMs, d.MedianITLMs, d.P90ITLMs, d.P95ITLMs, d.P99ITLMs, d.MaxITLMs = statFields(s.ITL)
 	d.MeanTokenITLMs, d.StdTokenITLMs, d.MedianTokenITLMs, d.P90TokenITLMs, d.P95TokenITLMs, d.P99TokenITLMs,
-		d.MaxTokenITLMs = s.TokenITL.fields()
-	d.MeanE2ELMs, d.StdE2ELMs, d.MedianE2ELMs, d.P90E2ELMs, d.P95E2ELMs, d.P99E2ELMs, d.MaxE2ELMs = s.E2E.fields()
+		d.MaxTokenITLMs = statFields(s.TokenITL)
+	d.MeanE2ELMs, d.StdE2ELMs, d.MedianE2ELMs, d.P90E2ELMs, d.P95E2ELMs, d.P99E2ELMs, d.MaxE2ELMs = statFields(s.E2E)
 	d.MeanE2ELFromDueMs, d.StdE2ELFromDueMs, d.MedianE2ELFromDueMs, d.P90E2ELFromDueMs, d.P95E2ELFromDueMs,
-		d.P99E2ELFromDueMs, d.MaxE2ELFromDueMs = s.E2EFromDue.fields()
+		d.P99E2ELFromDueMs, d.MaxE2ELFromDueMs = statFields(s.E2EFromDue)
 	d.MeanSendLagMs, d.StdSendLagMs, d.MedianSendLagMs, d.P90SendLagMs, d.P95SendLagMs, d.P99SendLagMs,
-		d.MaxSendLagMs = s.SendLag.fields()
+		d.MaxSendLagMs = statFields(s.SendLag)
 	d.MeanWakeLagMs, d.StdWakeLagMs, d.MedianWakeLagMs, d.P90WakeLagMs, d.P95WakeLagMs, d.P99WakeLagMs,
-		d.MaxWakeLagMs = s.WakeLag.fields()
+		d.MaxWakeLagMs = statFields(s.WakeLag)
 	if !s.VLLMDiffers { // vllm bench serve's own figures, only where they differ from ours
 		return
 	}
 	d.MeanTTFTvLLMMs, d.StdTTFTvLLMMs, d.MedianTTFTvLLMMs, d.P90TTFTvLLMMs, d.P95TTFTvLLMMs, d.P99TTFTvLLMMs,
-		d.MaxTTFTvLLMMs = s.TTFTvLLM.pointers()
+		d.MaxTTFTvLLMMs = statPointers(s.TTFTvLLM)
 	d.MeanITLvLLMMs, d.StdITLvLLMMs, d.MedianITLvLLMMs, d.P90ITLvLLMMs, d.P95ITLvLLMMs, d.P99ITLvLLMMs,
-		d.MaxITLvLLMMs = s.ITLvLLM.pointers()
+		d.MaxITLvLLMMs = statPointers(s.ITLvLLM)
 }
 
-// fields are the statistics summary.json writes, in the order mean, std, median, p90, p95,
+// statFields are the statistics summary.json writes, in the order mean, std, median, p90, p95,
 // p99, max.
-func (st Stat) fields() (mean, std, median, p90, p95, p99, maximum float64) {
+func statFields(st Stat) (mean, std, median, p90, p95, p99, maximum float64) {
 	return st.Mean, st.Std, st.Median, st.P90, st.P95, st.P99, st.Max
 }
 
-// pointers are fields, for the statistics a summary holds only sometimes.
-func (st Stat) pointers() (mean, std, median, p90, p95, p99, maximum *float64) {
+// statPointers are statFields, for the statistics a summary holds only sometimes.
+func statPointers(st Stat) (mean, std, median, p90, p95, p99, maximum *float64) {
 	return &st.Mean, &st.Std, &st.Median, &st.P90, &st.P95, &st.P99, &st.Max
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -118,12 +119,20 @@ type exchange struct {
 	finish        string
 	done          bool // data: [DONE] seen
 	text          []byte
+	// wrote is set once the whole request was written to its connection: a timeout before
+	// that is the client's own (it never reached the server).
+	wrote atomic.Bool
 }
 
 // run sends the request and reads its stream into the record.
 func (x *exchange) run(ctx context.Context, target string) {
 	r := x.r
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(x.p.body))
+	trace := &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+		if w.Err == nil {
+			x.wrote.Store(true)
+		}
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, target, bytes.NewReader(x.p.body))
 	if err != nil {
 		x.fail(results.ErrorConnect, err.Error())
 		return
@@ -139,7 +148,7 @@ func (x *exchange) run(ctx context.Context, target string) {
 		if lim := clientLimit(err); lim != "" {
 			r.noteClientLimit(lim)
 		}
-		x.fail(classify(ctx, err))
+		x.fail(x.classify(ctx, err))
 		return
 	}
 	defer resp.Body.Close()

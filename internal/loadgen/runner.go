@@ -18,6 +18,7 @@ import (
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/sse"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // Runner runs one load. Make it with New, call Run once, and poll Progress from any goroutine
@@ -38,7 +39,7 @@ type Runner struct {
 	watch    watchdog
 	prog     progress
 	waiter   Waiter
-	acc      accumulator // fed by the collector goroutine only
+	acc      stats.Accumulator // fed by the collector goroutine only
 	records  chan results.Request
 
 	start     time.Time // the experiment's start; every offset is from here
@@ -95,8 +96,10 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
-	r.acc.slo = cfg.SLO
-	r.readers.New = func() any { return sse.NewReaderOptions(nil, sse.Options{BufferSize: 4 << 10}) }
+	r.acc.SLO = cfg.SLO
+	// Streams waiting for their next chunk on the event loop lend their read buffer back.
+	bufs := sse.NewBuffers(4 << 10)
+	r.readers.New = func() any { return sse.NewReaderOptions(nil, sse.Options{Buffers: bufs}) }
 	r.watch.init(cfg.StallTimeout)
 	return r, nil
 }
@@ -163,9 +166,8 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	stopTimers := r.deadlines(ctx, cancelAll)
 	defer stopTimers()
 
-	if gaps, err := newGapStore(""); err == nil { // else the gaps stay in memory, as before
-		r.acc.gaps = gaps
-		defer gaps.close()
+	if err := r.acc.SpillGaps(""); err == nil { // else the gaps stay in memory, as before
+		defer r.acc.Close()
 	}
 	collected := make(chan error, 1)
 	go func() { collected <- r.collect() }()
@@ -192,7 +194,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	if hostErr == nil && hostErr1 == nil && r.cfg.Host != nil {
 		s.setHost(host.Compare(host0, host1, wall.Seconds(), host.TicksPerSecond, os.Getpid(), host.ClientCores()))
 	}
-	if err == nil && s.Sent > 0 && r.acc.succeeded == 0 {
+	if err == nil && s.Sent > 0 && r.acc.Succeeded() == 0 {
 		err = fmt.Errorf("%w: none of the %d requests sent succeeded: %s", ErrAllFailed, s.Sent, strings.Join(s.FirstErrors, "; "))
 	}
 	if derr := r.downErr(); derr != nil && (err == nil || errors.Is(err, ErrAllFailed)) {
@@ -246,7 +248,7 @@ func (r *Runner) collect() error {
 		buf = buf[:0]
 	}
 	for rec := range r.records {
-		r.acc.add(&rec)
+		r.acc.Add(&rec)
 		buf = append(buf, rec)
 		if len(buf) == batch || len(r.records) == 0 {
 			flush()

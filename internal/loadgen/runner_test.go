@@ -143,7 +143,8 @@ func TestRequestBody(t *testing.T) {
 	t.Parallel()
 	srv := &fakeServer{ttft: time.Millisecond}
 	_, err, _ := runFake(t, srv, func(c *Config) {
-		c.IgnoreEOS, c.ContinuousUsage, c.RunTime = true, true, 10*time.Millisecond
+		c.IgnoreEOS, c.ContinuousUsage = true, true
+		c.RunTime, c.MaxRequests = NoTimeLimit, 1 // one request, however slow the host
 		c.Prompts = []workload.Prompt{{TokenIDs: []int{1, 2, 3}, Tokens: 3, MaxTokens: 5}}
 	})
 	if err != nil {
@@ -217,21 +218,27 @@ func TestFailureKinds(t *testing.T) {
 		kind   string
 		status int32
 		msg    string
+		edit   func(*Config) // more configuration, after the common one
 	}{
-		{"429", &fakeServer{fault: "status", status: 429}, results.ErrorHTTP, 429, "HTTP 429: status 429 from the fake server"},
-		{"500", &fakeServer{fault: "status", status: 500}, results.ErrorHTTP, 500, "HTTP 500"},
-		{"404", &fakeServer{fault: "status", status: 404}, results.ErrorHTTP, 404, "HTTP 404"},
-		{"garbage", &fakeServer{fault: "garbage"}, results.ErrorBadStream, 200, "not an event stream"},
-		{"json instead of a stream", &fakeServer{fault: "json"}, results.ErrorBadStream, 200, "application/json"},
-		{"data not json", &fakeServer{fault: "notjson"}, results.ErrorBadStream, 200, "hello"},
-		{"error inside the stream", &fakeServer{fault: "error_event"}, results.ErrorStreamError, 200, "EngineCore died"},
-		{"llama.cpp error line", &fakeServer{fault: "llamacpp_error"}, results.ErrorStreamError, 200, "context size exceeded"},
-		{"no [DONE]", &fakeServer{noDone: true}, results.ErrorNoDone, 200, "finish_reason length"},
-		{"cut mid-stream", &fakeServer{fault: "cut"}, results.ErrorStreamBroken, 200, ""},
-		{"stall", &fakeServer{fault: "stall"}, results.ErrorStall, 200, "stall timeout 200ms"},
-		{"hang before headers", &fakeServer{fault: "hang"}, results.ErrorTimeout, 0, "request timeout"},
-		{"keep-alives only", &fakeServer{fault: "keepalive"}, results.ErrorTimeout, 200, "request timeout"},
-		{"no output", &fakeServer{tokens: -1}, results.ErrorNoOutput, 200, "no output"},
+		{"429", &fakeServer{fault: "status", status: 429}, results.ErrorHTTP, 429, "HTTP 429: status 429 from the fake server", nil},
+		{"500", &fakeServer{fault: "status", status: 500}, results.ErrorHTTP, 500, "HTTP 500", nil},
+		{"404", &fakeServer{fault: "status", status: 404}, results.ErrorHTTP, 404, "HTTP 404", nil},
+		{"garbage", &fakeServer{fault: "garbage"}, results.ErrorBadStream, 200, "not an event stream", nil},
+		{"json instead of a stream", &fakeServer{fault: "json"}, results.ErrorBadStream, 200, "application/json", nil},
+		{"data not json", &fakeServer{fault: "notjson"}, results.ErrorBadStream, 200, "hello", nil},
+		{"error inside the stream", &fakeServer{fault: "error_event"}, results.ErrorStreamError, 200, "EngineCore died", nil},
+		{"llama.cpp error line", &fakeServer{fault: "llamacpp_error"}, results.ErrorStreamError, 200, "context size exceeded", nil},
+		{"no [DONE]", &fakeServer{noDone: true}, results.ErrorNoDone, 200, "finish_reason length", nil},
+		{"cut mid-stream", &fakeServer{fault: "cut"}, results.ErrorStreamBroken, 200, "", nil},
+		{"stall", &fakeServer{fault: "stall"}, results.ErrorStall, 200, "stall timeout 200ms", nil},
+		{"hang before headers", &fakeServer{fault: "hang"}, results.ErrorTimeout, 0, "request timeout", nil},
+		{"keep-alives only", &fakeServer{fault: "keepalive"}, results.ErrorTimeout, 200, "request timeout", nil},
+		{"no output", &fakeServer{tokens: -1}, results.ErrorNoOutput, 200, "no output", nil},
+		// A local timeout: the request's deadline passes while the client is still connecting,
+		// so the server never received it; the client's failure, not a server timeout.
+		{"connecting never ends", &fakeServer{}, results.ErrorClient, 0, "never reached the server", func(c *Config) {
+			c.Dial = func(ctx context.Context, _, _ string) (net.Conn, error) { <-ctx.Done(); return nil, ctx.Err() }
+		}},
 	}
 	for _, tt := range tests {
 		for _, client := range []string{ClientNetHTTP, ClientEpoll} {
@@ -247,6 +254,9 @@ func TestFailureKinds(t *testing.T) {
 				}
 				sum, err, rows := run(t, srv, func(c *Config) {
 					c.RunTime, c.StallTimeout, c.Timeout, c.Grace = 2*time.Second, 200*time.Millisecond, 700*time.Millisecond, 5*time.Second
+					if tt.edit != nil {
+						tt.edit(c)
+					}
 				})
 				if !errors.Is(err, ErrAllFailed) {
 					t.Fatalf("Run error %v, want ErrAllFailed", err)
@@ -261,6 +271,10 @@ func TestFailureKinds(t *testing.T) {
 				}
 				if sum.Failures[tt.kind] != len(rows) || len(sum.FirstErrors) == 0 || !strings.Contains(err.Error(), tt.kind) {
 					t.Fatalf("summary failures %v, first errors %v, error %v", sum.Failures, sum.FirstErrors, err)
+				}
+				if onClient := tt.kind == results.ErrorClient; sum.MostFailedOnClient() != onClient ||
+					onClient != strings.Contains(strings.Join(sum.Limits, ";"), LimitSendTime) {
+					t.Fatalf("most failed on the client: %v, limits %q; want %v", sum.MostFailedOnClient(), sum.Limits, onClient)
 				}
 			})
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // VLLMResultFile is the name of the result file in vllm bench serve's format, written beside
@@ -254,10 +255,10 @@ func addVLLMStat(doc map[string]any, name string, seconds []float64, percentiles
 	if len(v) == 0 {
 		v = []float64{0}
 	}
-	st := NewStat(v) // sorts v
+	st := stats.NewStat(v) // sorts v
 	doc["mean_"+name+"_ms"], doc["median_"+name+"_ms"], doc["std_"+name+"_ms"] = pyFloat(st.Mean), pyFloat(st.Median), pyFloat(st.Std)
 	for _, p := range percentiles {
-		doc["p"+strconv.FormatFloat(p, 'f', -1, 64)+"_"+name+"_ms"] = pyFloat(Percentile(v, p))
+		doc["p"+strconv.FormatFloat(p, 'f', -1, 64)+"_"+name+"_ms"] = pyFloat(stats.Percentile(v, p))
 	}
 }
 

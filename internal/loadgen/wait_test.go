@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // TestPreciseWaiter: never early, and a cancelled context ends the wait. (How late it is, is
@@ -54,7 +56,7 @@ func BenchmarkWaiter(b *testing.B) {
 				_ = w.w.WaitUntil(context.Background(), due)
 				late = append(late, float64(time.Since(due).Nanoseconds())/1e3)
 			}
-			s := NewStat(late)
+			s := stats.NewStat(late)
 			b.ReportMetric(s.Median, "late-p50-µs")
 			b.ReportMetric(s.P99, "late-p99-µs")
 		})

@@ -18,12 +18,16 @@ const (
 	ModeUsers       Mode = "users"       // closed loop: N users, each sends, reads the stream, thinks, repeats
 	ModeConcurrency Mode = "concurrency" // closed loop: N requests in flight at all times
 	ModeRate        Mode = "rate"        // open loop: requests due on a schedule, sent whatever the server does
+
+	// ModeSweep is a matrix's: it finds saturation itself, each of its experiments one point
+	// of a sweep, run in one of the modes above once the campaign knows its level.
+	ModeSweep Mode = "sweep"
 )
 
-// Modes lists every load mode, in the order the documentation gives them.
+// Modes lists the modes a load runs in, in the order the documentation gives them.
 func Modes() []Mode { return []Mode{ModeUsers, ModeConcurrency, ModeRate} }
 
-// Valid reports whether m is one of Modes.
+// Valid reports whether m is one of Modes: a load runs in it.
 func (m Mode) Valid() bool {
 	return m == ModeUsers || m == ModeConcurrency || m == ModeRate
 }

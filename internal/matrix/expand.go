@@ -53,8 +53,7 @@ func Expand(l *spec.Loaded) (Plan, error) {
 			seenServer[c.server.ID] = true
 			p.Servers = append(p.Servers, c.server)
 		}
-		for r := 1; r <= s.Repeats; r++ {
-			e := c.experiment(s.Campaign, r)
+		for e := range c.experiments(s.Campaign, s.Repeats) {
 			if prev, ok := ids[e.ID]; ok {
 				if out := c.load.Prompts.OutTokens; out > 0 { // max_tokens levels that cannot apply
 					p.Skipped = append(p.Skipped, Skipped{Factors: c.factors, Server: c.server.ID, Reason: fmt.Sprintf(
@@ -98,6 +97,7 @@ func dimensions(s *spec.Spec) []dim {
 	dims = append(dims, freeDims(f.ServerEnv, "env", true)...)
 	addInts("users", f.Users, false)
 	addInts("concurrency", f.Concurrency, false)
+	addInts("sweep", f.Sweep, false)
 	if len(f.Rate) > 0 {
 		rates := make([]string, len(f.Rate))
 		for i, r := range f.Rate {
@@ -334,12 +334,14 @@ func serverID(sc ServerConfig, dims []dim, v map[string]string) string {
 
 func loadOf(s *spec.Spec, v map[string]string, levels map[string]string) Load {
 	l := Load{PromptSet: v["prompts"], MaxTokens: atoi(v["max_tokens"]), API: s.API, Model: s.Model,
-		Settings: s.Load, SLO: s.SLO}
+		Tokenizer: s.TokenizerPath(), Settings: s.Load, SLO: s.SLO}
 	switch {
 	case v["users"] != "":
 		l.Mode, l.Users = loadspec.ModeUsers, atoi(v["users"])
 	case v["concurrency"] != "":
 		l.Mode, l.Concurrency = loadspec.ModeConcurrency, atoi(v["concurrency"])
+	case v["sweep"] != "":
+		l.Mode = loadspec.ModeSweep
 	default:
 		l.Mode = loadspec.ModeRate
 		l.Rate, _ = strconv.ParseFloat(v["rate"], 64)
@@ -350,6 +352,9 @@ func loadOf(s *spec.Spec, v map[string]string, levels map[string]string) Load {
 	}
 	for _, name := range slices.Sorted(maps.Keys(levels)) {
 		_ = spec.ApplyLoadLevel(&l.Settings, name, levels[name]) // validated when loaded
+	}
+	if l.Mode == loadspec.ModeSweep {
+		l.Sweep = &SweepPoint{Points: atoi(v["sweep"]), MaxConcurrency: l.Settings.SweepMaxConcurrency}
 	}
 	return l
 }
@@ -364,6 +369,8 @@ func (c combo) experiment(campaign string, repeat int) Experiment {
 		parts = append(parts, fmt.Sprintf("U%d", c.load.Users))
 	case loadspec.ModeConcurrency:
 		parts = append(parts, fmt.Sprintf("C%d", c.load.Concurrency))
+	case loadspec.ModeSweep:
+		parts = append(parts, "SW"+c.values["sweep"])
 	default:
 		parts = append(parts, "R"+c.values["rate"])
 	}
@@ -379,7 +386,13 @@ func (c combo) experiment(campaign string, repeat int) Experiment {
 	if repeat > 1 {
 		parts = append(parts, fmt.Sprintf("r%d", repeat))
 	}
-	return Experiment{ID: strings.Join(parts, "_"), Repeat: repeat, Factors: c.factors, Server: c.server, Load: c.load}
+	e := Experiment{ID: strings.Join(parts, "_"), Repeat: repeat, Factors: c.factors, Server: c.server, Load: c.load}
+	if c.load.Sweep != nil {
+		sw := *c.load.Sweep
+		sw.ID = e.ID
+		e.Load.Sweep = &sw
+	}
+	return e
 }
 
 // serverCore is the part of a server id that the experiment id already spells out.

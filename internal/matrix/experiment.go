@@ -54,8 +54,10 @@ type Load struct {
 	MaxTokens int             `json:"max_tokens"`
 	API       loadspec.API    `json:"api"`
 	Model     string          `json:"model"`
-	Settings  spec.Load       `json:"settings"` // with this experiment's load-factor levels applied
+	Tokenizer string          `json:"tokenizer,omitempty"` // the matrix's tokenizer file, resolved; "": ~4 letters a token
+	Settings  spec.Load       `json:"settings"`            // with this experiment's load-factor levels applied
 	SLO       spec.SLO        `json:"slo"`
+	Sweep     *SweepPoint     `json:"sweep,omitempty"` // mode sweep: which point of which sweep
 }
 
 // Duration is the experiment's wall time: warm-up, measured window and cool-down.

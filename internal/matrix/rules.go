@@ -36,7 +36,7 @@ type matcher struct {
 
 // coreFactors are the names usable in rules besides free-form factors.
 func coreFactors() []string {
-	return []string{"gpus", "tp", "dp", "pp", "users", "concurrency", "rate", "prompts", "max_tokens", "batch_size", "mbt"}
+	return []string{"gpus", "tp", "dp", "pp", "users", "concurrency", "rate", "sweep", "prompts", "max_tokens", "batch_size", "mbt"}
 }
 
 // compileRules compiles every expression against the factor names, reporting all problems.
@@ -189,6 +189,7 @@ func exprEnv(v map[string]string, sc ServerConfig, args, env, load map[string]st
 	return map[string]any{
 		"gpus": sc.GPUs, "tp": sc.TP, "dp": sc.DP, "pp": sc.PP,
 		"users": atoi(v["users"]), "concurrency": atoi(v["concurrency"]), "rate": parseRate(v["rate"]),
+		"sweep":   atoi(v["sweep"]),
 		"prompts": v["prompts"], "max_tokens": atoi(v["max_tokens"]),
 		"batch_size": sc.BatchSize, "mbt": sc.MBT,
 		"args": args, "env": env, "load": load,

@@ -143,6 +143,8 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 		}
 		if err := c.write(ctx, fd, req.Data); err != nil {
 			c.abort(cl, err)
+		} else if req.Wrote != nil {
+			req.Wrote()
 		}
 		select {
 		case <-cl.done:

@@ -33,6 +33,9 @@ type Handler interface {
 type Request struct {
 	Addr string // host:port to connect to
 	Data []byte // the whole request: request line, header fields, blank line and body
+	// Wrote, when set, is called once the whole request has been written to the socket
+	// (before any response): a deadline that passes before it never reached the server.
+	Wrote func()
 }
 
 // Options configure a Client; the zero value is usable.

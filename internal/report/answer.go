@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/report/format"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 // answer is the report's conclusion for one series: the headline numbers and one sentence
@@ -31,7 +33,7 @@ type answer struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-func answers(ss []Series) []answer {
+func answers(ss []reportdata.Series) []answer {
 	out := make([]answer, 0, len(ss))
 	for i, s := range ss {
 		out = append(out, seriesAnswer(i, s))
@@ -39,7 +41,7 @@ func answers(ss []Series) []answer {
 	return out
 }
 
-func seriesAnswer(i int, s Series) answer {
+func seriesAnswer(i int, s reportdata.Series) answer {
 	a := answer{Name: s.Name, Color: seriesColor(i), Speedup: "–", Eff: "–", S: "–", Trend: trendClass(s.KarpFlattTrend)}
 	a.Verdict, a.Code = s.Verdict.Label, verdictClass(s.Verdict.Code)
 	if len(s.Points) == 0 {
@@ -48,12 +50,12 @@ func seriesAnswer(i int, s Series) answer {
 	}
 	first, last := s.Points[0], s.Points[len(s.Points)-1]
 	a.GPUs, a.AtGPUs = fmt.Sprintf("%d → %s", first.GPUs, gpuLabel(last.GPUs)), gpuLabel(last.GPUs)
-	a.Speedup, a.Eff = fmtX(last.Speedup), fmtPct(last.Efficiency)
+	a.Speedup, a.Eff = format.Speedup(last.Speedup), format.Pct(last.Efficiency)
 	a.Lines = append(a.Lines, scalingSentence(s, first, last))
 	if am := s.Amdahl; am != nil {
-		a.S = fmtS(am.S)
+		a.S = format.Param(am.S)
 		if am.SLo != nil && am.SHi != nil {
-			a.SRange = fmt.Sprintf("%s–%s", fmtS(*am.SLo), fmtS(*am.SHi))
+			a.SRange = fmt.Sprintf("%s–%s", format.Param(*am.SLo), format.Param(*am.SHi))
 		}
 	}
 	if a.Trend == "unknown" { // too few points for a trend: show what there is
@@ -61,7 +63,7 @@ func seriesAnswer(i int, s Series) answer {
 	}
 	if g := goodputSentence(first, last); g != "" {
 		a.Lines = append(a.Lines, g)
-		a.Goodput = fmt.Sprintf("%s of %s req/s", fmtNum(*last.Goodput), fmtNum(last.RequestThroughput))
+		a.Goodput = fmt.Sprintf("%s of %s req/s", format.Num(*last.Goodput), format.Num(last.RequestThroughput))
 	}
 	a.Lines = append(a.Lines, amdahlSentence(s), karpFlattSentence(s))
 	if u := uslSentence(s.USL); u != "" {
@@ -74,7 +76,7 @@ func seriesAnswer(i int, s Series) answer {
 
 // headline compares the series in one sentence: the best and the worst efficiency at their
 // largest GPU count (one series: its result).
-func headline(ss []Series) string {
+func headline(ss []reportdata.Series) string {
 	best, worst := -1, -1
 	for i, s := range ss {
 		if len(s.Points) < 2 {
@@ -98,62 +100,62 @@ func headline(ss []Series) string {
 }
 
 // reach is "DP-only · medium reaches 6.3× on 8 GPUs (79 % efficiency)".
-func reach(s Series) string {
+func reach(s reportdata.Series) string {
 	p := s.Points[len(s.Points)-1]
-	return fmt.Sprintf("%s reaches %s on %s (%s efficiency)", s.Name, fmtX(p.Speedup), gpuLabel(p.GPUs), fmtPct(p.Efficiency))
+	return fmt.Sprintf("%s reaches %s on %s (%s efficiency)", s.Name, format.Speedup(p.Speedup), gpuLabel(p.GPUs), format.Pct(p.Efficiency))
 }
 
-func limitedBy(s Series) string {
+func limitedBy(s reportdata.Series) string {
 	if s.Verdict.Label == "" {
 		return ""
 	}
 	return " — bottleneck: " + s.Verdict.Label
 }
 
-func scalingSentence(s Series, first, last SeriesPoint) string {
+func scalingSentence(s reportdata.Series, first, last reportdata.SeriesPoint) string {
 	ideal := float64(last.GPUs) / float64(max(first.GPUs, 1))
 	return fmt.Sprintf("From %s to %d, output throughput grows %s (ideal %s): %s efficiency, %s → %s tokens/s.",
-		gpuLabel(first.GPUs), last.GPUs, fmtX(last.Speedup), fmtX(ideal), fmtPct(last.Efficiency),
-		fmtNum(first.Throughput), fmtNum(last.Throughput))
+		gpuLabel(first.GPUs), last.GPUs, format.Speedup(last.Speedup), format.Speedup(ideal), format.Pct(last.Efficiency),
+		format.Num(first.Throughput), format.Num(last.Throughput))
 }
 
 // goodputSentence tells how goodput (requests/s meeting every SLO) scaled beside throughput:
 // a server can double its tokens/s while fewer requests meet their objectives.
-func goodputSentence(first, last SeriesPoint) string {
+func goodputSentence(first, last reportdata.SeriesPoint) string {
 	if first.Goodput == nil || last.Goodput == nil {
 		return ""
 	}
-	share := func(p SeriesPoint) string {
+	share := func(p reportdata.SeriesPoint) string {
 		if p.RequestThroughput > 0 {
-			return fmtPct(*p.Goodput / p.RequestThroughput)
+			return format.Pct(*p.Goodput / p.RequestThroughput)
 		}
 		return "–"
 	}
 	change := "–"
 	if *first.Goodput > 0 {
-		change = fmtX(*last.Goodput / *first.Goodput)
+		change = format.Speedup(*last.Goodput / *first.Goodput)
 	}
 	return fmt.Sprintf("Goodput (requests/s meeting every SLO) goes %s → %s req/s (%s; %s → %s of the requests met the SLOs).",
-		fmtNum(*first.Goodput), fmtNum(*last.Goodput), change, share(first), share(last))
+		format.Num(*first.Goodput), format.Num(*last.Goodput), change, share(first), share(last))
 }
 
-func amdahlSentence(s Series) string {
+func amdahlSentence(s reportdata.Series) string {
 	am := s.Amdahl
 	if am == nil {
 		return "Amdahl's law could not be fitted to this series."
 	}
 	interval := ""
 	if am.SLo != nil && am.SHi != nil {
-		interval = fmt.Sprintf(" (%.0f %% interval %s–%s)", confidence(am)*100, fmtS(*am.SLo), fmtS(*am.SHi))
+		interval = fmt.Sprintf(" (%.0f %% interval %s–%s)", confidence(am)*100, format.Param(*am.SLo), format.Param(*am.SHi))
 	}
 	if am.S <= 0 {
 		return fmt.Sprintf("Amdahl's serial fraction s = 0%s: the points scale linearly, no serial part is visible.", interval)
 	}
 	return fmt.Sprintf("Amdahl's serial fraction s = %s%s: however many GPUs, the speedup stays below 1/s ≈ %s.",
-		fmtS(am.S), interval, fmtX(1/am.S))
+		format.Param(am.S), interval, format.Speedup(1/am.S))
 }
 
-func confidence(am *AmdahlFit) float64 {
+func confidence(am *reportdata.AmdahlFit) float64 {
 	if am.Confidence > 0 && am.Confidence < 1 {
 		return am.Confidence
 	}
@@ -169,7 +171,7 @@ func trendClass(t string) string {
 	return "unknown"
 }
 
-func karpFlattSentence(s Series) string {
+func karpFlattSentence(s reportdata.Series) string {
 	switch s.KarpFlattTrend {
 	case "rising":
 		return "Karp–Flatt e(N) rises with N: an overhead that grows with the GPU count (communication, coordination), not a fixed serial part."
@@ -189,26 +191,26 @@ func karpFlattSentence(s Series) string {
 }
 
 // karpFlattValues lists e(N) at each GPU count that has one, "e(2) = 0.20, e(4) = 0.28".
-func karpFlattValues(ps []SeriesPoint, sep, eq string) string {
+func karpFlattValues(ps []reportdata.SeriesPoint, sep, eq string) string {
 	var parts []string
 	for _, p := range ps {
 		if p.KarpFlatt != nil {
-			parts = append(parts, fmt.Sprintf("e(%d)%s%s", p.GPUs, eq, fmtS(*p.KarpFlatt)))
+			parts = append(parts, fmt.Sprintf("e(%d)%s%s", p.GPUs, eq, format.Param(*p.KarpFlatt)))
 		}
 	}
 	return strings.Join(parts, sep)
 }
 
-func uslSentence(u USLFit) string {
+func uslSentence(u reportdata.USLFit) string {
 	if !u.Fitted || u.Peak <= 0 {
 		return ""
 	}
 	return fmt.Sprintf("The Universal Scalability Law (σ = %s, κ = %s) puts the throughput peak near N* ≈ %.0f GPUs: beyond it, more GPUs make it slower.",
-		fmtS(u.Sigma), fmtS(u.Kappa), u.Peak)
+		format.Param(u.Sigma), format.Param(u.Kappa), u.Peak)
 }
 
 // saturationWarnings names the GPU counts whose throughput is a lower bound.
-func saturationWarnings(s Series) []string {
+func saturationWarnings(s reportdata.Series) []string {
 	var unsat []string
 	for _, p := range s.Points {
 		if !p.Saturated {

@@ -9,21 +9,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmscale/llmscale/internal/analysis"
 	"github.com/llmscale/llmscale/internal/diagnose"
 	goldenfile "github.com/llmscale/llmscale/internal/golden"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
 // treeGolden is what the golden file of the fixed tree holds: the campaign, the answer, every
 // chart's series and each experiment's status and verdict.
 type treeGolden struct {
-	Campaign    Campaign      `json:"campaign"`
-	Headline    string        `json:"headline"`
-	Answers     []answer      `json:"answers"`
-	Experiments []expDigest   `json:"experiments"`
-	Charts      chartModel    `json:"charts"`
-	Pareto      []ParetoPoint `json:"pareto"`
+	Campaign    reportdata.Campaign      `json:"campaign"`
+	Headline    string                   `json:"headline"`
+	Answers     []answer                 `json:"answers"`
+	Experiments []expDigest              `json:"experiments"`
+	Charts      chartModel               `json:"charts"`
+	Pareto      []reportdata.ParetoPoint `json:"pareto"`
 }
 
 type expDigest struct {
@@ -88,12 +88,12 @@ func TestTreeShape(t *testing.T) {
 	if d.Series[0].Verdict.Code != diagnose.CodeTPComm {
 		t.Errorf("TP-only over PCIe: verdict %s, want %s", d.Series[0].Verdict.Code, diagnose.CodeTPComm)
 	}
-	var failed *Experiment
+	var failed *reportdata.Experiment
 	for i, e := range d.Experiments {
 		switch e.Status {
-		case StatusFailed:
+		case reportdata.StatusFailed:
 			failed = &d.Experiments[i]
-		case StatusDone:
+		case reportdata.StatusDone:
 			checkMeasured(t, e)
 			if e.Timeline.GPUUtil != nil {
 				t.Errorf("%s: GPU utilisation without GPU telemetry", e.ID)
@@ -112,20 +112,25 @@ func TestTreeShape(t *testing.T) {
 	if err := writeFigures(t.TempDir(), d, 40); err != nil {
 		t.Errorf("figures: %v", err)
 	}
-	if len(d.LoadCurves) != 3 || d.LoadCurves[0].Points[0].Load != 2 || d.LoadCurves[0].Saturation == nil || len(d.Pareto) != 6 {
+	if len(d.LoadCurves) != 3 || d.LoadCurves[0].Points[0].Load != 2 || len(d.Pareto) != 6 {
 		t.Errorf("%d load curves (%+v), %d Pareto points", len(d.LoadCurves), d.LoadCurves, len(d.Pareto))
+	}
+	// Two user counts, throughput 4× higher at the second: the curve has not bent, so it has
+	// no saturation mark (not one on its last point), and says why.
+	if lc := d.LoadCurves[0]; lc.Saturation != nil || !strings.Contains(lc.SaturationReason, "still grew at the heaviest load (16)") {
+		t.Errorf("saturation %v (%s), want none: throughput still grew", lc.Saturation, lc.SaturationReason)
 	}
 }
 
 // checkMeasured checks a done experiment of a simulator campaign: its summary, latency CDFs
 // and timeline with the server's gauges and the request rate, inside the limits.
-func checkMeasured(t *testing.T, e Experiment) {
+func checkMeasured(t *testing.T, e reportdata.Experiment) {
 	t.Helper()
 	if e.Summary == nil || e.Summary.Completed == 0 || e.Diagnosis == nil {
 		t.Errorf("%s: summary %+v, diagnosis %v", e.ID, e.Summary, e.Diagnosis)
 	}
-	for name, c := range map[string]CDF{"TTFT": e.TTFT, "ITL": e.ITL, "E2E": e.E2E} {
-		if len(c.P) == 0 || len(c.P) != len(c.Ms) || len(c.P) > MaxCDFPoints || c.P[len(c.P)-1] != 1 {
+	for name, c := range map[string]reportdata.CDF{"TTFT": e.TTFT, "ITL": e.ITL, "E2E": e.E2E} {
+		if len(c.P) == 0 || len(c.P) != len(c.Ms) || len(c.P) > reportdata.MaxCDFPoints || c.P[len(c.P)-1] != 1 {
 			t.Errorf("%s: %s CDF has %d/%d points", e.ID, name, len(c.P), len(c.Ms))
 		}
 	}
@@ -135,8 +140,8 @@ func checkMeasured(t *testing.T, e Experiment) {
 		return
 	}
 	n := len(tl.OffsetS)
-	if n < 4 || n > MaxTimelinePoints || len(tl.Running) != n || len(tl.Waiting) != n || len(tl.KVUsage) != n ||
-		len(tl.RequestRate) != n || tl.RequestRateSource != RateFromRequests || tl.MeasureFrom == nil || tl.MeasureTo == nil {
+	if n < 4 || n > reportdata.MaxTimelinePoints || len(tl.Running) != n || len(tl.Waiting) != n || len(tl.KVUsage) != n ||
+		len(tl.RequestRate) != n || tl.RequestRateSource != reportdata.RateFromRequests || tl.MeasureFrom == nil || tl.MeasureTo == nil {
 		t.Errorf("%s: timeline of %d instants: running %d, waiting %d, kv %d, rate %d (%s), window %v–%v", e.ID, n,
 			len(tl.Running), len(tl.Waiting), len(tl.KVUsage), len(tl.RequestRate), tl.RequestRateSource, tl.MeasureFrom, tl.MeasureTo)
 		return
@@ -153,11 +158,11 @@ func checkMeasured(t *testing.T, e Experiment) {
 	}
 }
 
-// TestFromResultsCampaign runs a small campaign on the simulator now (the files as this
+// TestTreeCampaign runs a small campaign on the simulator now (the files as this
 // version writes them), then damages it: one experiment gets GPU telemetry (made up, on the
 // experiment's grid), one a corrupted server_metrics.parquet. The report keeps everything
 // else of both, aligns the GPU samples with the experiment's start, and names the bad file.
-func TestFromResultsCampaign(t *testing.T) {
+func TestTreeCampaign(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	runCampaign(t, dir, "m.yaml", liveMatrix)
@@ -217,7 +222,7 @@ func writeGPU(t *testing.T, dir string, start time.Time, step time.Duration, n i
 }
 
 // checkGPUTimeline: the made-up samples land on their instants (the grid step is 250 ms).
-func checkGPUTimeline(t *testing.T, tl *Timeline) {
+func checkGPUTimeline(t *testing.T, tl *reportdata.Timeline) {
 	t.Helper()
 	if tl == nil || tl.GPUUtil == nil {
 		t.Fatalf("no GPU utilisation in %+v", tl)
@@ -255,7 +260,7 @@ func TestH100Tree(t *testing.T) {
 	for _, e := range d.Experiments {
 		tl := e.Timeline
 		if e.Summary != nil || e.Reason == "" || tl == nil || tl.GPUUtil == nil || maxOf(tl.GPUUtil) < 50 ||
-			tl.Running == nil || tl.RequestRateSource != RateFromServer || maxOf(tl.RequestRate) == 0 {
+			tl.Running == nil || tl.RequestRateSource != reportdata.RateFromServer || maxOf(tl.RequestRate) == 0 {
 			t.Errorf("%s: summary %v, reason %q, timeline %+v", e.ID, e.Summary, e.Reason, tl)
 		}
 	}
@@ -267,19 +272,11 @@ func TestH100Tree(t *testing.T) {
 	}
 }
 
-func containsName(vs []NameValue, name string) bool {
+func containsName(vs []reportdata.NameValue, name string) bool {
 	for _, v := range vs {
 		if v.Name == name && v.Value != "" {
 			return true
 		}
 	}
 	return false
-}
-
-// TestFromResultsNoTree: a results folder that does not exist is the one error.
-func TestFromResultsNoTree(t *testing.T) {
-	t.Parallel()
-	if _, err := FromResults(filepath.Join(t.TempDir(), "none"), analysis.Result{}, BuildOptions{}); err == nil {
-		t.Error("no error for a missing results folder")
-	}
 }

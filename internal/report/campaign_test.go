@@ -12,11 +12,14 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/analysis"
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/resultstree"
 )
 
-// Tests of FromResults run real campaigns on the simulator with an llmscale binary built
-// once per test process (the report package cannot import the command line, which imports it).
+// The tests of whole trees (resultstree.Read, then the page and the figures) run real
+// campaigns on the simulator with an llmscale binary built once per test process (the
+// report package cannot import the command line, which imports it).
 
 var regenerateTree = flag.Bool("regenerate-tree", false,
 	"run the small simulator campaign of testdata/report/tree again and replace the tree (then -update the golden file)")
@@ -80,7 +83,7 @@ func runCampaign(t *testing.T, dir, name, matrix string) {
 	}
 }
 
-// liveMatrix is the campaign TestFromResultsCampaign runs: DP 1 → 2 at 2 and 16 users (the
+// liveMatrix is the campaign TestTreeCampaign runs: DP 1 → 2 at 2 and 16 users (the
 // batch cap is 8 per rank), 1.5-second windows.
 const liveMatrix = `campaign: live
 engine: sim
@@ -184,17 +187,17 @@ func makeTree(t *testing.T) {
 }
 
 // buildFrom runs the analysis of a results tree (writing its files to a temporary folder)
-// and builds the report's data; problems FromResults reports are returned as text.
-func buildFrom(t *testing.T, root string) (Data, string) {
+// and builds the report's data; problems resultstree.Read reports are returned as text.
+func buildFrom(t *testing.T, root string) (reportdata.Data, string) {
 	t.Helper()
 	res, err := analysis.Run(analysis.Options{Results: root, Out: t.TempDir()})
 	if err != nil && res.Rows == nil {
 		t.Fatalf("analysis of %s: %v", root, err)
 	}
 	var log strings.Builder
-	d, err := FromResults(root, res, BuildOptions{Log: &log})
+	d, err := resultstree.Read(root, res, resultstree.Options{Log: &log})
 	if err != nil {
-		t.Fatalf("FromResults(%s): %v", root, err)
+		t.Fatalf("resultstree.Read(%s): %v", root, err)
 	}
 	return d, log.String()
 }

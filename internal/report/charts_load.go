@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 // logRatio is the spread (max/min) of positive values above which an axis becomes logarithmic.
@@ -12,18 +14,18 @@ const logRatio = 20
 
 // latencyGroups makes, per series, the TTFT, ITL and E2E CDFs of the experiments behind its
 // points, one line per GPU count.
-func latencyGroups(d Data) []chartGroup {
+func latencyGroups(d reportdata.Data) []chartGroup {
 	byID := experimentsByID(d.Experiments)
 	groups := make([]chartGroup, 0, len(d.Series))
 	for i, s := range d.Series {
 		g := chartGroup{Key: fmt.Sprintf("latency-%d", i), Label: s.Name}
 		for _, k := range []struct {
 			id, title string
-			cdf       func(Experiment) CDF
+			cdf       func(reportdata.Experiment) reportdata.CDF
 		}{
-			{"ttft", "Time to first token (TTFT)", func(e Experiment) CDF { return e.TTFT }},
-			{"itl", "Inter-token latency (ITL)", func(e Experiment) CDF { return e.ITL }},
-			{"e2e", "End-to-end request latency (E2E)", func(e Experiment) CDF { return e.E2E }},
+			{"ttft", "Time to first token (TTFT)", func(e reportdata.Experiment) reportdata.CDF { return e.TTFT }},
+			{"itl", "Inter-token latency (ITL)", func(e reportdata.Experiment) reportdata.CDF { return e.ITL }},
+			{"e2e", "End-to-end request latency (E2E)", func(e reportdata.Experiment) reportdata.CDF { return e.E2E }},
 		} {
 			g.Charts = append(g.Charts, cdfChart(fmt.Sprintf("cdf-%d-%s", i, k.id), k.title, s, byID, k.cdf))
 		}
@@ -32,15 +34,15 @@ func latencyGroups(d Data) []chartGroup {
 	return groups
 }
 
-func experimentsByID(exps []Experiment) map[string]*Experiment {
-	m := make(map[string]*Experiment, len(exps))
+func experimentsByID(exps []reportdata.Experiment) map[string]*reportdata.Experiment {
+	m := make(map[string]*reportdata.Experiment, len(exps))
 	for i := range exps {
 		m[exps[i].ID] = &exps[i]
 	}
 	return m
 }
 
-func cdfChart(id, title string, s Series, byID map[string]*Experiment, get func(Experiment) CDF) chart {
+func cdfChart(id, title string, s reportdata.Series, byID map[string]*reportdata.Experiment, get func(reportdata.Experiment) reportdata.CDF) chart {
 	c := chart{ID: id, Title: title, Y: axis{Name: "Requests at or below (cumulative %)", Percent: true, Min: ptr(0), Max: ptr(1)}}
 	var all []float64
 	for i, p := range s.Points {
@@ -112,14 +114,16 @@ func loadAxisName(kind string) string {
 		return "Concurrency (requests in flight)"
 	case "rate":
 		return "Request rate (requests/s)"
+	case "sweep":
+		return "Sweep: request rate (requests/s)"
 	}
 	return "Load level (" + kind + ")"
 }
 
 // loadAxis is linear, or logarithmic (base 2) when the levels span a factor of 8 or more, as
 // doubling user counts do.
-func loadAxis(kind string, pts []LoadPoint) axis {
-	a := axis{Name: loadAxisName(kind), Min: ptr(0), Integer: kind != "rate"}
+func loadAxis(kind string, pts []reportdata.LoadPoint) axis {
+	a := axis{Name: loadAxisName(kind), Min: ptr(0), Integer: kind != "rate" && kind != "sweep"}
 	if len(pts) > 0 && pts[0].Load > 0 && pts[len(pts)-1].Load/pts[0].Load >= 8 {
 		a = axis{Name: loadAxisName(kind) + ", log scale", Log: 2}
 	}
@@ -128,9 +132,9 @@ func loadAxis(kind string, pts []LoadPoint) axis {
 
 // loadChart draws one configuration's throughput (left axis) and median TTFT and TPOT (right
 // axis) against load, with a line at the saturation point.
-func loadChart(i int, lc LoadCurve) chart {
+func loadChart(i int, lc reportdata.LoadCurve) chart {
 	pts := slices.Clone(lc.Points)
-	slices.SortStableFunc(pts, func(a, b LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
+	slices.SortStableFunc(pts, func(a, b reportdata.LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
 	thr := line{Name: "output throughput", Kind: kindLine, Color: colorMeasured}
 	ttft := line{Name: "TTFT p50", Kind: kindLine, Color: colorAmdahl, Axis: 1}
 	tpot := line{Name: "TPOT p50", Kind: kindLine, Color: colorUSL, Dash: "dashed", Axis: 1}
@@ -167,9 +171,9 @@ func loadChart(i int, lc LoadCurve) chart {
 // goodputChart draws, beside a load curve, its completed requests/s and its goodput (those
 // that met every SLO) against load: where the two part, more load buys throughput that users
 // do not get within their objectives. ok is false without SLOs.
-func goodputChart(i int, lc LoadCurve) (chart, bool) {
+func goodputChart(i int, lc reportdata.LoadCurve) (chart, bool) {
 	pts := slices.Clone(lc.Points)
-	slices.SortStableFunc(pts, func(a, b LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
+	slices.SortStableFunc(pts, func(a, b reportdata.LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
 	req := line{Name: "completed requests/s", Kind: kindLine, Color: colorMeasured}
 	good := line{Name: "goodput (met every SLO)", Kind: kindLine, Color: colorGoodput}
 	any := false
@@ -194,7 +198,7 @@ func goodputChart(i int, lc LoadCurve) (chart, bool) {
 
 // paretoChart draws tokens/s per GPU against tokens/s per user, one colour per GPU count, and
 // the frontier: the points no other point beats on both.
-func paretoChart(pts []ParetoPoint) chart {
+func paretoChart(pts []reportdata.ParetoPoint) chart {
 	c := chart{
 		ID: "pareto", Title: "Throughput per GPU vs interactivity per user",
 		X: axis{Name: "Output tokens/s per user (interactivity)", Min: ptr(0)},
@@ -231,4 +235,33 @@ func paretoChart(pts []ParetoPoint) chart {
 		c.Series = append(c.Series, front)
 	}
 	return c
+}
+
+// paretoFrontier returns the indices of the points no other point beats on both axes (higher
+// per GPU and higher per user), ordered by per-user throughput.
+func paretoFrontier(pts []reportdata.ParetoPoint) []int {
+	idx := make([]int, 0, len(pts))
+	for i, p := range pts {
+		dominated := false
+		for j, q := range pts {
+			if j != i && q.PerGPU >= p.PerGPU && q.PerUser >= p.PerUser &&
+				(q.PerGPU > p.PerGPU || q.PerUser > p.PerUser) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case pts[a].PerUser < pts[b].PerUser:
+			return -1
+		case pts[a].PerUser > pts[b].PerUser:
+			return 1
+		}
+		return 0
+	})
+	return idx
 }

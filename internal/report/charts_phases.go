@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"math"
+
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 const noSpans = "No server spans for this experiment (telemetry.traces off, or the server sent none)."
@@ -15,8 +17,8 @@ var phaseColors = map[string]string{
 // withPhaseCharts adds, when some experiment has server spans, three charts to every
 // experiment's group: TTFT and E2E split by phase over the requests, and a waterfall of the
 // slowest requests (a note where the experiment has no spans, so the slots line up).
-func withPhaseCharts(groups []chartGroup, exps []Experiment) []chartGroup {
-	byID := map[string]*Phases{}
+func withPhaseCharts(groups []chartGroup, exps []reportdata.Experiment) []chartGroup {
+	byID := map[string]*reportdata.Phases{}
 	any := false
 	for _, e := range exps {
 		if e.Phases != nil {
@@ -52,7 +54,7 @@ func phaseTitle(kind string) string {
 // stackChart draws a phase stack as cumulative lines: each line is the sum of its phase and
 // those below it, so the gap between two lines is one phase and the top line the client's
 // latency.
-func stackChart(id, title, total string, st PhaseStack) chart {
+func stackChart(id, title, total string, st reportdata.PhaseStack) chart {
 	c := chart{ID: id, Title: title, X: axis{Name: "Requests sorted by " + total + " (percentile)", Min: ptr(0), Max: ptr(100)},
 		Y: axis{Name: "Latency, cumulative by phase (ms)", Min: ptr(0)}}
 	sum := make([]float64, len(st.Percentile))
@@ -77,7 +79,7 @@ func stackChart(id, title, total string, st PhaseStack) chart {
 
 // waterfallChart draws the slowest requests as one row each: its phases one after the other
 // from the moment it was sent, each a segment of its phase's colour.
-func waterfallChart(id string, ws []Waterfall) chart {
+func waterfallChart(id string, ws []reportdata.Waterfall) chart {
 	c := chart{ID: id, Title: phaseTitle("slowest"), X: axis{Name: "Time from the request (ms)", Min: ptr(0)},
 		Y: axis{Name: "Slowest requests (rank)", Integer: true, Min: ptr(0), Max: ptr(float64(len(ws) + 1))}}
 	names := []string{"queue", "prefill", "decode", "client path"}

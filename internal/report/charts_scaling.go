@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/llmscale/llmscale/internal/report/format"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 // logGPUAxisFrom is the largest GPU count above which GPU axes become logarithmic (base 2).
@@ -17,7 +20,7 @@ func gpuAxis(maxN int) axis {
 	return a
 }
 
-func maxGPUs(s Series) int {
+func maxGPUs(s reportdata.Series) int {
 	n := 1
 	for _, p := range s.Points {
 		n = max(n, p.GPUs)
@@ -25,7 +28,7 @@ func maxGPUs(s Series) int {
 	return n
 }
 
-func allMaxGPUs(ss []Series) int {
+func allMaxGPUs(ss []reportdata.Series) int {
 	n := 1
 	for _, s := range ss {
 		n = max(n, maxGPUs(s))
@@ -36,7 +39,7 @@ func allMaxGPUs(ss []Series) int {
 // throughputChart is one series' throughput against GPU count: measured points, the ideal
 // linear line from the baseline, the fitted Amdahl and USL curves, and hollow markers on
 // points where the server was not saturated.
-func throughputChart(i int, s Series) chart {
+func throughputChart(i int, s reportdata.Series) chart {
 	c := chart{
 		ID: fmt.Sprintf("scaling-%d", i), Title: s.Name,
 		X: gpuAxis(maxGPUs(s)), Y: axis{Name: "Output throughput (tokens/s)", Min: ptr(0)},
@@ -58,10 +61,10 @@ func throughputChart(i int, s Series) chart {
 		c.Series = append(c.Series, ideal)
 	}
 	if a := s.Amdahl; a != nil && len(a.Curve) > 0 {
-		c.Series = append(c.Series, curveLine(fmt.Sprintf("Amdahl fit (s = %s)", fmtS(a.S)), colorAmdahl, "dashed", a.Curve))
+		c.Series = append(c.Series, curveLine(fmt.Sprintf("Amdahl fit (s = %s)", format.Param(a.S)), colorAmdahl, "dashed", a.Curve))
 	}
 	if s.USL.Fitted && len(s.USL.Curve) > 0 {
-		c.Series = append(c.Series, curveLine(fmt.Sprintf("USL fit (σ = %s, κ = %s)", fmtS(s.USL.Sigma), fmtS(s.USL.Kappa)), colorUSL, "dotted", s.USL.Curve))
+		c.Series = append(c.Series, curveLine(fmt.Sprintf("USL fit (σ = %s, κ = %s)", format.Param(s.USL.Sigma), format.Param(s.USL.Kappa)), colorUSL, "dotted", s.USL.Curve))
 	}
 	if len(open.Data) > 0 {
 		c.Series = append(c.Series, open)
@@ -71,24 +74,24 @@ func throughputChart(i int, s Series) chart {
 }
 
 // fitCaption states the fitted parameters, or why a fit is missing.
-func fitCaption(s Series) string {
+func fitCaption(s reportdata.Series) string {
 	var parts []string
 	if a := s.Amdahl; a != nil {
-		p := fmt.Sprintf("Amdahl: s = %s", fmtS(a.S))
+		p := fmt.Sprintf("Amdahl: s = %s", format.Param(a.S))
 		if a.SLo != nil && a.SHi != nil {
-			p += fmt.Sprintf(" [%s–%s]", fmtS(*a.SLo), fmtS(*a.SHi))
+			p += fmt.Sprintf(" [%s–%s]", format.Param(*a.SLo), format.Param(*a.SHi))
 		}
-		p += fmt.Sprintf(", X1 = %s tokens/s", fmtNum(a.X1))
+		p += fmt.Sprintf(", X1 = %s tokens/s", format.Num(a.X1))
 		if a.R2 != nil {
-			p += fmt.Sprintf(", R² = %s", fmtS(*a.R2))
+			p += fmt.Sprintf(", R² = %s", format.Param(*a.R2))
 		}
 		parts = append(parts, p+".")
 	}
 	switch u := s.USL; {
 	case u.Fitted && u.Peak > 0:
-		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, peak near N* ≈ %.0f GPUs.", fmtS(u.Sigma), fmtS(u.Kappa), u.Peak))
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, peak near N* ≈ %.0f GPUs.", format.Param(u.Sigma), format.Param(u.Kappa), u.Peak))
 	case u.Fitted:
-		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, no peak.", fmtS(u.Sigma), fmtS(u.Kappa)))
+		parts = append(parts, fmt.Sprintf("USL: σ = %s, κ = %s, no peak.", format.Param(u.Sigma), format.Param(u.Kappa)))
 	case strings.TrimSpace(u.Reason) != "":
 		r := strings.TrimSuffix(strings.TrimSpace(u.Reason), ".") + "."
 		if !strings.HasPrefix(r, "USL") {
@@ -100,7 +103,7 @@ func fitCaption(s Series) string {
 }
 
 // idealLine is X(N0)·N/N0 from the baseline to the end of the fitted curves.
-func idealLine(s Series) line {
+func idealLine(s reportdata.Series) line {
 	l := line{Name: "ideal linear scaling", Kind: kindCurve, Color: colorIdeal, Dash: "dashed"}
 	base := s.Points[0]
 	for _, p := range s.Points {
@@ -121,7 +124,7 @@ func idealLine(s Series) line {
 	return l
 }
 
-func curveLine(name, color, dash string, xy []XY) line {
+func curveLine(name, color, dash string, xy []reportdata.XY) line {
 	l := line{Name: name, Kind: kindCurve, Color: color, Dash: dash}
 	for _, p := range xy {
 		l.Data = append(l.Data, pt{p.X, p.Y})
@@ -130,7 +133,7 @@ func curveLine(name, color, dash string, xy []XY) line {
 }
 
 // efficiencyChart draws every series' efficiency (speedup / ideal) against GPU count.
-func efficiencyChart(ss []Series) chart {
+func efficiencyChart(ss []reportdata.Series) chart {
 	maxN := allMaxGPUs(ss)
 	c := chart{
 		ID: "efficiency", Title: "Parallel efficiency",
@@ -155,7 +158,7 @@ func efficiencyChart(ss []Series) chart {
 
 // karpFlattChart draws every series' Karp–Flatt e(N): flat is a fixed serial part, rising is
 // overhead that grows with N.
-func karpFlattChart(ss []Series) chart {
+func karpFlattChart(ss []reportdata.Series) chart {
 	c := chart{
 		ID: "karp-flatt", Title: "Karp–Flatt experimentally determined serial fraction e(N)",
 		X: gpuAxis(allMaxGPUs(ss)), Y: axis{Name: "e(N) (fraction of work, 0–1)", Min: ptr(0)},

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/llmscale/llmscale/internal/report/format"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 const (
@@ -15,7 +18,7 @@ const (
 // timelineGroups makes, per experiment with measurements, its four time series: requests
 // running and waiting (with the batch cap), KV-cache usage, GPU utilisation and the request
 // completion rate — where a reader sees the bottleneck happen.
-func timelineGroups(exps []Experiment) []chartGroup {
+func timelineGroups(exps []reportdata.Experiment) []chartGroup {
 	var groups []chartGroup
 	for i, e := range exps {
 		if e.Timeline == nil && e.Summary == nil {
@@ -28,7 +31,7 @@ func timelineGroups(exps []Experiment) []chartGroup {
 				g.Charts = append(g.Charts, chart{ID: prefix + "-" + k, Title: timelineTitle(k), Note: noServerStats})
 			}
 		} else {
-			t := DownsampleTimeline(*e.Timeline, MaxTimelinePoints)
+			t := reportdata.DownsampleTimeline(*e.Timeline, reportdata.MaxTimelinePoints)
 			g.Charts = []chart{
 				runningChart(prefix, e, t), kvChart(prefix, t), gpuChart(prefix, t), rateChart(prefix, t),
 			}
@@ -47,7 +50,7 @@ func timelineTitle(kind string) string {
 	}[kind]
 }
 
-func timelineChart(prefix, kind string, t Timeline, y axis) chart {
+func timelineChart(prefix, kind string, t reportdata.Timeline, y axis) chart {
 	c := chart{ID: prefix + "-" + kind, Title: timelineTitle(kind), X: axis{Name: timeAxisName, Min: ptr(0)}, Y: y}
 	if t.MeasureFrom != nil && t.MeasureTo != nil && finite(*t.MeasureFrom) && finite(*t.MeasureTo) {
 		c.Bands = []band{{From: *t.MeasureFrom, To: *t.MeasureTo, Label: "measured"}}
@@ -55,7 +58,7 @@ func timelineChart(prefix, kind string, t Timeline, y axis) chart {
 	return c
 }
 
-func column(name, color, dash string, t Timeline, v Values) line {
+func column(name, color, dash string, t reportdata.Timeline, v reportdata.Values) line {
 	l := line{Name: name, Kind: kindCurve, Color: color, Dash: dash}
 	for i, x := range t.OffsetS {
 		y := math.NaN()
@@ -67,7 +70,7 @@ func column(name, color, dash string, t Timeline, v Values) line {
 	return l
 }
 
-func hasData(v Values) bool {
+func hasData(v reportdata.Values) bool {
 	for _, x := range v {
 		if !math.IsNaN(x) && !math.IsInf(x, 0) {
 			return true
@@ -76,7 +79,7 @@ func hasData(v Values) bool {
 	return false
 }
 
-func runningChart(prefix string, e Experiment, t Timeline) chart {
+func runningChart(prefix string, e reportdata.Experiment, t reportdata.Timeline) chart {
 	c := timelineChart(prefix, "running", t, axis{Name: "Requests (count)", Min: ptr(0)})
 	if hasData(t.Running) {
 		c.Series = append(c.Series, column("running", colorMeasured, "", t, t.Running))
@@ -100,7 +103,7 @@ func runningChart(prefix string, e Experiment, t Timeline) chart {
 	return c
 }
 
-func kvChart(prefix string, t Timeline) chart {
+func kvChart(prefix string, t reportdata.Timeline) chart {
 	c := timelineChart(prefix, "kv", t, axis{Name: "KV-cache usage (% of capacity)", Percent: true, Min: ptr(0), Max: ptr(1)})
 	if !hasData(t.KVUsage) {
 		c.Note = "No KV-cache samples for this experiment."
@@ -110,7 +113,7 @@ func kvChart(prefix string, t Timeline) chart {
 	return c
 }
 
-func gpuChart(prefix string, t Timeline) chart {
+func gpuChart(prefix string, t reportdata.Timeline) chart {
 	c := timelineChart(prefix, "gpu", t, axis{Name: "GPU utilisation, mean over GPUs (%)", Min: ptr(0), Max: ptr(100)})
 	if !hasData(t.GPUUtil) {
 		c.Note = noTelemetry
@@ -120,14 +123,14 @@ func gpuChart(prefix string, t Timeline) chart {
 	return c
 }
 
-func rateChart(prefix string, t Timeline) chart {
+func rateChart(prefix string, t reportdata.Timeline) chart {
 	c := timelineChart(prefix, "rate", t, axis{Name: "Completed requests (requests/s)", Min: ptr(0)})
 	if !hasData(t.RequestRate) {
 		c.Note = "No request-rate samples for this experiment."
 		return c
 	}
 	name := "completed requests/s"
-	if t.RequestRateSource == RateFromServer {
+	if t.RequestRateSource == reportdata.RateFromServer {
 		name += " (server counter)"
 	}
 	c.Series = []line{column(name, palette[4], "", t, t.RequestRate)}
@@ -136,7 +139,7 @@ func rateChart(prefix string, t Timeline) chart {
 
 // experimentLabel describes an experiment's factors in one line: "4 GPUs · TP 4 × DP 1 ·
 // 64 users · medium / 128 tok".
-func experimentLabel(e Experiment) string {
+func experimentLabel(e reportdata.Experiment) string {
 	parts := []string{gpuLabel(e.Factors.GPUs), parallelLabel(e.Factors), loadLabel(e.Factors)}
 	if w := workloadLabel(e.Factors); w != "" {
 		parts = append(parts, w)
@@ -158,7 +161,7 @@ func nonEmpty(ss []string) []string {
 }
 
 // parallelLabel is "TP 2 × DP 2" (PP only when > 1).
-func parallelLabel(f Factors) string {
+func parallelLabel(f reportdata.Factors) string {
 	var p []string
 	if f.TP > 0 {
 		p = append(p, fmt.Sprintf("TP %d", f.TP))
@@ -173,19 +176,24 @@ func parallelLabel(f Factors) string {
 }
 
 // loadLabel is "64 users", "concurrency 32" or "8 req/s".
-func loadLabel(f Factors) string {
+func loadLabel(f reportdata.Factors) string {
 	switch f.Mode {
 	case "users":
 		return fmt.Sprintf("%d users", f.Users)
 	case "concurrency":
 		return fmt.Sprintf("concurrency %d", f.Concurrency)
 	case "rate":
-		return fmt.Sprintf("%s req/s", fmtNum(f.Rate))
+		return fmt.Sprintf("%s req/s", format.Num(f.Rate))
+	case "sweep":
+		if f.Rate > 0 {
+			return fmt.Sprintf("sweep, %s req/s", format.Num(f.Rate))
+		}
+		return fmt.Sprintf("sweep, concurrency %d", f.Concurrency)
 	}
 	return f.Mode
 }
 
-func workloadLabel(f Factors) string {
+func workloadLabel(f reportdata.Factors) string {
 	switch {
 	case f.Prompts != "" && f.MaxTokens > 0:
 		return fmt.Sprintf("%s / %d tok", f.Prompts, f.MaxTokens)
@@ -196,7 +204,7 @@ func workloadLabel(f Factors) string {
 }
 
 // maxOf is the largest finite value of the columns, 0 when none.
-func maxOf(cols ...Values) float64 {
+func maxOf(cols ...reportdata.Values) float64 {
 	m := 0.0
 	for _, c := range cols {
 		for _, v := range c {

@@ -13,11 +13,9 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
-
-// ReportFile is the HTML report's name in a results tree.
-const ReportFile = "report.html"
 
 // pngDPI is the resolution of the PNG figures.
 const pngDPI = 150
@@ -34,47 +32,23 @@ type figure struct {
 	plots [][]*plot.Plot
 }
 
-// Write writes the report of d into a results tree: resultsDir/report.html and the static
-// figures under resultsDir/figs/. Every file is written atomically (a reader never sees half a
-// file); figures of series no longer in d are left in place.
-func Write(resultsDir string, d Data, opts Options) error {
-	if err := WriteFigures(filepath.Join(resultsDir, results.FigsDir), d); err != nil {
-		return err
-	}
-	return writeShared(filepath.Join(resultsDir, ReportFile), func(w io.Writer) error {
-		return Render(w, d, opts)
-	})
-}
-
-// writeShared writes a file atomically and makes it readable by everyone: the report and its
-// figures are meant to be passed around (results.WriteAtomic's temporary files are 0600).
-func writeShared(path string, write func(io.Writer) error) error {
-	if err := results.WriteAtomic(path, write); err != nil {
-		return err
-	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		return fmt.Errorf("make %s readable: %w", path, err)
-	}
-	return nil
-}
-
 // WriteFigures writes the main figures of d as SVG and PNG into dir (created if needed):
 // throughput_<series> (throughput vs GPUs with the ideal line and the Amdahl and USL fits),
 // efficiency_karp_flatt, latency_cdf_<series> (TTFT, ITL, E2E per GPU count), load_curves and
 // pareto. Figures with nothing to draw are not written. It returns the first error.
-func WriteFigures(dir string, d Data) error {
+func WriteFigures(dir string, d reportdata.Data) error {
 	return writeFigures(dir, d, pngDPI)
 }
 
 // writeFigures writes the figures with PNGs at the given resolution.
-func writeFigures(dir string, d Data, dpi int) error {
+func writeFigures(dir string, d reportdata.Data, dpi int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create figures folder: %w", err)
 	}
 	for _, f := range figures(d) {
 		for _, format := range []string{"svg", "png"} {
 			path := filepath.Join(dir, f.name+"."+format)
-			if err := writeShared(path, func(w io.Writer) error { return f.write(w, format, dpi) }); err != nil {
+			if err := results.WriteAtomic(path, func(w io.Writer) error { return f.write(w, format, dpi) }); err != nil {
 				return fmt.Errorf("write figure: %w", err)
 			}
 		}
@@ -83,7 +57,7 @@ func writeFigures(dir string, d Data, dpi int) error {
 }
 
 // FigureNames lists the base names (without extension) WriteFigures writes for d.
-func FigureNames(d Data) []string {
+func FigureNames(d reportdata.Data) []string {
 	var out []string
 	for _, f := range figures(d) {
 		out = append(out, f.name)
@@ -91,7 +65,7 @@ func FigureNames(d Data) []string {
 	return out
 }
 
-func figures(d Data) []figure {
+func figures(d reportdata.Data) []figure {
 	m := buildCharts(d)
 	used := map[string]bool{}
 	var out []figure

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/report/format"
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -96,7 +97,7 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = groupThousands(strconv.FormatFloat(sig(ticks[i].Value, 6), 'f', -1, 64))
+			ticks[i].Label = format.GroupThousands(strconv.FormatFloat(sig(ticks[i].Value, 6), 'f', -1, 64))
 		}
 	}
 	return ticks
@@ -170,7 +171,7 @@ func (log2Ticks) Ticks(lo, hi float64) []plot.Tick {
 	for k := first; k <= last; k++ {
 		t := plot.Tick{Value: math.Ldexp(1, k)}
 		if (k-first)%every == 0 {
-			t.Label = groupThousands(strconv.FormatFloat(t.Value, 'f', -1, 64))
+			t.Label = format.GroupThousands(strconv.FormatFloat(t.Value, 'f', -1, 64))
 		}
 		out = append(out, t)
 	}

@@ -1,12 +1,3 @@
-// Package report renders a campaign's results — the scaling series and their fits, every
-// experiment's measurements, diagnosis and time series — as one self-contained HTML file
-// (Render) and as static SVG and PNG figures (WriteFigures). Its input is a plain Data value;
-// reading the results tree into Data is the caller's job.
-//
-// The HTML embeds its CSS, its script and Apache ECharts (assets/echarts, Apache License 2.0,
-// notice kept in the page's footer): it loads nothing from the network. Chart data is built in
-// Go and embedded as JSON; every text from a results file goes through html/template's
-// escaping or encoding/json's, so nothing in a prompt, a log or a model name can run as script.
 package report
 
 import (
@@ -16,6 +7,9 @@ import (
 	"html/template"
 	"io"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/report/format"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 //go:embed assets/report.html.tmpl assets/report.css assets/hook.js assets/app.js
@@ -36,7 +30,7 @@ type Options struct {
 }
 
 // Render writes the report of d as one self-contained HTML document.
-func Render(w io.Writer, d Data, opts Options) error {
+func Render(w io.Writer, d reportdata.Data, opts Options) error {
 	tmpl, err := parseTemplate()
 	if err != nil {
 		return err
@@ -72,8 +66,8 @@ type view struct {
 	Title, Generator, GeneratedAt string
 	Headline                      string
 	Subtitle                      []string
-	Stats, Facts                  []NameValue
-	Campaign                      Campaign
+	Stats, Facts                  []reportdata.NameValue
+	Campaign                      reportdata.Campaign
 	Answers                       []answer
 	FailedNote                    string
 	Charts                        chartModel
@@ -89,14 +83,14 @@ type view struct {
 	EChartsNotice, EChartsLicense string
 }
 
-func buildView(d Data, opts Options) (view, error) {
+func buildView(d reportdata.Data, opts Options) (view, error) {
 	model := buildCharts(d)
 	js, err := chartJSON(model)
 	if err != nil {
 		return view{}, err
 	}
 	v := view{
-		Title: title(d.Campaign), Generator: opts.Generator, GeneratedAt: fmtTime(opts.GeneratedAt),
+		Title: title(d.Campaign), Generator: opts.Generator, GeneratedAt: format.Time(opts.GeneratedAt),
 		Subtitle: subtitle(d.Campaign), Stats: stats(d), Facts: facts(d.Campaign),
 		Campaign: d.Campaign, Headline: headline(d.Series), Answers: answers(d.Series), FailedNote: failedNote(d.Experiments),
 		Charts: model, ChartJSON: template.JS(js), // safe: encoding/json escapes <, >, &
@@ -135,7 +129,7 @@ func (v *view) loadAssets() error {
 }
 
 // buildCharts makes every chart of the report from d.
-func buildCharts(d Data) chartModel {
+func buildCharts(d reportdata.Data) chartModel {
 	// Empty lists, not nil: the page's script reads them as arrays.
 	m := chartModel{
 		Efficiency: efficiencyChart(d.Series), KarpFlatt: karpFlattChart(d.Series),
@@ -156,7 +150,7 @@ func buildCharts(d Data) chartModel {
 	}
 	pareto := d.Pareto
 	if len(pareto) == 0 {
-		pareto = ParetoFromExperiments(d.Experiments)
+		pareto = reportdata.ParetoFromExperiments(d.Experiments)
 	}
 	m.Pareto = paretoChart(pareto)
 	return m

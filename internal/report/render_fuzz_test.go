@@ -4,6 +4,8 @@ import (
 	"io"
 	"math"
 	"testing"
+
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 // FuzzRender feeds the report odd texts and numbers (NaN, ±Inf, negative, huge) in every kind
@@ -26,29 +28,29 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-func fuzzData(text string, a, b float64, n int) Data {
+func fuzzData(text string, a, b float64, n int) reportdata.Data {
 	n = n % 64
-	pts := []SeriesPoint{
+	pts := []reportdata.SeriesPoint{
 		{GPUs: 1, Throughput: a, Speedup: 1, Efficiency: b, Saturated: true, ExpIDs: []string{text}},
 		{GPUs: n, Throughput: b, Speedup: a, Efficiency: a, KarpFlatt: &b, SD: &a},
 	}
-	tl := &Timeline{OffsetS: Values{0, a, b}, Running: Values{a, b}, Waiting: Values{b}, KVUsage: Values{a, a, a},
-		RequestRate: Values{1, 2, 3}, MeasureFrom: &a, MeasureTo: &b}
-	sum := &Summary{OutputThroughput: a, OutputThroughputPerGPU: b, TokensPerUser: a, TTFT: Latency{P50: b}, Goodput: &a}
-	return Data{
-		Campaign: Campaign{Name: text, Model: text, GPUs: []string{text}, MatrixYAML: text, Versions: []NameValue{{text, text}}},
-		Series: []Series{{
+	tl := &reportdata.Timeline{OffsetS: reportdata.Values{0, a, b}, Running: reportdata.Values{a, b}, Waiting: reportdata.Values{b}, KVUsage: reportdata.Values{a, a, a},
+		RequestRate: reportdata.Values{1, 2, 3}, MeasureFrom: &a, MeasureTo: &b}
+	sum := &reportdata.Summary{OutputThroughput: a, OutputThroughputPerGPU: b, TokensPerUser: a, TTFT: reportdata.Latency{P50: b}, Goodput: &a}
+	return reportdata.Data{
+		Campaign: reportdata.Campaign{Name: text, Model: text, GPUs: []string{text}, MatrixYAML: text, Versions: []reportdata.NameValue{{Name: text, Value: text}}},
+		Series: []reportdata.Series{{
 			Name: text, Points: pts, Baseline: n, KarpFlattTrend: text, KarpFlattReason: text,
-			Amdahl:  &AmdahlFit{S: a, SLo: &b, X1: b, Curve: []XY{{a, b}, {b, a}}},
-			USL:     USLFit{Fitted: true, Peak: a, Sigma: b, Curve: []XY{{1, a}}},
-			Verdict: Verdict{Code: text, Label: text, Sentence: text, Evidence: []Evidence{{Name: text, Value: text}}},
+			Amdahl:  &reportdata.AmdahlFit{S: a, SLo: &b, X1: b, Curve: []reportdata.XY{{X: a, Y: b}, {X: b, Y: a}}},
+			USL:     reportdata.USLFit{Fitted: true, Peak: a, Sigma: b, Curve: []reportdata.XY{{X: 1, Y: a}}},
+			Verdict: reportdata.Verdict{Code: text, Label: text, Sentence: text, Evidence: []reportdata.Evidence{{Name: text, Value: text}}},
 		}},
-		Experiments: []Experiment{
-			{ID: text, Status: StatusDone, Factors: Factors{GPUs: n, DP: n, BatchSize: n, Mode: text, Rate: a}, Summary: sum,
-				TTFT: CDF{P: Values{a, b}, Ms: Values{b}}, Timeline: tl, Diagnosis: &Verdict{Code: text, Label: text}},
+		Experiments: []reportdata.Experiment{
+			{ID: text, Status: reportdata.StatusDone, Factors: reportdata.Factors{GPUs: n, DP: n, BatchSize: n, Mode: text, Rate: a}, Summary: sum,
+				TTFT: reportdata.CDF{P: reportdata.Values{a, b}, Ms: reportdata.Values{b}}, Timeline: tl, Diagnosis: &reportdata.Verdict{Code: text, Label: text}},
 			{ID: text + "2", Status: text, Reason: text},
 		},
-		LoadCurves: []LoadCurve{{Config: text, LoadKind: text, Saturation: &b, Points: []LoadPoint{{Load: a, Throughput: b}, {Load: b, TTFTP50: a}}}},
-		Pareto:     []ParetoPoint{{ExpID: text, PerGPU: a, PerUser: b, GPUs: n}, {PerGPU: b, PerUser: a}},
+		LoadCurves: []reportdata.LoadCurve{{Config: text, LoadKind: text, Saturation: &b, Points: []reportdata.LoadPoint{{Load: a, Throughput: b}, {Load: b, TTFTP50: a}}}},
+		Pareto:     []reportdata.ParetoPoint{{ExpID: text, PerGPU: a, PerUser: b, GPUs: n}, {PerGPU: b, PerUser: a}},
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	goldenfile "github.com/llmscale/llmscale/internal/golden"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 var (
@@ -33,13 +34,13 @@ func testOptions() Options {
 	return Options{GeneratedAt: fixedTime, Generator: "llmscale test"}
 }
 
-func loadFixture(t testing.TB) Data {
+func loadFixture(t testing.TB) reportdata.Data {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testdataDir, "fixture.json"))
 	if err != nil {
 		t.Fatalf("read fixture (regenerate with -update-fixture): %v", err)
 	}
-	var d Data
+	var d reportdata.Data
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatalf("decode fixture: %v", err)
 	}
@@ -64,7 +65,7 @@ func TestFixture(t *testing.T) {
 	if err != nil {
 		t.Fatalf("encode fixture: %v", err)
 	}
-	var d2 Data
+	var d2 reportdata.Data
 	if err := json.Unmarshal(b1, &d2); err != nil {
 		t.Fatalf("decode re-encoded fixture: %v", err)
 	}
@@ -75,7 +76,7 @@ func TestFixture(t *testing.T) {
 	// The fixture must hold the cases the report has to survive.
 	var failed, noGPU, noTimeline bool
 	for _, e := range d.Experiments {
-		failed = failed || e.Status == StatusFailed
+		failed = failed || e.Status == reportdata.StatusFailed
 		noGPU = noGPU || (e.Timeline != nil && e.Timeline.GPUUtil == nil)
 		noTimeline = noTimeline || (e.Timeline == nil && e.Summary != nil)
 	}
@@ -103,7 +104,7 @@ func TestGoldenCharts(t *testing.T) {
 
 }
 
-func renderString(t *testing.T, d Data) string {
+func renderString(t *testing.T, d reportdata.Data) string {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Render(&buf, d, testOptions()); err != nil {
@@ -138,9 +139,9 @@ func TestRenderFixture(t *testing.T) {
 // TestRenderSparse renders reports of nearly empty data: nothing may fail or panic.
 func TestRenderSparse(t *testing.T) {
 	t.Parallel()
-	failedOnly := Data{Experiments: []Experiment{{ID: "e1", Status: StatusFailed}}}
-	onePoint := Data{Series: []Series{{Name: "one", Points: []SeriesPoint{{GPUs: 2, Throughput: 10}}}}}
-	for name, d := range map[string]Data{"empty": {}, "failed only": failedOnly, "one point": onePoint} {
+	failedOnly := reportdata.Data{Experiments: []reportdata.Experiment{{ID: "e1", Status: reportdata.StatusFailed}}}
+	onePoint := reportdata.Data{Series: []reportdata.Series{{Name: "one", Points: []reportdata.SeriesPoint{{GPUs: 2, Throughput: 10}}}}}
+	for name, d := range map[string]reportdata.Data{"empty": {}, "failed only": failedOnly, "one point": onePoint} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			html := renderString(t, d)
@@ -157,12 +158,12 @@ func TestRenderSparse(t *testing.T) {
 const hostile = `</script><script>alert(1)</script><img src=x onerror=alert(2)>"'&`
 
 // hostileData puts a script-injection payload in every text that comes from a results file.
-func hostileData(t *testing.T) Data { return hostileDataWith(t, hostile) }
+func hostileData(t *testing.T) reportdata.Data { return hostileDataWith(t, hostile) }
 
-func hostileDataWith(t *testing.T, hostile string) Data {
+func hostileDataWith(t *testing.T, hostile string) reportdata.Data {
 	d := loadFixture(t)
 	d.Campaign.Name, d.Campaign.Model, d.Campaign.MatrixYAML = hostile, hostile, hostile
-	d.Campaign.Versions = append(d.Campaign.Versions, NameValue{Name: hostile, Value: hostile})
+	d.Campaign.Versions = append(d.Campaign.Versions, reportdata.NameValue{Name: hostile, Value: hostile})
 	d.Campaign.GPUs[0] = hostile
 	d.Series[0].Name, d.Series[0].Verdict.Sentence, d.Series[0].Verdict.Code = hostile, hostile, hostile
 	d.Series[0].KarpFlattTrend = hostile
@@ -170,12 +171,12 @@ func hostileDataWith(t *testing.T, hostile string) Data {
 	for i := range d.Experiments {
 		e := &d.Experiments[i]
 		e.ID, e.Factors.Prompts, e.Config = hostile+e.ID, hostile, hostile
-		if e.Status == StatusFailed {
+		if e.Status == reportdata.StatusFailed {
 			e.Reason = hostile
 		}
 		if e.Diagnosis != nil {
 			e.Diagnosis.Label, e.Diagnosis.Code = hostile, hostile
-			e.Diagnosis.Evidence = append(e.Diagnosis.Evidence, Evidence{Name: hostile, Value: hostile, Threshold: hostile})
+			e.Diagnosis.Evidence = append(e.Diagnosis.Evidence, reportdata.Evidence{Name: hostile, Value: hostile, Threshold: hostile})
 		}
 	}
 	return d
@@ -360,7 +361,7 @@ func TestWrite(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	full := loadFixture(t)
-	d := Data{Campaign: full.Campaign, Series: full.Series[:1], LoadCurves: full.LoadCurves[:1], Experiments: full.Experiments[:4]}
+	d := reportdata.Data{Campaign: full.Campaign, Series: full.Series[:1], LoadCurves: full.LoadCurves[:1], Experiments: full.Experiments[:4]}
 	if err := Write(dir, d, testOptions()); err != nil {
 		t.Fatalf("Write: %v", err)
 	}

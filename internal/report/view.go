@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/llmscale/llmscale/internal/report/format"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
 // verdictView is a verdict with its badge colour and, in the time-series panel, the
 // experiment's headline numbers.
 type verdictView struct {
-	Verdict  *Verdict
+	Verdict  *reportdata.Verdict
 	Class    string
 	Headline string
 }
@@ -30,14 +33,14 @@ type failedRow struct {
 	ID, Label, Status, Reason string
 }
 
-func title(c Campaign) string {
+func title(c reportdata.Campaign) string {
 	if strings.TrimSpace(c.Name) == "" {
 		return "Scaling report"
 	}
 	return c.Name
 }
 
-func subtitle(c Campaign) []string {
+func subtitle(c reportdata.Campaign) []string {
 	var out []string
 	for _, s := range []string{c.Model, c.Engine, gpuSummary(c.GPUs), c.Interconnect} {
 		if strings.TrimSpace(s) != "" {
@@ -64,54 +67,54 @@ func gpuSummary(gpus []string) string {
 	return strings.Join(parts, ", ")
 }
 
-func stats(d Data) []NameValue {
+func stats(d reportdata.Data) []reportdata.NameValue {
 	c := d.Campaign
 	done := strconv.Itoa(c.Done)
 	if c.Planned > 0 {
 		done = fmt.Sprintf("%d / %d", c.Done, c.Planned)
 	}
-	out := []NameValue{
+	out := []reportdata.NameValue{
 		{Name: "experiments done", Value: done},
 		{Name: "failed", Value: strconv.Itoa(c.Failed)},
 		{Name: "scaling series", Value: strconv.Itoa(len(d.Series))},
 	}
 	if n := unreadable(d.Experiments); n > 0 {
-		out = append(out[:2], append([]NameValue{{Name: "without measurements", Value: strconv.Itoa(n)}}, out[2:]...)...)
+		out = append(out[:2], append([]reportdata.NameValue{{Name: "without measurements", Value: strconv.Itoa(n)}}, out[2:]...)...)
 	}
 	if n := allMaxGPUs(d.Series); len(d.Series) > 0 {
-		out = append(out, NameValue{Name: "GPUs at most", Value: strconv.Itoa(n)})
+		out = append(out, reportdata.NameValue{Name: "GPUs at most", Value: strconv.Itoa(n)})
 	}
 	if dur := c.End.Sub(c.Start); !c.Start.IsZero() && !c.End.IsZero() && dur > 0 {
-		out = append(out, NameValue{Name: "campaign time", Value: fmtDuration(dur)})
+		out = append(out, reportdata.NameValue{Name: "campaign time", Value: format.Duration(dur)})
 	}
 	return out
 }
 
 // unreadable counts the experiments that are neither done nor failed (files missing or
 // unreadable, never finished).
-func unreadable(exps []Experiment) int {
+func unreadable(exps []reportdata.Experiment) int {
 	n := 0
 	for _, e := range exps {
-		if unsuccessful(e) && e.Status != StatusFailed {
+		if unsuccessful(e) && e.Status != reportdata.StatusFailed {
 			n++
 		}
 	}
 	return n
 }
 
-func facts(c Campaign) []NameValue {
-	out := []NameValue{
+func facts(c reportdata.Campaign) []reportdata.NameValue {
+	out := []reportdata.NameValue{
 		{Name: "Campaign", Value: c.Name}, {Name: "Model", Value: c.Model}, {Name: "Engine", Value: c.Engine},
 		{Name: "GPUs", Value: gpuSummary(c.GPUs)}, {Name: "Interconnect", Value: c.Interconnect},
 		{Name: "Host", Value: c.Host},
 	}
 	for _, v := range c.Versions {
-		out = append(out, NameValue{Name: "Version of " + v.Name, Value: v.Value})
+		out = append(out, reportdata.NameValue{Name: "Version of " + v.Name, Value: v.Value})
 	}
 	out = append(out,
-		NameValue{Name: "Matrix file", Value: c.MatrixFile},
-		NameValue{Name: "Started", Value: fmtTime(c.Start)}, NameValue{Name: "Ended", Value: fmtTime(c.End)},
-		NameValue{Name: "Experiments", Value: fmt.Sprintf("%d done, %d failed%s", c.Done, c.Failed, planned(c.Planned))},
+		reportdata.NameValue{Name: "Matrix file", Value: c.MatrixFile},
+		reportdata.NameValue{Name: "Started", Value: format.Time(c.Start)}, reportdata.NameValue{Name: "Ended", Value: format.Time(c.End)},
+		reportdata.NameValue{Name: "Experiments", Value: fmt.Sprintf("%d done, %d failed%s", c.Done, c.Failed, planned(c.Planned))},
 	)
 	kept := out[:0]
 	for _, f := range out {
@@ -131,15 +134,15 @@ func planned(n int) string {
 
 // unsuccessful tells whether an experiment gave no measurements for a reason worth listing:
 // it failed, or its files could not be read (status "error"), or it never finished.
-func unsuccessful(e Experiment) bool {
-	return e.Status != StatusDone && e.Status != ""
+func unsuccessful(e reportdata.Experiment) bool {
+	return e.Status != reportdata.StatusDone && e.Status != ""
 }
 
-func failedNote(exps []Experiment) string {
+func failedNote(exps []reportdata.Experiment) string {
 	failed, other := 0, 0
 	for _, e := range exps {
 		switch {
-		case e.Status == StatusFailed:
+		case e.Status == reportdata.StatusFailed:
 			failed++
 		case unsuccessful(e):
 			other++
@@ -161,21 +164,21 @@ func failedNote(exps []Experiment) string {
 	return what + "; they are left out of the series and listed under Failed experiments."
 }
 
-func newVerdictView(e Experiment) verdictView {
+func newVerdictView(e reportdata.Experiment) verdictView {
 	v := verdictView{Verdict: e.Diagnosis, Class: "none"}
 	if e.Diagnosis != nil {
 		v.Class = verdictClass(e.Diagnosis.Code)
 	}
 	if s := e.Summary; s != nil {
 		v.Headline = fmt.Sprintf("%s tokens/s (%s per GPU) · %s req/s · TTFT p50 %s ms · TPOT p50 %s ms",
-			fmtNum(s.OutputThroughput), fmtNum(s.OutputThroughputPerGPU), fmtNum(s.RequestThroughput),
-			fmtNum(s.TTFT.P50), fmtNum(s.TPOT.P50))
+			format.Num(s.OutputThroughput), format.Num(s.OutputThroughputPerGPU), format.Num(s.RequestThroughput),
+			format.Num(s.TTFT.P50), format.Num(s.TPOT.P50))
 	}
 	return v
 }
 
 // timelineInfo is the verdict panel of every timeline group, in the groups' order.
-func timelineInfo(exps []Experiment, groups []chartGroup) []verdictView {
+func timelineInfo(exps []reportdata.Experiment, groups []chartGroup) []verdictView {
 	byID := experimentsByID(exps)
 	out := make([]verdictView, 0, len(groups))
 	for _, g := range groups {
@@ -184,14 +187,14 @@ func timelineInfo(exps []Experiment, groups []chartGroup) []verdictView {
 	return out
 }
 
-func diagnosisRows(exps []Experiment, groups []chartGroup) []diagRow {
+func diagnosisRows(exps []reportdata.Experiment, groups []chartGroup) []diagRow {
 	index := map[string]int{}
 	for i, g := range groups {
 		index[g.Key] = i
 	}
 	var rows []diagRow
 	for _, e := range exps {
-		if e.Summary == nil || e.Status == StatusFailed {
+		if e.Summary == nil || e.Status == reportdata.StatusFailed {
 			continue
 		}
 		i, ok := index[e.ID]
@@ -201,14 +204,14 @@ func diagnosisRows(exps []Experiment, groups []chartGroup) []diagRow {
 		s := e.Summary
 		rows = append(rows, diagRow{
 			verdictView: newVerdictView(e), Index: i, ID: e.ID, Label: experimentLabel(e),
-			Throughput: fmtNum(s.OutputThroughput), PerGPU: fmtNum(s.OutputThroughputPerGPU),
-			TTFT: fmtNum(s.TTFT.P50), TPOT: fmtNum(s.TPOT.P50),
+			Throughput: format.Num(s.OutputThroughput), PerGPU: format.Num(s.OutputThroughputPerGPU),
+			TTFT: format.Num(s.TTFT.P50), TPOT: format.Num(s.TPOT.P50),
 		})
 	}
 	return rows
 }
 
-func measurementRows(exps []Experiment) []measureRow {
+func measurementRows(exps []reportdata.Experiment) []measureRow {
 	rows := make([]measureRow, 0, len(exps))
 	for _, e := range exps {
 		rows = append(rows, measureRow{ID: e.ID, Status: e.Status, Cells: measurementCells(e.Summary)})
@@ -216,7 +219,7 @@ func measurementRows(exps []Experiment) []measureRow {
 	return rows
 }
 
-func measurementCells(s *Summary) []string {
+func measurementCells(s *reportdata.Summary) []string {
 	if s == nil {
 		cells := make([]string, 23)
 		for i := range cells {
@@ -228,14 +231,14 @@ func measurementCells(s *Summary) []string {
 	if s.Saturated {
 		sat = "yes"
 	}
-	cells := []string{fmtNum(s.RequestThroughput), fmtNum(s.OutputThroughput), fmtNum(s.OutputThroughputPerGPU), fmtNum(s.TokensPerUser), sat}
-	for _, l := range []Latency{s.TTFT, s.TPOT, s.ITL, s.E2E} {
-		cells = append(cells, fmtNum(l.Mean), fmtNum(l.P50), fmtNum(l.P90), fmtNum(l.P99))
+	cells := []string{format.Num(s.RequestThroughput), format.Num(s.OutputThroughput), format.Num(s.OutputThroughputPerGPU), format.Num(s.TokensPerUser), sat}
+	for _, l := range []reportdata.Latency{s.TTFT, s.TPOT, s.ITL, s.E2E} {
+		cells = append(cells, format.Num(l.Mean), format.Num(l.P50), format.Num(l.P90), format.Num(l.P99))
 	}
-	return append(cells, fmtOpt(s.Goodput), fmt.Sprintf("%d / %d", s.Completed, s.Errors))
+	return append(cells, format.Opt(s.Goodput), fmt.Sprintf("%d / %d", s.Completed, s.Errors))
 }
 
-func failedRows(exps []Experiment) []failedRow {
+func failedRows(exps []reportdata.Experiment) []failedRow {
 	var rows []failedRow
 	for _, e := range exps {
 		if !unsuccessful(e) {

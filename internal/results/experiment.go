@@ -126,6 +126,25 @@ type LoadInfo struct {
 	// from (the matrix or the server); both empty when it was not known.
 	VocabSize   int    `json:"vocab_size,omitempty"`
 	VocabSource string `json:"vocab_source,omitempty"`
+	// Tokenizer is the matrix's tokenizer file that counted text prompts and dataset replies,
+	// and TokenizerSHA256 its digest; both empty when text was counted ~4 letters a token.
+	Tokenizer       string `json:"tokenizer,omitempty"`
+	TokenizerSHA256 string `json:"tokenizer_sha256,omitempty"`
+	// Sweep places an experiment of mode sweep in its sweep; Concurrency or Rate above is the
+	// load this point ran.
+	Sweep *SweepInfo `json:"sweep,omitempty"`
+}
+
+// SweepInfo is one point of a sweep (matrix factor sweep).
+type SweepInfo struct {
+	ID     string `json:"id"`              // shared by the sweep's points
+	Stage  string `json:"stage"`           // sync | throughput | rate
+	Points int    `json:"points"`          // open-loop rates between sync and throughput
+	Index  int    `json:"index,omitempty"` // rate points: 1…points
+	// SyncRPS and ThroughputRPS are the request throughputs of the sweep's sync and
+	// throughput points that a rate point's rate was spaced between (rate points only).
+	SyncRPS       float64 `json:"sync_rps,omitempty"`
+	ThroughputRPS float64 `json:"throughput_rps,omitempty"`
 }
 
 // Dir is the folder of one experiment in a results tree.

@@ -1,7 +1,9 @@
 package results
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/parquet-go/parquet-go"
@@ -83,23 +85,72 @@ func WriteParquet[T any](path string, rows []T) error {
 // error). Tests must not call it inside a testing/synctest bubble: parquet-go's zstd decoders
 // are shared, and one created in a bubble kills the next bubble that reads a file.
 func ReadParquet[T any](path string) (rows []T, err error) {
+	err = readParquet(path, func(r *parquet.GenericReader[T]) error {
+		rows = make([]T, r.NumRows())
+		n, err := r.Read(rows)
+		rows = rows[:n]
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// ScanBatch is how many rows ScanParquet holds in memory at once.
+const ScanBatch = 512
+
+// ScanParquet calls fn for every row of a Parquet file written with row type T, ScanBatch
+// rows at a time, so that a file of any size is read in bounded memory. fn must not keep the
+// row: its memory is reused for the next batch. Missing columns and corrupted files are
+// handled as by ReadParquet.
+func ScanParquet[T any](path string, fn func(*T)) error {
+	return readParquet(path, func(r *parquet.GenericReader[T]) error {
+		buf := make([]T, ScanBatch)
+		for {
+			clear(buf)
+			n, err := r.Read(buf)
+			for i := range n {
+				fn(&buf[i])
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// readParquet opens path and hands its rows to read, turning parquet-go's panics on
+// malformed files into an error and naming the file in every error but a missing one's.
+func readParquet[T any](path string, read func(*parquet.GenericReader[T]) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			rows, err = nil, fmt.Errorf("read %s: corrupted Parquet file: %v", path, r)
+			err = fmt.Errorf("read %s: corrupted Parquet file: %v", path, r)
 		}
 	}()
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	rows, err = parquet.Read[T](f, st.Size())
+	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("read %s: %w", path, err)
 	}
-	return rows, nil
+	r := parquet.NewGenericReader[T](pf)
+	defer r.Close()
+	if err := read(r); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
 }

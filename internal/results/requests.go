@@ -2,11 +2,7 @@ package results
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -68,7 +64,7 @@ const (
 	ErrorConnect      = "connect"       // dial, DNS or connection refused: nothing was sent
 	ErrorTLS          = "tls"           // TLS handshake or certificate
 	ErrorHTTP         = "http"          // a status other than 200; http_status holds it (429 included)
-	ErrorTimeout      = "timeout"       // the whole request took longer than the timeout
+	ErrorTimeout      = "timeout"       // the whole request took longer than the timeout, once written to the server
 	ErrorStall        = "stall"         // no byte for the stall timeout once the stream had started
 	ErrorStreamBroken = "stream_broken" // connection closed or reset before the stream ended
 	ErrorNoDone       = "no_done"       // the stream ended cleanly but without data: [DONE]
@@ -78,7 +74,8 @@ const (
 	ErrorCancelled    = "cancelled"     // stopped by llmscale: Ctrl-C, or still running at run end + grace
 	ErrorNotSent      = "not_sent"      // due, but the in-flight cap held it until sending stopped
 	// ErrorClient: the client ran out of something of its own (file descriptors: EMFILE,
-	// ENFILE; local ports: EADDRNOTAVAIL; kernel buffers: ENOBUFS) before the server saw the
+	// ENFILE; local ports: EADDRNOTAVAIL; kernel buffers: ENOBUFS; time: its request timeout
+	// passed before it had written the request, a local timeout) before the server saw the
 	// request. It says nothing about the server.
 	ErrorClient = "client"
 )
@@ -122,7 +119,7 @@ func ReadRequests(path string) ([]Request, error) { return ReadParquet[Request](
 // ReadRequestsDir reads every request file of an output folder (requests.parquet and
 // requests-<worker>.parquet), ordered by worker and sequence number.
 func ReadRequestsDir(dir string) ([]Request, error) {
-	paths, err := requestFiles(dir)
+	paths, err := RequestFiles(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -141,28 +138,4 @@ func ReadRequestsDir(dir string) ([]Request, error) {
 		return int(a.Seq - b.Seq)
 	})
 	return all, nil
-}
-
-func requestFiles(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var paths []string
-	for _, e := range entries {
-		name := e.Name()
-		if name == "requests.parquet" {
-			paths = append(paths, filepath.Join(dir, name))
-			continue
-		}
-		num, ok := strings.CutPrefix(name, "requests-")
-		num, ok2 := strings.CutSuffix(num, ".parquet")
-		if _, err := strconv.Atoi(num); ok && ok2 && err == nil {
-			paths = append(paths, filepath.Join(dir, name))
-		}
-	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("%s: no requests.parquet: %w", dir, os.ErrNotExist)
-	}
-	return paths, nil
 }

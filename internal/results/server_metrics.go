@@ -1,5 +1,7 @@
 package results
 
+import "github.com/parquet-go/parquet-go"
+
 // Phases of a server-metrics row: the snapshot just before the measured window, the scrapes on
 // the grid during it, and the snapshot just after it.
 const (
@@ -32,4 +34,72 @@ type ServerMetric struct {
 	ModelName    string            `parquet:"model_name,dict"`
 	Value        float64           `parquet:"value"`
 	Error        string            `parquet:"error,dict"`
+}
+
+// ReadServerMetricSeries reads the columns of server_metrics.parquet that place each sample
+// in its series and window — phase, scrape, time_unix_ns, name, type, labels, label_map and
+// value — leaving the others zero. Rows of the same labels share one label map, built from the
+// first of them (a series' rows all carry the same map). Its strings take few values, so each
+// distinct one is allocated once.
+func ReadServerMetricSeries(path string) ([]ServerMetric, error) {
+	type seriesRow struct {
+		ServerMetric
+		keys, values []string
+	}
+	str := func(name string, field func(*seriesRow) *string) Column[seriesRow] {
+		return Column[seriesRow]{Path: []string{name}, SetString: func(r *seriesRow, v string) { *field(r) = v }}
+	}
+	// only the first row of each labels gives the map: the others' maps are not read
+	notFirst := func() func(r *seriesRow) bool {
+		seen := map[string]bool{}
+		return func(r *seriesRow) bool {
+			if seen[r.Labels] {
+				return true
+			}
+			seen[r.Labels] = true
+			return false
+		}
+	}
+	rows, err := ReadColumns(path, []Column[seriesRow]{
+		str("phase", func(r *seriesRow) *string { return &r.Phase }),
+		{Path: []string{"scrape"}, Set: func(r *seriesRow, v parquet.Value) { r.Scrape = v.Int64() }},
+		{Path: []string{"time_unix_ns"}, Set: func(r *seriesRow, v parquet.Value) { r.TimeUnixNs = v.Int64() }},
+		str("name", func(r *seriesRow) *string { return &r.Name }),
+		str("type", func(r *seriesRow) *string { return &r.Type }),
+		str("labels", func(r *seriesRow) *string { return &r.Labels }),
+		{Path: []string{"label_map", "key_value", "key"}, SetStrings: func(r *seriesRow, v []string) { r.keys = v },
+			Skip: notFirst()},
+		{Path: []string{"label_map", "key_value", "value"}, SetStrings: func(r *seriesRow, v []string) { r.values = v },
+			Skip: notFirst()},
+		{Path: []string{"value"}, Set: func(r *seriesRow, v parquet.Value) { r.Value = v.Double() }},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ServerMetric, len(rows))
+	byLabels := map[string]map[string]string{}
+	for i := range rows {
+		r := &rows[i]
+		m, ok := byLabels[r.Labels]
+		if !ok {
+			m = labelMap(r.keys, r.values)
+			byLabels[r.Labels] = m
+		}
+		out[i], out[i].LabelMap = r.ServerMetric, m
+	}
+	return out, nil
+}
+
+// labelMap pairs a row's label_map keys and values; nil for none.
+func labelMap(keys, values []string) map[string]string {
+	if len(keys) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(keys))
+	for i, k := range keys {
+		if i < len(values) {
+			m[k] = values[i]
+		}
+	}
+	return m
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/sweep"
 )
 
 // Strategy codes of the parallelism dimension a series grows; mixes are spelt like "tp2xdp"
@@ -27,7 +28,7 @@ const (
 // PlateauTolerance is how close (relative) the best throughput of a server configuration may
 // be to the throughput at the next lower load level for the best level to count as a plateau:
 // more load did not buy more than 5 % throughput, so the server was saturated there.
-const PlateauTolerance = 0.05
+const PlateauTolerance = sweep.PlateauGain
 
 // Point is one repeat of one GPU count of a series: the saturation throughput of that server
 // configuration, i.e. the best output throughput over its load levels.
@@ -127,8 +128,12 @@ func saturationPoints(rows []aggregate.Row) []configPoint {
 	return out
 }
 
-// bestLevel is the point of the load level with the best output throughput.
+// bestLevel is the point of the load level with the best output throughput; where a sweep
+// ran, its knee (sweepKnee).
 func bestLevel(rs []*aggregate.Row, k configKey) Point {
+	if p, ok := sweepKnee(rs, k); ok {
+		return p
+	}
 	slices.SortStableFunc(rs, func(a, b *aggregate.Row) int { return cmp.Compare(a.LoadLevel, b.LoadLevel) })
 	best := 0
 	for i, r := range rs {

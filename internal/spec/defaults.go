@@ -89,7 +89,7 @@ func (f *Factors) applyDefaults() {
 	f.TP = orList(f.TP, 1)
 	f.DP = orList(f.DP, 1)
 	f.PP = orList(f.PP, 1)
-	if len(f.Users) == 0 && len(f.Concurrency) == 0 && len(f.Rate) == 0 {
+	if len(f.Users) == 0 && len(f.Concurrency) == 0 && len(f.Rate) == 0 && len(f.Sweep) == 0 {
 		f.Users = []int{10}
 	}
 	f.Prompts = orList(f.Prompts, "short")
@@ -116,7 +116,12 @@ func (l *Load) applyDefaults(d defaulter) {
 		l.IgnoreEOS = &yes
 	}
 	d.int("$.load.workers", &l.Workers, 1)
+	d.int("$.load.sweep_max_concurrency", &l.SweepMaxConcurrency, DefaultSweepMaxConcurrency)
 }
+
+// DefaultSweepMaxConcurrency is the requests in flight of a sweep's maximum-throughput point
+// when load.sweep_max_concurrency is not given.
+const DefaultSweepMaxConcurrency = 256
 
 // startupEstimates are typical times from launch to healthy, for plan's estimate only.
 func startupEstimate(engine string) time.Duration {

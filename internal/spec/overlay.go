@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -107,7 +108,7 @@ func (l *Loaded) apply(o Overlay) []Problem {
 			continue
 		}
 		if isLoadMode(s.Key) && strings.TrimSpace(value) != "" { // the load modes are exclusive: setting one clears the others
-			for _, m := range []string{"users", "concurrency", "rate"} {
+			for _, m := range LoadModeFactors() {
 				if "factors."+m != s.Key {
 					_ = setPath(root, []string{"factors", m}, "")
 				}
@@ -133,11 +134,17 @@ func modeConflicts(o Overlay) []Problem {
 	}
 	return []Problem{{Path: "$.factors", Msg: fmt.Sprintf("%s (%s) and %s (%s) both set the load mode",
 		modes[0].From, modes[0].Key, modes[1].From, modes[1].Key),
-		Hint: "keep one: users (closed loop), concurrency (fixed in-flight) or rate (open loop)"}}
+		Hint: loadModeHint}}
 }
 
+// LoadModeFactors lists the factors that set the load mode; a matrix gives at most one.
+func LoadModeFactors() []string { return []string{"users", "concurrency", "rate", "sweep"} }
+
+const loadModeHint = "keep one: users (closed loop), concurrency (fixed in-flight), rate (open loop) or sweep (found by the sweep)"
+
 func isLoadMode(key string) bool {
-	return key == "factors.users" || key == "factors.concurrency" || key == "factors.rate"
+	m, ok := strings.CutPrefix(key, "factors.")
+	return ok && slices.Contains(LoadModeFactors(), m)
 }
 
 // absPaths makes relative file paths in a comma list absolute; names and random:… stay.

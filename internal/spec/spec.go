@@ -4,6 +4,7 @@
 package spec
 
 import (
+	"path/filepath"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/loadspec"
@@ -11,9 +12,13 @@ import (
 
 // Spec is one experiment matrix file (config/experiment_matrix.yaml).
 type Spec struct {
-	Campaign   string            `yaml:"campaign"`
-	Engine     string            `yaml:"engine"`   // vllm | sglang | llamacpp | command | external | sim
-	Model      string            `yaml:"model"`    // served model name
+	Campaign string `yaml:"campaign"`
+	Engine   string `yaml:"engine"` // vllm | sglang | llamacpp | command | external | sim
+	Model    string `yaml:"model"`  // served model name
+	// Tokenizer is the model's tokenizer.json (or its folder) or a tiktoken rank file: text
+	// prompt lengths, exact-length synthetic text prompts and dataset reply lengths are counted
+	// with it (llmscale load --tokenizer); unset, ~4 letters a token. Relative to Dir.
+	Tokenizer  string            `yaml:"tokenizer"`
 	API        loadspec.API      `yaml:"api"`      // completions | chat
 	Host       string            `yaml:"host"`     // base URL of an external endpoint (VLLM_HOST)
 	Executor   string            `yaml:"executor"` // local | slurm
@@ -34,8 +39,17 @@ type Spec struct {
 	Dir string `yaml:"-"`
 }
 
+// TokenizerPath is the tokenizer file as the run opens it (relative paths start from Dir), or
+// "" when the matrix names none.
+func (s *Spec) TokenizerPath() string {
+	if s.Tokenizer == "" || filepath.IsAbs(s.Tokenizer) {
+		return s.Tokenizer
+	}
+	return filepath.Join(s.Dir, s.Tokenizer)
+}
+
 // Factors are the matrix's dimensions; every combination of their levels is a candidate
-// experiment. Exactly one of Users, Concurrency and Rate sets the load.
+// experiment. Exactly one of Users, Concurrency, Rate and Sweep sets the load.
 type Factors struct {
 	GPUs        []int     `yaml:"gpus"`
 	TP          []int     `yaml:"tp"`
@@ -44,10 +58,13 @@ type Factors struct {
 	Users       []int     `yaml:"users"`       // closed-loop users (Locust)
 	Concurrency []int     `yaml:"concurrency"` // fixed in-flight requests
 	Rate        []float64 `yaml:"rate"`        // open-loop requests/s
-	Prompts     []string  `yaml:"prompts"`     // prompt set names, files or random:IN:OUT
-	MaxTokens   []int     `yaml:"max_tokens"`
-	BatchSize   []int     `yaml:"batch_size"` // --max-num-seqs, per DP rank
-	MBT         []int     `yaml:"mbt"`        // --max-num-batched-tokens, per DP rank
+	// Sweep finds saturation itself (GuideLLM's sweep): a level N measures one request at a
+	// time, then the maximum throughput, then N open-loop rates evenly between, and marks the knee.
+	Sweep     []int    `yaml:"sweep"`
+	Prompts   []string `yaml:"prompts"` // prompt set names, files or random:IN:OUT
+	MaxTokens []int    `yaml:"max_tokens"`
+	BatchSize []int    `yaml:"batch_size"` // --max-num-seqs, per DP rank
+	MBT       []int    `yaml:"mbt"`        // --max-num-batched-tokens, per DP rank
 
 	// ServerArgs are extra server flags with levels ("--gpu-memory-utilization": [0.85, 0.9]);
 	// "true" passes the flag alone, "false" omits it. Each level is part of the server configuration.
@@ -83,7 +100,9 @@ type Load struct {
 	Grace        Duration `yaml:"grace"`         // in-flight requests may finish this long after the end
 	IgnoreEOS    *bool    `yaml:"ignore_eos"`    // generate exactly max_tokens
 	Workers      int      `yaml:"workers"`       // load worker processes per experiment
-	Client       string   `yaml:"client"`        // how responses are read: auto | net/http | epoll
+	// SweepMaxConcurrency is the requests in flight of a sweep's maximum-throughput point.
+	SweepMaxConcurrency int    `yaml:"sweep_max_concurrency"`
+	Client              string `yaml:"client"` // how responses are read: auto | net/http | epoll
 	// VocabSize bounds the token ids of random:IN prompts (ids are drawn below it). Unset, a
 	// campaign takes the server's (llama.cpp's /v1/models meta.n_vocab); else [1000, 100000).
 	VocabSize *int `yaml:"vocab_size"`

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/llmscale/llmscale/internal/loadspec"
+	"github.com/llmscale/llmscale/internal/tokenizer"
 	"github.com/llmscale/llmscale/internal/workload"
 )
 
@@ -21,6 +22,8 @@ func (l *Loaded) Validate() []Problem {
 	v.top()
 	v.factors()
 	v.load()
+	v.tokenizer()
+	v.sweep()
 	v.server()
 	return v.problems
 }
@@ -79,7 +82,7 @@ func (v *validator) factors() {
 		least int
 	}{
 		{"gpus", f.GPUs, 1}, {"tp", f.TP, 1}, {"dp", f.DP, 1}, {"pp", f.PP, 1},
-		{"users", f.Users, 1}, {"concurrency", f.Concurrency, 1}, {"max_tokens", f.MaxTokens, 1},
+		{"users", f.Users, 1}, {"concurrency", f.Concurrency, 1}, {"sweep", f.Sweep, 1}, {"max_tokens", f.MaxTokens, 1},
 		{"batch_size", f.BatchSize, 1}, {"mbt", f.MBT, 1},
 	} {
 		intLevels(v, "$.factors."+c.name, c.vals, c.least)
@@ -89,16 +92,7 @@ func (v *validator) factors() {
 			v.add(fmt.Sprintf("$.factors.rate[%d]", i), "a rate must be above 0 requests/s", "")
 		}
 	}
-	modes := 0
-	for _, n := range []int{len(f.Users), len(f.Concurrency), len(f.Rate)} {
-		if n > 0 {
-			modes++
-		}
-	}
-	if modes > 1 {
-		v.add("$.factors", "users, concurrency and rate are exclusive load modes",
-			"keep one of them: users (closed loop), concurrency (fixed in-flight) or rate (open loop)")
-	}
+	v.loadModes()
 	v.prompts()
 	v.pipeline()
 	for flag := range f.ServerArgs {
@@ -115,6 +109,43 @@ func (v *validator) factors() {
 				v.add(at, msg, "")
 			}
 		}
+	}
+}
+
+// loadModes refuses a matrix that gives two load modes, naming both: users, concurrency,
+// rate and sweep each decide the load on their own.
+func (v *validator) loadModes() {
+	f := v.spec.Factors
+	given := map[string]int{"users": len(f.Users), "concurrency": len(f.Concurrency), "rate": len(f.Rate), "sweep": len(f.Sweep)}
+	var set []string
+	for _, m := range LoadModeFactors() {
+		if given[m] > 0 {
+			set = append(set, "factors."+m)
+		}
+	}
+	if len(set) > 1 {
+		v.add("$.factors."+strings.TrimPrefix(set[1], "factors."), fmt.Sprintf("%s and %s are exclusive load modes: both set the load",
+			set[0], set[1]), loadModeHint)
+	}
+}
+
+// sweep checks the settings a sweep needs: its synchronous point is one request in flight,
+// which several workers cannot share, and its throughput point needs more than one.
+func (v *validator) sweep() {
+	s := v.spec
+	if len(s.Factors.Sweep) == 0 {
+		return
+	}
+	if s.Load.Workers > 1 {
+		v.add("$.load.workers", fmt.Sprintf("load.workers %d and factors.sweep cannot go together: a sweep runs in one worker "+
+			"(its synchronous point is one request at a time)", s.Load.Workers), "leave load.workers out, or give users, concurrency or rate levels instead of the sweep")
+	}
+	if s.Load.SweepMaxConcurrency < 2 {
+		v.add("$.load.sweep_max_concurrency", fmt.Sprintf("must be at least 2, got %d", s.Load.SweepMaxConcurrency),
+			"the maximum-throughput point needs many requests in flight; leave it out for 256")
+	}
+	if _, ok := s.Factors.Load["workers"]; ok {
+		v.add("$.factors.load.workers", "factors.load workers levels and factors.sweep cannot go together: a sweep runs in one worker", "")
 	}
 }
 
@@ -254,6 +285,28 @@ func (v *validator) load() {
 				"each worker needs at least one: lower load.workers or drop the smallest level")
 			break
 		}
+	}
+}
+
+// tokenizer reads the matrix's tokenizer as the run will, so that a missing, malformed or
+// unsupported file fails at plan time, and refuses a load.vocab_size that contradicts it.
+func (v *validator) tokenizer() {
+	s := v.spec
+	if s.Tokenizer == "" {
+		if v.at.sets("$.tokenizer") {
+			v.add("$.tokenizer", "the path is empty", "name the model's tokenizer.json (or its folder) or a tiktoken file, or leave tokenizer out to count ~4 letters a token")
+		}
+		return
+	}
+	tok, err := tokenizer.Load(s.TokenizerPath())
+	if err != nil {
+		v.add("$.tokenizer", err.Error(), "give a Hugging Face tokenizer.json with a BPE, Unigram or WordPiece model (or its folder), "+
+			"or a tiktoken rank file named like its encoding (cl100k_base.tiktoken); docs/datasets.md lists what is supported")
+		return
+	}
+	if vs := s.Load.VocabSize; vs != nil && *vs != tok.VocabSize() {
+		v.add("$.load.vocab_size", fmt.Sprintf("%d disagrees with tokenizer %s, a vocabulary of %d tokens", *vs, s.Tokenizer, tok.VocabSize()),
+			"leave load.vocab_size out: the tokenizer's vocabulary bounds the token ids")
 	}
 }
 

@@ -28,6 +28,7 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("data: a\r"))
 	f.Add([]byte("\xEF\xBB"))
 	f.Add([]byte("error: x\ndata: y\n\n"))
+	bufs := NewBuffers(16)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const max = 256
 		opts := Options{BufferSize: 16, MaxEventBytes: max}
@@ -54,6 +55,10 @@ func FuzzReader(f *testing.F) {
 		pushed, _ := readPushed(NewReaderOptions(&pushedReader{r: bytes.NewReader(data)}, opts))
 		if diff := cmp.Diff(whole, pushed); diff != "" {
 			t.Fatalf("events differ between one read and pushed bytes (-whole +pushed):\n%s", diff)
+		}
+		lent, _ := readPushed(NewReaderOptions(&pushedReader{r: bytes.NewReader(data)}, Options{Buffers: bufs, MaxEventBytes: max}))
+		if diff := cmp.Diff(whole, lent); diff != "" {
+			t.Fatalf("events differ between one read and pushed bytes with lent buffers (-whole +lent):\n%s", diff)
 		}
 	})
 }

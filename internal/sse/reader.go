@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Event is one dispatched event. Data and Type are valid until the next call to Next.
@@ -37,6 +38,32 @@ type Options struct {
 	BufferSize int
 	// MaxEventBytes bounds a line and an event's data; default 4 MiB.
 	MaxEventBytes int
+	// Buffers, when set, lends the read buffer (its size replaces BufferSize): the Reader
+	// gives it back whenever the underlying reader has no bytes now (ErrMore), keeping the
+	// start of a line it holds (up to an eighth of the buffer) aside, and takes one again
+	// with the next bytes. Thousands of streams waiting for their next token on an event
+	// loop then hold no read buffer at all.
+	Buffers *Buffers
+}
+
+// Buffers is a pool of read buffers of one size, shared by Readers (Options.Buffers). Safe for
+// concurrent use.
+type Buffers struct {
+	size int
+	pool sync.Pool
+}
+
+// NewBuffers returns a pool of buffers of size bytes (16 KiB if size <= 0).
+func NewBuffers(size int) *Buffers {
+	if size <= 0 {
+		size = defaultBufferSize
+	}
+	b := &Buffers{size: size}
+	b.pool.New = func() any {
+		buf := make([]byte, size)
+		return &buf
+	}
+	return b
 }
 
 const (
@@ -49,8 +76,11 @@ const (
 // completed it returns: callers that time the underlying reads can time events exactly.
 type Reader struct {
 	r       io.Reader
-	buf     []byte
-	start   int // unread bytes are buf[start:end]
+	buf     []byte // nil while lent back to bufs
+	bufs    *Buffers
+	lent    *[]byte // the pool's holder of buf, given back with it
+	carry   []byte  // the unread bytes kept while buf is lent
+	start   int     // unread bytes are buf[start:end]
 	end     int
 	max     int
 	err     error // sticky error from r
@@ -79,13 +109,17 @@ func NewReaderOptions(r io.Reader, o Options) *Reader {
 	if max <= 0 {
 		max = defaultMaxEventBytes
 	}
+	if o.Buffers != nil {
+		return &Reader{r: r, bufs: o.Buffers, max: max}
+	}
 	return &Reader{r: r, buf: make([]byte, size), max: max}
 }
 
 // Reset makes the reader read a new stream from r, keeping its buffers.
 func (r *Reader) Reset(src io.Reader) {
-	buf, data, typ, typStr, max := r.buf, r.data, r.typ, r.typStr, r.max
-	*r = Reader{r: src, buf: buf, data: data[:0], typ: typ[:0], typStr: typStr, max: max}
+	buf, bufs, lent, carry, data, typ, typStr, max := r.buf, r.bufs, r.lent, r.carry, r.data, r.typ, r.typStr, r.max
+	*r = Reader{r: src, buf: buf, bufs: bufs, lent: lent, carry: carry[:0], data: data[:0], typ: typ[:0], typStr: typStr,
+		max: max}
 }
 
 // Comments is how many comment lines (":" keep-alives) the reader has seen.
@@ -268,6 +302,12 @@ func (r *Reader) fill() error {
 	if r.start > 0 && r.start == r.end {
 		r.start, r.end = 0, 0
 	}
+	if r.buf == nil {
+		r.lent = r.bufs.pool.Get().(*[]byte)
+		r.buf = *r.lent
+		r.end = copy(r.buf, r.carry)
+		r.carry = r.carry[:0]
+	}
 	if r.end == len(r.buf) {
 		if err := r.makeRoom(); err != nil {
 			return err
@@ -277,6 +317,7 @@ func (r *Reader) fill() error {
 		n, err := r.r.Read(r.buf[r.end:])
 		r.end += n
 		if n == 0 && errors.Is(err, ErrMore) {
+			r.lend()
 			return err // not sticky: the caller comes back with more bytes
 		}
 		if err != nil {
@@ -292,6 +333,19 @@ func (r *Reader) fill() error {
 	}
 	r.err = fmt.Errorf("sse: %w", io.ErrNoProgress)
 	return r.err
+}
+
+// lend gives the read buffer back to the pool until bytes come again, the start of a line
+// it holds set aside. A buffer a long line made bigger is dropped rather than pooled.
+func (r *Reader) lend() {
+	if r.bufs == nil || r.buf == nil || r.end-r.start > r.bufs.size/8 {
+		return
+	}
+	r.carry = append(r.carry[:0], r.buf[r.start:r.end]...)
+	if len(r.buf) == r.bufs.size {
+		r.bufs.pool.Put(r.lent)
+	}
+	r.buf, r.lent, r.start, r.end = nil, nil, 0, 0
 }
 
 func (r *Reader) makeRoom() error {

@@ -59,6 +59,7 @@ func (p *pushedReader) Read(b []byte) (int, error) {
 
 func TestReader(t *testing.T) {
 	t.Parallel()
+	bufs := NewBuffers(16) // shared by every case, as by a run's streams; lines of up to 2 bytes set aside
 	tests := []struct {
 		name string
 		in   string
@@ -109,7 +110,74 @@ func TestReader(t *testing.T) {
 			if diff := cmp.Diff(tt.want, evs); diff != "" {
 				t.Errorf("pushed: %q (-want +got):\n%s", tt.in, diff)
 			}
+			evs, err = readPushed(NewReaderOptions(&pushedReader{r: strings.NewReader(tt.in)}, Options{Buffers: bufs}))
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("pushed, lent buffers: %q: final error %v, want io.EOF", tt.in, err)
+			}
+			if diff := cmp.Diff(tt.want, evs); diff != "" {
+				t.Errorf("pushed, lent buffers: %q (-want +got):\n%s", tt.in, diff)
+			}
 		})
+	}
+}
+
+// TestReaderLendsBuffer: with Options.Buffers a reader holds its read buffer only while it
+// has more than an eighth of it unread (the start of a long line); waiting for the next read
+// (ErrMore) it holds none, the start of a short line set aside.
+func TestReaderLendsBuffer(t *testing.T) {
+	t.Parallel()
+	feed := &pushed{}
+	r := NewReaderOptions(feed, Options{Buffers: NewBuffers(64)})
+	long := strings.Repeat("x", 100)
+	tests := []struct {
+		in       string
+		want     []got
+		bufBytes int // the buffer held after the ErrMore that ends the bytes; 0: none
+	}{
+		{"data: a\n\n", []got{{Data: "a"}}, 0},
+		{"data: b", nil, 0},                                          // 7 bytes set aside
+		{"c\n\ndata: {\"long\": \"line\"}", []got{{Data: "bc"}}, 64}, // 22 bytes: more than 64/8
+		{"\n\n", []got{{Data: `{"long": "line"}`}}, 0},
+		{"data: " + long, nil, 128},                              // grown past 64
+		{"\n\ndata: d\n\n", []got{{Data: long}, {Data: "d"}}, 0}, // the grown buffer is dropped
+		{"\xEF\xBB", nil, 0},
+	}
+	for _, tt := range tests {
+		feed.p = []byte(tt.in)
+		evs, err := readPushed1(r)
+		if !errors.Is(err, ErrMore) {
+			t.Fatalf("%q: error %v, want ErrMore", tt.in, err)
+		}
+		if diff := cmp.Diff(tt.want, evs); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tt.in, diff)
+		}
+		if len(r.buf) != tt.bufBytes {
+			t.Errorf("after %q: holds a buffer of %d bytes, want %d", tt.in, len(r.buf), tt.bufBytes)
+		}
+	}
+}
+
+// pushed is an event loop's source: the bytes of the last read, then ErrMore.
+type pushed struct{ p []byte }
+
+func (s *pushed) Read(b []byte) (int, error) {
+	if len(s.p) == 0 {
+		return 0, ErrMore
+	}
+	n := copy(b, s.p)
+	s.p = s.p[n:]
+	return n, nil
+}
+
+// readPushed1 returns the events of the bytes pushed so far, up to the first ErrMore.
+func readPushed1(r *Reader) ([]got, error) {
+	var out []got
+	for {
+		ev, err := r.Next()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got{Type: ev.Type, Data: string(ev.Data), ID: ev.ID})
 	}
 }
 

@@ -29,6 +29,13 @@ func Rates(sync, max float64, n int) ([]float64, error) {
 	return out, nil
 }
 
+// Stages of a sweep, in the order they run.
+const (
+	StageSync       = "sync"       // one request at a time
+	StageThroughput = "throughput" // many requests in flight: the maximum throughput
+	StageRate       = "rate"       // open loop, at a rate between the two
+)
+
 // Point is one measured level of a sweep.
 type Point struct {
 	Name      string  `json:"name"`      // sync, throughput, rate

@@ -11,9 +11,31 @@ type bpe struct {
 	ignoreWhole  bool         // a piece found whole in the vocabulary is one token (Llama 3, tiktoken)
 	byteFallback map[byte]int // SentencePiece: <0xXX> ids for symbols not in the vocabulary
 	unk          int          // id for an unknown symbol; -1: none
+	byteSyms     bool         // byte-level: a piece's symbols are its bytes (else its runes)
 }
 
-func (b *bpe) encode(syms []string, out []int) []int {
+func (b *bpe) encode(piece string, out []int) []int {
+	return b.merge(b.symbols(piece), out)
+}
+
+// symbols splits a piece into the units BPE starts from: bytes for byte-level models, runes
+// otherwise.
+func (b *bpe) symbols(piece string) []string {
+	var out []string
+	if b.byteSyms {
+		for i := range len(piece) {
+			out = append(out, piece[i:i+1])
+		}
+		return out
+	}
+	for _, r := range piece {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// merge applies the merges to the symbols of one piece and appends their ids.
+func (b *bpe) merge(syms []string, out []int) []int {
 	if len(syms) == 0 {
 		return out
 	}

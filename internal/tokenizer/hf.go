@@ -15,85 +15,100 @@ type hfFile struct {
 	Normalizer    json.RawMessage `json:"normalizer"`
 	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
 	PostProcessor json.RawMessage `json:"post_processor"`
-	Model         struct {
-		Type         string          `json:"type"`
-		Vocab        json.RawMessage `json:"vocab"`
-		vocab        map[string]int
-		Merges       json.RawMessage `json:"merges"`
-		ByteFallback bool            `json:"byte_fallback"`
-		IgnoreMerges bool            `json:"ignore_merges"`
-		UnkToken     *string         `json:"unk_token"`
-	} `json:"model"`
+	Model         hfModelJSON     `json:"model"`
 }
 
-// step is one normaliser, pre-tokenizer or post-processor object.
-type step struct {
-	Type           string            `json:"type"`
-	Normalizers    []json.RawMessage `json:"normalizers"`
-	Pretokenizers  []json.RawMessage `json:"pretokenizers"`
-	Processors     []json.RawMessage `json:"processors"`
-	Prepend        string            `json:"prepend"`
-	Pattern        map[string]string `json:"pattern"`
-	Content        string            `json:"content"`
-	Behavior       string            `json:"behavior"`
-	Invert         bool              `json:"invert"`
-	UseRegex       *bool             `json:"use_regex"`
-	AddPrefixSpace bool              `json:"add_prefix_space"`
-	Replacement    string            `json:"replacement"`
-	PrependScheme  string            `json:"prepend_scheme"`
-	Split          *bool             `json:"split"`
-	Single         []map[string]struct {
-		ID string `json:"id"`
-	} `json:"single"`
-	SpecialTokens map[string]struct {
-		IDs []int `json:"ids"`
-	} `json:"special_tokens"`
+// hfModelJSON holds the fields of the three models; Vocab's shape depends on the type (an
+// object of token → id for BPE and WordPiece, [piece, score] pairs for Unigram).
+type hfModelJSON struct {
+	Type         string          `json:"type"`
+	Vocab        json.RawMessage `json:"vocab"`
+	vocab        map[string]int
+	Merges       json.RawMessage `json:"merges"`
+	ByteFallback bool            `json:"byte_fallback"`
+	IgnoreMerges bool            `json:"ignore_merges"`
+	UnkToken     *string         `json:"unk_token"`
+	// Unigram
+	UnkID *int `json:"unk_id"`
+	// WordPiece
+	ContinuingSubwordPrefix *string `json:"continuing_subword_prefix"`
+	MaxInputCharsPerWord    *int    `json:"max_input_chars_per_word"`
 }
 
-// ParseHF reads a Hugging Face tokenizer.json with a BPE model: byte-level (GPT-2, Llama 3)
-// or SentencePiece-style (Llama 2, Mistral: "▁" for spaces, byte fallback). Unigram and
-// WordPiece models, and steps not listed in docs/datasets.md, are ErrUnsupported.
+// ParseHF reads a Hugging Face tokenizer.json with a BPE model (byte-level as GPT-2 and Llama 3,
+// or SentencePiece-style as Llama 2 and Mistral), a Unigram model (T5-style SentencePiece) or a
+// WordPiece model (BERT). Steps not listed in docs/datasets.md are ErrUnsupported, named.
 func ParseHF(data []byte) (*Tokenizer, error) {
 	var f hfFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("not a tokenizer.json: %w", err)
-	}
-	if f.Model.Type != "BPE" {
-		return nil, fmt.Errorf("%w: model %q (only BPE is implemented)", ErrUnsupported, f.Model.Type)
-	}
-	if err := json.Unmarshal(f.Model.Vocab, &f.Model.vocab); err != nil {
-		return nil, fmt.Errorf("model.vocab: want an object of token → id: %w", err)
 	}
 	t := &Tokenizer{}
 	byteLevel, err := t.preTokenizer(f.PreTokenizer)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.normalizer(f.Normalizer); err != nil {
+	if t.norm, err = normalizer(f.Normalizer); err != nil {
 		return nil, err
 	}
 	if err := t.postProcessor(f.PostProcessor); err != nil {
 		return nil, err
 	}
-	t.byteSyms = byteLevel
-	if t.bpe, err = hfModel(&f, byteLevel); err != nil {
+	if byteLevel && f.Model.Type != "BPE" {
+		return nil, fmt.Errorf("%w: a ByteLevel pre-tokenizer with a %s model", ErrUnsupported, f.Model.Type)
+	}
+	if err := t.hfModel(&f.Model, byteLevel); err != nil {
 		return nil, err
 	}
-	for _, a := range f.AddedTokens {
+	for i, a := range f.AddedTokens {
+		if a.Content == "" || a.ID < 0 {
+			return nil, fmt.Errorf("added_tokens[%d]: want a non-empty content and an id ≥ 0", i)
+		}
 		t.specials = append(t.specials, special{text: a.Content, id: a.ID})
 		t.vocab = max(t.vocab, a.ID+1)
-	}
-	for _, id := range f.Model.vocab {
-		t.vocab = max(t.vocab, id+1)
 	}
 	return t, nil
 }
 
-// hfModel builds the BPE of the model; a byte-level vocabulary is turned back into raw bytes.
-func hfModel(f *hfFile, byteLevel bool) (*bpe, error) {
-	merges, err := parseMerges(f.Model.Merges)
+// hfModel builds the model of the file and sets the vocabulary size from it.
+func (t *Tokenizer) hfModel(m *hfModelJSON, byteLevel bool) error {
+	var err error
+	switch m.Type {
+	case "BPE":
+		t.model, t.vocab, err = bpeModel(m, byteLevel)
+	case "Unigram":
+		t.model, t.vocab, err = unigramModel(m)
+	case "WordPiece":
+		t.model, t.vocab, err = wordPieceModel(m)
+	default:
+		err = fmt.Errorf("%w: model %q (BPE, Unigram and WordPiece are implemented)", ErrUnsupported, m.Type)
+	}
+	return err
+}
+
+// vocabObject reads a vocabulary written as an object of token → id; size is the largest id + 1.
+func vocabObject(m *hfModelJSON) (size int, err error) {
+	if err := json.Unmarshal(m.Vocab, &m.vocab); err != nil {
+		return 0, fmt.Errorf("model.vocab: want an object of token → id: %w", err)
+	}
+	for tok, id := range m.vocab {
+		if id < 0 {
+			return 0, fmt.Errorf("model.vocab: token %q has the negative id %d", tok, id)
+		}
+		size = max(size, id+1)
+	}
+	return size, nil
+}
+
+// bpeModel builds the BPE of the model; a byte-level vocabulary is turned back into raw bytes.
+func bpeModel(m *hfModelJSON, byteLevel bool) (*bpe, int, error) {
+	size, err := vocabObject(m)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	merges, err := parseMerges(m.Merges)
+	if err != nil {
+		return nil, 0, err
 	}
 	dec := func(s string) string { return s }
 	if byteLevel {
@@ -110,8 +125,8 @@ func hfModel(f *hfFile, byteLevel bool) (*bpe, error) {
 			return b.String()
 		}
 	}
-	vocab := make(map[string]int, len(f.Model.vocab))
-	for k, id := range f.Model.vocab {
+	vocab := make(map[string]int, len(m.vocab))
+	for k, id := range m.vocab {
 		vocab[dec(k)] = id
 	}
 	ranks := make(map[[2]string]int, len(merges))
@@ -121,14 +136,14 @@ func hfModel(f *hfFile, byteLevel bool) (*bpe, error) {
 			ranks[key] = i
 		}
 	}
-	b := &bpe{vocab: vocab, ignoreWhole: f.Model.IgnoreMerges, unk: -1,
+	b := &bpe{vocab: vocab, ignoreWhole: m.IgnoreMerges, unk: -1, byteSyms: byteLevel,
 		pairRank: func(a, c string) (int, bool) { r, ok := ranks[[2]string{a, c}]; return r, ok }}
-	if f.Model.UnkToken != nil {
-		if id, ok := vocab[*f.Model.UnkToken]; ok {
+	if m.UnkToken != nil {
+		if id, ok := vocab[*m.UnkToken]; ok {
 			b.unk = id
 		}
 	}
-	if f.Model.ByteFallback {
+	if m.ByteFallback {
 		b.byteFallback = map[byte]int{}
 		for c := range 256 {
 			if id, ok := vocab[fmtByte(byte(c))]; ok {
@@ -136,7 +151,7 @@ func hfModel(f *hfFile, byteLevel bool) (*bpe, error) {
 			}
 		}
 	}
-	return b, nil
+	return b, size, nil
 }
 
 // parseMerges reads merges as "a b" strings (older files) or ["a", "b"] pairs (newer).

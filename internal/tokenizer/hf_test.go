@@ -28,7 +28,7 @@ func byteLevelJSON(t *testing.T, tk *Tokenizer, llama3 bool) []byte {
 		}
 		return b.String()
 	}
-	ranks := tk.bpe.vocab
+	ranks := tk.model.(*bpe).vocab
 	byRank := make([]string, tk.vocab)
 	for s, r := range ranks {
 		byRank[r] = s
@@ -196,21 +196,36 @@ func TestHFSentencePiece(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
+	const bpeModel = `"model": {"type": "BPE", "vocab": {}, "merges": []}`
 	cases := []struct {
 		name, data  string
 		unsupported bool
+		names       string // what the error must name
 	}{
-		{"not json", "{", false},
-		{"unigram", `{"model": {"type": "Unigram", "vocab": []}}`, true},
-		{"wordpiece", `{"model": {"type": "WordPiece", "vocab": {}}}`, true},
-		{"nfkc", `{"normalizer": {"type": "NFKC"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}`, true},
-		{"bad merges", `{"model": {"type": "BPE", "vocab": {}, "merges": ["ab"]}}`, false},
-		{"lookbehind", `{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?<=a)b"}, "behavior": "Isolated"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}`, true},
+		{"not json", "{", false, "not a tokenizer.json"},
+		{"unknown model", `{"model": {"type": "WordLevel", "vocab": {}}}`, true, `"WordLevel"`},
+		{"unigram without unk_id", `{"model": {"type": "Unigram", "vocab": [["a", -1]]}}`, true, "unk_id"},
+		{"unigram unk_id outside", `{"model": {"type": "Unigram", "unk_id": 1, "vocab": [["a", -1]]}}`, true, "unk_id"},
+		{"unigram vocab object", `{"model": {"type": "Unigram", "unk_id": 0, "vocab": {"a": 0}}}`, false, "[piece, score]"},
+		{"unigram score", `{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["a", "x"]]}}`, false, `vocab[0] "a"`},
+		{"wordpiece without [UNK]", `{"model": {"type": "WordPiece", "vocab": {}}}`, false, `"[UNK]"`},
+		{"wordpiece negative id", `{"model": {"type": "WordPiece", "vocab": {"[UNK]": -1}}}`, false, "negative"},
+		{"precompiled without charsmap", `{"normalizer": {"type": "Sequence", "normalizers": [{"type": "Precompiled", "precompiled_charsmap": ""}]}, ` + bpeModel + `}`, false, "precompiled_charsmap"},
+		{"precompiled not base64", `{"normalizer": {"type": "Precompiled", "precompiled_charsmap": "%%%"}, ` + bpeModel + `}`, false, "base64"},
+		{"precompiled short trie", `{"normalizer": {"type": "Precompiled", "precompiled_charsmap": "QAAAAA=="}, ` + bpeModel + `}`, false, "trie of 64 bytes"},
+		{"nmt normalizer", `{"normalizer": {"type": "Nmt"}, ` + bpeModel + `}`, true, `"Nmt"`},
+		{"replace lookahead", `{"normalizer": {"type": "Replace", "pattern": {"Regex": "a(?=b)"}, "content": ""}, ` + bpeModel + `}`, true, "Replace"},
+		{"whitespace pre-tokenizer", `{"pre_tokenizer": {"type": "Whitespace"}, ` + bpeModel + `}`, true, `"Whitespace"`},
+		{"digits pre-tokenizer", `{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, {"type": "Digits"}]}, ` + bpeModel + `}`, true, `"Digits"`},
+		{"byte-level unigram", `{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "Unigram", "unk_id": 0, "vocab": [["a", -1]]}}`, true, "ByteLevel"},
+		{"bert processing", `{"post_processor": {"type": "BertProcessing", "sep": ["[SEP]"], "cls": ["[CLS]", 1]}, ` + bpeModel + `}`, false, `"sep"`},
+		{"bad merges", `{"model": {"type": "BPE", "vocab": {}, "merges": ["ab"]}}`, false, "merges[0]"},
+		{"lookbehind", `{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?<=a)b"}, "behavior": "Isolated"}, ` + bpeModel + `}`, true, "look-around"},
 	}
 	for _, c := range cases {
 		_, err := ParseHF([]byte(c.data))
-		if err == nil || errors.Is(err, ErrUnsupported) != c.unsupported {
-			t.Errorf("%s: error %v, want one (unsupported: %v)", c.name, err, c.unsupported)
+		if err == nil || errors.Is(err, ErrUnsupported) != c.unsupported || !strings.Contains(err.Error(), c.names) {
+			t.Errorf("%s: error %v, want one naming %s (unsupported: %v)", c.name, err, c.names, c.unsupported)
 		}
 	}
 	if _, err := ParseTiktoken([]byte("IQ== 0\n"), "cl100k_base.tiktoken"); err == nil {
@@ -226,6 +241,8 @@ func TestParseErrors(t *testing.T) {
 
 func FuzzParseHF(f *testing.F) {
 	f.Add(sentencePieceJSON())
+	f.Add([]byte(unigramJSON))
+	f.Add([]byte(wordPieceJSON))
 	f.Add([]byte(`{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tk, err := ParseHF(data)

@@ -76,6 +76,18 @@ func translateSpace(p string) string {
 	return b.String()
 }
 
+// step is the splitter as a pre-tokenizer step: every piece is cut, and only the first part of
+// a piece that began the input begins it.
+func (s *splitter) step(in []piece) []piece {
+	var out []piece
+	for _, p := range in {
+		for i, part := range s.split(p.text) {
+			out = append(out, piece{text: part, start: p.start && i == 0})
+		}
+	}
+	return out
+}
+
 // split cuts text into pieces.
 func (s *splitter) split(text string) []string {
 	var out []string

@@ -69,6 +69,6 @@ func ParseTiktoken(data []byte, name string) (*Tokenizer, error) {
 		return nil, err
 	}
 	rankOf := func(a, b string) (int, bool) { r, ok := ranks[a+b]; return r, ok }
-	return &Tokenizer{vocab: maxID + 1, pre: sp, byteSyms: true,
-		bpe: &bpe{vocab: ranks, pairRank: rankOf, ignoreWhole: true, unk: -1}}, nil
+	return &Tokenizer{vocab: maxID + 1, pre: []preStep{sp.step},
+		model: &bpe{vocab: ranks, pairRank: rankOf, ignoreWhole: true, unk: -1, byteSyms: true}}, nil
 }

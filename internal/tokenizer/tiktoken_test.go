@@ -10,24 +10,35 @@ import (
 )
 
 // referenceFixtures makes the rank files and js-tiktoken's encodings with
-// scripts/tokenizer-fixtures/gen.mjs. It needs node and `npm install` run in that folder; the
-// test skips without them unless CI is set.
+// scripts/tokenizer-fixtures/gen.mjs.
 func referenceFixtures(t *testing.T) string {
 	t.Helper()
-	script, _ := filepath.Abs("../../scripts/tokenizer-fixtures")
-	_, errNode := exec.LookPath("node")
-	_, errMod := os.Stat(filepath.Join(script, "node_modules", "js-tiktoken"))
-	if errNode != nil || errMod != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI: the reference tokenizer is missing (node: %v; js-tiktoken: %v): run npm install in %s", errNode, errMod, script)
+	return npmFixtures(t, "gen.mjs", "js-tiktoken")
+}
+
+// npmFixtures runs a script of scripts/tokenizer-fixtures into a temporary folder and returns
+// it. It needs node and `npm install` in that folder (the packages modules); the test skips
+// without them unless CI is set.
+func npmFixtures(t *testing.T, script string, modules ...string) string {
+	t.Helper()
+	folder, _ := filepath.Abs("../../scripts/tokenizer-fixtures")
+	_, err := exec.LookPath("node")
+	for _, m := range modules {
+		if err == nil {
+			_, err = os.Stat(filepath.Join(folder, "node_modules", m))
 		}
-		t.Skipf("no node or js-tiktoken (npm install in %s): reference encodings not made", script)
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI: the reference encoder is missing (%v): run npm install in %s", err, folder)
+		}
+		t.Skipf("no node or %v (npm install in %s): reference encodings not made", modules, folder)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command("node", "gen.mjs", dir)
-	cmd.Dir = script
+	cmd := exec.Command("node", script, dir)
+	cmd.Dir = folder
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gen.mjs: %v\n%s", err, out)
+		t.Fatalf("%s: %v\n%s", script, err, out)
 	}
 	return dir
 }

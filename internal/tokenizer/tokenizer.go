@@ -1,7 +1,9 @@
 // Package tokenizer encodes text as a model's tokenizer does, in pure Go, from the files
 // models ship: a Hugging Face tokenizer.json with a BPE model (byte-level as GPT-2 and Llama 3,
-// or SentencePiece-style with byte fallback as Llama 2 and Mistral) or a tiktoken rank file
-// (gpt2/r50k, p50k, cl100k, o200k). llmscale uses it for prompt lengths and synthetic prompts
+// or SentencePiece-style with byte fallback as Llama 2 and Mistral), a Unigram model (T5-style
+// SentencePiece) or a WordPiece model (BERT), or a tiktoken rank file (gpt2/r50k, p50k, cl100k,
+// o200k). The steps run as Hugging Face's tokenizers runs them: added tokens, normaliser,
+// pre-tokenizer, model, post-processor. llmscale uses it for prompt lengths and synthetic prompts
 // of exact length; without one, internal/tokens' heuristic stands in and is labelled so.
 package tokenizer
 
@@ -17,13 +19,27 @@ import (
 type Tokenizer struct {
 	name     string
 	vocab    int
-	pre      *splitter           // pre-tokenizer: text → pieces (nil: the whole text is one piece)
-	byteSyms bool                // byte-level: a piece's symbols are its bytes
-	norm     func(string) string // normaliser (SentencePiece-style: spaces → ▁)
-	bpe      *bpe
+	norm     func(string) string // normaliser (nil: none)
+	pre      []preStep           // pre-tokenizer steps in order (none: the text is one piece)
+	model    model
 	specials []special // added tokens matched literally before anything else
 	bos, eos []int     // what the post-processor adds around a single sequence
 }
+
+// model turns one pre-tokenized piece into ids (BPE, Unigram, WordPiece).
+type model interface {
+	encode(piece string, out []int) []int
+}
+
+// piece is a pre-tokenizer's unit of text; start is true for the piece that begins the input
+// (Metaspace's prepend_scheme "first" looks at it).
+type piece struct {
+	text  string
+	start bool
+}
+
+// preStep is one pre-tokenizer: it cuts (and may rewrite) every piece.
+type preStep func([]piece) []piece
 
 type special struct {
 	text string
@@ -64,9 +80,9 @@ func (t *Tokenizer) VocabSize() int { return t.vocab }
 // Encode encodes text without the special tokens the post-processor adds.
 func (t *Tokenizer) Encode(text string) []int {
 	var out []int
-	for len(text) > 0 {
+	for start := true; len(text) > 0; start = false {
 		at, sp := t.nextSpecial(text)
-		out = t.encodeOrdinary(text[:at], out)
+		out = t.encodeOrdinary(text[:at], start, out)
 		if sp == nil {
 			break
 		}
@@ -92,34 +108,22 @@ func (t *Tokenizer) nextSpecial(text string) (int, *special) {
 	return at, best
 }
 
-func (t *Tokenizer) encodeOrdinary(text string, out []int) []int {
+// encodeOrdinary encodes text without added tokens; start tells whether it begins the input.
+func (t *Tokenizer) encodeOrdinary(text string, start bool, out []int) []int {
 	if text == "" {
 		return out
 	}
 	if t.norm != nil {
 		text = t.norm(text)
 	}
-	if t.pre == nil {
-		return t.bpe.encode(t.symbols(text), out)
+	pieces := []piece{{text: text, start: start}}
+	for _, step := range t.pre {
+		pieces = step(pieces)
 	}
-	for _, piece := range t.pre.split(text) {
-		out = t.bpe.encode(t.symbols(piece), out)
-	}
-	return out
-}
-
-// symbols splits a piece into the units BPE starts from: bytes for byte-level models, runes
-// otherwise.
-func (t *Tokenizer) symbols(piece string) []string {
-	var out []string
-	if t.byteSyms {
-		for i := range len(piece) {
-			out = append(out, piece[i:i+1])
+	for _, p := range pieces {
+		if p.text != "" {
+			out = t.model.encode(p.text, out)
 		}
-		return out
-	}
-	for _, r := range piece {
-		out = append(out, string(r))
 	}
 	return out
 }

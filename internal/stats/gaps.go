@@ -1,0 +1,113 @@
+package stats
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// gapStore keeps the chunk gaps (ITL) of a run's measured requests in a temporary file
+// instead of memory. They are the only per-request data that grows with the answer (8 bytes
+// a token), so a long run with thousands of users would otherwise grow without bound; the
+// summary reads them back once at the end, a second pass that keeps the percentiles exact.
+type gapStore struct {
+	f   *os.File
+	w   *bufio.Writer
+	err error
+}
+
+// newGapStore starts the file in dir ("" is the system's temporary folder); the file is
+// unlinked at once where the system allows, so nothing is left behind even by a crash.
+func newGapStore(dir string) (*gapStore, error) {
+	f, err := os.CreateTemp(dir, ".llmscale-gaps-*")
+	if err != nil {
+		return nil, fmt.Errorf("chunk gap store: %w", err)
+	}
+	_ = os.Remove(f.Name()) // some systems cannot remove an open file: close removes it then
+	return &gapStore{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// add appends one response: its end offset, the lengths of its lists, then its gaps, its
+// tokens per chunk and vLLM's gaps.
+func (g *gapStore) add(m memGap) {
+	if g.err != nil {
+		return
+	}
+	hdr := [4]int64{m.end, int64(len(m.itl)), int64(len(m.chunkTokens)), int64(len(m.vll))}
+	g.err = errors.Join(binary.Write(g.w, binary.LittleEndian, hdr[:]), binary.Write(g.w, binary.LittleEndian, m.itl),
+		binary.Write(g.w, binary.LittleEndian, m.chunkTokens), binary.Write(g.w, binary.LittleEndian, m.vll))
+}
+
+// maxGapList bounds a list's length read back: more is a corrupted file, not a response.
+const maxGapList = 1 << 30
+
+// each reads every response back, in the order they were added, reusing its buffers (visit
+// must not keep them). It may be called any number of times; it leaves the file as it was.
+func (g *gapStore) each(visit func(memGap)) error {
+	if g.err != nil {
+		return g.err
+	}
+	if err := g.w.Flush(); err != nil {
+		return err
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(g.f, 0, math.MaxInt64), 64<<10)
+	var m memGap
+	var buf []byte
+	for {
+		var hdr [4]int64
+		if err := binary.Read(r, binary.LittleEndian, hdr[:]); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if min(hdr[1], hdr[2], hdr[3]) < 0 || max(hdr[1], hdr[2], hdr[3]) > maxGapList {
+			return fmt.Errorf("chunk gap store: corrupted record (lists of %d, %d, %d)", hdr[1], hdr[2], hdr[3])
+		}
+		buf = resize(buf, 8*hdr[1]+4*hdr[2]+8*hdr[3])
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return fmt.Errorf("chunk gap store: %w", err)
+		}
+		rest := buf
+		m.end = hdr[0]
+		m.itl, rest = decode64(m.itl, rest, hdr[1])
+		m.chunkTokens, rest = decode32(m.chunkTokens, rest, hdr[2])
+		m.vll, _ = decode64(m.vll, rest, hdr[3])
+		visit(m)
+	}
+}
+
+// decode64 decodes n little-endian int64s from the front of b into s (reused), and returns
+// the rest of b.
+func decode64(s []int64, b []byte, n int64) ([]int64, []byte) {
+	s = resize(s, n)
+	for i := range s {
+		s[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return s, b[8*n:]
+}
+
+func decode32(s []int32, b []byte, n int64) ([]int32, []byte) {
+	s = resize(s, n)
+	for i := range s {
+		s[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return s, b[4*n:]
+}
+
+func resize[T any](s []T, n int64) []T {
+	if int64(cap(s)) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+// close removes the file.
+func (g *gapStore) close() {
+	name := g.f.Name()
+	g.f.Close()
+	os.Remove(name)
+}
