@@ -21,10 +21,10 @@ var floors = [][]string{
 	// 0: leaves, importing nothing of llmscale.
 	{"loadspec", "tokens", "sse", "schedule", "pollhttp", "host", "memnet", "golden", "gguf", "tokenizer", "fit", "sweep",
 		"reportdata", "report/format"},
-	// 1: prompts and the results tree: the records every stage writes or reads.
-	{"workload", "results"},
-	// 2: the matrix file; request statistics; telemetry, each writing its own records.
-	{"spec", "stats", "gpu", "promscrape", "otlp", "sim"},
+	// 1: prompts and the results tree: the records every stage writes or reads; charts.
+	{"workload", "results", "report/charts"},
+	// 2: the matrix file; request statistics; telemetry, each writing its own records; figures.
+	{"spec", "stats", "gpu", "promscrape", "otlp", "sim", "report/figures"},
 	// 3: the plan; the load generator; per-experiment summaries; a synthetic results tree.
 	{"matrix", "loadgen", "aggregate", "treegen"},
 	// 4: servers of a plan; scaling series.
@@ -44,7 +44,7 @@ var floors = [][]string{
 var (
 	running = []string{"loadgen", "gpu", "promscrape", "otlp", "sim", "server", "campaign", "slurm"}
 	reading = []string{"aggregate", "scaling", "diagnose", "analysis", "compare", "resultstree", "report", "reportdata",
-		"report/format", "fit"}
+		"report/format", "report/charts", "report/figures", "fit"}
 	shared = []string{"loadspec", "tokens", "sse", "schedule", "pollhttp", "host", "memnet", "golden", "gguf",
 		"tokenizer", "sweep", "stats", "workload", "results", "spec", "matrix"}
 )

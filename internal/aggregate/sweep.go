@@ -104,3 +104,15 @@ func (r *Row) LoadMode() loadspec.Mode {
 	}
 	return loadspec.ModeConcurrency
 }
+
+// ModeLevel is the load level in LoadMode's unit: a sweep point's concurrency or rate (its
+// load_level is in requests/s for every point), else load_level.
+func (r *Row) ModeLevel() float64 {
+	switch r.SweepStage {
+	case "":
+		return r.LoadLevel
+	case sweep.StageRate:
+		return r.Rate
+	}
+	return float64(r.Concurrency)
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/workload"
@@ -24,6 +25,12 @@ func loadOf(e matrix.Experiment, targets []string) loadspec.Load {
 		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: s.Grace.D(),
 		SLO:    loadspec.SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()},
 		Client: s.Client, ExperimentID: e.ID, WorkerCount: 1,
+	}
+	if out.ConnectRate = s.ConnectRate; out.ConnectRate == 0 {
+		out.ConnectRate = loadgen.NoPreconnect // the matrix's 0 opens none ahead; loadgen reads a zero as its default
+	}
+	if l.Mode != loadspec.ModeRate { // the open loop's schedule decides when its requests start
+		out.StartRamp = s.StartRamp.D()
 	}
 	if s.IgnoreEOS != nil {
 		out.IgnoreEOS = *s.IgnoreEOS

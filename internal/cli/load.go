@@ -36,7 +36,8 @@ type loadFlags struct {
 	workerEnv                                               string
 	users, concurrency, maxInflight, maxTokens              int
 	worker, workers, vocabSize                              int
-	spawnRate, rate, burstiness                             float64
+	spawnRate, rate, burstiness, connectRate                float64
+	startRamp                                               time.Duration
 	runTime, warmup, cooldown, think, timeout, stall, grace time.Duration
 	seed                                                    int64
 	ignoreEOS, continuousUsage, quiet, force                bool
@@ -69,6 +70,8 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.StringVar(&f.model, "model", "", "model name in requests (default $VLLM_MODEL, else the first model of /v1/models)")
 	fs.IntVar(&f.users, "users", 0, "closed-loop users, as Locust (default $USERS, else 10)")
 	fs.Float64Var(&f.spawnRate, "spawn-rate", 0, "users started per second; 0 starts all at once (default $SPAWN)")
+	fs.Float64Var(&f.connectRate, "connect-rate", d.ConnectRate, "users or concurrency: connections opened per second before the start, one per user or slot; 0 opens none ahead (each request connects inside its TTFT)")
+	fs.DurationVar(&f.startRamp, "start-ramp", 0, "users without --spawn-rate, or concurrency: spread the first requests over this time; 0 sends them all at once")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight at all times, instead of users ($LLMSCALE_CONCURRENCY)")
 	fs.Float64Var(&f.rate, "rate", 0, "open-loop requests per second, instead of users ($LLMSCALE_RATE)")
 	fs.StringVar(&f.arrival, "arrival", d.Arrival, "open-loop arrivals: poisson, gamma or constant")
@@ -325,7 +328,10 @@ func (f loadFlags) flagLoad(s settings, fs *pflag.FlagSet) (l loadspec.Load, v v
 		ContinuousUsage: f.continuousUsage, Seed: f.seed, WorkerCount: f.workers,
 		Targets: targets(f.hosts, s.lookup("VLLM_HOST")), Client: f.client, ExperimentID: f.expID,
 		PromptSet: str("prompts", f.prompts, "PROMPTS_FILE"), VocabSize: f.vocabSize, Tokenizer: f.tokenizer,
-		MaxRequests: v.numPrompts, SLO: v.slo,
+		MaxRequests: v.numPrompts, SLO: v.slo, ConnectRate: f.connectRate, StartRamp: f.startRamp,
+	}
+	if l.ConnectRate == 0 {
+		l.ConnectRate = loadgen.NoPreconnect // --connect-rate 0 opens none; loadgen reads a zero as its default
 	}
 	if l.API == "" {
 		l.API = loadspec.APICompletions
@@ -591,7 +597,8 @@ func discoverModel(ctx context.Context, base, key string) (string, error) {
 func loadRecord(c loadgen.Config, promptSet string) results.LoadRecord {
 	return results.LoadRecord{PromptSet: promptSet, ExperimentID: c.ExperimentID, Targets: c.Targets, API: c.API,
 		Model: c.Model, Mode: c.Mode, Users: c.Users, SpawnRate: c.SpawnRate, Concurrency: c.Concurrency, Rate: c.Rate,
-		Arrival: c.Arrival, Burstiness: c.Burstiness, MaxInflight: c.MaxInflight, WarmupS: c.Warmup.Seconds(),
+		Arrival: c.Arrival, Burstiness: c.Burstiness, MaxInflight: c.MaxInflight, ConnectRate: max(c.ConnectRate, 0),
+		StartRampS: c.StartRamp.Seconds(), WarmupS: c.Warmup.Seconds(),
 		RunTimeS: c.RunTime.Seconds(), CooldownS: c.Cooldown.Seconds(), ThinkTimeS: c.ThinkTime.Seconds(),
 		TimeoutS: c.Timeout.Seconds(), StallTimeoutS: c.StallTimeout.Seconds(), GraceS: c.Grace.Seconds(),
 		Prompts: len(c.Prompts), MaxTokens: c.MaxTokens, IgnoreEOS: c.IgnoreEOS, ContinuousUsage: c.ContinuousUsage,

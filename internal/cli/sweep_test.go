@@ -13,10 +13,12 @@ import (
 // in its folder, and writes sweep.json with a knee; a load mode beside --sweep is refused.
 func TestSweep(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(&streamHandler{tokens: 4})
+	// Requests of 20 ms that are mostly waiting, so that 8 in flight beat one at a time even
+	// on a host whose CPUs are shared.
+	srv := httptest.NewServer(&streamHandler{tokens: 20})
 	defer srv.Close()
-	code, out, errOut := runCLI(t, map[string]string{"VLLM_HOST": srv.URL}, "load", "--sweep", "2", "--sweep-max-concurrency", "4",
-		"--run-time", "800ms", "--warmup", "200ms", "--cooldown", "0s", "--max-tokens", "4", "--quiet", "--out", "sw")
+	code, out, errOut := runCLI(t, map[string]string{"VLLM_HOST": srv.URL}, "load", "--sweep", "2", "--sweep-max-concurrency", "8",
+		"--run-time", "800ms", "--warmup", "200ms", "--cooldown", "0s", "--max-tokens", "20", "--quiet", "--out", "sw")
 	if code != ExitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

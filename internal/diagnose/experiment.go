@@ -88,11 +88,8 @@ func factsOf(r *aggregate.Row) facts {
 
 // offered is the users (or concurrency) the load offered; NaN in rate mode.
 func offered(r *aggregate.Row) float64 {
-	switch mode := r.LoadMode(); {
-	case mode == loadspec.ModeConcurrency && r.SweepStage != "":
-		return float64(r.Concurrency) // a sweep's load level is in requests/s
-	case mode.Closed() && r.LoadLevel > 0:
-		return r.LoadLevel
+	if mode := r.LoadMode(); mode.Closed() && r.ModeLevel() > 0 {
+		return r.ModeLevel()
 	}
 	return math.NaN()
 }
@@ -379,7 +376,7 @@ func (f facts) batchCap() outcome {
 			"raises throughput while the KV cache and the GPUs have room.", num(f.queued), flag)
 	} else {
 		tail = fmt.Sprintf("with no standing queue: the load (%s %s) just fills the batch, so it did not show whether a "+
-			"higher %s would help; measure more load (more %s than the cap) first.", loadWord(f.r), num(f.r.LoadLevel), flag, loadWord(f.r))
+			"higher %s would help; measure more load (more %s than the cap) first.", loadWord(f.r), num(f.r.ModeLevel()), flag, loadWord(f.r))
 	}
 	s := fmt.Sprintf("Requests running reached the batch cap (%s of %s, %s %d × %d engines) %s", num(f.running), num(f.cap),
 		flag, f.r.MaxNumSeqs, max(f.r.Engines, 1), tail)
@@ -423,7 +420,7 @@ func (f facts) notSaturated() outcome {
 	holds := f.hasServer && (c.Holds || c.Missing()) && q.Holds && (kv.Holds || kv.Missing()) && (pre.Holds || pre.Missing())
 	s := fmt.Sprintf("The server was not saturated: %s requests ran on a batch cap of %s, %s waited, the KV cache "+
 		"peaked at %s: the test, not the server, was the limit (%s %s); measure more load to find the server's capacity.",
-		num(f.running), num(f.cap), num(f.queued), pct(f.kvMax), loadWord(f.r), num(f.r.LoadLevel))
+		num(f.running), num(f.cap), num(f.queued), pct(f.kvMax), loadWord(f.r), num(f.r.ModeLevel()))
 	return outcome{code: CodeNotSaturated, holds: holds, evidence: []Evidence{c, q, kv, pre, gpu}, sentence: s,
 		margin: allOf(marginOfOne(c), marginOfOne(q), marginOfOne(kv), marginOfOne(pre))}
 }

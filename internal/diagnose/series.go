@@ -64,42 +64,72 @@ func newSeriesCtx(f scaling.Fit, all []scaling.Fit, exps map[string]ExperimentDi
 	return c
 }
 
-// verdict applies the series rules in order: the first that holds is the verdict, and the
-// later rules that hold too are named under Also and, with their margins, under Close.
+// verdict applies the series rules in order: the first that holds is the verdict; the later
+// rules that hold too are named under Also, and every other rule that held or missed by less
+// than CloseMargin, with its margin, under Close.
 func (c *seriesCtx) verdict() Verdict {
 	if c.f.Series.Strategy == scaling.StrategyTable {
 		return c.tableVerdict()
 	}
 	rules := []func() (Verdict, bool){c.loadGenerator, c.superLinear, c.erratic, c.unsaturated, c.nearLinear,
 		c.tpComm, c.apiServer, c.underfilled, c.topLimit, c.contendedHost}
+	var earlier []Verdict // the rules before the verdict's: they missed
 	for i, rule := range rules {
-		if v, ok := rule(); ok {
-			c.alsoHeld(&v, rules[i+1:])
+		v, ok := rule()
+		if ok {
+			c.alsoHeld(&v, earlier, rules[i+1:])
 			return v
 		}
+		earlier = append(earlier, v)
 	}
 	return c.unknown()
 }
 
-// alsoHeld runs the rules after the verdict's and names those that held too under Also; the
-// limits among them (not near-linear scaling, which is no limit, nor not-saturated and the
-// load generator, which are not the server's) with their margins under Close (the report
-// appends Also to the sentence). Their point notes are dropped: the verdict's rule
-// alone marks points.
-func (c *seriesCtx) alsoHeld(v *Verdict, rest []func() (Verdict, bool)) {
+// alsoHeld names beside v the rules that missed before it by less than CloseMargin, and runs
+// the rules after it: those that hold too go under Also; the limits among all of these (not
+// near-linear scaling, which is no limit, nor not-saturated and the load generator, which are
+// not the server's) go with their margins under Close (the report appends Also to the
+// sentence). The later rules' point notes are dropped: the verdict's rule alone marks points.
+func (c *seriesCtx) alsoHeld(v *Verdict, earlier []Verdict, rest []func() (Verdict, bool)) {
+	for _, o := range earlier {
+		c.nameClose(v, o, false)
+	}
 	kept := c.notes
 	c.notes = map[int]string{}
 	defer func() { c.notes = kept }()
 	for _, rule := range rest {
 		o, ok := rule()
-		if !ok || o.Code == v.Code || o.Code == CodeNearLinear || contains(v.Also, o.Code) {
-			continue
+		if ok && o.Code != v.Code && o.Code != CodeNearLinear && !contains(v.Also, o.Code) {
+			v.Also = append(v.Also, o.Code)
 		}
-		v.Also = append(v.Also, o.Code)
-		if o.Margin != nil && o.Code != CodeNotSaturated && o.Code != CodeLoadGenerator {
-			v.Close = append(v.Close, fmt.Sprintf("%s (%s)", o.Code, signedPct(*o.Margin)))
-		}
+		c.nameClose(v, o, ok)
 	}
+}
+
+// nameClose adds o to v's Close when it is a server limit other than v's that held, or that
+// missed by less than CloseMargin.
+func (c *seriesCtx) nameClose(v *Verdict, o Verdict, held bool) {
+	switch o.Code {
+	case "", v.Code, CodeNearLinear, CodeNotSaturated, CodeLoadGenerator:
+		return
+	}
+	if o.Margin == nil || (!held && *o.Margin <= -CloseMargin) {
+		return
+	}
+	entry := fmt.Sprintf("%s (%s)", o.Code, signedPct(*o.Margin))
+	if !contains(v.Close, entry) {
+		v.Close = append(v.Close, entry)
+	}
+}
+
+// missed is what a rule that did not hold reports: its code and how far it missed (negative
+// margin), so that a near miss can be named beside the verdict; no margin when NaN.
+func missed(code string, m float64) Verdict {
+	v := Verdict{Code: code}
+	if !math.IsNaN(m) && !math.IsInf(m, 0) {
+		v.Margin = &m
+	}
+	return v
 }
 
 func (c *seriesCtx) expVerdict(n int) (Verdict, bool) {
@@ -319,15 +349,15 @@ func (c *seriesCtx) tpComm() (Verdict, bool) {
 	kfEv := fact("Karp–Flatt trend", "karp_flatt_trend", string(kf.Trend), "rising", kf.Trend == fit.TrendRising)
 	if dp := c.counterpart(); dp != nil {
 		ev, worst, at := c.compareTo(dp)
+		m := (1 - TPWorseThanDPMargin - worst) / (1 - TPWorseThanDPMargin)
 		if worst <= 1-TPWorseThanDPMargin {
 			s := fmt.Sprintf("TP scales worse than DP: at %d GPUs TP reaches %s of DP's throughput (%s). Every step of a "+
 				"TP replica pays for two all-reduces per layer over %s, and its batch cap does not grow with its GPUs, "+
 				"while each DP replica brings its own; prefer DP (or TP only as far as the model needs).",
 				at, pct(worst), dp.Series.Name, orWord(ic, "the interconnect"))
-			m := (1 - TPWorseThanDPMargin - worst) / (1 - TPWorseThanDPMargin)
 			return Verdict{Code: CodeTPComm, Label: Label(CodeTPComm), Sentence: s, Evidence: append(ev, icEv, kfEv), Margin: &m}, true
 		}
-		return Verdict{}, false
+		return missed(CodeTPComm, m), false
 	}
 	if kf.Trend == fit.TrendRising {
 		s := fmt.Sprintf("Karp–Flatt's serial fraction rises with the TP degree (%s): overhead that grows with N, as "+
@@ -395,7 +425,7 @@ func (c *seriesCtx) apiServer() (Verdict, bool) {
 	v, _ := c.expVerdict(c.top)
 	topEv := fact(fmt.Sprintf("verdict at %d GPUs", c.top), "verdict", v.Code, CodeAPIServer, v.Code == CodeAPIServer)
 	if !(topEv.Holds || rise.Holds || feRise.Holds) {
-		return Verdict{}, false
+		return missed(CodeAPIServer, anyOf(rise, feRise)), false
 	}
 	s := fmt.Sprintf("Adding DP ranks behind the same API server does not add throughput in proportion (%s): requests "+
 		"increasingly wait outside the engines (%s of those in flight at %d GPUs, %s at %s), because one API-server "+
@@ -430,7 +460,7 @@ func (c *seriesCtx) underfilled() (Verdict, bool) {
 	s := fmt.Sprintf("At %d GPUs the batch was %s full with no queue to refill it, against %s at %s: the load "+
 		"(%s %s) did not keep every rank's batch full between requests, so the top point understates the server (%s); "+
 		"measure it with more load (a standing queue, e.g. twice the total batch cap).",
-		c.top, pct(ft.capFrac), pct(fb.capFrac), gpuCount(c.base), loadWord(rt), num(rt.LoadLevel), c.topDesc())
+		c.top, pct(ft.capFrac), pct(fb.capFrac), gpuCount(c.base), loadWord(rt), num(rt.ModeLevel()), c.topDesc())
 	v := Verdict{Code: CodeNotSaturated, Label: Label(CodeNotSaturated), Sentence: s, Evidence: []Evidence{gap, noQueue}}
 	if m := allOf(marginOfOne(gap), marginOfOne(noQueue)); !math.IsNaN(m) {
 		v.Margin = &m

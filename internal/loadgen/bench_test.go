@@ -192,6 +192,66 @@ func BenchmarkTimingError(b *testing.B) {
 	}
 }
 
+// BenchmarkBurstStart measures what a burst start costs the first requests' TTFT: 1,024
+// streams all start at once against the fixed-cadence server (TTFT 50 ms), and the client's
+// TTFT p99 is compared with the server's own (from the moment its handler began to its first
+// write), every request of the run counted, the first wave included (no warm-up). Variants:
+// no connections opened ahead (each request dials, inside its TTFT), connections opened ahead
+// (connect_rate), and opened ahead with the first requests spread over a 100 ms ramp.
+//
+//	LLMSCALE_BENCH_SERVER_CPU=1 taskset -c 0 /tmp/loadgen.test -test.run '^$' \
+//	    -test.bench BurstStart -test.benchtime 1x -test.count 3
+func BenchmarkBurstStart(b *testing.B) {
+	base, separate := startCadenceServer(b)
+	variants := []struct {
+		name string
+		rate float64
+		ramp time.Duration
+	}{{"preconnect=off", NoPreconnect, 0}, {"preconnect=on", 0, 0}, {"preconnect=on/ramp=100ms", 0, 100 * time.Millisecond}}
+	for _, client := range benchClients() {
+		for _, streams := range []int{256, 1024} {
+			for _, v := range variants {
+				name := fmt.Sprintf("%s/%s/streams=%d/%s", serverTag(separate), clientTag(client), streams, v.name)
+				b.Run(name, func(b *testing.B) {
+					var seen, server, excess, connect []float64
+					for b.Loop() {
+						cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
+						cfg.Concurrency, cfg.RunTime, cfg.Client, cfg.ConnectRate, cfg.StartRamp = streams, 3*time.Second, client, v.rate, v.ramp
+						_, rows, _, _ := benchRun(b, cfg)
+						c, s, e, k := serverTTFT(rows, fetchWrites(b, base))
+						seen, server, excess, connect = append(seen, c...), append(server, s...), append(excess, e...), append(connect, k...)
+					}
+					for _, v := range [][]float64{seen, server, excess, connect} {
+						slices.Sort(v)
+					}
+					b.ReportMetric(stats.Percentile(seen, 99)-stats.Percentile(server, 99), "ttft-p99-excess-ms")
+					b.ReportMetric(stats.Percentile(seen, 99), "ttft-p99-ms")
+					b.ReportMetric(stats.Percentile(server, 99), "server-ttft-p99-ms")
+					b.ReportMetric(stats.Percentile(excess, 50), "ttft-err-p50-ms")
+					b.ReportMetric(stats.Percentile(excess, 99), "ttft-err-p99-ms")
+					b.ReportMetric(stats.Percentile(connect, 99), "connect-p99-ms")
+					b.ReportMetric(float64(len(seen)), "requests")
+				})
+			}
+		}
+	}
+}
+
+// serverTTFT pairs each successful record with the server's own TTFT (first write − handler
+// start): client TTFT, server TTFT, their difference, and the record's connect time, in ms.
+func serverTTFT(rows []results.Request, writes map[string]chunkTimes) (client, server, excess, connect []float64) {
+	for _, r := range rows {
+		w, ok := writes[r.ResponseID]
+		if !r.OK() || !ok || len(w.Before) == 0 {
+			continue
+		}
+		s := ms(w.Before[0] - w.Arrived)
+		client, server = append(client, ms(r.TTFTNs)), append(server, s)
+		excess, connect = append(excess, ms(r.TTFTNs)-s), append(connect, ms(r.ConnectNs))
+	}
+	return client, server, excess, connect
+}
+
 func (e *timingErrors) add(o timingErrors) {
 	e.ttft, e.itl, e.missing = append(e.ttft, o.ttft...), append(e.itl, o.itl...), e.missing+o.missing
 }

@@ -39,6 +39,7 @@ type cadenceServer struct {
 // chunkTimes are a response's write times: the bytes reached the socket between Before[i] and
 // After[i].
 type chunkTimes struct {
+	Arrived       int64 // when the handler began: the server's own clock for its TTFT
 	Before, After []int64
 }
 
@@ -89,7 +90,7 @@ func (s *cadenceServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writes = nil
 		return
 	}
-	start := time.Now()
+	start, arrived := time.Now(), monoNow()
 	c, err := parseCadence(r.URL.Path)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -100,7 +101,7 @@ func (s *cadenceServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	fl := w.(http.Flusher)
 	chunk := []byte(`data: {"id":"` + id + `","object":"text_completion","model":"m","choices":[{"index":0,"text":" abc","logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n")
-	times := chunkTimes{Before: make([]int64, 0, c.tokens), After: make([]int64, 0, c.tokens)}
+	times := chunkTimes{Arrived: arrived, Before: make([]int64, 0, c.tokens), After: make([]int64, 0, c.tokens)}
 	for i := range c.tokens {
 		if d := time.Until(start.Add(c.ttft + time.Duration(i)*c.itl)); d > 0 {
 			time.Sleep(d)

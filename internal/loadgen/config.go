@@ -97,6 +97,9 @@ func (c Config) withDefaults() Config {
 	if c.WorkerCount == 0 {
 		c.WorkerCount = 1
 	}
+	if c.ConnectRate == 0 {
+		c.ConnectRate = DefaultConnectRate
+	}
 	return c
 }
 
@@ -130,6 +133,7 @@ func (c Config) Validate() error {
 		bad("no model name")
 	}
 	errs = append(errs, c.validateMode()...)
+	errs = append(errs, c.validateStart()...)
 	errs = append(errs, c.validateDatasets()...)
 	if c.RunTime <= 0 {
 		bad("run time %v: want a positive measured window", c.RunTime)
@@ -199,6 +203,24 @@ func (c Config) validateMode() []error {
 		return []error{fmt.Errorf("mode %q: want users, concurrency or rate", c.Mode)}
 	}
 	return nil
+}
+
+// validateStart checks how a closed loop starts: the connections opened ahead and the ramp.
+func (c Config) validateStart() []error {
+	var errs []error
+	if c.ConnectRate < 0 && c.ConnectRate != NoPreconnect || c.ConnectRate != c.ConnectRate {
+		errs = append(errs, fmt.Errorf("connect rate %v: want connections per second, or 0 to open none ahead", c.ConnectRate))
+	}
+	switch {
+	case c.StartRamp < 0:
+		errs = append(errs, fmt.Errorf("start ramp %v is negative", c.StartRamp))
+	case c.StartRamp > 0 && c.Mode == loadspec.ModeRate:
+		errs = append(errs, fmt.Errorf("start ramp %v: the rate mode's schedule decides when requests start; "+
+			"a ramp applies to users and concurrency", c.StartRamp))
+	case c.StartRamp > 0 && c.Mode == loadspec.ModeUsers && c.SpawnRate > 0:
+		errs = append(errs, fmt.Errorf("start ramp %v and spawn rate %v both say how users start: give one", c.StartRamp, c.SpawnRate))
+	}
+	return errs
 }
 
 // share splits n between the workers: the first n%workers get one more.

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/stats"
@@ -11,8 +12,9 @@ import (
 
 // feedRecords passes n records of 128-token answers through what a run keeps of them: the
 // summary's accumulator (chunk gaps in the on-disk store) and the Parquet sink. It returns
-// the heap in use after n records, the sink still open, as in the middle of a run.
-func feedRecords(tb testing.TB, n int) uint64 {
+// the heap in use after n records, the sink still open, as in the middle of a run, and what
+// the end-of-run summary then allocates (bytes; 0 unless summarize).
+func feedRecords(tb testing.TB, n int, summarize bool) (heap, summary uint64) {
 	tb.Helper()
 	dir := tb.TempDir()
 	sink, err := NewParquetSink(dir, 0, 1)
@@ -33,7 +35,9 @@ func feedRecords(tb testing.TB, n int) uint64 {
 			batch[i].ITLNs[k] = int64(20_000_000 + k*1000 + i)
 		}
 	}
+	fed := 0 // n rounded up to whole batches
 	for done := 0; done < n; done += len(batch) {
+		fed += len(batch)
 		for i := range batch {
 			batch[i].Seq = int64(done + i)
 			batch[i].SentNs, batch[i].EndNs = int64(done+i)*1e6, int64(done+i)*1e6+5e9
@@ -48,8 +52,16 @@ func feedRecords(tb testing.TB, n int) uint64 {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
+	if summarize {
+		before := m.TotalAlloc
+		if s, _ := acc.Summarize(stats.Span{From: 0, To: time.Duration(n) * time.Hour}); s.ITL.N != 127*fed {
+			tb.Fatalf("summary of %d gaps, want %d", s.ITL.N, 127*fed)
+		}
+		runtime.ReadMemStats(&m)
+		summary = m.TotalAlloc - before
+	}
 	runtime.KeepAlive(&acc)
-	return m.HeapAlloc
+	return m.HeapAlloc, summary
 }
 
 // TestRecordMemoryIsFlat: what a run keeps per request must not grow with the answer. Before
@@ -59,7 +71,8 @@ func feedRecords(tb testing.TB, n int) uint64 {
 // and the growth per record bounded; no time is asserted. Not parallel: other tests'
 // allocations would blur the heap figures.
 func TestRecordMemoryIsFlat(t *testing.T) {
-	small, large := feedRecords(t, 20_000), feedRecords(t, 100_000)
+	small, _ := feedRecords(t, 20_000, false)
+	large, _ := feedRecords(t, 100_000, false)
 	perRecord := (float64(large) - float64(small)) / 80_000
 	t.Logf("heap %d KB after 20k records, %d KB after 100k: %.0f bytes per record", small>>10, large>>10, perRecord)
 	if perRecord > 400 {
@@ -67,14 +80,17 @@ func TestRecordMemoryIsFlat(t *testing.T) {
 	}
 }
 
-// BenchmarkRecordMemory reports what a run keeps per request record (bytes/record); the figure
-// in docs/performance.md comes from it.
+// BenchmarkRecordMemory reports what a run keeps per request record (bytes/record), and what
+// the end-of-run summary of 200,000 records (25 M chunk gaps read back from the gap file)
+// allocates (MB-summary); the figures in docs/performance.md come from it.
 //
 //	go test ./internal/loadgen -run '^$' -bench RecordMemory -benchtime 1x -count 3
 func BenchmarkRecordMemory(b *testing.B) {
 	for b.Loop() {
-		small, large := feedRecords(b, 20_000), feedRecords(b, 200_000)
+		small, _ := feedRecords(b, 20_000, false)
+		large, summary := feedRecords(b, 200_000, true)
 		b.ReportMetric((float64(large)-float64(small))/180_000, "bytes/record")
 		b.ReportMetric(float64(large)/(1<<20), "MB@200k")
+		b.ReportMetric(float64(summary)/(1<<20), "MB-summary")
 	}
 }

@@ -32,8 +32,10 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
 	acc := stats.Accumulator{SLO: cfg.SLO}
+	var connects connectTimes
 	for i := range rows {
 		acc.Add(&rows[i])
+		connects.add(&rows[i])
 	}
 	window, limits := s.addWorkers(cfg.RunTime, parts)
 	if cfg.MaxRequests > 0 { // each worker's window ended with its last request: the load's with the last of all
@@ -51,10 +53,11 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	var trend stats.Trend
 	s.Summary, trend = acc.Summarize(stats.Span{From: cfg.Warmup, To: cfg.Warmup + window, OpenLoop: cfg.Mode == loadspec.ModeRate})
+	s.Connect = connects.stat(int64(cfg.Warmup), int64(cfg.Warmup+window))
 	s.ClientFailures = s.Failures[results.ErrorClient] // every worker's, as one run counts its own
 	merged := Summary{Mode: s.Mode, Summary: stats.Summary{SendLag: s.SendLag, ScheduledRate: s.ScheduledRate,
 		AchievedRate: s.AchievedRate}}
-	s.Limits = append(limits, (&Runner{}).limitsOf(&merged, trend)...)
+	s.Limits = append(limits, limitsOf(&merged, trend, nil)...) // the workers named what ran out on each
 	return s
 }
 
@@ -74,6 +77,11 @@ func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Durati
 		s.Connections += p.Connections
 		s.PeakInFlight += p.PeakInFlight
 		s.CapWaits += p.CapWaits
+		s.Preconnected += p.Preconnected
+		s.PreconnectTime = max(s.PreconnectTime, p.PreconnectTime)
+		if s.PreconnectError == "" {
+			s.PreconnectError = p.PreconnectError
+		}
 		if p.WakeLag.P99 > s.WakeLag.P99 {
 			s.WakeLag = p.WakeLag
 		}
@@ -145,7 +153,8 @@ func ReadSummary(path string) (Summary, error) {
 		PeakInFlight: doc.PeakInflight, CapWaits: doc.CapWaits, Limits: doc.ClientLimits,
 		WakeLag: Stat{P99: doc.P99WakeLagMs, Max: doc.MaxWakeLagMs}, TargetsDown: doc.TargetsDown,
 		OpenFilesLimit: doc.OpenFilesLimit, HostCPUUtil: doc.HostCPUUtil, HostSteal: doc.HostSteal,
-		HostContended: doc.HostContended, HostSharers: doc.HostSharers}
+		HostContended: doc.HostContended, HostSharers: doc.HostSharers, Preconnected: doc.Preconnected,
+		PreconnectTime: sec(doc.PreconnectS), PreconnectError: doc.PreconnectError}
 	if doc.ClientCores != nil {
 		s.Cores = *doc.ClientCores
 	}

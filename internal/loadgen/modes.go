@@ -22,12 +22,12 @@ func (r *Runner) closedLoop(sendCtx, reqCtx context.Context) {
 	r.spawn(sendCtx, reqCtx, &wg, n, spawn, think)
 }
 
-// spawn starts n users, spawn per second (0: all at once).
+// spawn starts n users, spawn per second, or spread evenly over the start ramp, or all at
+// once.
 func (r *Runner) spawn(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, n int, spawn float64, think time.Duration) {
 	for u := range n {
-		if spawn > 0 && u > 0 {
-			at := r.start.Add(time.Duration(float64(u) / spawn * float64(time.Second)))
-			if r.waiter.WaitUntil(sendCtx, at) != nil {
+		if at := startOf(u, n, spawn, r.cfg.StartRamp); at > 0 {
+			if r.waiter.WaitUntil(sendCtx, r.start.Add(at)) != nil {
 				return
 			}
 		}
@@ -37,6 +37,18 @@ func (r *Runner) spawn(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, n in
 		r.prog.users.Add(1)
 		wg.Go(func() { r.user(sendCtx, reqCtx, u, think) })
 	}
+}
+
+// startOf is when user (or slot) u of n starts: spawn per second, or spread evenly over
+// ramp, or at once.
+func startOf(u, n int, spawn float64, ramp time.Duration) time.Duration {
+	switch {
+	case spawn > 0:
+		return time.Duration(float64(u) / spawn * float64(time.Second))
+	case ramp > 0:
+		return time.Duration(int64(ramp) * int64(u) / int64(n))
+	}
+	return 0
 }
 
 // failurePause is how long a closed-loop user waits after a failed request before the next

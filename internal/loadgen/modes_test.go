@@ -331,6 +331,11 @@ func TestConfigErrors(t *testing.T) {
 		{"chat needs text", func(c *Config) { c.API, c.Prompts[0].Text = loadspec.APIChat, "" }, "chat API takes text"},
 		{"run time", func(c *Config) { c.RunTime = 0 }, "run time"},
 		{"negative grace", func(c *Config) { c.Grace = -time.Second }, "grace"},
+		{"negative connect rate", func(c *Config) { c.ConnectRate = -5 }, "connect rate -5"},
+		{"negative ramp", func(c *Config) { c.Mode, c.Concurrency, c.StartRamp = loadspec.ModeConcurrency, 2, -time.Second }, "start ramp -1s is negative"},
+		{"ramp in rate mode", func(c *Config) { c.StartRamp = time.Second }, "a ramp applies to users and concurrency"},
+		{"ramp and spawn rate", func(c *Config) { c.Mode, c.Users, c.SpawnRate, c.StartRamp = loadspec.ModeUsers, 2, 4, time.Second },
+			"start ramp 1s and spawn rate 4 both say how users start"},
 	}
 	for _, tt := range tests {
 		c := good

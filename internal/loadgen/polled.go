@@ -16,16 +16,6 @@ import (
 	"github.com/llmscale/llmscale/internal/sse"
 )
 
-// newPollClient is the epoll client of a run, its connections counted like net/http's.
-func (r *Runner) newPollClient() (*pollhttp.Client, error) {
-	poll, err := pollhttp.New(pollhttp.Options{Dial: r.cfg.Dial, MaxIdlePerAddr: poolSize(r.cfg),
-		OnOpen: r.conns.opened, OnClose: func() { r.conns.open.Add(-1) }})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	return poll, nil
-}
-
 // requestHead is what the epoll client sends before a request's body: the same request as
 // net/http's, header fields in a fixed order, Content-Length's value left to append.
 func requestHead(target, apiKey string) (addr string, head []byte) {
@@ -57,14 +47,15 @@ func (t *target) request(body []byte) []byte {
 // runPolled sends the request on the epoll client. The response is parsed on the client's
 // event loop as each read returns, every event timed by the read that completed it; what is
 // left (the end of the stream, errors) is done here once the response is over.
-func (x *exchange) runPolled(ctx context.Context, tgt *target) {
+func (x *exchange) runPolled(ctx context.Context, client *pollhttp.Client, tgt *target) {
 	r := x.r
 	sr := r.readers.Get().(*sse.Reader)
 	defer r.readers.Put(sr)
 	h := &polledStream{x: x, sr: sr, act: &activity{cancel: x.cancel}}
 	sr.Reset(&h.feed)
 	x.rec.SentNs = r.offset(time.Now())
-	err := r.poll.Do(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body), Wrote: func() { x.wrote.Store(true) }}, h)
+	err := client.Do(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body), Connected: x.connected,
+		Wrote: func() { x.wrote.Store(true) }}, h)
 	if h.watched {
 		r.watch.remove(h.act)
 	}

@@ -102,7 +102,7 @@ func (s Summary) writeLatencies(w io.Writer) {
 		name string
 		st   Stat
 	}{{"TTFT", s.TTFT}, {"TPOT", s.TPOT}, {"ITL", s.ITL}, {"ITL per token", s.TokenITL}, {"E2EL", s.E2E},
-		{"E2EL from due", s.E2EFromDue}, {"Send lag", s.SendLag}}
+		{"E2EL from due", s.E2EFromDue}, {"Send lag", s.SendLag}, {"Connect", s.Connect}}
 	for _, r := range rows {
 		if r.st.N == 0 {
 			fmt.Fprintf(w, "%s\t-\t-\t-\t-\t-\t-\t0\n", r.name)
@@ -117,6 +117,13 @@ func (s Summary) writeClient(b *strings.Builder) {
 	fmt.Fprintf(b, "\nclient   %s; CPU %.2f s (%.2f of %d cores), peak %d connections (%d dialled), peak %d in flight, "+
 		"timer wake-up lag p99 %.2f ms\n", s.Client, s.ClientCPU.Seconds(), s.ClientCores, s.Cores, s.PeakConnections,
 		s.Connections, s.PeakInFlight, s.WakeLag.P99)
+	if s.Preconnected > 0 || s.PreconnectError != "" {
+		fmt.Fprintf(b, "         %d connections opened before the start, in %.2f s", s.Preconnected, s.PreconnectTime.Seconds())
+		if s.PreconnectError != "" {
+			fmt.Fprintf(b, " (stopped: %s)", s.PreconnectError)
+		}
+		b.WriteString("\n")
+	}
 	s.writeHost(b)
 	if len(s.Limits) == 0 && !s.HostContended {
 		b.WriteString("         the client did not limit the run (no CPU saturation, send lag or connection cap seen)\n")
@@ -177,6 +184,7 @@ func (s Summary) JSON() results.LoadSummary {
 		ConnectionsDialled: s.Connections, PeakInflight: s.PeakInFlight, CapWaits: s.CapWaits, ClientLimits: s.Limits,
 		ClientFailures: &clientFailures, HostCPUUtil: s.HostCPUUtil, HostSteal: s.HostSteal,
 		HostContended: s.HostContended, HostSharers: s.HostSharers, OpenFilesLimit: s.OpenFilesLimit,
+		Preconnected: s.Preconnected, PreconnectS: s.PreconnectTime.Seconds(), PreconnectError: s.PreconnectError,
 	}
 	if s.SLO.Any() {
 		goodput, good := s.RequestGoodput, s.GoodRequests
@@ -206,6 +214,8 @@ func (s Summary) fillStats(d *results.LoadSummary) {
 		d.MaxSendLagMs = statFields(s.SendLag)
 	d.MeanWakeLagMs, d.StdWakeLagMs, d.MedianWakeLagMs, d.P90WakeLagMs, d.P95WakeLagMs, d.P99WakeLagMs,
 		d.MaxWakeLagMs = statFields(s.WakeLag)
+	d.MeanConnectMs, d.StdConnectMs, d.MedianConnectMs, d.P90ConnectMs, d.P95ConnectMs, d.P99ConnectMs,
+		d.MaxConnectMs = statFields(s.Connect)
 	if !s.VLLMDiffers { // vllm bench serve's own figures, only where they differ from ours
 		return
 	}

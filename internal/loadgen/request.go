@@ -125,13 +125,14 @@ type exchange struct {
 }
 
 // run sends the request and reads its stream into the record.
-func (x *exchange) run(ctx context.Context, target string) {
+func (x *exchange) run(ctx context.Context, client *http.Client, target string) {
 	r := x.r
-	trace := &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
-		if w.Err == nil {
-			x.wrote.Store(true)
-		}
-	}}
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { x.connected(false) },
+		WroteRequest: func(w httptrace.WroteRequestInfo) {
+			if w.Err == nil {
+				x.wrote.Store(true)
+			}
+		}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, target, bytes.NewReader(x.p.body))
 	if err != nil {
 		x.fail(results.ErrorConnect, err.Error())
@@ -143,7 +144,7 @@ func (x *exchange) run(ctx context.Context, target string) {
 		req.Header.Set("Authorization", "Bearer "+r.cfg.APIKey)
 	}
 	x.rec.SentNs = r.offset(time.Now())
-	resp, err := r.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		if lim := clientLimit(err); lim != "" {
 			r.noteClientLimit(lim)
@@ -302,6 +303,13 @@ func (x *exchange) content(c *chunk, at time.Duration) {
 	n := tokens.Count(unsafe.String(unsafe.SliceData(x.text), len(x.text))) // x.text is not changed while counted
 	x.counts = append(x.counts, int32(max(n, 1)))
 	x.cum = append(x.cum, c.completionTokens)
+}
+
+// connected notes when the request got its connection (reused or not: the time tells). A
+// request sent again on a new connection, after a kept-alive one turned out closed, keeps the
+// last.
+func (x *exchange) connected(bool) {
+	x.rec.ConnectNs = max(x.r.offset(time.Now())-x.rec.SentNs, 1)
 }
 
 // fail marks the record failed; the first failure wins.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadspec"
-	"github.com/llmscale/llmscale/internal/pollhttp"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/sse"
@@ -22,24 +20,38 @@ import (
 )
 
 // Runner runs one load. Make it with New, call Run once, and poll Progress from any goroutine
-// while it runs.
+// while it runs. It is three parts: the plan New prepares from the configuration (read-only
+// while the load runs), the transport that sends requests, and the run's state.
 type Runner struct {
-	cfg      Config
-	sink     Sink
-	client   *http.Client
-	poll     *pollhttp.Client // the epoll client, while Run runs with it
+	plan
+	runState
+	tr     transport    // net/http or epoll, while Run runs
+	opened *openedConns // the transport's dialer: connections opened before the start first
+	sink   Sink
+}
+
+// plan is what New prepares from the configuration: read-only once Run starts.
+type plan struct {
+	cfg     Config
+	prompts []prompt
+	order   []int   // the seeded order prompts are sent in (a trace's: trace order)
+	convs   [][]int // multi-turn conversations: prompt indices by turn (nil otherwise)
+	targets []*target
+	sched   schedule.Schedule // rate mode
+}
+
+// runState is what changes while the load runs: clocks, counters, the records on their way
+// to the summary and the sink.
+type runState struct {
 	conns    connCounter
-	prompts  []prompt
-	order    []int         // the seeded order prompts are sent in (a trace's: trace order)
-	convs    [][]int       // multi-turn conversations: prompt indices by turn (nil otherwise)
+	pre      preconnected
 	nextConv atomic.Uint64 // the next conversation a user takes
-	targets  []*target
-	sched    schedule.Schedule // rate mode
 	readers  sync.Pool
 	watch    watchdog
 	prog     progress
 	waiter   Waiter
 	acc      stats.Accumulator // fed by the collector goroutine only
+	connects connectTimes      // the same
 	records  chan results.Request
 
 	start     time.Time // the experiment's start; every offset is from here
@@ -60,7 +72,8 @@ type Runner struct {
 type target struct {
 	base, url   string
 	head        []byte // the epoll client's request line and header fields, up to Content-Length's value
-	addr        string // host:port
+	addr        string // host:port, as the epoll client sends it
+	dialAddr    string // host:port its connections go to
 	outstanding atomic.Int64
 	down        atomic.Bool // refused a connection: out of the balancer
 }
@@ -76,15 +89,15 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, sink: sink, prompts: prompts, records: make(chan results.Request, 8192),
-		limits: map[string]bool{}}
-	r.client = newClient(cfg, &r.conns)
+	r := &Runner{plan: plan{cfg: cfg, prompts: prompts}, sink: sink, opened: newOpenedConns(cfg.Dial)}
+	r.records, r.limits = make(chan results.Request, 8192), map[string]bool{}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.WorkerID)+1))
 	r.order = rng.Perm(len(prompts))
 	r.convs = conversations(cfg.Prompts, rng)
 	for _, t := range cfg.Targets {
 		tgt := &target{base: t, url: targetURL(t, cfg.endpoint())}
 		tgt.addr, tgt.head = requestHead(tgt.url, cfg.APIKey)
+		tgt.dialAddr, _ = dialAddr(tgt.url) // Validate has refused a target without a host
 		r.targets = append(r.targets, tgt)
 	}
 	if cfg.Mode == loadspec.ModeRate && timed(cfg.Prompts) {
@@ -133,25 +146,24 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	if !r.ran.CompareAndSwap(false, true) {
 		return Summary{}, errors.New("loadgen: Run called twice")
 	}
-	defer r.client.CloseIdleConnections()
-	if r.cfg.Client == ClientEpoll {
-		poll, err := r.newPollClient()
-		if err != nil {
-			return Summary{}, errors.Join(err, r.sink.Close())
-		}
-		r.poll = poll
-		defer poll.Close()
+	tr, err := newTransport(r.cfg, &r.conns, r.opened.Dial)
+	if err != nil {
+		return Summary{}, errors.Join(err, r.sink.Close())
 	}
-	// The host is read before the agreed start: reading /proc takes milliseconds, which must
-	// delay neither the start nor the first requests.
+	r.tr = tr
+	defer tr.close()
+	defer r.opened.closeAll()
+	waiter, release := r.cfg.newWaiter()
+	defer release()
+	r.waiter = waiter
+	// The connections and the host are made ready before the agreed start: neither dials nor
+	// reading /proc (milliseconds) may delay the start or the first requests.
+	r.preconnect(ctx, waiter)
 	host0, hostErr := r.hostSnapshot()
 	if err := sleepCtx(ctx, time.Until(r.cfg.StartAt)); err != nil {
 		err = fmt.Errorf("waiting for the agreed start %s: %w", r.cfg.StartAt.Format(time.RFC3339Nano), err)
 		return Summary{}, errors.Join(err, r.sink.Close()) // an empty file: nothing was sent
 	}
-	waiter, release := r.cfg.newWaiter()
-	defer release()
-	r.waiter = waiter
 	r.start = time.Now()
 	r.wallStart = r.start.UnixNano()
 	cpu0 := cpuTime()
@@ -185,7 +197,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	wakeLag := wake.finish()
 	watchDone()
 	close(r.records)
-	err := <-collected
+	err = <-collected
 	if cerr := r.sink.Close(); err == nil {
 		err = cerr
 	}
@@ -249,6 +261,7 @@ func (r *Runner) collect() error {
 	}
 	for rec := range r.records {
 		r.acc.Add(&rec)
+		r.connects.add(&rec)
 		buf = append(buf, rec)
 		if len(buf) == batch || len(r.records) == 0 {
 			flush()
@@ -279,11 +292,7 @@ func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user,
 	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1,
 		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
 	r.prog.began()
-	if r.poll != nil {
-		x.runPolled(ctx, tgt)
-	} else {
-		x.run(ctx, tgt.url)
-	}
+	r.tr.do(ctx, &x, tgt)
 	cancelTimeout()
 	cancel(nil)
 	x.complete()
@@ -334,6 +343,19 @@ func (r *Runner) noteClientLimit(what string) {
 	r.limitMu.Lock()
 	r.limits[what] = true
 	r.limitMu.Unlock()
+}
+
+// ranOut lists the client resources that ran out during the run, in a fixed order.
+func (r *Runner) ranOut() []string {
+	r.limitMu.Lock()
+	defer r.limitMu.Unlock()
+	var out []string
+	for _, what := range []string{LimitFiles, LimitPorts, LimitBuffers, LimitSendTime} {
+		if r.limits[what] {
+			out = append(out, what)
+		}
+	}
+	return out
 }
 
 // watchdog cancels requests whose stream went silent for longer than the stall timeout.

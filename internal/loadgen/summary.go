@@ -38,8 +38,16 @@ type Summary struct {
 	Wall        time.Duration // the whole run
 	Interrupted bool
 
-	SLO         loadspec.SLO // the objectives goodput counts against; zero: none given
-	MaxRequests int          // the load's request limit (vLLM's --num-prompts); 0: none
+	SLO loadspec.SLO // the objectives goodput counts against; zero: none given
+	// Connect is the time from sending until a connection was ready, requests that ended in
+	// the window: a dial, or microseconds for a connection kept alive or opened ahead.
+	Connect Stat
+	// Preconnected connections were opened before the start (ConnectRate), in PreconnectTime;
+	// PreconnectError is why that stopped early.
+	Preconnected    int
+	PreconnectTime  time.Duration
+	PreconnectError string
+	MaxRequests     int // the load's request limit (vLLM's --num-prompts); 0: none
 
 	RequestedRate float64 // rate mode: the schedule's nominal rate
 
@@ -129,12 +137,16 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 	var trend stats.Trend
 	s.Summary, trend = r.acc.Summarize(stats.Span{From: time.Duration(from), To: time.Duration(to), OpenLoop: c.Mode == loadspec.ModeRate})
 	s.ClientFailures, s.OpenFilesLimit = s.Failures[results.ErrorClient], OpenFilesLimit()
-	s.Limits = r.limitsOf(&s, trend)
+	s.Connect = r.connects.stat(from, to)
+	s.Preconnected, s.PreconnectTime, s.PreconnectError = r.pre.n, r.pre.took, r.pre.err
+	s.Limits = limitsOf(&s, trend, r.ranOut())
 	return s
 }
 
-// limitsOf says, in words, where the client itself may have limited the run.
-func (r *Runner) limitsOf(s *Summary, trend stats.Trend) []string {
+// limitsOf says, in words, where the client itself may have limited the run: from its
+// summary, the send lag's trend, and the client resources that ran out (LimitFiles,
+// LimitPorts, LimitBuffers, LimitSendTime; in that order).
+func limitsOf(s *Summary, trend stats.Trend, ranOut []string) []string {
 	var out []string
 	if s.Cores > 0 && s.ClientCores >= 0.9*float64(s.Cores) {
 		out = append(out, fmt.Sprintf("the client kept %.2f of its %d cores busy (%.0f%%): it was CPU-bound, so "+
@@ -158,14 +170,10 @@ func (r *Runner) limitsOf(s *Summary, trend stats.Trend) []string {
 		out = append(out, fmt.Sprintf("the in-flight cap (%d) held back %d requests (sent late; %d never sent): "+
 			"the server was slower than the schedule", s.MaxInflight, s.CapWaits, s.NotSent))
 	}
-	r.limitMu.Lock()
-	for _, what := range []string{LimitFiles, LimitPorts, LimitBuffers, LimitSendTime} {
-		if r.limits[what] {
-			out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
-				what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))
-		}
+	for _, what := range ranOut {
+		out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
+			what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))
 	}
-	r.limitMu.Unlock()
 	if s.Mode == loadspec.ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
 		why := ""
 		if s.CapWaits > 0 {

@@ -57,11 +57,11 @@ func TestSummaryText(t *testing.T) {
 // TestLimits: the summary says when the client limited the run.
 func TestLimits(t *testing.T) {
 	t.Parallel()
-	r := &Runner{cfg: Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate}, MaxInflight: 4}}, limits: map[string]bool{"file descriptors": true}}
+	ranOut := []string{LimitFiles}
 	s := &Summary{Mode: loadspec.ModeRate, Cores: 2, ClientCores: 1.95, Summary: stats.Summary{ScheduledRate: 100, AchievedRate: 90},
 		WakeLag: Stat{P99: 12, Max: 30}}
 	lagUp := stats.Trend{time.Millisecond, 40 * time.Millisecond}
-	got := strings.Join(r.limitsOf(s, lagUp), "\n")
+	got := strings.Join(limitsOf(s, lagUp, ranOut), "\n")
 	for _, want := range []string{"CPU-bound", "send lag grew from 1.00 ms to 40.00 ms over the window: the client fell behind",
 		"ran out of file descriptors", "10.0% below the schedule's 100.00 req/s\n", "timer woke up to 12.0 ms late"} {
 		if !strings.Contains(got+"\n", want) {
@@ -70,12 +70,12 @@ func TestLimits(t *testing.T) {
 	}
 	// When the in-flight cap held requests back, the cap, not the client, made them late.
 	s.CapWaits, s.MaxInflight = 3, 4
-	got = strings.Join(r.limitsOf(s, lagUp), "\n")
+	got = strings.Join(limitsOf(s, lagUp, ranOut), "\n")
 	if !strings.Contains(got, "in-flight cap (4) held back 3") || strings.Contains(got, "fell behind") ||
 		!strings.Contains(got, "below the schedule's 100.00 req/s (the in-flight cap)") {
 		t.Errorf("limits with the cap binding:\n%s", got)
 	}
-	if l := (&Runner{}).limitsOf(&Summary{Mode: loadspec.ModeUsers, Cores: 2, ClientCores: 0.3}, stats.Trend{}); len(l) != 0 {
+	if l := limitsOf(&Summary{Mode: loadspec.ModeUsers, Cores: 2, ClientCores: 0.3}, stats.Trend{}, nil); len(l) != 0 {
 		t.Errorf("an easy run has limits %v", l)
 	}
 }

@@ -61,7 +61,7 @@ func TestTargetRefuses(t *testing.T) {
 // still picks one when all are down.
 func TestPickSkipsDown(t *testing.T) {
 	t.Parallel()
-	r := &Runner{targets: []*target{{base: "a"}, {base: "b"}, {base: "c"}}}
+	r := &Runner{plan: plan{targets: []*target{{base: "a"}, {base: "b"}, {base: "c"}}}}
 	r.targets[1].down.Store(true)
 	for range 30 {
 		if got := r.pick(); got.base == "b" {

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -10,7 +11,50 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/loadspec"
+	"github.com/llmscale/llmscale/internal/pollhttp"
 )
+
+// transport sends requests and reads their streams: Go's net/http client or the epoll
+// client, chosen once per run, so that sending a request never asks which one it is.
+type transport interface {
+	// do sends x's request to tgt and reads the response into x; every failure ends up in
+	// x's record.
+	do(ctx context.Context, x *exchange, tgt *target)
+	// close closes the transport's connections.
+	close()
+}
+
+// newTransport builds the run's transport. Its connections come from dial (the connections
+// opened ahead first) and are counted in counter.
+func newTransport(c Config, counter *connCounter, dial dialFunc) (transport, error) {
+	if c.Client != ClientEpoll {
+		return netHTTPTransport{newClient(c, counter, dial)}, nil
+	}
+	poll, err := pollhttp.New(pollhttp.Options{Dial: dial, MaxIdlePerAddr: poolSize(c),
+		OnOpen: counter.opened, OnClose: func() { counter.open.Add(-1) }})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return epollTransport{poll}, nil
+}
+
+// netHTTPTransport is Go's client: a goroutine per response; TLS.
+type netHTTPTransport struct{ client *http.Client }
+
+func (t netHTTPTransport) do(ctx context.Context, x *exchange, tgt *target) {
+	x.run(ctx, t.client, tgt.url)
+}
+func (t netHTTPTransport) close() { t.client.CloseIdleConnections() }
+
+// epollTransport is the epoll client (internal/pollhttp): one event loop reads every response.
+type epollTransport struct{ client *pollhttp.Client }
+
+func (t epollTransport) do(ctx context.Context, x *exchange, tgt *target) {
+	x.runPolled(ctx, t.client, tgt)
+}
+func (t epollTransport) close() { _ = t.client.Close() }
+
+type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // connCounter counts the connections the client holds open, and the most at once.
 type connCounter struct {
@@ -58,12 +102,7 @@ func poolSize(c Config) int {
 // newClient builds the HTTP client of a run: HTTP/1.1 only (one stream per connection, as
 // every benchmark of these servers uses), no compression (a gzip stream would be buffered),
 // no proxy, a pool sized for the load, connections counted.
-func newClient(c Config, counter *connCounter) *http.Client {
-	dial := c.Dial
-	if dial == nil {
-		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-		dial = d.DialContext
-	}
+func newClient(c Config, counter *connCounter, dial dialFunc) *http.Client {
 	tlsConfig := c.TLSConfig
 	if tlsConfig == nil {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}

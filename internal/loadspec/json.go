@@ -44,13 +44,14 @@ type loadJSON struct {
 	Timeout      duration `json:"timeout"`
 	StallTimeout duration `json:"stall_timeout"`
 	Grace        duration `json:"grace"`
+	StartRamp    duration `json:"start_ramp"`
 	SLO          sloJSON  `json:"slo"`
 }
 
 func toJSON(l Load) loadJSON {
 	return loadJSON{plain: plain(l), Warmup: duration(l.Warmup), RunTime: duration(l.RunTime),
 		Cooldown: duration(l.Cooldown), ThinkTime: duration(l.ThinkTime), Timeout: duration(l.Timeout),
-		StallTimeout: duration(l.StallTimeout), Grace: duration(l.Grace),
+		StallTimeout: duration(l.StallTimeout), Grace: duration(l.Grace), StartRamp: duration(l.StartRamp),
 		SLO: sloJSON{TTFT: duration(l.SLO.TTFT), TPOT: duration(l.SLO.TPOT), E2E: duration(l.SLO.E2E)}}
 }
 
@@ -58,7 +59,7 @@ func (j loadJSON) load() Load {
 	l := Load(j.plain)
 	l.Warmup, l.RunTime, l.Cooldown = time.Duration(j.Warmup), time.Duration(j.RunTime), time.Duration(j.Cooldown)
 	l.ThinkTime, l.Timeout = time.Duration(j.ThinkTime), time.Duration(j.Timeout)
-	l.StallTimeout, l.Grace = time.Duration(j.StallTimeout), time.Duration(j.Grace)
+	l.StallTimeout, l.Grace, l.StartRamp = time.Duration(j.StallTimeout), time.Duration(j.Grace), time.Duration(j.StartRamp)
 	l.SLO = SLO{TTFT: time.Duration(j.SLO.TTFT), TPOT: time.Duration(j.SLO.TPOT), E2E: time.Duration(j.SLO.E2E)}
 	return l
 }
@@ -166,7 +167,7 @@ func (l Load) Check() error {
 		v   float64
 	}{{"warmup", float64(l.Warmup)}, {"cooldown", float64(l.Cooldown)}, {"think_time", float64(l.ThinkTime)},
 		{"grace", float64(l.Grace)}, {"max_inflight", float64(l.MaxInflight)}, {"spawn_rate", l.SpawnRate},
-		{"max_requests", float64(l.MaxRequests)}, {"vocab_size", float64(l.VocabSize)}} {
+		{"max_requests", float64(l.MaxRequests)}, {"vocab_size", float64(l.VocabSize)}, {"start_ramp", float64(l.StartRamp)}} {
 		if x.v < 0 {
 			errs = append(errs, fmt.Errorf("%s is negative", x.key))
 		}

@@ -121,6 +121,13 @@ type Load struct {
 	Burstiness  float64  `json:"burstiness"`   // gamma shape: 1 is Poisson, < 1 burstier
 	MaxInflight int      `json:"max_inflight"` // rate mode: cap on requests in flight; 0 = none
 
+	// ConnectRate paces the connections a closed-loop run opens before its start, one per
+	// user or slot, per second; 0 takes the load generator's default, -1 opens none ahead.
+	ConnectRate float64 `json:"connect_rate"`
+	// StartRamp spreads the first requests of a burst start (concurrency, or users without a
+	// spawn rate) evenly over this time; 0 sends them all at once.
+	StartRamp time.Duration `json:"-"`
+
 	// PromptSet names the prompts as `llmscale load --prompts` takes them (a file, a name N
 	// for config/prompts_N.txt, random:IN:OUT or a dataset); VocabSize bounds random token
 	// ids (0: [1000, 100000)); Tokenizer counts prompt lengths as the model does.

@@ -13,7 +13,7 @@ func full() Load {
 	return Load{
 		Intensity: Intensity{Mode: ModeRate, Rate: 12.5},
 		Targets:   []string{"http://a:1", "https://b:2/v1"}, API: APIChat, Model: "org/m",
-		SpawnRate: 0, Arrival: "gamma", Burstiness: 0.5, MaxInflight: 7,
+		SpawnRate: 0, Arrival: "gamma", Burstiness: 0.5, MaxInflight: 7, ConnectRate: 250, StartRamp: 2 * time.Second,
 		PromptSet: "random:100:20", VocabSize: 32000, Tokenizer: "tok.json", MaxTokens: 64,
 		IgnoreEOS: true, ContinuousUsage: true, Seed: -3,
 		Warmup: 1500 * time.Millisecond, RunTime: time.Minute, Cooldown: 0, ThinkTime: 2 * time.Second,

@@ -135,6 +135,9 @@ func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
 		if err != nil {
 			return err
 		}
+		if req.Connected != nil {
+			req.Connected(reused)
+		}
 		// The loop watches the socket before the request is written: the response is read
 		// when it arrives, however late this goroutine runs again.
 		cl := &call{fd: fd, addr: req.Addr, h: h, done: make(chan struct{})}

@@ -33,6 +33,9 @@ type Handler interface {
 type Request struct {
 	Addr string // host:port to connect to
 	Data []byte // the whole request: request line, header fields, blank line and body
+	// Connected, when set, is called (on Do's goroutine) once the request has a connection,
+	// before it is written: reused tells a kept-alive one from a new dial.
+	Connected func(reused bool)
 	// Wrote, when set, is called once the whole request has been written to the socket
 	// (before any response): a deadline that passes before it never reached the server.
 	Wrote func()

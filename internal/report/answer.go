@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/report/charts"
 	"github.com/llmscale/llmscale/internal/report/format"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
@@ -42,14 +43,14 @@ func answers(ss []reportdata.Series) []answer {
 }
 
 func seriesAnswer(i int, s reportdata.Series) answer {
-	a := answer{Name: s.Name, Color: seriesColor(i), Speedup: "–", Eff: "–", S: "–", Trend: trendClass(s.KarpFlattTrend)}
+	a := answer{Name: s.Name, Color: charts.SeriesColor(i), Speedup: "–", Eff: "–", S: "–", Trend: trendClass(s.KarpFlattTrend)}
 	a.Verdict, a.Code = s.Verdict.Label, verdictClass(s.Verdict.Code)
 	if len(s.Points) == 0 {
 		a.Lines = []string{"No GPU count of this series produced a measurement."}
 		return a
 	}
 	first, last := s.Points[0], s.Points[len(s.Points)-1]
-	a.GPUs, a.AtGPUs = fmt.Sprintf("%d → %s", first.GPUs, gpuLabel(last.GPUs)), gpuLabel(last.GPUs)
+	a.GPUs, a.AtGPUs = fmt.Sprintf("%d → %s", first.GPUs, charts.GPULabel(last.GPUs)), charts.GPULabel(last.GPUs)
 	a.Speedup, a.Eff = format.Speedup(last.Speedup), format.Pct(last.Efficiency)
 	a.Lines = append(a.Lines, scalingSentence(s, first, last))
 	if am := s.Amdahl; am != nil {
@@ -102,7 +103,7 @@ func headline(ss []reportdata.Series) string {
 // reach is "DP-only · medium reaches 6.3× on 8 GPUs (79 % efficiency)".
 func reach(s reportdata.Series) string {
 	p := s.Points[len(s.Points)-1]
-	return fmt.Sprintf("%s reaches %s on %s (%s efficiency)", s.Name, format.Speedup(p.Speedup), gpuLabel(p.GPUs), format.Pct(p.Efficiency))
+	return fmt.Sprintf("%s reaches %s on %s (%s efficiency)", s.Name, format.Speedup(p.Speedup), charts.GPULabel(p.GPUs), format.Pct(p.Efficiency))
 }
 
 func limitedBy(s reportdata.Series) string {
@@ -115,7 +116,7 @@ func limitedBy(s reportdata.Series) string {
 func scalingSentence(s reportdata.Series, first, last reportdata.SeriesPoint) string {
 	ideal := float64(last.GPUs) / float64(max(first.GPUs, 1))
 	return fmt.Sprintf("From %s to %d, output throughput grows %s (ideal %s): %s efficiency, %s → %s tokens/s.",
-		gpuLabel(first.GPUs), last.GPUs, format.Speedup(last.Speedup), format.Speedup(ideal), format.Pct(last.Efficiency),
+		charts.GPULabel(first.GPUs), last.GPUs, format.Speedup(last.Speedup), format.Speedup(ideal), format.Pct(last.Efficiency),
 		format.Num(first.Throughput), format.Num(last.Throughput))
 }
 
@@ -214,7 +215,7 @@ func saturationWarnings(s reportdata.Series) []string {
 	var unsat []string
 	for _, p := range s.Points {
 		if !p.Saturated {
-			unsat = append(unsat, gpuLabel(p.GPUs))
+			unsat = append(unsat, charts.GPULabel(p.GPUs))
 		}
 	}
 	if len(unsat) == 0 {

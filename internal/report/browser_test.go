@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/report/charts"
 )
 
 // The browser test opens report.html from disk in headless Chromium with the network off
@@ -112,8 +114,8 @@ func (b browser) pageStatus(t *testing.T, url string) (renderStatus, string) {
 
 // expectedCharts is every chart the page draws at first: the fixed ones, and the first group
 // of each selector (or the group picked in the URL).
-func expectedCharts(m chartModel, timeline int) []chart {
-	out := append([]chart{}, m.Scaling...)
+func expectedCharts(m charts.Model, timeline int) []charts.Chart {
+	out := append([]charts.Chart{}, m.Scaling...)
 	out = append(out, m.Efficiency, m.KarpFlatt, m.Pareto)
 	out = append(out, m.Load...)
 	if len(m.Latency) > 0 {
@@ -125,7 +127,7 @@ func expectedCharts(m chartModel, timeline int) []chart {
 	return out
 }
 
-func checkCharts(t *testing.T, st renderStatus, want []chart) {
+func checkCharts(t *testing.T, st renderStatus, want []charts.Chart) {
 	t.Helper()
 	got := map[string]int{}
 	for i, c := range st.Charts {
@@ -152,7 +154,7 @@ func checkCharts(t *testing.T, st renderStatus, want []chart) {
 	}
 }
 
-func pointCount(c chart) int {
+func pointCount(c charts.Chart) int {
 	n := 0
 	for _, s := range c.Series {
 		for _, p := range s.Data {
@@ -182,7 +184,7 @@ func TestBrowser(t *testing.T) {
 	}
 	b := browser{bin: bin, profile: filepath.Join(dir, "profile")}
 	url := "file://" + page
-	m := buildCharts(d)
+	m := charts.Build(d)
 
 	st, _ := b.pageStatus(t, url)
 	checkCharts(t, st, expectedCharts(m, 0))
@@ -190,7 +192,7 @@ func TestBrowser(t *testing.T) {
 	// The experiment without GPU telemetry, picked through the URL: its GPU chart says so.
 	idx := -1
 	for i, g := range m.Timelines {
-		if g.Charts[2].Note == noTelemetry {
+		if g.Charts[2].Note == charts.NoTelemetry {
 			idx = i
 		}
 	}
@@ -224,7 +226,7 @@ func TestBrowserBuilt(t *testing.T) {
 			}
 			b := browser{bin: bin, profile: filepath.Join(dir, "profile")}
 			url := "file://" + filepath.Join(dir, ReportFile)
-			m := buildCharts(d)
+			m := charts.Build(d)
 			st, _ := b.pageStatus(t, url)
 			checkCharts(t, st, expectedCharts(m, 0))
 			saveScreenshots(t, b, url, st.Height, "report-"+tree.name)

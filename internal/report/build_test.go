@@ -11,6 +11,8 @@ import (
 
 	"github.com/llmscale/llmscale/internal/diagnose"
 	goldenfile "github.com/llmscale/llmscale/internal/golden"
+	"github.com/llmscale/llmscale/internal/report/charts"
+	"github.com/llmscale/llmscale/internal/report/figures"
 	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
@@ -22,7 +24,7 @@ type treeGolden struct {
 	Headline    string                   `json:"headline"`
 	Answers     []answer                 `json:"answers"`
 	Experiments []expDigest              `json:"experiments"`
-	Charts      chartModel               `json:"charts"`
+	Charts      charts.Model             `json:"charts"`
 	Pareto      []reportdata.ParetoPoint `json:"pareto"`
 }
 
@@ -46,7 +48,7 @@ func TestTreeGolden(t *testing.T) {
 		t.Errorf("problems reading the tree:\n%s", log)
 	}
 	g := treeGolden{Campaign: d.Campaign, Headline: headline(d.Series), Answers: answers(d.Series),
-		Charts: buildCharts(d), Pareto: d.Pareto}
+		Charts: charts.Build(d), Pareto: d.Pareto}
 	g.Campaign.MatrixYAML = "" // in the tree's campaign.json; not worth repeating
 	for _, e := range d.Experiments {
 		x := expDigest{ID: e.ID, Config: e.Config, Status: e.Status, Reason: e.Reason, Timeline: e.Timeline != nil,
@@ -104,12 +106,12 @@ func TestTreeShape(t *testing.T) {
 		t.Fatalf("failed experiment: %+v", failed)
 	}
 	html := renderString(t, d)
-	for _, want := range []string{noTelemetry, failed.ID, "server did not start", "TP communication", `id="failed"`} {
+	for _, want := range []string{charts.NoTelemetry, failed.ID, "server did not start", "TP communication", `id="failed"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if err := writeFigures(t.TempDir(), d, 40); err != nil {
+	if err := figures.Write(t.TempDir(), d, 40); err != nil {
 		t.Errorf("figures: %v", err)
 	}
 	if len(d.LoadCurves) != 3 || d.LoadCurves[0].Points[0].Load != 2 || len(d.Pareto) != 6 {
@@ -199,7 +201,7 @@ func TestTreeCampaign(t *testing.T) {
 			}
 		}
 	}
-	if html := renderString(t, d); !strings.Contains(html, noTelemetry) || !strings.Contains(html, "GPU utilisation (mean)") {
+	if html := renderString(t, d); !strings.Contains(html, charts.NoTelemetry) || !strings.Contains(html, "GPU utilisation (mean)") {
 		t.Errorf("report does not show both the GPU chart and the no-telemetry note")
 	}
 }
@@ -279,4 +281,15 @@ func containsName(vs []reportdata.NameValue, name string) bool {
 		}
 	}
 	return false
+}
+
+// maxOf is the largest finite value of v, 0 when none is larger.
+func maxOf(v reportdata.Values) float64 {
+	m := 0.0
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) && x > m {
+			m = x
+		}
+	}
+	return m
 }

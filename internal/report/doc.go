@@ -1,16 +1,12 @@
-// Package report draws a campaign's report from a reportdata.Data value — the scaling series
-// and their fits, every experiment's measurements, diagnosis and time series. It has three
-// parts, each in its own files:
+// Package report writes a campaign's report from a reportdata.Data value — the scaling
+// series and their fits, every experiment's measurements, diagnosis and time series — as one
+// self-contained HTML page (Render: render.go, view.go, answer.go, assets/). Write puts the
+// page and the static figures into a results tree (write.go).
 //
-//   - the chart model (chart.go, charts_*.go): what every chart draws, built once from Data
-//     by buildCharts; both forms below draw it and nothing else;
-//   - the HTML page (render.go, view.go, answer.go, format.go, assets/): Render writes one
-//     self-contained file, the charts drawn in the browser by Apache ECharts;
-//   - the static figures (figures.go, plot.go): WriteFigures draws the main charts with
-//     gonum/plot as SVG and PNG files;
-//
-// Write (write.go) writes the page and the figures into a results tree. The package reads no
-// results file: package resultstree reads the tree into Data.
+// Its subpackages: charts describes every chart as plain data, built once from Data (the page
+// embeds the descriptions, its script draws them with Apache ECharts); figures draws the same
+// descriptions as SVG and PNG with gonum/plot; format writes numbers for people. None of them
+// reads a results file: package resultstree reads the tree into Data.
 //
 // The HTML embeds its CSS, its script and Apache ECharts (assets/echarts, Apache License 2.0,
 // notice kept in the page's footer): it loads nothing from the network. Chart data is built in

@@ -101,7 +101,7 @@ func (g *fixtureGen) sweep(c genConfig, prompts string, maxTok int, users []int)
 	}
 	for _, u := range users { // the first level at 3/4 of the peak
 		if float64(u)/(float64(u)+c.half) >= 0.75 {
-			lc.Saturation = ptr(float64(u))
+			lc.Saturation = reportdata.Opt(float64(u))
 			break
 		}
 	}
@@ -129,7 +129,7 @@ func (g *fixtureGen) experiment(c genConfig, prompts string, maxTok, u, repeat i
 		Saturated: frac > 0.75 && !c.open,
 	}
 	if u >= 64 {
-		e.Summary.Goodput = ptr(reportdata.Round(e.Summary.RequestThroughput*0.97, 3))
+		e.Summary.Goodput = reportdata.Opt(reportdata.Round(e.Summary.RequestThroughput*0.97, 3))
 	}
 	e.TTFT = g.cdf(ttft, 0.6)
 	e.ITL = g.cdf(tpot*0.98, 0.25)
@@ -161,7 +161,7 @@ func (g *fixtureGen) cdf(median, sigma float64) reportdata.CDF {
 func (g *fixtureGen) timeline(c genConfig, u int, rps float64) *reportdata.Timeline {
 	const n = 48
 	capacity := 256 * c.dp
-	t := &reportdata.Timeline{MeasureFrom: ptr(20), MeasureTo: ptr(100)}
+	t := &reportdata.Timeline{MeasureFrom: reportdata.Opt(20), MeasureTo: reportdata.Opt(100)}
 	for i := range n {
 		s := float64(i) * 2.5
 		ramp := math.Min(1, s/15)

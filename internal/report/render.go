@@ -3,11 +3,13 @@ package report
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/report/charts"
 	"github.com/llmscale/llmscale/internal/report/format"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
@@ -70,7 +72,7 @@ type view struct {
 	Campaign                      reportdata.Campaign
 	Answers                       []answer
 	FailedNote                    string
-	Charts                        chartModel
+	Charts                        charts.Model
 	TimelineInfo                  []verdictView
 	Diagnosis                     []diagRow
 	LatencyCols                   []string
@@ -84,7 +86,7 @@ type view struct {
 }
 
 func buildView(d reportdata.Data, opts Options) (view, error) {
-	model := buildCharts(d)
+	model := charts.Build(d)
 	js, err := chartJSON(model)
 	if err != nil {
 		return view{}, err
@@ -128,30 +130,13 @@ func (v *view) loadAssets() error {
 	return nil
 }
 
-// buildCharts makes every chart of the report from d.
-func buildCharts(d reportdata.Data) chartModel {
-	// Empty lists, not nil: the page's script reads them as arrays.
-	m := chartModel{
-		Efficiency: efficiencyChart(d.Series), KarpFlatt: karpFlattChart(d.Series),
-		Latency: latencyGroups(d), Timelines: withPhaseCharts(timelineGroups(d.Experiments), d.Experiments),
-		Scaling: []chart{}, Load: []chart{},
+// chartJSON encodes the model for the page. encoding/json escapes <, > and & as \u003c,
+// \u003e and \u0026 (and U+2028/U+2029), so no text from a results file can close the script
+// element it is embedded in.
+func chartJSON(m charts.Model) ([]byte, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode chart data: %w", err)
 	}
-	if m.Timelines == nil {
-		m.Timelines = []chartGroup{}
-	}
-	for i, s := range d.Series {
-		m.Scaling = append(m.Scaling, throughputChart(i, s))
-	}
-	for i, lc := range d.LoadCurves {
-		m.Load = append(m.Load, loadChart(i, lc))
-		if g, ok := goodputChart(i, lc); ok {
-			m.Load = append(m.Load, g)
-		}
-	}
-	pareto := d.Pareto
-	if len(pareto) == 0 {
-		pareto = reportdata.ParetoFromExperiments(d.Experiments)
-	}
-	m.Pareto = paretoChart(pareto)
-	return m
+	return b, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/llmscale/llmscale/internal/report/figures"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
@@ -20,10 +21,8 @@ func FuzzRender(f *testing.F) {
 		if err := Render(io.Discard, d, Options{}); err != nil {
 			t.Fatalf("Render: %v", err)
 		}
-		for _, fig := range figures(d) {
-			if err := fig.write(io.Discard, "svg", pngDPI); err != nil {
-				t.Fatalf("figure %s: %v", fig.name, err)
-			}
+		if err := figures.Write(t.TempDir(), d, 10); err != nil { // SVG and a small PNG of each
+			t.Fatalf("figures: %v", err)
 		}
 	})
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	goldenfile "github.com/llmscale/llmscale/internal/golden"
+	"github.com/llmscale/llmscale/internal/report/charts"
+	"github.com/llmscale/llmscale/internal/report/figures"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
@@ -87,15 +89,15 @@ func TestFixture(t *testing.T) {
 
 // goldenModel is what the golden file holds: the answer and every chart's series.
 type goldenModel struct {
-	Headline string     `json:"headline"`
-	Answers  []answer   `json:"answers"`
-	Charts   chartModel `json:"charts"`
+	Headline string       `json:"headline"`
+	Answers  []answer     `json:"answers"`
+	Charts   charts.Model `json:"charts"`
 }
 
 func TestGoldenCharts(t *testing.T) {
 	t.Parallel()
 	d := loadFixture(t)
-	got, err := json.MarshalIndent(goldenModel{Headline: headline(d.Series), Answers: answers(d.Series), Charts: buildCharts(d)}, "", " ")
+	got, err := json.MarshalIndent(goldenModel{Headline: headline(d.Series), Answers: answers(d.Series), Charts: charts.Build(d)}, "", " ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +150,8 @@ func TestRenderSparse(t *testing.T) {
 			if !strings.Contains(html, "</html>") {
 				t.Errorf("report is cut short")
 			}
-			if err := WriteFigures(t.TempDir(), d); err != nil {
-				t.Errorf("WriteFigures: %v", err)
+			if err := figures.Write(t.TempDir(), d, figures.DPI); err != nil {
+				t.Errorf("figures.Write: %v", err)
 			}
 		})
 	}
@@ -210,7 +212,7 @@ func TestEscaping(t *testing.T) {
 }
 
 // chartDataOf extracts and decodes the chart JSON embedded in a report.
-func chartDataOf(t *testing.T, html string) chartModel {
+func chartDataOf(t *testing.T, html string) charts.Model {
 	t.Helper()
 	const open = `<script type="application/json" id="chart-data">`
 	i := strings.Index(html, open)
@@ -218,7 +220,7 @@ func chartDataOf(t *testing.T, html string) chartModel {
 	if i < 0 || j < 0 {
 		t.Fatalf("no chart data block in the report")
 	}
-	var m chartModel
+	var m charts.Model
 	if err := json.Unmarshal([]byte(html[i+len(open):i+len(open)+j]), &m); err != nil {
 		t.Fatalf("chart data is not valid JSON: %v", err)
 	}
@@ -285,10 +287,10 @@ func TestFigures(t *testing.T) {
 	dir := t.TempDir()
 	// Every figure, rasterised at a low resolution: drawing text is slow under -race (TestWrite
 	// covers the default resolution on fewer figures).
-	if err := writeFigures(dir, d, 40); err != nil {
-		t.Fatalf("WriteFigures: %v", err)
+	if err := figures.Write(dir, d, 40); err != nil {
+		t.Fatalf("figures.Write: %v", err)
 	}
-	names := FigureNames(d)
+	names := figures.Names(d)
 	want := []string{"throughput_tp-only-medium-128-tok", "efficiency_karp_flatt", "latency_cdf_dp-only-short-64-tok", "load_curves", "pareto"}
 	for _, w := range want {
 		if !strings.Contains(strings.Join(names, " "), w) {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/report/charts"
 	"github.com/llmscale/llmscale/internal/report/format"
 	"github.com/llmscale/llmscale/internal/reportdata"
 )
@@ -81,7 +82,7 @@ func stats(d reportdata.Data) []reportdata.NameValue {
 	if n := unreadable(d.Experiments); n > 0 {
 		out = append(out[:2], append([]reportdata.NameValue{{Name: "without measurements", Value: strconv.Itoa(n)}}, out[2:]...)...)
 	}
-	if n := allMaxGPUs(d.Series); len(d.Series) > 0 {
+	if n := charts.MaxGPUsOf(d.Series); len(d.Series) > 0 {
 		out = append(out, reportdata.NameValue{Name: "GPUs at most", Value: strconv.Itoa(n)})
 	}
 	if dur := c.End.Sub(c.Start); !c.Start.IsZero() && !c.End.IsZero() && dur > 0 {
@@ -178,8 +179,8 @@ func newVerdictView(e reportdata.Experiment) verdictView {
 }
 
 // timelineInfo is the verdict panel of every timeline group, in the groups' order.
-func timelineInfo(exps []reportdata.Experiment, groups []chartGroup) []verdictView {
-	byID := experimentsByID(exps)
+func timelineInfo(exps []reportdata.Experiment, groups []charts.Group) []verdictView {
+	byID := charts.ExperimentsByID(exps)
 	out := make([]verdictView, 0, len(groups))
 	for _, g := range groups {
 		out = append(out, newVerdictView(*byID[g.Key]))
@@ -187,7 +188,7 @@ func timelineInfo(exps []reportdata.Experiment, groups []chartGroup) []verdictVi
 	return out
 }
 
-func diagnosisRows(exps []reportdata.Experiment, groups []chartGroup) []diagRow {
+func diagnosisRows(exps []reportdata.Experiment, groups []charts.Group) []diagRow {
 	index := map[string]int{}
 	for i, g := range groups {
 		index[g.Key] = i
@@ -203,7 +204,7 @@ func diagnosisRows(exps []reportdata.Experiment, groups []chartGroup) []diagRow 
 		}
 		s := e.Summary
 		rows = append(rows, diagRow{
-			verdictView: newVerdictView(e), Index: i, ID: e.ID, Label: experimentLabel(e),
+			verdictView: newVerdictView(e), Index: i, ID: e.ID, Label: charts.ExperimentLabel(e),
 			Throughput: format.Num(s.OutputThroughput), PerGPU: format.Num(s.OutputThroughputPerGPU),
 			TTFT: format.Num(s.TTFT.P50), TPOT: format.Num(s.TPOT.P50),
 		})
@@ -248,7 +249,7 @@ func failedRows(exps []reportdata.Experiment) []failedRow {
 		if strings.TrimSpace(reason) == "" {
 			reason = "no reason recorded"
 		}
-		rows = append(rows, failedRow{ID: e.ID, Label: experimentLabel(e), Status: e.Status, Reason: reason})
+		rows = append(rows, failedRow{ID: e.ID, Label: charts.ExperimentLabel(e), Status: e.Status, Reason: reason})
 	}
 	return rows
 }

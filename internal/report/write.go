@@ -4,6 +4,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/llmscale/llmscale/internal/report/figures"
 	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
@@ -15,7 +16,7 @@ const ReportFile = "report.html"
 // figures under resultsDir/figs/. Every file is written atomically (a reader never sees half a
 // file); figures of series no longer in d are left in place.
 func Write(resultsDir string, d reportdata.Data, opts Options) error {
-	if err := WriteFigures(filepath.Join(resultsDir, results.FigsDir), d); err != nil {
+	if err := figures.Write(filepath.Join(resultsDir, results.FigsDir), d, figures.DPI); err != nil {
 		return err
 	}
 	return results.WriteAtomic(filepath.Join(resultsDir, ReportFile), func(w io.Writer) error {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/parquet-go/parquet-go"
 )
 
 // timingsOf keeps of full rows only the columns ReadRequestTimings reads.
@@ -170,8 +169,8 @@ func TestReadColumnsBadFiles(t *testing.T) {
 	}
 	type narrow struct{ Seq, Missing int64 }
 	rows, err := ReadColumns(good, []Column[narrow]{
-		{Path: []string{"seq"}, Set: func(r *narrow, v parquet.Value) { r.Seq = v.Int64() }},
-		{Path: []string{"no_such_column"}, Set: func(r *narrow, v parquet.Value) { r.Missing = 1 }},
+		{Path: []string{"seq"}, Int64: func(r *narrow, v int64) { r.Seq = v }},
+		{Path: []string{"no_such_column"}, Int64: func(r *narrow, _ int64) { r.Missing = 1 }},
 	})
 	if err != nil || len(rows) != 50 || rows[49].Seq != 49 || rows[10].Missing != 0 {
 		t.Fatalf("narrow read: %d rows, last %+v, err %v", len(rows), rows[len(rows)-1], err)

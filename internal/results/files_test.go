@@ -116,3 +116,32 @@ func TestNumberedFiles(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReadRequests reads a request file of 20,000 rows whole (ReadParquet) and a batch
+// at a time (ScanParquet): compare B/op, the memory each keeps.
+func BenchmarkReadRequests(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "requests.parquet")
+	rows := make([]Request, 20_000)
+	for i := range rows {
+		rows[i] = Request{ExperimentID: "e1", Seq: int64(i), TTFTNs: int64(i), ITLNs: []int64{1, 2, 3}}
+	}
+	if err := WriteParquet(path, rows); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ReadParquet", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ReadParquet[Request](path); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ScanParquet", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := ScanParquet(path, func(*Request) {}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

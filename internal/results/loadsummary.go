@@ -41,6 +41,7 @@ type LoadSummary struct {
 	HostSharers          []string       `json:"host_sharers"`
 	HostSteal            *float64       `json:"host_steal"`
 	Interrupted          bool           `json:"interrupted"`
+	MaxConnectMs         float64        `json:"max_connect_ms"`
 	MaxE2ELFromDueMs     float64        `json:"max_e2el_from_due_ms"`
 	MaxE2ELMs            float64        `json:"max_e2el_ms"`
 	MaxInflight          int            `json:"max_inflight"`
@@ -52,6 +53,7 @@ type LoadSummary struct {
 	MaxTTFTMs            float64        `json:"max_ttft_ms"`
 	MaxTTFTvLLMMs        *float64       `json:"max_ttft_vllm_ms,omitempty"`
 	MaxWakeLagMs         float64        `json:"max_wake_lag_ms"`
+	MeanConnectMs        float64        `json:"mean_connect_ms"`
 	MeanE2ELFromDueMs    float64        `json:"mean_e2el_from_due_ms"`
 	MeanE2ELMs           float64        `json:"mean_e2el_ms"`
 	MeanITLMs            float64        `json:"mean_itl_ms"`
@@ -62,6 +64,7 @@ type LoadSummary struct {
 	MeanTTFTMs           float64        `json:"mean_ttft_ms"`
 	MeanTTFTvLLMMs       *float64       `json:"mean_ttft_vllm_ms,omitempty"`
 	MeanWakeLagMs        float64        `json:"mean_wake_lag_ms"`
+	MedianConnectMs      float64        `json:"median_connect_ms"`
 	MedianE2ELFromDueMs  float64        `json:"median_e2el_from_due_ms"`
 	MedianE2ELMs         float64        `json:"median_e2el_ms"`
 	MedianITLMs          float64        `json:"median_itl_ms"`
@@ -78,6 +81,7 @@ type LoadSummary struct {
 	NumPrompts           *int           `json:"num_prompts"`
 	OpenFilesLimit       uint64         `json:"open_files_limit"`
 	OutputThroughput     float64        `json:"output_throughput"`
+	P90ConnectMs         float64        `json:"p90_connect_ms"`
 	P90E2ELFromDueMs     float64        `json:"p90_e2el_from_due_ms"`
 	P90E2ELMs            float64        `json:"p90_e2el_ms"`
 	P90ITLMs             float64        `json:"p90_itl_ms"`
@@ -88,6 +92,7 @@ type LoadSummary struct {
 	P90TTFTMs            float64        `json:"p90_ttft_ms"`
 	P90TTFTvLLMMs        *float64       `json:"p90_ttft_vllm_ms,omitempty"`
 	P90WakeLagMs         float64        `json:"p90_wake_lag_ms"`
+	P95ConnectMs         float64        `json:"p95_connect_ms"`
 	P95E2ELFromDueMs     float64        `json:"p95_e2el_from_due_ms"`
 	P95E2ELMs            float64        `json:"p95_e2el_ms"`
 	P95ITLMs             float64        `json:"p95_itl_ms"`
@@ -98,6 +103,7 @@ type LoadSummary struct {
 	P95TTFTMs            float64        `json:"p95_ttft_ms"`
 	P95TTFTvLLMMs        *float64       `json:"p95_ttft_vllm_ms,omitempty"`
 	P95WakeLagMs         float64        `json:"p95_wake_lag_ms"`
+	P99ConnectMs         float64        `json:"p99_connect_ms"`
 	P99E2ELFromDueMs     float64        `json:"p99_e2el_from_due_ms"`
 	P99E2ELMs            float64        `json:"p99_e2el_ms"`
 	P99ITLMs             float64        `json:"p99_itl_ms"`
@@ -111,6 +117,9 @@ type LoadSummary struct {
 	PeakConnections      int64          `json:"peak_connections"`
 	PeakInflight         int64          `json:"peak_inflight"`
 	Phases               map[string]int `json:"phases"`
+	PreconnectError      string         `json:"preconnect_error"`
+	PreconnectS          float64        `json:"preconnect_s"`
+	Preconnected         int            `json:"preconnected"`
 	RequestGoodput       *float64       `json:"request_goodput"`
 	RequestRate          float64        `json:"request_rate"`
 	RequestThroughput    float64        `json:"request_throughput"`
@@ -121,6 +130,7 @@ type LoadSummary struct {
 	SLOE2ELMs            *float64       `json:"slo_e2el_ms,omitempty"`
 	SLOTPOTMs            *float64       `json:"slo_tpot_ms,omitempty"`
 	SLOTTFTMs            *float64       `json:"slo_ttft_ms,omitempty"`
+	StdConnectMs         float64        `json:"std_connect_ms"`
 	StdE2ELFromDueMs     float64        `json:"std_e2el_from_due_ms"`
 	StdE2ELMs            float64        `json:"std_e2el_ms"`
 	StdITLMs             float64        `json:"std_itl_ms"`
@@ -164,6 +174,7 @@ type LoadRecord struct {
 	Burstiness      float64       `json:"burstiness"`
 	Client          string        `json:"client"`
 	Concurrency     int           `json:"concurrency"`
+	ConnectRate     float64       `json:"connect_rate"`
 	ContinuousUsage bool          `json:"continuous_usage"`
 	CooldownS       float64       `json:"cooldown_s"`
 	ExperimentID    string        `json:"exp_id"`
@@ -180,6 +191,7 @@ type LoadRecord struct {
 	Seed            int64         `json:"seed"`
 	SpawnRate       float64       `json:"spawn_rate"`
 	StallTimeoutS   float64       `json:"stall_timeout_s"`
+	StartRampS      float64       `json:"start_ramp_s"`
 	Targets         []string      `json:"targets"`
 	ThinkTimeS      float64       `json:"think_time_s"`
 	TimeoutS        float64       `json:"timeout_s"`

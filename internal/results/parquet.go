@@ -126,9 +126,21 @@ func ScanParquet[T any](path string, fn func(*T)) error {
 	})
 }
 
-// readParquet opens path and hands its rows to read, turning parquet-go's panics on
-// malformed files into an error and naming the file in every error but a missing one's.
-func readParquet[T any](path string, read func(*parquet.GenericReader[T]) error) (err error) {
+// readParquet hands the rows of the Parquet file at path to read, through a generic reader
+// of row type T.
+func readParquet[T any](path string, read func(*parquet.GenericReader[T]) error) error {
+	return withParquetFile(path, func(pf *parquet.File) error {
+		r := parquet.NewGenericReader[T](pf)
+		defer r.Close()
+		return read(r)
+	})
+}
+
+// withParquetFile opens the Parquet file at path and hands it to read: the one place that
+// opens Parquet files, for rows (ReadParquet, ScanParquet) and columns (ReadColumns). It
+// turns parquet-go's panics on malformed files into an error, and names the file in every
+// error but a missing one's (that stays fs.ErrNotExist).
+func withParquetFile(path string, read func(*parquet.File) error, opts ...parquet.FileOption) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("read %s: corrupted Parquet file: %v", path, r)
@@ -143,13 +155,11 @@ func readParquet[T any](path string, read func(*parquet.GenericReader[T]) error)
 	if err != nil {
 		return err
 	}
-	pf, err := parquet.OpenFile(f, st.Size())
+	pf, err := parquet.OpenFile(f, st.Size(), opts...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	r := parquet.NewGenericReader[T](pf)
-	defer r.Close()
-	if err := read(r); err != nil {
+	if err := read(pf); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil

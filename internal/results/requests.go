@@ -22,6 +22,7 @@ type Request struct {
 
 	DueNs        int64 `parquet:"due_ns"`                  // when the schedule (or the user) wanted it sent
 	SentNs       int64 `parquet:"sent_ns,optional"`        // when it was handed to the HTTP client
+	ConnectNs    int64 `parquet:"connect_ns,optional"`     // sent_ns until a connection was ready (a dial, or ~0 kept alive)
 	FirstTokenNs int64 `parquet:"first_token_ns,optional"` // first chunk carrying output text
 	DoneNs       int64 `parquet:"done_ns,optional"`        // last chunk carrying output text
 	EndNs        int64 `parquet:"end_ns"`                  // when the request ended: [DONE], EOF or failure
@@ -118,24 +119,36 @@ func ReadRequests(path string) ([]Request, error) { return ReadParquet[Request](
 
 // ReadRequestsDir reads every request file of an output folder (requests.parquet and
 // requests-<worker>.parquet), ordered by worker and sequence number.
-func ReadRequestsDir(dir string) ([]Request, error) {
+func ReadRequestsDir(dir string) ([]Request, error) { return readRequestFiles(dir, ReadRequests) }
+
+// readRequestFiles reads every request file of dir with read, merged and ordered by worker
+// and sequence number.
+func readRequestFiles(dir string, read func(path string) ([]Request, error)) ([]Request, error) {
 	paths, err := RequestFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	var all []Request
 	for _, p := range paths {
-		rows, err := ReadRequests(p)
+		rows, err := read(p)
 		if err != nil {
 			return nil, err
 		}
+		if all == nil {
+			all = rows
+			continue
+		}
 		all = append(all, rows...)
 	}
-	slices.SortStableFunc(all, func(a, b Request) int {
-		if a.WorkerID != b.WorkerID {
-			return int(a.WorkerID - b.WorkerID)
-		}
-		return int(a.Seq - b.Seq)
-	})
+	if !slices.IsSortedFunc(all, byWorkerSeq) {
+		slices.SortStableFunc(all, byWorkerSeq)
+	}
 	return all, nil
+}
+
+func byWorkerSeq(a, b Request) int {
+	if a.WorkerID != b.WorkerID {
+		return int(a.WorkerID - b.WorkerID)
+	}
+	return int(a.Seq - b.Seq)
 }

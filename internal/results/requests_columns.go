@@ -1,11 +1,5 @@
 package results
 
-import (
-	"slices"
-
-	"github.com/parquet-go/parquet-go"
-)
-
 // ReadRequestTimings reads every request file of an output folder as ReadRequestsDir does
 // (merged, ordered by worker and sequence number) but only the columns a summary of the
 // measured window needs: worker_id, seq, phase, due/sent/end, TTFT, E2E, TPOT, the chunk gaps
@@ -13,60 +7,35 @@ import (
 // other fields (target, user, prompts, first_token_ns, done_ns, start_unix_ns, the chunk and
 // token sources, finish_reason, error, response_id, exp_id) are left zero.
 func ReadRequestTimings(dir string) ([]Request, error) {
-	paths, err := RequestFiles(dir)
-	if err != nil {
-		return nil, err
-	}
-	var all []Request
-	for _, p := range paths {
-		rows, err := ReadColumns(p, timingColumns())
-		if err != nil {
-			return nil, err
-		}
-		if all == nil {
-			all = rows
-			continue
-		}
-		all = append(all, rows...)
-	}
-	if !slices.IsSortedFunc(all, byWorkerSeq) {
-		slices.SortStableFunc(all, byWorkerSeq)
-	}
-	return all, nil
-}
-
-func byWorkerSeq(a, b Request) int {
-	if a.WorkerID != b.WorkerID {
-		return int(a.WorkerID - b.WorkerID)
-	}
-	return int(a.Seq - b.Seq)
+	cols := timingColumns()
+	return readRequestFiles(dir, func(path string) ([]Request, error) { return ReadColumns(path, cols) })
 }
 
 // timingColumns are the columns ReadRequestTimings reads.
 func timingColumns() []Column[Request] {
 	i64 := func(name string, field func(*Request) *int64) Column[Request] {
-		return Column[Request]{Path: []string{name}, Set: func(r *Request, v parquet.Value) { *field(r) = v.Int64() }}
+		return Column[Request]{Path: []string{name}, Int64: func(r *Request, v int64) { *field(r) = v }}
 	}
 	i32 := func(name string, field func(*Request) *int32) Column[Request] {
-		return Column[Request]{Path: []string{name}, Set: func(r *Request, v parquet.Value) { *field(r) = v.Int32() }}
+		return Column[Request]{Path: []string{name}, Int32: func(r *Request, v int32) { *field(r) = v }}
 	}
 	return []Column[Request]{
 		i32("worker_id", func(r *Request) *int32 { return &r.WorkerID }),
 		i64("seq", func(r *Request) *int64 { return &r.Seq }),
-		{Path: []string{"phase"}, SetString: func(r *Request, v string) { r.Phase = v }},
+		{Path: []string{"phase"}, String: func(r *Request, v string) { r.Phase = v }},
 		i64("due_ns", func(r *Request) *int64 { return &r.DueNs }),
 		i64("sent_ns", func(r *Request) *int64 { return &r.SentNs }),
 		i64("end_ns", func(r *Request) *int64 { return &r.EndNs }),
 		i64("ttft_ns", func(r *Request) *int64 { return &r.TTFTNs }),
 		i64("e2e_ns", func(r *Request) *int64 { return &r.E2ENs }),
 		i64("tpot_ns", func(r *Request) *int64 { return &r.TPOTNs }),
-		{Path: ListPath("itl_ns"), SetInt64s: func(r *Request, v []int64) { r.ITLNs = v }},
+		{Path: ListPath("itl_ns"), Int64s: func(r *Request, v []int64) { r.ITLNs = v }},
 		i64("vllm_ttft_ns", func(r *Request) *int64 { return &r.VLLMTTFTNs }),
-		{Path: ListPath("vllm_itl_ns"), SetInt64s: func(r *Request, v []int64) { r.VLLMITLNs = v }},
-		{Path: ListPath("chunk_tokens"), SetInt32s: func(r *Request, v []int32) { r.ChunkTokens = v }},
+		{Path: ListPath("vllm_itl_ns"), Int64s: func(r *Request, v []int64) { r.VLLMITLNs = v }},
+		{Path: ListPath("chunk_tokens"), Int32s: func(r *Request, v []int32) { r.ChunkTokens = v }},
 		i32("prompt_tokens", func(r *Request) *int32 { return &r.PromptTokens }),
 		i32("output_tokens", func(r *Request) *int32 { return &r.OutputTokens }),
 		i32("http_status", func(r *Request) *int32 { return &r.HTTPStatus }),
-		{Path: []string{"error_kind"}, SetString: func(r *Request, v string) { r.ErrorKind = v }},
+		{Path: []string{"error_kind"}, String: func(r *Request, v string) { r.ErrorKind = v }},
 	}
 }

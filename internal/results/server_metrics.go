@@ -1,7 +1,5 @@
 package results
 
-import "github.com/parquet-go/parquet-go"
-
 // Phases of a server-metrics row: the snapshot just before the measured window, the scrapes on
 // the grid during it, and the snapshot just after it.
 const (
@@ -47,7 +45,7 @@ func ReadServerMetricSeries(path string) ([]ServerMetric, error) {
 		keys, values []string
 	}
 	str := func(name string, field func(*seriesRow) *string) Column[seriesRow] {
-		return Column[seriesRow]{Path: []string{name}, SetString: func(r *seriesRow, v string) { *field(r) = v }}
+		return Column[seriesRow]{Path: []string{name}, String: func(r *seriesRow, v string) { *field(r) = v }}
 	}
 	// only the first row of each labels gives the map: the others' maps are not read
 	notFirst := func() func(r *seriesRow) bool {
@@ -62,16 +60,16 @@ func ReadServerMetricSeries(path string) ([]ServerMetric, error) {
 	}
 	rows, err := ReadColumns(path, []Column[seriesRow]{
 		str("phase", func(r *seriesRow) *string { return &r.Phase }),
-		{Path: []string{"scrape"}, Set: func(r *seriesRow, v parquet.Value) { r.Scrape = v.Int64() }},
-		{Path: []string{"time_unix_ns"}, Set: func(r *seriesRow, v parquet.Value) { r.TimeUnixNs = v.Int64() }},
+		{Path: []string{"scrape"}, Int64: func(r *seriesRow, v int64) { r.Scrape = v }},
+		{Path: []string{"time_unix_ns"}, Int64: func(r *seriesRow, v int64) { r.TimeUnixNs = v }},
 		str("name", func(r *seriesRow) *string { return &r.Name }),
 		str("type", func(r *seriesRow) *string { return &r.Type }),
 		str("labels", func(r *seriesRow) *string { return &r.Labels }),
-		{Path: []string{"label_map", "key_value", "key"}, SetStrings: func(r *seriesRow, v []string) { r.keys = v },
+		{Path: []string{"label_map", "key_value", "key"}, Strings: func(r *seriesRow, v []string) { r.keys = v },
 			Skip: notFirst()},
-		{Path: []string{"label_map", "key_value", "value"}, SetStrings: func(r *seriesRow, v []string) { r.values = v },
+		{Path: []string{"label_map", "key_value", "value"}, Strings: func(r *seriesRow, v []string) { r.values = v },
 			Skip: notFirst()},
-		{Path: []string{"value"}, Set: func(r *seriesRow, v parquet.Value) { r.Value = v.Double() }},
+		{Path: []string{"value"}, Float64: func(r *seriesRow, v float64) { r.Value = v }},
 	})
 	if err != nil {
 		return nil, err

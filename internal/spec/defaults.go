@@ -108,6 +108,7 @@ func (l *Load) applyDefaults(d defaulter) {
 	l.Arrival = or(l.Arrival, "poisson")
 	l.Client = or(l.Client, "auto")
 	d.float("$.load.burstiness", &l.Burstiness, 1)
+	d.float("$.load.connect_rate", &l.ConnectRate, 2000) // loadgen.DefaultConnectRate
 	d.dur("$.load.timeout", &l.Timeout, 10*time.Minute)
 	d.dur("$.load.stall_timeout", &l.StallTimeout, time.Minute)
 	d.dur("$.load.grace", &l.Grace, 30*time.Second)

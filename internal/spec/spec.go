@@ -86,7 +86,11 @@ type Rules struct {
 
 // Load holds the settings of the load generator shared by every experiment.
 type Load struct {
-	SpawnRate    float64  `yaml:"spawn_rate"` // users started per second; 0 starts all at once
+	SpawnRate float64 `yaml:"spawn_rate"` // users started per second; 0 starts all at once
+	// ConnectRate paces the connections a closed loop opens before its start (per second);
+	// 0 opens none ahead. StartRamp spreads a burst start's first requests over its length.
+	ConnectRate  float64  `yaml:"connect_rate"`
+	StartRamp    Duration `yaml:"start_ramp"`
 	RunTime      Duration `yaml:"run_time"`   // measured window
 	Warmup       Duration `yaml:"warmup"`     // before the measured window, marked in the records
 	Cooldown     Duration `yaml:"cooldown"`   // after it, marked in the records

@@ -39,6 +39,8 @@ func TestZeroIsHonouredOrRefused(t *testing.T) {
 		{"repeats 0", "repeats: 0", "repeats: must be at least 1"},
 		{"workers 0", "load: {workers: 0}", "load.workers: must be at least 1"},
 		{"burstiness 0", "load: {burstiness: 0}", "load.burstiness: must be above 0"},
+		{"connect_rate negative", "load: {connect_rate: -1}", "load.connect_rate: must not be negative"},
+		{"start_ramp with spawn_rate", "load: {start_ramp: 2s, spawn_rate: 10}", "load.start_ramp: 2s conflicts with $.load.spawn_rate 10"},
 		{"telemetry interval 0", "telemetry: {interval: 0s}", "telemetry.interval: must be above 0"},
 		{"startup timeout 0", "server: {startup_timeout: 0s}", "server.startup_timeout: must be above 0"},
 		{"speedup 0", "server: {sim: {speedup: 0}}", "server.sim.speedup: must be above 0"},

@@ -251,6 +251,16 @@ func (v *validator) load() {
 	if l.SpawnRate < 0 {
 		v.add("$.load.spawn_rate", "must not be negative", "0 starts every user at once")
 	}
+	if l.ConnectRate < 0 {
+		v.add("$.load.connect_rate", "must not be negative", "connections opened per second before a closed loop starts; 0 opens none ahead")
+	}
+	switch {
+	case l.StartRamp < 0:
+		v.add("$.load.start_ramp", "must not be negative", "the time a burst start's first requests are spread over, e.g. 1s")
+	case l.StartRamp > 0 && l.SpawnRate > 0:
+		v.add("$.load.start_ramp", fmt.Sprintf("%v conflicts with $.load.spawn_rate %v: both say how users start", l.StartRamp.D(), l.SpawnRate),
+			"give one: spawn_rate starts users one by one, start_ramp spreads them over a time")
+	}
 	for _, d := range []struct {
 		path string
 		v    Duration

@@ -144,7 +144,7 @@ func TestReaderLendsBuffer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		feed.p = []byte(tt.in)
-		evs, err := readPushed1(r)
+		evs, err := readAll(r) // up to the ErrMore that ends the bytes
 		if !errors.Is(err, ErrMore) {
 			t.Fatalf("%q: error %v, want ErrMore", tt.in, err)
 		}
@@ -167,18 +167,6 @@ func (s *pushed) Read(b []byte) (int, error) {
 	n := copy(b, s.p)
 	s.p = s.p[n:]
 	return n, nil
-}
-
-// readPushed1 returns the events of the bytes pushed so far, up to the first ErrMore.
-func readPushed1(r *Reader) ([]got, error) {
-	var out []got
-	for {
-		ev, err := r.Next()
-		if err != nil {
-			return out, err
-		}
-		out = append(out, got{Type: ev.Type, Data: string(ev.Data), ID: ev.ID})
-	}
 }
 
 func TestReaderCountsCommentsAndUnknown(t *testing.T) {

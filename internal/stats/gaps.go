@@ -18,6 +18,7 @@ type gapStore struct {
 	f   *os.File
 	w   *bufio.Writer
 	err error
+	enc []byte // add's scratch: binary.Write would allocate for every list
 }
 
 // newGapStore starts the file in dir ("" is the system's temporary folder); the file is
@@ -37,9 +38,21 @@ func (g *gapStore) add(m memGap) {
 	if g.err != nil {
 		return
 	}
-	hdr := [4]int64{m.end, int64(len(m.itl)), int64(len(m.chunkTokens)), int64(len(m.vll))}
-	g.err = errors.Join(binary.Write(g.w, binary.LittleEndian, hdr[:]), binary.Write(g.w, binary.LittleEndian, m.itl),
-		binary.Write(g.w, binary.LittleEndian, m.chunkTokens), binary.Write(g.w, binary.LittleEndian, m.vll))
+	b := g.enc[:0]
+	for _, x := range [4]int64{m.end, int64(len(m.itl)), int64(len(m.chunkTokens)), int64(len(m.vll))} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(x))
+	}
+	for _, x := range m.itl {
+		b = binary.LittleEndian.AppendUint64(b, uint64(x))
+	}
+	for _, x := range m.chunkTokens {
+		b = binary.LittleEndian.AppendUint32(b, uint32(x))
+	}
+	for _, x := range m.vll {
+		b = binary.LittleEndian.AppendUint64(b, uint64(x))
+	}
+	_, g.err = g.w.Write(b)
+	g.enc = b
 }
 
 // maxGapList bounds a list's length read back: more is a corrupted file, not a response.
@@ -56,14 +69,16 @@ func (g *gapStore) each(visit func(memGap)) error {
 	}
 	r := bufio.NewReaderSize(io.NewSectionReader(g.f, 0, math.MaxInt64), 64<<10)
 	var m memGap
+	var hdr []int64
 	var buf []byte
+	head := make([]byte, 32) // one allocation: binary.Read would make two a record
 	for {
-		var hdr [4]int64
-		if err := binary.Read(r, binary.LittleEndian, hdr[:]); errors.Is(err, io.EOF) {
+		if _, err := io.ReadFull(r, head); errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {
-			return err
+			return fmt.Errorf("chunk gap store: %w", err)
 		}
+		hdr, _ = decode64(hdr, head, 4)
 		if min(hdr[1], hdr[2], hdr[3]) < 0 || max(hdr[1], hdr[2], hdr[3]) > maxGapList {
 			return fmt.Errorf("chunk gap store: corrupted record (lists of %d, %d, %d)", hdr[1], hdr[2], hdr[3])
 		}

@@ -9,8 +9,12 @@ import (
 // hfFile is the part of a Hugging Face tokenizer.json that encoding needs.
 type hfFile struct {
 	AddedTokens []struct {
-		ID      int    `json:"id"`
-		Content string `json:"content"`
+		ID         int    `json:"id"`
+		Content    string `json:"content"`
+		LStrip     bool   `json:"lstrip"`
+		RStrip     bool   `json:"rstrip"`
+		SingleWord bool   `json:"single_word"`
+		Normalized bool   `json:"normalized"` // absent: matched in the raw text
 	} `json:"added_tokens"`
 	Normalizer    json.RawMessage `json:"normalizer"`
 	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
@@ -64,8 +68,13 @@ func ParseHF(data []byte) (*Tokenizer, error) {
 		if a.Content == "" || a.ID < 0 {
 			return nil, fmt.Errorf("added_tokens[%d]: want a non-empty content and an id ≥ 0", i)
 		}
-		t.specials = append(t.specials, special{text: a.Content, id: a.ID})
+		sp := special{text: a.Content, id: a.ID, lstrip: a.LStrip, rstrip: a.RStrip, singleWord: a.SingleWord}
 		t.vocab = max(t.vocab, a.ID+1)
+		if !a.Normalized || t.norm == nil {
+			t.raw = append(t.raw, sp)
+		} else if sp.text = t.norm(sp.text); sp.text != "" {
+			t.normed = append(t.normed, sp)
+		}
 	}
 	return t, nil
 }

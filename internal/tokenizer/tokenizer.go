@@ -22,7 +22,8 @@ type Tokenizer struct {
 	norm     func(string) string // normaliser (nil: none)
 	pre      []preStep           // pre-tokenizer steps in order (none: the text is one piece)
 	model    model
-	specials []special // added tokens matched literally before anything else
+	raw      []special // added tokens matched in the text before the normaliser
+	normed   []special // added tokens matched in the normalised text (normalized: true)
 	bos, eos []int     // what the post-processor adds around a single sequence
 }
 
@@ -40,11 +41,6 @@ type piece struct {
 
 // preStep is one pre-tokenizer: it cuts (and may rewrite) every piece.
 type preStep func([]piece) []piece
-
-type special struct {
-	text string
-	id   int
-}
 
 // ErrUnsupported is returned for tokenizer files whose model or steps are not implemented.
 var ErrUnsupported = errors.New("tokenizer not supported")
@@ -80,15 +76,12 @@ func (t *Tokenizer) VocabSize() int { return t.vocab }
 // Encode encodes text without the special tokens the post-processor adds.
 func (t *Tokenizer) Encode(text string) []int {
 	var out []int
-	for start := true; len(text) > 0; start = false {
-		at, sp := t.nextSpecial(text)
-		out = t.encodeOrdinary(text[:at], start, out)
-		if sp == nil {
-			break
+	splitAdded(text, t.raw, &out, func(section string, first bool) {
+		if t.norm != nil {
+			section = t.norm(section)
 		}
-		out = append(out, sp.id)
-		text = text[at+len(sp.text):]
-	}
+		splitAdded(section, t.normed, &out, func(p string, f bool) { out = t.encodeNormalized(p, first && f, out) })
+	})
 	return out
 }
 
@@ -96,26 +89,9 @@ func (t *Tokenizer) Encode(text string) []int {
 // post-processor's special tokens (Llama 3's <|begin_of_text|>, Llama 2's <s>).
 func (t *Tokenizer) Count(text string) int { return len(t.bos) + len(t.Encode(text)) + len(t.eos) }
 
-// nextSpecial finds the first added token in text: its offset and the token (nil: none, and
-// the offset is len(text)).
-func (t *Tokenizer) nextSpecial(text string) (int, *special) {
-	best, at := (*special)(nil), len(text)
-	for i := range t.specials {
-		if j := strings.Index(text, t.specials[i].text); j >= 0 && (j < at || (j == at && best != nil && len(t.specials[i].text) > len(best.text))) {
-			best, at = &t.specials[i], j
-		}
-	}
-	return at, best
-}
-
-// encodeOrdinary encodes text without added tokens; start tells whether it begins the input.
-func (t *Tokenizer) encodeOrdinary(text string, start bool, out []int) []int {
-	if text == "" {
-		return out
-	}
-	if t.norm != nil {
-		text = t.norm(text)
-	}
+// encodeNormalized encodes normalised text without added tokens; start tells whether it
+// begins the input.
+func (t *Tokenizer) encodeNormalized(text string, start bool, out []int) []int {
 	pieces := []piece{{text: text, start: start}}
 	for _, step := range t.pre {
 		pieces = step(pieces)

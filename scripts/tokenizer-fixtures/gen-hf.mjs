@@ -6,6 +6,7 @@
 // ("▁word" starts a word, "piece" continues one). OUTDIR gets:
 //   bert-tokenizer.json     BERT's layout: BertNormalizer, BertPreTokenizer, WordPiece ("##"
 //                           pieces, [UNK], 100 characters a word at most), [CLS] $A [SEP]
+//   bert-added-tokenizer.json  BERT's, with [MASK] normalized and lstrip, [SEP] rstrip
 //   bert-nfd-tokenizer.json Sequence[NFD, StripAccents, Lowercase] as its normaliser,
 //                           max_input_chars_per_word 12, no template
 //   t5-tokenizer.json       T5's layout (its Precompiled normaliser replaced by NFKC): NFKC,
@@ -54,6 +55,13 @@ const bert = {
   },
   decoder: { type: "WordPiece", prefix: "##", cleanup: true },
   model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab: wordPieceVocab },
+};
+// Added tokens with options: [MASK] matched in the normalised text (so "[mask]" too) and
+// taking the spaces before it, [SEP] taking the spaces after it.
+const bertAdded = {
+  ...bert,
+  added_tokens: bert.added_tokens.map((a) => a.content === "[MASK]" ? { ...a, lstrip: true, normalized: true }
+    : a.content === "[SEP]" ? { ...a, rstrip: true } : a),
 };
 const bertNFD = {
   ...bert,
@@ -105,10 +113,11 @@ const texts = [
   "control\u0000chars\u0007here\ufffd and\u200bzero width", "unknown ☃ ꙮ ᚠᛇᚻ symbols", "[CLS] inside [MASK] text</s> end",
   "Ünïcödé ÀÉÎÕÜ ñ ß ø å æ œ", "x".repeat(120) + " " + "ab".repeat(7), "dots... and --- dashes ___ !!!",
   "Привет мир, Ελληνικά κείμενα", "한국어 텍스트 ไทย עברית العربية",
+  "a  [MASK]  b [SEP]  c [mask] d[SEP]e", "  [MASK][MASK] [SEP] ",
 ];
 
 const expected = {};
-for (const [name, json] of [["bert", bert], ["bert-nfd", bertNFD], ["t5", t5], ["llama-unigram", llamaUnigram]]) {
+for (const [name, json] of [["bert", bert], ["bert-added", bertAdded], ["bert-nfd", bertNFD], ["t5", t5], ["llama-unigram", llamaUnigram]]) {
   const file = `${name}-tokenizer.json`;
   writeFileSync(`${out}/${file}`, JSON.stringify(json));
   const tok = new Tokenizer(json, {});

@@ -1,4 +1,4 @@
-package report
+package charts
 
 import (
 	"fmt"
@@ -12,10 +12,10 @@ import (
 // logGPUAxisFrom is the largest GPU count above which GPU axes become logarithmic (base 2).
 const logGPUAxisFrom = 16
 
-func gpuAxis(maxN int) axis {
-	a := axis{Name: "GPUs (count)", Integer: true, Min: ptr(0)}
+func gpuAxis(maxN int) Axis {
+	a := Axis{Name: "GPUs (count)", Integer: true, Min: ptr(0)}
 	if maxN > logGPUAxisFrom {
-		a = axis{Name: "GPUs (count, log scale)", Log: 2, Min: ptr(1)}
+		a = Axis{Name: "GPUs (count, log scale)", Log: 2, Min: ptr(1)}
 	}
 	return a
 }
@@ -28,7 +28,7 @@ func maxGPUs(s reportdata.Series) int {
 	return n
 }
 
-func allMaxGPUs(ss []reportdata.Series) int {
+func MaxGPUsOf(ss []reportdata.Series) int {
 	n := 1
 	for _, s := range ss {
 		n = max(n, maxGPUs(s))
@@ -39,21 +39,21 @@ func allMaxGPUs(ss []reportdata.Series) int {
 // throughputChart is one series' throughput against GPU count: measured points, the ideal
 // linear line from the baseline, the fitted Amdahl and USL curves, and hollow markers on
 // points where the server was not saturated.
-func throughputChart(i int, s reportdata.Series) chart {
-	c := chart{
+func throughputChart(i int, s reportdata.Series) Chart {
+	c := Chart{
 		ID: fmt.Sprintf("scaling-%d", i), Title: s.Name,
-		X: gpuAxis(maxGPUs(s)), Y: axis{Name: "Output throughput (tokens/s)", Min: ptr(0)},
+		X: gpuAxis(maxGPUs(s)), Y: Axis{Name: "Output throughput (tokens/s)", Min: ptr(0)},
 	}
 	if len(s.Points) == 0 {
 		c.Note = "No measured points in this series."
 		return c
 	}
-	measured := line{Name: "measured (mean of repeats)", Kind: kindLine, Color: colorMeasured}
-	open := line{Name: "not saturated (lower bound)", Kind: kindScatter, Color: colorOpen, Open: true}
+	measured := Line{Name: "measured (mean of repeats)", Kind: KindLine, Color: colorMeasured}
+	open := Line{Name: "not saturated (lower bound)", Kind: KindScatter, Color: colorOpen, Open: true}
 	for _, p := range s.Points {
-		measured.Data = append(measured.Data, pt{float64(p.GPUs), p.Throughput})
+		measured.Data = append(measured.Data, Pt{float64(p.GPUs), p.Throughput})
 		if !p.Saturated {
-			open.Data = append(open.Data, pt{float64(p.GPUs), p.Throughput})
+			open.Data = append(open.Data, Pt{float64(p.GPUs), p.Throughput})
 		}
 	}
 	c.Series = append(c.Series, measured)
@@ -103,8 +103,8 @@ func fitCaption(s reportdata.Series) string {
 }
 
 // idealLine is X(N0)·N/N0 from the baseline to the end of the fitted curves.
-func idealLine(s reportdata.Series) line {
-	l := line{Name: "ideal linear scaling", Kind: kindCurve, Color: colorIdeal, Dash: "dashed"}
+func idealLine(s reportdata.Series) Line {
+	l := Line{Name: "ideal linear scaling", Kind: KindCurve, Color: colorIdeal, Dash: "dashed"}
 	base := s.Points[0]
 	for _, p := range s.Points {
 		if p.GPUs == s.Baseline {
@@ -120,29 +120,29 @@ func idealLine(s reportdata.Series) line {
 	}
 	per := base.Throughput / float64(base.GPUs)
 	start := 1.0
-	l.Data = []pt{{start, per * start}, {end, per * end}}
+	l.Data = []Pt{{start, per * start}, {end, per * end}}
 	return l
 }
 
-func curveLine(name, color, dash string, xy []reportdata.XY) line {
-	l := line{Name: name, Kind: kindCurve, Color: color, Dash: dash}
+func curveLine(name, color, dash string, xy []reportdata.XY) Line {
+	l := Line{Name: name, Kind: KindCurve, Color: color, Dash: dash}
 	for _, p := range xy {
-		l.Data = append(l.Data, pt{p.X, p.Y})
+		l.Data = append(l.Data, Pt{p.X, p.Y})
 	}
 	return l
 }
 
 // efficiencyChart draws every series' efficiency (speedup / ideal) against GPU count.
-func efficiencyChart(ss []reportdata.Series) chart {
-	maxN := allMaxGPUs(ss)
-	c := chart{
+func efficiencyChart(ss []reportdata.Series) Chart {
+	maxN := MaxGPUsOf(ss)
+	c := Chart{
 		ID: "efficiency", Title: "Parallel efficiency",
-		X: gpuAxis(maxN), Y: axis{Name: "Efficiency = speedup / ideal (%)", Percent: true, Min: ptr(0)},
+		X: gpuAxis(maxN), Y: Axis{Name: "Efficiency = speedup / ideal (%)", Percent: true, Min: ptr(0)},
 	}
 	for i, s := range ss {
-		l := line{Name: s.Name, Kind: kindLine, Color: seriesColor(i)}
+		l := Line{Name: s.Name, Kind: KindLine, Color: SeriesColor(i)}
 		for _, p := range s.Points {
-			l.Data = append(l.Data, pt{float64(p.GPUs), p.Efficiency})
+			l.Data = append(l.Data, Pt{float64(p.GPUs), p.Efficiency})
 		}
 		if len(l.Data) > 0 {
 			c.Series = append(c.Series, l)
@@ -152,22 +152,22 @@ func efficiencyChart(ss []reportdata.Series) chart {
 		c.Note = "No scaling series."
 		return c
 	}
-	c.Marks = []mark{{Axis: "y", Value: 1, Label: "ideal (100 %)", Color: colorIdeal}}
+	c.Marks = []Mark{{Axis: "y", Value: 1, Label: "ideal (100 %)", Color: colorIdeal}}
 	return c
 }
 
 // karpFlattChart draws every series' Karp–Flatt e(N): flat is a fixed serial part, rising is
 // overhead that grows with N.
-func karpFlattChart(ss []reportdata.Series) chart {
-	c := chart{
+func karpFlattChart(ss []reportdata.Series) Chart {
+	c := Chart{
 		ID: "karp-flatt", Title: "Karp–Flatt experimentally determined serial fraction e(N)",
-		X: gpuAxis(allMaxGPUs(ss)), Y: axis{Name: "e(N) (fraction of work, 0–1)", Min: ptr(0)},
+		X: gpuAxis(MaxGPUsOf(ss)), Y: Axis{Name: "e(N) (fraction of work, 0–1)", Min: ptr(0)},
 	}
 	for i, s := range ss {
-		l := line{Name: fmt.Sprintf("%s — %s", s.Name, trendWord(s.KarpFlattTrend)), Kind: kindLine, Color: seriesColor(i)}
+		l := Line{Name: fmt.Sprintf("%s — %s", s.Name, trendWord(s.KarpFlattTrend)), Kind: KindLine, Color: SeriesColor(i)}
 		for _, p := range s.Points {
 			if p.KarpFlatt != nil {
-				l.Data = append(l.Data, pt{float64(p.GPUs), *p.KarpFlatt})
+				l.Data = append(l.Data, Pt{float64(p.GPUs), *p.KarpFlatt})
 			}
 		}
 		if len(l.Data) > 0 {
@@ -179,13 +179,13 @@ func karpFlattChart(ss []reportdata.Series) chart {
 	}
 	if minY(c.Series) < 0 { // super-linear points: e(N) below zero must stay in view
 		c.Y.Min = nil
-		c.Marks = []mark{{Axis: "y", Value: 0, Label: "below 0: super-linear", Color: colorIdeal}}
+		c.Marks = []Mark{{Axis: "y", Value: 0, Label: "below 0: super-linear", Color: colorIdeal}}
 	}
 	return c
 }
 
 // minY is the smallest finite y of the lines, 0 when there is none.
-func minY(ls []line) float64 {
+func minY(ls []Line) float64 {
 	m := 0.0
 	for _, l := range ls {
 		for _, p := range l.Data {

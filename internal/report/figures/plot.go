@@ -1,4 +1,4 @@
-package report
+package figures
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/report/charts"
 	"github.com/llmscale/llmscale/internal/report/format"
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
@@ -21,12 +22,12 @@ import (
 // plot, so every right-hand-axis (Y2) series gets a plot of its own, on a linear axis with the
 // Y2 axis' unit (gonum misplaces the title of a logarithmic y axis). A chart with a note gives
 // no plot.
-func toPlot(c chart) []*plot.Plot {
+func toPlot(c charts.Chart) []*plot.Plot {
 	if c.Note != "" || len(c.Series) == 0 {
 		return nil
 	}
 	left := newPlot(c.Title, c.X, c.Y)
-	addSeries(left, c, c.Y, true, func(s line) bool { return s.Axis == 0 })
+	addSeries(left, c, c.Y, true, func(s charts.Line) bool { return s.Axis == 0 })
 	out := []*plot.Plot{left}
 	if c.Y2 == nil {
 		return out
@@ -35,10 +36,10 @@ func toPlot(c chart) []*plot.Plot {
 		if s.Axis != 1 {
 			continue
 		}
-		y := axis{Name: s.Name + unitOf(c.Y2.Name), Min: ptr(0)}
+		y := charts.Axis{Name: s.Name + unitOf(c.Y2.Name), Min: ptr(0)}
 		p := newPlot(c.Title+" — "+s.Name, c.X, y)
 		name := s.Name
-		addSeries(p, c, y, false, func(o line) bool { return o.Axis == 1 && o.Name == name })
+		addSeries(p, c, y, false, func(o charts.Line) bool { return o.Axis == 1 && o.Name == name })
 		out = append(out, p)
 	}
 	return out
@@ -54,7 +55,7 @@ func unitOf(title string) string {
 	return " " + title[i:j+1]
 }
 
-func newPlot(title string, x, y axis) *plot.Plot {
+func newPlot(title string, x, y charts.Axis) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font = sans(12, xfont.WeightBold)
@@ -68,7 +69,7 @@ func newPlot(title string, x, y axis) *plot.Plot {
 	return p
 }
 
-func styleAxis(a *plot.Axis, ax axis) {
+func styleAxis(a *plot.Axis, ax charts.Axis) {
 	a.Label.Text = ax.Name
 	a.Label.TextStyle.Font = sans(10.5, xfont.WeightNormal)
 	a.Tick.Label.Font = sans(9, xfont.WeightNormal)
@@ -97,7 +98,7 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = format.GroupThousands(strconv.FormatFloat(sig(ticks[i].Value, 6), 'f', -1, 64))
+			ticks[i].Label = format.GroupThousands(strconv.FormatFloat(format.Sig(ticks[i].Value, 6), 'f', -1, 64))
 		}
 	}
 	return ticks
@@ -185,7 +186,7 @@ func (percentTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(sig(ticks[i].Value*100, 6), 'g', -1, 64) + "%"
+			ticks[i].Label = strconv.FormatFloat(format.Sig(ticks[i].Value*100, 6), 'g', -1, 64) + "%"
 		}
 	}
 	return ticks
@@ -211,8 +212,8 @@ func hexColor(s string) color.Color {
 
 // addSeries adds the chart's series that keep selects, on axis ax, then (on the main plot)
 // its bands and marks, then the axis limits, and puts the legend in the emptiest corner.
-func addSeries(p *plot.Plot, c chart, ax axis, main bool, keep func(line) bool) {
-	var all []pt
+func addSeries(p *plot.Plot, c charts.Chart, ax charts.Axis, main bool, keep func(charts.Line) bool) {
+	var all []charts.Pt
 	for _, s := range c.Series {
 		if !keep(s) {
 			continue
@@ -232,11 +233,11 @@ func addSeries(p *plot.Plot, c chart, ax axis, main bool, keep func(line) bool) 
 }
 
 // positive drops points a logarithmic axis cannot show.
-func positive(data []pt, logX, logY bool) []pt {
+func positive(data []charts.Pt, logX, logY bool) []charts.Pt {
 	if !logX && !logY {
 		return data
 	}
-	out := make([]pt, 0, len(data))
+	out := make([]charts.Pt, 0, len(data))
 	for _, d := range data {
 		if (!logX || d[0] > 0) && (!logY || !(d[1] <= 0)) {
 			out = append(out, d)
@@ -246,7 +247,7 @@ func positive(data []pt, logX, logY bool) []pt {
 }
 
 // addLine draws one series, split at gaps (NaN), and returns its legend thumbnail.
-func addLine(p *plot.Plot, s line, data []pt) plot.Thumbnailer {
+func addLine(p *plot.Plot, s charts.Line, data []charts.Pt) plot.Thumbnailer {
 	col := hexColor(s.Color)
 	var thumb plot.Thumbnailer
 	for _, seg := range segments(data) {
@@ -254,7 +255,7 @@ func addLine(p *plot.Plot, s line, data []pt) plot.Thumbnailer {
 		for i, d := range seg {
 			xys[i] = plotter.XY{X: d[0], Y: d[1]}
 		}
-		if s.Kind == kindScatter {
+		if s.Kind == charts.KindScatter {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
 				continue
@@ -270,12 +271,12 @@ func addLine(p *plot.Plot, s line, data []pt) plot.Thumbnailer {
 			continue
 		}
 		l.LineStyle = lineStyle(s, col)
-		if s.Kind == kindStep {
+		if s.Kind == charts.KindStep {
 			l.StepStyle = plotter.PostStep
 		}
 		p.Add(l)
 		thumb = l
-		if s.Kind == kindLine {
+		if s.Kind == charts.KindLine {
 			if sc, err := plotter.NewScatter(xys); err == nil {
 				sc.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2.8), Shape: draw.CircleGlyph{}}
 				p.Add(sc)
@@ -286,7 +287,7 @@ func addLine(p *plot.Plot, s line, data []pt) plot.Thumbnailer {
 }
 
 // addLabels writes a scatter's point labels (the Pareto view's configurations) beside them.
-func addLabels(p *plot.Plot, s line, seg []pt) {
+func addLabels(p *plot.Plot, s charts.Line, seg []charts.Pt) {
 	if len(s.Labels) != len(s.Data) {
 		return
 	}
@@ -310,14 +311,14 @@ func addLabels(p *plot.Plot, s line, seg []pt) {
 	}
 }
 
-func glyph(s line, col color.Color) draw.GlyphStyle {
+func glyph(s charts.Line, col color.Color) draw.GlyphStyle {
 	if s.Open {
 		return draw.GlyphStyle{Color: col, Radius: vg.Points(6), Shape: ring{width: vg.Points(1.5)}}
 	}
 	return draw.GlyphStyle{Color: col, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}}
 }
 
-func lineStyle(s line, col color.Color) draw.LineStyle {
+func lineStyle(s charts.Line, col color.Color) draw.LineStyle {
 	ls := draw.LineStyle{Color: col, Width: vg.Points(1.8)}
 	switch s.Dash {
 	case "dashed":
@@ -341,9 +342,9 @@ func (r ring) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, at vg.Point) {
 }
 
 // segments splits data at points that are not finite.
-func segments(data []pt) [][]pt {
-	var out [][]pt
-	var cur []pt
+func segments(data []charts.Pt) [][]charts.Pt {
+	var out [][]charts.Pt
+	var cur []charts.Pt
 	for _, d := range data {
 		if !finite(d[0]) || !finite(d[1]) {
 			if len(cur) > 0 {
@@ -360,8 +361,8 @@ func segments(data []pt) [][]pt {
 	return out
 }
 
-func applyLimits(p *plot.Plot, x, y axis) {
-	set := func(a *plot.Axis, ax axis) {
+func applyLimits(p *plot.Plot, x, y charts.Axis) {
+	set := func(a *plot.Axis, ax charts.Axis) {
 		if ax.Log > 0 && !(a.Min > 0 && a.Max > a.Min && finite(a.Max)) {
 			// Nothing positive to show on a log scale: a linear one says so without failing.
 			a.Scale, a.Tick.Marker = plot.LinearScale{}, plainTicks{}
@@ -381,7 +382,7 @@ func applyLimits(p *plot.Plot, x, y axis) {
 	set(&p.Y, y)
 }
 
-func addBands(p *plot.Plot, bands []band) {
+func addBands(p *plot.Plot, bands []charts.Band) {
 	for _, b := range bands {
 		poly, err := plotter.NewPolygon(plotter.XYs{
 			{X: b.From, Y: p.Y.Min}, {X: b.To, Y: p.Y.Min}, {X: b.To, Y: p.Y.Max}, {X: b.From, Y: p.Y.Max},
@@ -395,7 +396,7 @@ func addBands(p *plot.Plot, bands []band) {
 	}
 }
 
-func addMarks(p *plot.Plot, marks []mark) {
+func addMarks(p *plot.Plot, marks []charts.Mark) {
 	for _, m := range marks {
 		xys := plotter.XYs{{X: m.Value, Y: p.Y.Min}, {X: m.Value, Y: p.Y.Max}}
 		if m.Axis == "y" {
@@ -412,7 +413,7 @@ func addMarks(p *plot.Plot, marks []mark) {
 }
 
 // placeLegend puts the legend in the corner of the data area with the fewest points.
-func placeLegend(p *plot.Plot, data []pt) {
+func placeLegend(p *plot.Plot, data []charts.Pt) {
 	var counts [4]int // top-left, top-right, bottom-left, bottom-right
 	nx := func(v float64) float64 { return p.X.Norm(v) }
 	ny := func(v float64) float64 { return p.Y.Norm(v) }
@@ -460,3 +461,7 @@ func figureName(prefix string, i int, name string, used map[string]bool) string 
 	used[out] = true
 	return out
 }
+
+func ptr(v float64) *float64 { return &v }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

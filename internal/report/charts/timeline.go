@@ -1,4 +1,4 @@
-package report
+package charts
 
 import (
 	"fmt"
@@ -11,28 +11,28 @@ import (
 
 const (
 	timeAxisName  = "Time since experiment start (s)"
-	noTelemetry   = "No GPU telemetry for this experiment."
+	NoTelemetry   = "No GPU telemetry for this experiment."
 	noServerStats = "No server metrics were recorded for this experiment."
 )
 
 // timelineGroups makes, per experiment with measurements, its four time series: requests
 // running and waiting (with the batch cap), KV-cache usage, GPU utilisation and the request
 // completion rate — where a reader sees the bottleneck happen.
-func timelineGroups(exps []reportdata.Experiment) []chartGroup {
-	var groups []chartGroup
+func timelineGroups(exps []reportdata.Experiment) []Group {
+	var groups []Group
 	for i, e := range exps {
 		if e.Timeline == nil && e.Summary == nil {
 			continue // failed before measuring: listed with the failures
 		}
-		g := chartGroup{Key: e.ID, Label: e.ID + " · " + experimentLabel(e)}
+		g := Group{Key: e.ID, Label: e.ID + " · " + ExperimentLabel(e)}
 		prefix := fmt.Sprintf("tl-%d", i)
 		if e.Timeline == nil {
 			for _, k := range []string{"running", "kv", "gpu", "rate"} {
-				g.Charts = append(g.Charts, chart{ID: prefix + "-" + k, Title: timelineTitle(k), Note: noServerStats})
+				g.Charts = append(g.Charts, Chart{ID: prefix + "-" + k, Title: timelineTitle(k), Note: noServerStats})
 			}
 		} else {
 			t := reportdata.DownsampleTimeline(*e.Timeline, reportdata.MaxTimelinePoints)
-			g.Charts = []chart{
+			g.Charts = []Chart{
 				runningChart(prefix, e, t), kvChart(prefix, t), gpuChart(prefix, t), rateChart(prefix, t),
 			}
 		}
@@ -50,22 +50,22 @@ func timelineTitle(kind string) string {
 	}[kind]
 }
 
-func timelineChart(prefix, kind string, t reportdata.Timeline, y axis) chart {
-	c := chart{ID: prefix + "-" + kind, Title: timelineTitle(kind), X: axis{Name: timeAxisName, Min: ptr(0)}, Y: y}
+func timelineChart(prefix, kind string, t reportdata.Timeline, y Axis) Chart {
+	c := Chart{ID: prefix + "-" + kind, Title: timelineTitle(kind), X: Axis{Name: timeAxisName, Min: ptr(0)}, Y: y}
 	if t.MeasureFrom != nil && t.MeasureTo != nil && finite(*t.MeasureFrom) && finite(*t.MeasureTo) {
-		c.Bands = []band{{From: *t.MeasureFrom, To: *t.MeasureTo, Label: "measured"}}
+		c.Bands = []Band{{From: *t.MeasureFrom, To: *t.MeasureTo, Label: "measured"}}
 	}
 	return c
 }
 
-func column(name, color, dash string, t reportdata.Timeline, v reportdata.Values) line {
-	l := line{Name: name, Kind: kindCurve, Color: color, Dash: dash}
+func column(name, color, dash string, t reportdata.Timeline, v reportdata.Values) Line {
+	l := Line{Name: name, Kind: KindCurve, Color: color, Dash: dash}
 	for i, x := range t.OffsetS {
 		y := math.NaN()
 		if i < len(v) {
 			y = v[i]
 		}
-		l.Data = append(l.Data, pt{x, y})
+		l.Data = append(l.Data, Pt{x, y})
 	}
 	return l
 }
@@ -79,8 +79,8 @@ func hasData(v reportdata.Values) bool {
 	return false
 }
 
-func runningChart(prefix string, e reportdata.Experiment, t reportdata.Timeline) chart {
-	c := timelineChart(prefix, "running", t, axis{Name: "Requests (count)", Min: ptr(0)})
+func runningChart(prefix string, e reportdata.Experiment, t reportdata.Timeline) Chart {
+	c := timelineChart(prefix, "running", t, Axis{Name: "Requests (count)", Min: ptr(0)})
 	if hasData(t.Running) {
 		c.Series = append(c.Series, column("running", colorMeasured, "", t, t.Running))
 	}
@@ -92,7 +92,7 @@ func runningChart(prefix string, e reportdata.Experiment, t reportdata.Timeline)
 		limit = float64(e.Factors.BatchSize * max(e.Factors.DP, 1))
 	}
 	if limit > 0 {
-		c.Marks = []mark{{Axis: "y", Value: limit, Label: fmt.Sprintf("batch cap %g (max-num-seqs × DP)", limit), Color: colorMark}}
+		c.Marks = []Mark{{Axis: "y", Value: limit, Label: fmt.Sprintf("batch cap %g (max-num-seqs × DP)", limit), Color: colorMark}}
 		if limit >= maxOf(t.Running, t.Waiting) {
 			c.Y.Max = ptr(niceCeil(limit * 1.1)) // the cap in view, above the lines
 		}
@@ -103,28 +103,28 @@ func runningChart(prefix string, e reportdata.Experiment, t reportdata.Timeline)
 	return c
 }
 
-func kvChart(prefix string, t reportdata.Timeline) chart {
-	c := timelineChart(prefix, "kv", t, axis{Name: "KV-cache usage (% of capacity)", Percent: true, Min: ptr(0), Max: ptr(1)})
+func kvChart(prefix string, t reportdata.Timeline) Chart {
+	c := timelineChart(prefix, "kv", t, Axis{Name: "KV-cache usage (% of capacity)", Percent: true, Min: ptr(0), Max: ptr(1)})
 	if !hasData(t.KVUsage) {
 		c.Note = "No KV-cache samples for this experiment."
 		return c
 	}
-	c.Series = []line{column("KV-cache usage", colorUSL, "", t, t.KVUsage)}
+	c.Series = []Line{column("KV-cache usage", colorUSL, "", t, t.KVUsage)}
 	return c
 }
 
-func gpuChart(prefix string, t reportdata.Timeline) chart {
-	c := timelineChart(prefix, "gpu", t, axis{Name: "GPU utilisation, mean over GPUs (%)", Min: ptr(0), Max: ptr(100)})
+func gpuChart(prefix string, t reportdata.Timeline) Chart {
+	c := timelineChart(prefix, "gpu", t, Axis{Name: "GPU utilisation, mean over GPUs (%)", Min: ptr(0), Max: ptr(100)})
 	if !hasData(t.GPUUtil) {
-		c.Note = noTelemetry
+		c.Note = NoTelemetry
 		return c
 	}
-	c.Series = []line{column("GPU utilisation (mean)", palette[3], "", t, t.GPUUtil)}
+	c.Series = []Line{column("GPU utilisation (mean)", palette[3], "", t, t.GPUUtil)}
 	return c
 }
 
-func rateChart(prefix string, t reportdata.Timeline) chart {
-	c := timelineChart(prefix, "rate", t, axis{Name: "Completed requests (requests/s)", Min: ptr(0)})
+func rateChart(prefix string, t reportdata.Timeline) Chart {
+	c := timelineChart(prefix, "rate", t, Axis{Name: "Completed requests (requests/s)", Min: ptr(0)})
 	if !hasData(t.RequestRate) {
 		c.Note = "No request-rate samples for this experiment."
 		return c
@@ -133,14 +133,14 @@ func rateChart(prefix string, t reportdata.Timeline) chart {
 	if t.RequestRateSource == reportdata.RateFromServer {
 		name += " (server counter)"
 	}
-	c.Series = []line{column(name, palette[4], "", t, t.RequestRate)}
+	c.Series = []Line{column(name, palette[4], "", t, t.RequestRate)}
 	return c
 }
 
-// experimentLabel describes an experiment's factors in one line: "4 GPUs · TP 4 × DP 1 ·
+// ExperimentLabel describes an experiment's factors in one line: "4 GPUs · TP 4 × DP 1 ·
 // 64 users · medium / 128 tok".
-func experimentLabel(e reportdata.Experiment) string {
-	parts := []string{gpuLabel(e.Factors.GPUs), parallelLabel(e.Factors), loadLabel(e.Factors)}
+func ExperimentLabel(e reportdata.Experiment) string {
+	parts := []string{GPULabel(e.Factors.GPUs), parallelLabel(e.Factors), loadLabel(e.Factors)}
 	if w := workloadLabel(e.Factors); w != "" {
 		parts = append(parts, w)
 	}

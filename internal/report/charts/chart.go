@@ -1,44 +1,48 @@
-package report
+// Package charts describes every chart of a report as plain data (Model: axes, lines, marks,
+// bands), built once from a reportdata.Data value by Build. Both drawings of a report draw
+// these descriptions and nothing else: the HTML page embeds them as JSON for a small script
+// that turns each into an ECharts option (package report), and the static figures draw them
+// with gonum/plot (package report/figures). The descriptions are the golden-tested "figures'
+// series"; the drawings only style them.
+package charts
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/llmscale/llmscale/internal/report/format"
+	"github.com/llmscale/llmscale/internal/reportdata"
 )
 
-// The report's charts are described in Go as plain data (chart) and drawn in the page by a
-// small script that turns each description into an ECharts option. The descriptions are the
-// golden-tested "figures' series"; the script only styles them.
-
-// chartModel is every chart of the report, as embedded in report.html.
-type chartModel struct {
-	Scaling    []chart      `json:"scaling"` // throughput vs GPUs, one per series
-	Efficiency chart        `json:"efficiency"`
-	KarpFlatt  chart        `json:"karp_flatt"`
-	Latency    []chartGroup `json:"latency"` // per series: TTFT, ITL, E2E CDFs per GPU count
-	Load       []chart      `json:"load"`    // per server configuration
-	Pareto     chart        `json:"pareto"`
-	Timelines  []chartGroup `json:"timelines"` // per experiment
+// Model is every chart of the report, as embedded in report.html.
+type Model struct {
+	Scaling    []Chart `json:"scaling"` // throughput vs GPUs, one per series
+	Efficiency Chart   `json:"efficiency"`
+	KarpFlatt  Chart   `json:"karp_flatt"`
+	Latency    []Group `json:"latency"` // per series: TTFT, ITL, E2E CDFs per GPU count
+	Load       []Chart `json:"load"`    // per server configuration
+	Pareto     Chart   `json:"pareto"`
+	Timelines  []Group `json:"timelines"` // per experiment
 }
 
-// chartGroup is a set of charts shown together and picked with a selector.
-type chartGroup struct {
+// Group is a set of charts shown together and picked with a selector.
+type Group struct {
 	Key    string  `json:"key"`
 	Label  string  `json:"label"`
-	Charts []chart `json:"charts"`
+	Charts []Chart `json:"charts"`
 }
 
-// chart is one figure: axes with their titles and units, lines and point sets, marks.
-type chart struct {
+// Chart is one figure: axes with their titles and units, lines and point sets, marks.
+type Chart struct {
 	ID     string `json:"id"`
 	Title  string `json:"title"`
-	X      axis   `json:"x"`
-	Y      axis   `json:"y"`
-	Y2     *axis  `json:"y2,omitempty"`
-	Series []line `json:"series"`
-	Marks  []mark `json:"marks,omitempty"`
-	Bands  []band `json:"bands,omitempty"`
+	X      Axis   `json:"x"`
+	Y      Axis   `json:"y"`
+	Y2     *Axis  `json:"y2,omitempty"`
+	Series []Line `json:"series"`
+	Marks  []Mark `json:"marks,omitempty"`
+	Bands  []Band `json:"bands,omitempty"`
 	// Note replaces the chart when there is nothing to draw, saying why (e.g. "No GPU
 	// telemetry for this experiment.").
 	Note string `json:"note,omitempty"`
@@ -46,8 +50,8 @@ type chart struct {
 	Caption string `json:"caption,omitempty"`
 }
 
-// axis is an axis title (with its unit) and its scale.
-type axis struct {
+// Axis is an axis title (with its unit) and its scale.
+type Axis struct {
 	Name string `json:"name"`
 	// Log is the base of a logarithmic scale (2 or 10); 0 means linear.
 	Log int      `json:"log,omitempty"`
@@ -61,21 +65,21 @@ type axis struct {
 
 // Line kinds.
 const (
-	kindLine    = "line"    // measured values joined, with markers
-	kindCurve   = "curve"   // a smooth fitted or ideal curve, no markers
-	kindScatter = "scatter" // markers only
-	kindStep    = "step"    // a step function (CDFs)
+	KindLine    = "line"    // measured values joined, with markers
+	KindCurve   = "curve"   // a smooth fitted or ideal curve, no markers
+	KindScatter = "scatter" // markers only
+	KindStep    = "step"    // a step function (CDFs)
 )
 
-// line is one legend entry.
-type line struct {
+// Line is one legend entry.
+type Line struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
 	Color string `json:"color"`
 	Dash  string `json:"dash,omitempty"` // "dashed" or "dotted"
 	Axis  int    `json:"axis,omitempty"` // 1: the right-hand axis
 	Open  bool   `json:"open,omitempty"` // hollow markers
-	Data  []pt   `json:"data"`
+	Data  []Pt   `json:"data"`
 	// Names label the points in tooltips (experiment ids), parallel to Data when present.
 	Names []string `json:"names,omitempty"`
 	// Labels, parallel to Data, are written beside the points themselves (the Pareto view's
@@ -83,26 +87,26 @@ type line struct {
 	Labels []string `json:"labels,omitempty"`
 }
 
-// mark is a reference line across the chart at a value of the x (or y) axis.
-type mark struct {
+// Mark is a reference line across the chart at a value of the x (or y) axis.
+type Mark struct {
 	Axis  string  `json:"axis"` // "x" or "y"
 	Value float64 `json:"value"`
 	Label string  `json:"label"`
 	Color string  `json:"color"`
 }
 
-// band shades a range of the x axis (the measured window).
-type band struct {
+// Band shades a range of the x axis (the measured window).
+type Band struct {
 	From  float64 `json:"from"`
 	To    float64 `json:"to"`
 	Label string  `json:"label"`
 }
 
-// pt is an (x, y) point; a NaN or infinite y is written as null, a gap in the line.
-type pt [2]float64
+// Pt is an (x, y) point; a NaN or infinite y is written as null, a gap in the line.
+type Pt [2]float64
 
 // MarshalJSON writes [x, y] with 6 significant digits, null for a non-finite value.
-func (p pt) MarshalJSON() ([]byte, error) {
+func (p Pt) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 24)
 	b = append(b, '[')
 	b = appendNum(b, p[0])
@@ -115,19 +119,7 @@ func appendNum(b []byte, v float64) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return append(b, "null"...)
 	}
-	return strconv.AppendFloat(b, sig(v, 6), 'g', -1, 64)
-}
-
-// sig rounds v to n significant digits.
-func sig(v float64, n int) float64 {
-	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return v
-	}
-	f, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
-	if err != nil {
-		return v
-	}
-	return f
+	return strconv.AppendFloat(b, format.Sig(v, 6), 'g', -1, 64)
 }
 
 // Colours: a qualitative palette for series (colour-blind safe, Okabe–Ito based) and fixed
@@ -146,7 +138,7 @@ const (
 	colorGoodput  = "#CC79A7" // goodput beside throughput: Okabe–Ito reddish purple
 )
 
-func seriesColor(i int) string { return palette[i%len(palette)] }
+func SeriesColor(i int) string { return palette[i%len(palette)] }
 
 // gpuColor gives GPU counts colours from a sequential ramp, light for few and dark for many,
 // spread over the whole ramp so that neighbours differ in hue as well as lightness (viridis:
@@ -164,20 +156,37 @@ func ptr(v float64) *float64 { return &v }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-func gpuLabel(n int) string {
+func GPULabel(n int) string {
 	if n == 1 {
 		return "1 GPU"
 	}
 	return fmt.Sprintf("%d GPUs", n)
 }
 
-// chartJSON encodes the model for the page. encoding/json escapes <, > and & as \u003c,
-// \u003e and \u0026 (and U+2028/U+2029), so no text from a results file can close the script
-// element it is embedded in.
-func chartJSON(m chartModel) ([]byte, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode chart data: %w", err)
+// Build makes every chart of the report from d.
+func Build(d reportdata.Data) Model {
+	// Empty lists, not nil: the page's script reads them as arrays.
+	m := Model{
+		Efficiency: efficiencyChart(d.Series), KarpFlatt: karpFlattChart(d.Series),
+		Latency: latencyGroups(d), Timelines: withPhaseCharts(timelineGroups(d.Experiments), d.Experiments),
+		Scaling: []Chart{}, Load: []Chart{},
 	}
-	return b, nil
+	if m.Timelines == nil {
+		m.Timelines = []Group{}
+	}
+	for i, s := range d.Series {
+		m.Scaling = append(m.Scaling, throughputChart(i, s))
+	}
+	for i, lc := range d.LoadCurves {
+		m.Load = append(m.Load, loadChart(i, lc))
+		if g, ok := goodputChart(i, lc); ok {
+			m.Load = append(m.Load, g)
+		}
+	}
+	pareto := d.Pareto
+	if len(pareto) == 0 {
+		pareto = reportdata.ParetoFromExperiments(d.Experiments)
+	}
+	m.Pareto = paretoChart(pareto)
+	return m
 }

@@ -1,4 +1,4 @@
-package report
+package charts
 
 import (
 	"cmp"
@@ -14,11 +14,11 @@ const logRatio = 20
 
 // latencyGroups makes, per series, the TTFT, ITL and E2E CDFs of the experiments behind its
 // points, one line per GPU count.
-func latencyGroups(d reportdata.Data) []chartGroup {
-	byID := experimentsByID(d.Experiments)
-	groups := make([]chartGroup, 0, len(d.Series))
+func latencyGroups(d reportdata.Data) []Group {
+	byID := ExperimentsByID(d.Experiments)
+	groups := make([]Group, 0, len(d.Series))
 	for i, s := range d.Series {
-		g := chartGroup{Key: fmt.Sprintf("latency-%d", i), Label: s.Name}
+		g := Group{Key: fmt.Sprintf("latency-%d", i), Label: s.Name}
 		for _, k := range []struct {
 			id, title string
 			cdf       func(reportdata.Experiment) reportdata.CDF
@@ -34,7 +34,7 @@ func latencyGroups(d reportdata.Data) []chartGroup {
 	return groups
 }
 
-func experimentsByID(exps []reportdata.Experiment) map[string]*reportdata.Experiment {
+func ExperimentsByID(exps []reportdata.Experiment) map[string]*reportdata.Experiment {
 	m := make(map[string]*reportdata.Experiment, len(exps))
 	for i := range exps {
 		m[exps[i].ID] = &exps[i]
@@ -42,17 +42,17 @@ func experimentsByID(exps []reportdata.Experiment) map[string]*reportdata.Experi
 	return m
 }
 
-func cdfChart(id, title string, s reportdata.Series, byID map[string]*reportdata.Experiment, get func(reportdata.Experiment) reportdata.CDF) chart {
-	c := chart{ID: id, Title: title, Y: axis{Name: "Requests at or below (cumulative %)", Percent: true, Min: ptr(0), Max: ptr(1)}}
+func cdfChart(id, title string, s reportdata.Series, byID map[string]*reportdata.Experiment, get func(reportdata.Experiment) reportdata.CDF) Chart {
+	c := Chart{ID: id, Title: title, Y: Axis{Name: "Requests at or below (cumulative %)", Percent: true, Min: ptr(0), Max: ptr(1)}}
 	var all []float64
 	for i, p := range s.Points {
 		if len(p.ExpIDs) == 0 || byID[p.ExpIDs[0]] == nil {
 			continue
 		}
 		cdf := get(*byID[p.ExpIDs[0]])
-		l := line{Name: gpuLabel(p.GPUs), Kind: kindStep, Color: gpuColor(i, len(s.Points))}
+		l := Line{Name: GPULabel(p.GPUs), Kind: KindStep, Color: gpuColor(i, len(s.Points))}
 		for j := range min(len(cdf.P), len(cdf.Ms)) {
-			l.Data = append(l.Data, pt{cdf.Ms[j], cdf.P[j]})
+			l.Data = append(l.Data, Pt{cdf.Ms[j], cdf.P[j]})
 			all = append(all, cdf.Ms[j])
 		}
 		if len(l.Data) > 0 {
@@ -68,7 +68,7 @@ func cdfChart(id, title string, s reportdata.Series, byID map[string]*reportdata
 
 // valueAxis is a linear axis, or a logarithmic one when the positive values span more than
 // logRatio (latencies often span orders of magnitude).
-func valueAxis(name string, vals []float64) axis {
+func valueAxis(name string, vals []float64) Axis {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range vals {
 		if v > 0 && !math.IsInf(v, 0) {
@@ -76,16 +76,16 @@ func valueAxis(name string, vals []float64) axis {
 		}
 	}
 	if hi/lo > logRatio {
-		return axis{Name: name + ", log scale", Log: 10}
+		return Axis{Name: name + ", log scale", Log: 10}
 	}
-	return axis{Name: name}
+	return Axis{Name: name}
 }
 
 // cdfAxis is a latency CDF's x axis, its range from the data: logarithmic when the values are
 // all positive and span more than logRatio, else linear from 0. Gaps of exactly 0 ms (chunks
 // that arrived together) have no place on a log scale: drawn there they became -Infinity in
 // the SVG path and flattened the curve, so a distribution with zeros is drawn on a linear one.
-func cdfAxis(vals []float64) axis {
+func cdfAxis(vals []float64) Axis {
 	lo, hi, zero := math.Inf(1), math.Inf(-1), false
 	for _, v := range vals {
 		switch {
@@ -98,11 +98,11 @@ func cdfAxis(vals []float64) axis {
 	}
 	switch {
 	case math.IsInf(hi, -1): // nothing positive: the chart says there is no sample, or all are 0
-		return axis{Name: "Latency (ms)", Min: ptr(0)}
+		return Axis{Name: "Latency (ms)", Min: ptr(0)}
 	case !zero && hi/lo > logRatio:
-		return axis{Name: "Latency (ms), log scale", Log: 10, Min: ptr(lo), Max: ptr(hi)}
+		return Axis{Name: "Latency (ms), log scale", Log: 10, Min: ptr(lo), Max: ptr(hi)}
 	}
-	return axis{Name: "Latency (ms)", Min: ptr(0), Max: ptr(hi)}
+	return Axis{Name: "Latency (ms)", Min: ptr(0), Max: ptr(hi)}
 }
 
 // loadAxisName is the x-axis title of a load curve.
@@ -122,27 +122,27 @@ func loadAxisName(kind string) string {
 
 // loadAxis is linear, or logarithmic (base 2) when the levels span a factor of 8 or more, as
 // doubling user counts do.
-func loadAxis(kind string, pts []reportdata.LoadPoint) axis {
-	a := axis{Name: loadAxisName(kind), Min: ptr(0), Integer: kind != "rate" && kind != "sweep"}
+func loadAxis(kind string, pts []reportdata.LoadPoint) Axis {
+	a := Axis{Name: loadAxisName(kind), Min: ptr(0), Integer: kind != "rate" && kind != "sweep"}
 	if len(pts) > 0 && pts[0].Load > 0 && pts[len(pts)-1].Load/pts[0].Load >= 8 {
-		a = axis{Name: loadAxisName(kind) + ", log scale", Log: 2}
+		a = Axis{Name: loadAxisName(kind) + ", log scale", Log: 2}
 	}
 	return a
 }
 
 // loadChart draws one configuration's throughput (left axis) and median TTFT and TPOT (right
-// axis) against load, with a line at the saturation point.
-func loadChart(i int, lc reportdata.LoadCurve) chart {
+// Axis) against load, with a line at the saturation point.
+func loadChart(i int, lc reportdata.LoadCurve) Chart {
 	pts := slices.Clone(lc.Points)
 	slices.SortStableFunc(pts, func(a, b reportdata.LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
-	thr := line{Name: "output throughput", Kind: kindLine, Color: colorMeasured}
-	ttft := line{Name: "TTFT p50", Kind: kindLine, Color: colorAmdahl, Axis: 1}
-	tpot := line{Name: "TPOT p50", Kind: kindLine, Color: colorUSL, Dash: "dashed", Axis: 1}
+	thr := Line{Name: "output throughput", Kind: KindLine, Color: colorMeasured}
+	ttft := Line{Name: "TTFT p50", Kind: KindLine, Color: colorAmdahl, Axis: 1}
+	tpot := Line{Name: "TPOT p50", Kind: KindLine, Color: colorUSL, Dash: "dashed", Axis: 1}
 	var lat []float64
 	for _, p := range pts {
-		thr.Data = append(thr.Data, pt{p.Load, p.Throughput})
-		ttft.Data = append(ttft.Data, pt{p.Load, p.TTFTP50})
-		tpot.Data = append(tpot.Data, pt{p.Load, p.TPOTP50})
+		thr.Data = append(thr.Data, Pt{p.Load, p.Throughput})
+		ttft.Data = append(ttft.Data, Pt{p.Load, p.TTFTP50})
+		tpot.Data = append(tpot.Data, Pt{p.Load, p.TPOTP50})
 		thr.Names = append(thr.Names, p.ExpID)
 		lat = append(lat, p.TTFTP50, p.TPOTP50)
 	}
@@ -150,9 +150,9 @@ func loadChart(i int, lc reportdata.LoadCurve) chart {
 	if y2.Log == 0 {
 		y2.Min = ptr(0) // a linear latency axis from zero: its rise reads true to scale
 	}
-	c := chart{
+	c := Chart{
 		ID: fmt.Sprintf("load-%d", i), Title: lc.Config, X: loadAxis(lc.LoadKind, pts),
-		Y: axis{Name: "Output throughput (tokens/s)", Min: ptr(0)}, Y2: &y2,
+		Y: Axis{Name: "Output throughput (tokens/s)", Min: ptr(0)}, Y2: &y2,
 	}
 	if len(pts) == 0 {
 		c.Note = "No load levels measured for this configuration."
@@ -161,9 +161,12 @@ func loadChart(i int, lc reportdata.LoadCurve) chart {
 	if !slices.ContainsFunc(thr.Names, func(s string) bool { return s != "" }) {
 		thr.Names = nil
 	}
-	c.Series = []line{thr, ttft, tpot}
+	c.Series = []Line{thr, ttft, tpot}
 	if lc.Saturation != nil && finite(*lc.Saturation) {
-		c.Marks = []mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
+		c.Marks = []Mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
+	}
+	if lc.SaturationReason != "" { // where the knee is and why, or why there is no mark
+		c.Caption = "Saturation: " + lc.SaturationReason + "."
 	}
 	return c
 }
@@ -171,38 +174,38 @@ func loadChart(i int, lc reportdata.LoadCurve) chart {
 // goodputChart draws, beside a load curve, its completed requests/s and its goodput (those
 // that met every SLO) against load: where the two part, more load buys throughput that users
 // do not get within their objectives. ok is false without SLOs.
-func goodputChart(i int, lc reportdata.LoadCurve) (chart, bool) {
+func goodputChart(i int, lc reportdata.LoadCurve) (Chart, bool) {
 	pts := slices.Clone(lc.Points)
 	slices.SortStableFunc(pts, func(a, b reportdata.LoadPoint) int { return cmp.Compare(a.Load, b.Load) })
-	req := line{Name: "completed requests/s", Kind: kindLine, Color: colorMeasured}
-	good := line{Name: "goodput (met every SLO)", Kind: kindLine, Color: colorGoodput}
+	req := Line{Name: "completed requests/s", Kind: KindLine, Color: colorMeasured}
+	good := Line{Name: "goodput (met every SLO)", Kind: KindLine, Color: colorGoodput}
 	any := false
 	for _, p := range pts {
-		req.Data = append(req.Data, pt{p.Load, p.RequestThroughput})
+		req.Data = append(req.Data, Pt{p.Load, p.RequestThroughput})
 		g := math.NaN()
 		if p.Goodput != nil {
 			g, any = *p.Goodput, true
 		}
-		good.Data = append(good.Data, pt{p.Load, g})
+		good.Data = append(good.Data, Pt{p.Load, g})
 	}
 	if !any {
-		return chart{}, false
+		return Chart{}, false
 	}
-	c := chart{ID: fmt.Sprintf("goodput-%d", i), Title: lc.Config + " — goodput", X: loadAxis(lc.LoadKind, pts),
-		Y: axis{Name: "Requests/s", Min: ptr(0)}, Series: []line{req, good}}
+	c := Chart{ID: fmt.Sprintf("goodput-%d", i), Title: lc.Config + " — goodput", X: loadAxis(lc.LoadKind, pts),
+		Y: Axis{Name: "Requests/s", Min: ptr(0)}, Series: []Line{req, good}}
 	if lc.Saturation != nil && finite(*lc.Saturation) {
-		c.Marks = []mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
+		c.Marks = []Mark{{Axis: "x", Value: *lc.Saturation, Label: "saturation", Color: colorMark}}
 	}
 	return c, true
 }
 
 // paretoChart draws tokens/s per GPU against tokens/s per user, one colour per GPU count, and
 // the frontier: the points no other point beats on both.
-func paretoChart(pts []reportdata.ParetoPoint) chart {
-	c := chart{
+func paretoChart(pts []reportdata.ParetoPoint) Chart {
+	c := Chart{
 		ID: "pareto", Title: "Throughput per GPU vs interactivity per user",
-		X: axis{Name: "Output tokens/s per user (interactivity)", Min: ptr(0)},
-		Y: axis{Name: "Output tokens/s per GPU (efficiency)", Min: ptr(0)},
+		X: Axis{Name: "Output tokens/s per user (interactivity)", Min: ptr(0)},
+		Y: Axis{Name: "Output tokens/s per GPU (efficiency)", Min: ptr(0)},
 	}
 	if len(pts) == 0 {
 		c.Note = "No completed experiments to compare."
@@ -216,19 +219,19 @@ func paretoChart(pts []reportdata.ParetoPoint) chart {
 	}
 	slices.Sort(counts)
 	for i, n := range counts {
-		l := line{Name: gpuLabel(n), Kind: kindScatter, Color: seriesColor(i)}
+		l := Line{Name: GPULabel(n), Kind: KindScatter, Color: SeriesColor(i)}
 		for _, p := range pts {
 			if p.GPUs == n {
-				l.Data = append(l.Data, pt{p.PerUser, p.PerGPU})
+				l.Data = append(l.Data, Pt{p.PerUser, p.PerGPU})
 				l.Names = append(l.Names, p.ExpID)
 				l.Labels = append(l.Labels, p.Config)
 			}
 		}
 		c.Series = append(c.Series, l)
 	}
-	front := line{Name: "Pareto frontier", Kind: kindCurve, Color: "#374151", Dash: "dashed"}
+	front := Line{Name: "Pareto frontier", Kind: KindCurve, Color: "#374151", Dash: "dashed"}
 	for _, k := range paretoFrontier(pts) {
-		front.Data = append(front.Data, pt{pts[k].PerUser, pts[k].PerGPU})
+		front.Data = append(front.Data, Pt{pts[k].PerUser, pts[k].PerGPU})
 		front.Names = append(front.Names, pts[k].ExpID)
 	}
 	if len(front.Data) > 1 {

@@ -1,4 +1,4 @@
-package report
+package charts
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ var phaseColors = map[string]string{
 // withPhaseCharts adds, when some experiment has server spans, three charts to every
 // experiment's group: TTFT and E2E split by phase over the requests, and a waterfall of the
 // slowest requests (a note where the experiment has no spans, so the slots line up).
-func withPhaseCharts(groups []chartGroup, exps []reportdata.Experiment) []chartGroup {
+func withPhaseCharts(groups []Group, exps []reportdata.Experiment) []Group {
 	byID := map[string]*reportdata.Phases{}
 	any := false
 	for _, e := range exps {
@@ -33,7 +33,7 @@ func withPhaseCharts(groups []chartGroup, exps []reportdata.Experiment) []chartG
 		p := byID[groups[i].Key]
 		if p == nil {
 			for _, k := range []string{"ttft", "e2e", "slowest"} {
-				groups[i].Charts = append(groups[i].Charts, chart{ID: prefix + "-" + k, Title: phaseTitle(k), Note: noSpans})
+				groups[i].Charts = append(groups[i].Charts, Chart{ID: prefix + "-" + k, Title: phaseTitle(k), Note: noSpans})
 			}
 			continue
 		}
@@ -54,9 +54,9 @@ func phaseTitle(kind string) string {
 // stackChart draws a phase stack as cumulative lines: each line is the sum of its phase and
 // those below it, so the gap between two lines is one phase and the top line the client's
 // latency.
-func stackChart(id, title, total string, st reportdata.PhaseStack) chart {
-	c := chart{ID: id, Title: title, X: axis{Name: "Requests sorted by " + total + " (percentile)", Min: ptr(0), Max: ptr(100)},
-		Y: axis{Name: "Latency, cumulative by phase (ms)", Min: ptr(0)}}
+func stackChart(id, title, total string, st reportdata.PhaseStack) Chart {
+	c := Chart{ID: id, Title: title, X: Axis{Name: "Requests sorted by " + total + " (percentile)", Min: ptr(0), Max: ptr(100)},
+		Y: Axis{Name: "Latency, cumulative by phase (ms)", Min: ptr(0)}}
 	sum := make([]float64, len(st.Percentile))
 	for i, l := range st.Layers {
 		name := l.Name
@@ -66,10 +66,10 @@ func stackChart(id, title, total string, st reportdata.PhaseStack) chart {
 		if i == len(st.Layers)-1 {
 			name += " (= " + total + ")"
 		}
-		ln := line{Name: name, Kind: kindCurve, Color: phaseColors[l.Name]}
+		ln := Line{Name: name, Kind: KindCurve, Color: phaseColors[l.Name]}
 		for j, x := range st.Percentile {
 			sum[j] += l.MS[j]
-			ln.Data = append(ln.Data, pt{x, sum[j]})
+			ln.Data = append(ln.Data, Pt{x, sum[j]})
 		}
 		c.Series = append(c.Series, ln)
 	}
@@ -79,12 +79,12 @@ func stackChart(id, title, total string, st reportdata.PhaseStack) chart {
 
 // waterfallChart draws the slowest requests as one row each: its phases one after the other
 // from the moment it was sent, each a segment of its phase's colour.
-func waterfallChart(id string, ws []reportdata.Waterfall) chart {
-	c := chart{ID: id, Title: phaseTitle("slowest"), X: axis{Name: "Time from the request (ms)", Min: ptr(0)},
-		Y: axis{Name: "Slowest requests (rank)", Integer: true, Min: ptr(0), Max: ptr(float64(len(ws) + 1))}}
+func waterfallChart(id string, ws []reportdata.Waterfall) Chart {
+	c := Chart{ID: id, Title: phaseTitle("slowest"), X: Axis{Name: "Time from the request (ms)", Min: ptr(0)},
+		Y: Axis{Name: "Slowest requests (rank)", Integer: true, Min: ptr(0), Max: ptr(float64(len(ws) + 1))}}
 	names := []string{"queue", "prefill", "decode", "client path"}
 	for k, name := range names {
-		ln := line{Name: name, Kind: kindLine, Color: phaseColors[name]}
+		ln := Line{Name: name, Kind: KindLine, Color: phaseColors[name]}
 		for rank, w := range ws {
 			parts := []float64{w.QueueMS, w.PrefillMS, w.DecodeMS, w.ClientMS}
 			from := 0.0
@@ -92,7 +92,7 @@ func waterfallChart(id string, ws []reportdata.Waterfall) chart {
 				from += p
 			}
 			y := float64(rank + 1)
-			ln.Data = append(ln.Data, pt{from, y}, pt{from + parts[k], y}, pt{from + parts[k], math.NaN()})
+			ln.Data = append(ln.Data, Pt{from, y}, Pt{from + parts[k], y}, Pt{from + parts[k], math.NaN()})
 			ln.Names = append(ln.Names, w.ResponseID, w.ResponseID, "")
 		}
 		c.Series = append(c.Series, ln)

@@ -1,4 +1,8 @@
-package report
+// Package figures draws a report's main charts (package charts) as static SVG and PNG files
+// with gonum/plot, for papers and slides: throughput against GPUs with the fits, efficiency
+// and Karp–Flatt, latency CDFs, load curves and the Pareto view. It draws the same chart
+// descriptions as the HTML page, so the two never disagree.
+package figures
 
 import (
 	"fmt"
@@ -13,12 +17,13 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/llmscale/llmscale/internal/report/charts"
 	"github.com/llmscale/llmscale/internal/reportdata"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
-// pngDPI is the resolution of the PNG figures.
-const pngDPI = 150
+// DPI is the resolution of the PNG figures a report carries.
+const DPI = 150
 
 // Figure sizes.
 const (
@@ -32,20 +37,18 @@ type figure struct {
 	plots [][]*plot.Plot
 }
 
-// WriteFigures writes the main figures of d as SVG and PNG into dir (created if needed):
+// Write writes the main figures of d as SVG and PNG (at dpi) into dir (created if needed):
 // throughput_<series> (throughput vs GPUs with the ideal line and the Amdahl and USL fits),
 // efficiency_karp_flatt, latency_cdf_<series> (TTFT, ITL, E2E per GPU count), load_curves and
 // pareto. Figures with nothing to draw are not written. It returns the first error.
-func WriteFigures(dir string, d reportdata.Data) error {
-	return writeFigures(dir, d, pngDPI)
-}
-
-// writeFigures writes the figures with PNGs at the given resolution.
-func writeFigures(dir string, d reportdata.Data, dpi int) error {
+func Write(dir string, d reportdata.Data, dpi int) error {
+	if dpi <= 0 {
+		return fmt.Errorf("figures: a resolution of %d dpi: want a positive number (figures.DPI is the report's)", dpi)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create figures folder: %w", err)
 	}
-	for _, f := range figures(d) {
+	for _, f := range all(d) {
 		for _, format := range []string{"svg", "png"} {
 			path := filepath.Join(dir, f.name+"."+format)
 			if err := results.WriteAtomic(path, func(w io.Writer) error { return f.write(w, format, dpi) }); err != nil {
@@ -56,17 +59,18 @@ func writeFigures(dir string, d reportdata.Data, dpi int) error {
 	return nil
 }
 
-// FigureNames lists the base names (without extension) WriteFigures writes for d.
-func FigureNames(d reportdata.Data) []string {
+// Names lists the base names (without extension) Write writes for d.
+func Names(d reportdata.Data) []string {
 	var out []string
-	for _, f := range figures(d) {
+	for _, f := range all(d) {
 		out = append(out, f.name)
 	}
 	return out
 }
 
-func figures(d reportdata.Data) []figure {
-	m := buildCharts(d)
+// all is every figure of d that has something to draw.
+func all(d reportdata.Data) []figure {
+	m := charts.Build(d)
 	used := map[string]bool{}
 	var out []figure
 	add := func(name string, rows ...[]*plot.Plot) {
