@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -21,10 +22,9 @@ const ms = int64(time.Millisecond)
 func windowExperiment(id string) results.Experiment {
 	from := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	return results.Experiment{ID: id, Campaign: "c", Repeat: 2, Status: results.StatusDone,
-		Factors: map[string]string{"gpus": "2", "tp": "2", "dp": "1", "users": "8", "think": "1s"},
-		Server:  results.ServerInfo{ID: "G2_TP2_DP1", Engine: "sim", Model: "m", GPUs: 2, TP: 2, DP: 1, PP: 1, BatchSize: 16},
-		Load: results.LoadInfo{Mode: "users", Users: 8, Prompts: "short", MaxTokens: 4, API: "completions", Workers: 1,
-			WarmupNs: 1000 * ms, RunTimeNs: 2000 * ms, CooldownNs: 500 * ms, SLOTTFTNs: 150 * ms, SLOTPOTNs: 200 * ms},
+		Factors:     map[string]string{"gpus": "2", "tp": "2", "dp": "1", "users": "8", "think": "1s"},
+		Server:      results.ServerInfo{ID: "G2_TP2_DP1", Engine: "sim", Model: "m", GPUs: 2, TP: 2, DP: 1, PP: 1, BatchSize: 16},
+		Load:        results.LoadInfo{Intensity: loadspec.Intensity{Mode: loadspec.Mode("users"), Users: 8}, Prompts: "short", MaxTokens: 4, API: "completions", Workers: 1, WarmupNs: 1000 * ms, RunTimeNs: 2000 * ms, CooldownNs: 500 * ms, SLOTTFTNs: 150 * ms, SLOTPOTNs: 200 * ms},
 		MeasureFrom: from, MeasureTo: from.Add(2 * time.Second), Telemetry: []string{"gpu: no GPU here"}}
 }
 

@@ -1,9 +1,7 @@
 package aggregate
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/llmscale/llmscale/internal/results"
@@ -19,20 +17,12 @@ func fillClientHost(r *Row, dir string, _ results.Experiment) error {
 		paths, _ = filepath.Glob(filepath.Join(dir, "summary.json"))
 	}
 	for _, p := range paths {
-		var doc struct {
-			ClientFailures *float64 `json:"client_failures"`
-			HostCPUUtil    *float64 `json:"host_cpu_util"`
-			HostSteal      *float64 `json:"host_steal"`
-		}
-		data, err := os.ReadFile(p)
-		if err == nil {
-			err = json.Unmarshal(data, &doc)
-		}
+		doc, err := results.ReadLoadSummary(p)
 		if err != nil {
 			return fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
 		}
 		if doc.ClientFailures != nil {
-			n := *doc.ClientFailures
+			n := float64(*doc.ClientFailures)
 			if r.ClientFailures != nil {
 				n += *r.ClientFailures
 			}

@@ -78,19 +78,12 @@ func fillIdentity(r *Row, e results.Experiment) {
 	r.ServerID, r.Engine, r.Model, r.ServerVersion = s.ID, s.Engine, s.Model, s.Version
 	r.GPUs, r.TP, r.DP, r.PP = int64(s.GPUs), int64(max(s.TP, 1)), int64(max(s.DP, 1)), int64(max(s.PP, 1))
 	r.BatchSize, r.MBT = int64(s.BatchSize), int64(s.MBT)
-	r.Mode, r.Users, r.Concurrency, r.Rate = l.Mode, int64(l.Users), int64(l.Concurrency), l.Rate
+	r.Mode, r.Users, r.Concurrency, r.Rate = string(l.Mode), int64(l.Users), int64(l.Concurrency), l.Rate
 	if l.Sweep != nil {
 		r.SweepID, r.SweepStage = l.Sweep.ID, l.Sweep.Stage
 	}
-	switch l.Mode {
-	case "users":
-		r.LoadLevel = float64(l.Users)
-	case "concurrency":
-		r.LoadLevel = float64(l.Concurrency)
-	default:
-		r.LoadLevel = l.Rate
-	}
-	r.Prompts, r.MaxTokens, r.API, r.Workers = l.Prompts, int64(l.MaxTokens), l.API, int64(max(l.Workers, 1))
+	r.LoadLevel = l.Level()
+	r.Prompts, r.MaxTokens, r.API, r.Workers = l.Prompts, int64(l.MaxTokens), string(l.API), int64(max(l.Workers, 1))
 	r.GPUNames = strings.Join(e.GPUs, ";")
 	r.ExtraFactors = extraFactors(e.Factors)
 	r.WarmupS, r.DurationS, r.CooldownS = secs(l.WarmupNs), secs(l.RunTimeNs), secs(l.CooldownNs)

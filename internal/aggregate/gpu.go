@@ -1,7 +1,6 @@
 package aggregate
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -133,24 +132,17 @@ func fillClientCPU(r *Row, dir string, _ results.Experiment) error {
 	}
 	busy, cores, worst, found := 0.0, 0.0, nan(), false
 	for _, p := range paths {
-		var doc struct {
-			Busy  *float64 `json:"client_cores_busy"`
-			Cores *float64 `json:"client_cores"`
-		}
-		data, err := os.ReadFile(p)
-		if err == nil {
-			err = json.Unmarshal(data, &doc)
-		}
+		doc, err := results.ReadLoadSummary(p)
 		if err != nil {
 			return fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
 		}
-		if doc.Busy == nil {
+		if doc.ClientCoresBusy == nil {
 			continue
 		}
-		busy, found = busy+*doc.Busy, true
-		if doc.Cores != nil && *doc.Cores > 0 {
-			cores += *doc.Cores
-			if f := *doc.Busy / *doc.Cores; !(f <= worst) {
+		busy, found = busy+*doc.ClientCoresBusy, true
+		if doc.ClientCores != nil && *doc.ClientCores > 0 {
+			cores += float64(*doc.ClientCores)
+			if f := *doc.ClientCoresBusy / float64(*doc.ClientCores); !(f <= worst) {
 				worst = f
 			}
 		}

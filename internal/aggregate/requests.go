@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/stats"
 )
@@ -48,7 +49,7 @@ func FillRequests(r *Row, rows []results.Request, e results.Experiment) error {
 	from := time.Duration(e.Load.WarmupNs)
 	to := from + time.Duration(e.Load.RunTimeNs)
 	w := window{rows: rows, from: int64(from), to: int64(to)}
-	s := stats.SummarizeRecords(rows, stats.Span{From: from, To: to, OpenLoop: r.LoadMode() == "rate"})
+	s := stats.SummarizeRecords(rows, stats.Span{From: from, To: to, OpenLoop: r.LoadMode() == loadspec.ModeRate})
 	fillClient(r, s, len(rows))
 	w.fillFailures(r)
 	w.fillPerRequest(r, e.Load)
@@ -64,7 +65,7 @@ func fillClient(r *Row, s stats.Summary, total int) {
 		r.RequestThroughput, r.OutputThroughput = F(s.RequestThroughput), F(s.OutputThroughput)
 		r.TotalThroughput, r.AchievedRate = F(s.TotalThroughput), F(s.AchievedRate)
 	}
-	if r.LoadMode() == "rate" {
+	if r.LoadMode() == loadspec.ModeRate {
 		r.RequestedRate, r.ScheduledRate = F(r.Rate), F(s.ScheduledRate)
 	}
 	setStat(&r.TTFTMean, &r.TTFTP50, &r.TTFTP90, &r.TTFTP95, &r.TTFTP99, &r.TTFTMax, s.TTFT)

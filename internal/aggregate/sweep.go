@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/sweep"
 )
@@ -94,14 +95,14 @@ func stageRank(stage string) int {
 // LoadMode is the load the row's experiment ran: its mode, or for a sweep's point the
 // closed loop (concurrency) of its sync and throughput points or the open loop (rate) of
 // its rate points.
-func (r *Row) LoadMode() string {
+func (r *Row) LoadMode() loadspec.Mode {
 	switch {
 	case r.SweepStage == "":
-		return r.Mode
+		return loadspec.Mode(r.Mode)
 	case r.SweepStage == sweep.StageRate:
-		return "rate"
+		return loadspec.ModeRate
 	}
-	return "concurrency"
+	return loadspec.ModeConcurrency
 }
 
 // ModeLevel is the load level in LoadMode's unit: a sweep point's concurrency or rate (its

@@ -8,6 +8,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/diagnose"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/scaling"
 	"github.com/llmscale/llmscale/internal/sim"
@@ -31,7 +32,7 @@ type seriesCase struct {
 func seriesCases(t *testing.T) []seriesCase {
 	slowAPI := sim.Costs{OutputToken: 250 * time.Microsecond}
 	pcie := func(c sim.Config) sim.Config { c.Interconnect = "pcie"; return c }
-	inflightCap := loadgen.Config{Mode: loadgen.ModeRate, Rate: 100, MaxInflight: 2}
+	inflightCap := loadgen.Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 100}, MaxInflight: 2}}
 	b200 := sim.Config{GPU: "b200", ModelProfile: "llama-3-70b", MaxNumSeqs: 256}
 	return []seriesCase{
 		{"pcie-tp-vs-dp", []vexp{

@@ -16,6 +16,7 @@ import (
 
 	"github.com/llmscale/llmscale/internal/gpu"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/memnet"
 	"github.com/llmscale/llmscale/internal/promscrape"
 	"github.com/llmscale/llmscale/internal/results"
@@ -157,7 +158,7 @@ func (v vexp) run(t *testing.T) vrun {
 
 func (v vexp) loadConfig(ln *memnet.Listener, start time.Time) loadgen.Config {
 	c := v.load
-	c.Targets, c.API, c.Model = []string{"http://sim"}, loadgen.APICompletions, sim.DefaultModel
+	c.Targets, c.API, c.Model = []string{"http://sim"}, loadspec.APICompletions, sim.DefaultModel
 	c.Dial, c.Waiter, c.StartAt, c.ExperimentID = ln.Dial, loadgen.TimerWaiter{}, start, v.id
 	c.IgnoreEOS, c.Grace, c.Seed = true, 30*time.Second, 7
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -226,20 +227,16 @@ func (v vexp) sampleGPUs(t *testing.T, client *http.Client, windowStart time.Tim
 // record is the experiment.json the campaign would write.
 func (v vexp) record(eff sim.Effective, start, windowStart time.Time) results.Experiment {
 	l := v.load
-	mode := l.Mode
 	e := results.Experiment{ID: v.id, Campaign: "virtual", Repeat: v.repeat, Status: results.StatusDone,
 		Factors: map[string]string{"gpus": fmt.Sprint(v.gpus), "tp": fmt.Sprint(eff.TP), "dp": fmt.Sprint(eff.DP)},
 		Server: results.ServerInfo{ID: fmt.Sprintf("G%d_TP%d_DP%d", v.gpus, eff.TP, eff.DP), Engine: "sim", Model: eff.Model,
 			GPUs: v.gpus, TP: eff.TP, DP: eff.DP, PP: 1, BatchSize: v.sim.MaxNumSeqs, MBT: v.sim.MaxNumBatchedTokens},
-		Load: results.LoadInfo{Mode: mode, Users: l.Users, Concurrency: l.Concurrency, Rate: l.Rate,
-			Prompts: fmt.Sprintf("random:%d:%d", v.prompt, l.MaxTokens), MaxTokens: l.MaxTokens, API: "completions",
-			Workers: 1, WarmupNs: int64(l.Warmup), RunTimeNs: int64(l.RunTime), CooldownNs: int64(l.Cooldown),
-			SLOTTFTNs: int64(v.sloTTFT)},
+		Load:      results.LoadInfo{Intensity: l.Intensity, Prompts: fmt.Sprintf("random:%d:%d", v.prompt, l.MaxTokens), MaxTokens: l.MaxTokens, API: "completions", Workers: 1, WarmupNs: int64(l.Warmup), RunTimeNs: int64(l.RunTime), CooldownNs: int64(l.Cooldown), SLOTTFTNs: int64(v.sloTTFT)},
 		StartedAt: start.UTC(), MeasureFrom: windowStart.UTC(), MeasureTo: windowStart.Add(l.RunTime).UTC(),
 		Telemetry: []string{"gpu: the simulator has no GPUs"}}
 	if v.simGPUs {
 		e.Telemetry = nil
 	}
-	e.Factors[strings.ToLower(mode)] = fmt.Sprint(l.Users + l.Concurrency)
+	e.Factors[string(l.Mode)] = fmt.Sprint(l.Users + l.Concurrency)
 	return e
 }

@@ -8,11 +8,14 @@ import (
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/diagnose"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/sim"
 )
 
-func users(n int) loadgen.Config { return loadgen.Config{Mode: loadgen.ModeUsers, Users: n} }
+func users(n int) loadgen.Config {
+	return loadgen.Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeUsers, Users: n}}}
+}
 
 func withTokens(c loadgen.Config, n int) loadgen.Config {
 	c.MaxTokens = n
@@ -64,7 +67,7 @@ func experimentCases(t *testing.T) []expCase {
 		{want: diagnose.CodeAPIServer, v: vexp{id: "slow-api-server", sim: sim.Config{DP: 4, MaxNumSeqs: 64,
 			Costs: sim.Costs{OutputToken: 250 * time.Microsecond}}, load: users(256)}},
 		{want: diagnose.CodeLoadGenerator, v: vexp{id: "in-flight-cap", sim: sim.Config{MaxNumSeqs: 64},
-			load: loadgen.Config{Mode: loadgen.ModeRate, Rate: 100, MaxInflight: 2}}},
+			load: loadgen.Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 100}, MaxInflight: 2}}}},
 		{want: diagnose.CodeGPUBound, v: vexp{id: "busy-gpus", sim: sim.Config{MaxNumSeqs: 256}, load: users(32)}, gpuBusy: true},
 		// The same verdict from the simulator's own GPU activity: 70B on one B200, whose steps
 		// are 23 ms of weight reads beside 2 ms of CPU.

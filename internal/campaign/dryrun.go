@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/server"
 	"github.com/llmscale/llmscale/internal/spec"
@@ -39,13 +39,13 @@ func (r *Runner) dryRun(todo []matrix.Experiment) error {
 // loadCommand is the `llmscale load` line that drives the same load.
 func loadCommand(e matrix.Experiment, targets []string) string {
 	l, s := e.Load, e.Load.Settings
-	parts := []string{"llmscale load", "--host " + strings.Join(targets, ","), "--api " + l.API, "--model " + shellWord(l.Model)}
+	parts := []string{"llmscale load", "--host " + strings.Join(targets, ","), "--api " + string(l.API), "--model " + shellWord(l.Model)}
 	switch l.Mode {
-	case matrix.ModeUsers:
+	case loadspec.ModeUsers:
 		parts = append(parts, fmt.Sprintf("--users %d --spawn-rate %g", l.Users, s.SpawnRate))
-	case matrix.ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		parts = append(parts, fmt.Sprintf("--concurrency %d", l.Concurrency))
-	case matrix.ModeSweep:
+	case loadspec.ModeSweep:
 		parts = append(parts, sweepLoadFlags(l))
 	default:
 		parts = append(parts, fmt.Sprintf("--rate %g --arrival %s", l.Rate, s.Arrival))
@@ -56,7 +56,7 @@ func loadCommand(e matrix.Experiment, targets []string) string {
 			parts = append(parts, fmt.Sprintf("--max-inflight %d", s.MaxInflight))
 		}
 	}
-	if slo := (loadgen.SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()}); slo.Any() {
+	if slo := (loadspec.SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()}); slo.Any() {
 		parts = append(parts, "--goodput "+slo.String())
 	}
 	parts = append(parts, "--prompts "+shellWord(l.PromptSet), fmt.Sprintf("--max-tokens %d", l.MaxTokens),

@@ -16,6 +16,7 @@ import (
 	"github.com/llmscale/llmscale/internal/gpu"
 	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/promscrape"
 	"github.com/llmscale/llmscale/internal/results"
@@ -43,7 +44,8 @@ func (r *Runner) runServer(ctx context.Context, exps []matrix.Experiment) (done,
 			failed += r.failAll(exps[i:], "server did not start: "+firstLine(err), err.Error())
 			return done, failed
 		}
-		rec := r.experimentWithRetries(ctx, &set, e, i == 0)
+		var rec results.Experiment
+		rec, set = r.experimentWithRetries(ctx, set, e, i == 0)
 		if rec.Status == results.StatusDone {
 			r.noteKnee(e)
 			done++
@@ -66,33 +68,34 @@ func (r *Runner) failAll(exps []matrix.Experiment, reason, detail string) int {
 }
 
 // experimentWithRetries runs one experiment, again on failure as server.retries allows,
-// restarting the server first if it died.
-func (r *Runner) experimentWithRetries(ctx context.Context, set **serverSet, e matrix.Experiment, first bool) results.Experiment {
+// restarting the server first if it died. It returns the record and the server the next
+// experiment runs on: set, or the one started in its place.
+func (r *Runner) experimentWithRetries(ctx context.Context, set *serverSet, e matrix.Experiment, first bool) (results.Experiment, *serverSet) {
 	var rec results.Experiment
 	for attempt := 1; attempt <= 1+e.Server.Settings.Retries; attempt++ {
-		if (*set).alive() != nil && ctx.Err() == nil {
-			(*set).stop()
+		if set.alive() != nil && ctx.Err() == nil {
+			set.stop()
 			r.prog.server("%s died; restarting it", e.Server.ID)
 			restarted, err := r.startWithRetries(ctx, e.Server)
 			if err != nil {
-				rec = r.newRecord(e, *set)
+				rec = r.newRecord(e, set)
 				rec.Status, rec.Reason, rec.LogTail = results.StatusFailed, "server could not be restarted: "+firstLine(err), err.Error()
 				r.save(e, rec)
-				return rec
+				return rec, set
 			}
-			*set, first = restarted, true
+			set, first = restarted, true
 		}
 		r.prog.starting(e, attempt)
 		start := time.Now()
 		var sum *loadgen.Summary
-		rec, sum = r.runExperiment(ctx, *set, e, first, attempt)
+		rec, sum = r.runExperiment(ctx, set, e, first, attempt)
 		r.prog.finished(e, rec, sum, time.Since(start))
 		if rec.Status == results.StatusDone || ctx.Err() != nil {
 			break
 		}
 		first = false
 	}
-	return rec
+	return rec, set
 }
 
 // runExperiment runs one experiment against a ready server and records it.
@@ -121,7 +124,7 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	if err != nil {
 		return fail(err.Error(), nil)
 	}
-	opts := workload.Options{TextOnly: e.Load.API == spec.APIChat}
+	opts := workload.Options{TextOnly: e.Load.API == loadspec.APIChat}
 	tokVocab := 0
 	if ct != nil {
 		opts.Tokenizer, tokVocab = ct.tok, ct.tok.VocabSize()
@@ -150,7 +153,9 @@ func (r *Runner) runExperiment(ctx context.Context, set *serverSet, e matrix.Exp
 	if errors.Is(loadErr, loadgen.ErrTargetDown) {
 		set.awaitExit(exitNoticeWait) // a refused replica has usually died: let its exit be seen and its log kept
 	}
-	copyLogs(set, logFrom, filepath.Join(dir, results.ServerLogFile))
+	if err := copyLogs(set, logFrom, filepath.Join(dir, results.ServerLogFile)); err != nil {
+		rec.Telemetry = append(rec.Telemetry, "server.log: "+err.Error())
+	}
 	rec.EndedAt = r.opts.Now().UTC()
 	if crashed := set.alive(); crashed != nil {
 		return fail("server crashed during the experiment", crashed)
@@ -205,8 +210,8 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 	if workers > 1 {
 		sum, err = r.runWorkers(ctx, e, set.targets, dir, start, workers, rec.Load.VocabSize)
 	} else {
-		cfg := loadgen.FromExperiment(e, prompts, set.targets)
-		cfg.StartAt, cfg.APIKey = start, r.opts.APIKey
+		cfg := loadgen.Config{Load: loadOf(e, set.targets), Prompts: prompts, APIKey: r.opts.APIKey}
+		cfg.StartAt = start
 		sum, err = r.runLoad(ctx, cfg, dir)
 		if sum.ExperimentID != "" { // the client's own CPU, send lag and limits, for the diagnosis
 			if werr := results.WriteJSON(filepath.Join(dir, loadgen.SummaryFile(0, 1)), sum.JSON()); werr != nil {
@@ -239,12 +244,12 @@ func writeVLLMResult(dir string, e matrix.Experiment, sum loadgen.Summary, now t
 		Metrics: []string{"ttft", "tpot", "itl", "e2el"}, Percentiles: []float64{50, 90, 95, 99},
 		SLO: sum.SLO, Detailed: true, Metadata: map[string]any{"exp_id": e.ID}}
 	switch l.Mode {
-	case matrix.ModeRate:
+	case loadspec.ModeRate:
 		o.RequestRate, o.MaxConcurrency, o.Burstiness = l.Rate, s.MaxInflight, s.Burstiness
 		if s.Arrival == "constant" {
 			o.Burstiness = math.Inf(1)
 		}
-	case matrix.ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		o.MaxConcurrency = l.Concurrency
 	default:
 		o.MaxConcurrency = l.Users
@@ -394,25 +399,46 @@ func freshDir(dir string) error {
 }
 
 // copyLogs writes the part of each server log written during the experiment to its server.log.
-func copyLogs(set *serverSet, from []int64, to string) {
-	_ = results.WriteAtomic(to, func(w io.Writer) error {
+// A log that cannot be read is named in server.log and in the error; the others are copied.
+func copyLogs(set *serverSet, from []int64, to string) error {
+	var unread []error
+	err := results.WriteAtomic(to, func(w io.Writer) error {
 		for i, path := range set.logs {
 			if len(set.logs) > 1 {
-				fmt.Fprintf(w, "==> %s <==\n", filepath.Base(path))
+				if _, err := fmt.Fprintf(w, "==> %s <==\n", filepath.Base(path)); err != nil {
+					return err
+				}
 			}
-			f, err := os.Open(path)
-			if err != nil {
-				continue
+			if err := copyFrom(w, path, from[i]); err != nil {
+				unread = append(unread, err)
+				if _, werr := fmt.Fprintf(w, "(%v)\n", err); werr != nil {
+					return werr
+				}
 			}
-			f.Seek(from[i], io.SeekStart)
-			io.Copy(w, f)
-			f.Close()
 		}
 		if len(set.logs) == 0 {
-			fmt.Fprintln(w, "(no server process: engine external)")
+			_, err := fmt.Fprintln(w, "(no server process: engine external)")
+			return err
 		}
 		return nil
 	})
+	return errors.Join(err, errors.Join(unread...))
+}
+
+// copyFrom copies the file at path from offset on to w.
+func copyFrom(w io.Writer, path string, offset int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // firstLine is err's first line, for a one-line reason. When that line only announces what

@@ -15,7 +15,7 @@ func (r *Runner) newRecord(e matrix.Experiment, set *serverSet) results.Experime
 		Factors: map[string]string{},
 		Server: results.ServerInfo{ID: e.Server.ID, Engine: e.Server.Engine, Model: e.Server.Model, GPUs: e.Server.GPUs,
 			TP: e.Server.TP, DP: e.Server.DP, PP: e.Server.PP, BatchSize: e.Server.BatchSize, MBT: e.Server.MBT},
-		Load: results.LoadInfo{Mode: l.Mode, Users: l.Users, Concurrency: l.Concurrency, Rate: l.Rate,
+		Load: results.LoadInfo{Intensity: l.Intensity,
 			Prompts: l.Prompts.Name, MaxTokens: l.MaxTokens, API: l.API, Workers: max(s.Workers, 1),
 			WarmupNs: int64(s.Warmup), RunTimeNs: int64(s.RunTime), CooldownNs: int64(s.Cooldown),
 			SLOTTFTNs: int64(l.SLO.TTFT), SLOTPOTNs: int64(l.SLO.TPOT), SLOE2ENs: int64(l.SLO.E2E)},

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/sweep"
@@ -17,13 +18,13 @@ import (
 // same rates. Other experiments are returned as they are, with no sweep record.
 func (r *Runner) sweepLoad(e matrix.Experiment) (matrix.Experiment, *results.SweepInfo, error) {
 	sw := e.Load.Sweep
-	if e.Load.Mode != matrix.ModeSweep || sw == nil {
+	if e.Load.Mode != loadspec.ModeSweep || sw == nil {
 		return e, nil, nil
 	}
 	info := &results.SweepInfo{ID: sw.ID, Stage: sw.Stage, Points: sw.Points, Index: sw.Index}
 	run := e
 	if sw.Stage != matrix.SweepRate {
-		run.Load.Mode = matrix.ModeConcurrency
+		run.Load.Mode = loadspec.ModeConcurrency
 		return run, info, nil
 	}
 	var err error
@@ -37,7 +38,7 @@ func (r *Runner) sweepLoad(e matrix.Experiment) (matrix.Experiment, *results.Swe
 	if err != nil {
 		return e, info, fmt.Errorf("%s: %w", sw.ID, err)
 	}
-	run.Load.Mode, run.Load.Rate = matrix.ModeRate, rates[sw.Index-1]
+	run.Load.Mode, run.Load.Rate = loadspec.ModeRate, rates[sw.Index-1]
 	return run, info, nil
 }
 

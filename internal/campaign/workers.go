@@ -17,7 +17,6 @@ import (
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/server"
-	"github.com/llmscale/llmscale/internal/workload"
 )
 
 // WorkerStartDelay is the least time between deciding the agreed start of worker processes
@@ -38,58 +37,15 @@ func LocalWorkers(n int, argv []string) [][]string {
 	return cmds
 }
 
-// workerArgs is the `llmscale load` command of one worker of an experiment, without its index.
-func workerArgs(exe string, e matrix.Experiment, targets []string, dir string, start time.Time, n, vocab int) []string {
-	l, s := e.Load, e.Load.Settings
-	argv := []string{exe, "load", "--host", strings.Join(targets, ","), "--api", l.API, "--model", l.Model}
-	switch l.Mode {
-	case matrix.ModeUsers:
-		argv = append(argv, "--users", strconv.Itoa(l.Users), "--spawn-rate", ftoa(s.SpawnRate), "--start-ramp", s.StartRamp.D().String())
-	case matrix.ModeConcurrency:
-		argv = append(argv, "--concurrency", strconv.Itoa(l.Concurrency), "--start-ramp", s.StartRamp.D().String())
-	default:
-		argv = append(argv, "--rate", ftoa(l.Rate), "--arrival", s.Arrival, "--burstiness", ftoa(s.Burstiness),
-			"--max-inflight", strconv.Itoa(s.MaxInflight))
-	}
-	ignoreEOS := s.IgnoreEOS != nil && *s.IgnoreEOS
-	var seed int64
-	if s.Seed != nil {
-		seed = *s.Seed
-	}
-	if l.Tokenizer != "" {
-		tok, err := filepath.Abs(l.Tokenizer)
-		if err != nil {
-			tok = l.Tokenizer
-		}
-		argv = append(argv, "--tokenizer", tok) // the workers count text as the campaign does
-	}
-	return append(argv, "--prompts", promptArg(l.Prompts), "--max-tokens", strconv.Itoa(l.MaxTokens),
-		"--warmup", s.Warmup.D().String(), "--run-time", s.RunTime.D().String(), "--cooldown", s.Cooldown.D().String(),
-		"--think-time", s.ThinkTime.D().String(), "--connect-rate", ftoa(s.ConnectRate), "--timeout", s.Timeout.D().String(),
-		"--stall-timeout", s.StallTimeout.D().String(), "--grace", s.Grace.D().String(),
-		"--ignore-eos="+strconv.FormatBool(ignoreEOS), "--seed", strconv.FormatInt(seed, 10), "--client", s.Client,
-		"--exp-id", e.ID, "--out", dir, "--workers", strconv.Itoa(n), "--vocab-size", strconv.Itoa(vocab),
-		"--start-at", start.UTC().Format(time.RFC3339Nano), "--quiet",
-		"--force") // the campaign decided to (re)run this experiment: its old files are replaced
-}
+// WorkerLoadFile is the file in an experiment's folder that holds the load its workers run
+// (loadspec.Load as JSON), read by `llmscale load --config`.
+const WorkerLoadFile = "worker-load.json"
 
-func ftoa(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
-
-// promptArg is the --prompts value that loads the same prompt source.
-func promptArg(src workload.Source) string {
-	if src.Spec != "" {
-		return src.Spec // a dataset level, its path already absolute
-	}
-	if src.Kind == workload.KindRandom {
-		if src.OutTokens > 0 {
-			return fmt.Sprintf("random:%d:%d", src.InTokens, src.OutTokens)
-		}
-		return fmt.Sprintf("random:%d", src.InTokens)
-	}
-	if abs, err := filepath.Abs(src.Path); err == nil {
-		return abs
-	}
-	return src.Path
+// workerArgs is the `llmscale load` command of one worker of an experiment, without its
+// index: the load itself travels as the JSON file at spec.
+func workerArgs(exe, spec, dir string) []string {
+	return []string{exe, "load", "--config", spec, "--out", dir, "--quiet",
+		"--force"} // the campaign decided to (re)run this experiment: its old files are replaced
 }
 
 // runWorkers drives an experiment's load with n worker processes started together, waits for
@@ -99,11 +55,15 @@ func (r *Runner) runWorkers(ctx context.Context, e matrix.Experiment, targets []
 	if launch == nil {
 		launch = LocalWorkers
 	}
-	cmds := launch(n, workerArgs(r.opts.Exe, e, targets, dir, start, n, vocab))
-	runErr := RunWorkers(ctx, cmds, WorkerOptions{LogDir: dir, Dir: dir, Environ: r.workerEnv(), Grace: e.Load.Settings.Grace.D()})
-	cfg := loadgen.FromExperiment(e, nil, targets)
-	cfg.WorkerCount = n
-	return MergeWorkers(ctx, cfg, dir, runErr)
+	l := loadOf(e, targets)
+	l.WorkerCount, l.VocabSize, l.StartAt = n, vocab, start.UTC()
+	spec := filepath.Join(dir, WorkerLoadFile)
+	if err := results.WriteJSON(spec, l); err != nil {
+		return loadgen.Summary{}, fmt.Errorf("load workers: %w", err)
+	}
+	cmds := launch(n, workerArgs(r.opts.Exe, spec, dir))
+	runErr := RunWorkers(ctx, cmds, WorkerOptions{LogDir: dir, Dir: dir, Environ: r.workerEnv(), Grace: l.Grace})
+	return MergeWorkers(ctx, loadgen.Config{Load: l}, dir, runErr)
 }
 
 // WorkerOptions say how worker processes run.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -19,8 +20,7 @@ func analysisTree(t *testing.T, broken bool) string {
 		id := []string{"", "c_G1_TP1_DP1_U8", "c_G2_TP1_DP2_U8"}[n]
 		e := results.Experiment{ID: id, Campaign: "c", Repeat: 1, Status: results.StatusDone,
 			Server: results.ServerInfo{Engine: "sim", Model: "m", GPUs: n, TP: 1, DP: n, PP: 1},
-			Load: results.LoadInfo{Mode: "users", Users: 8, Prompts: "short", MaxTokens: 2, Workers: 1,
-				RunTimeNs: int64(time.Second)}}
+			Load:   results.LoadInfo{Intensity: loadspec.Intensity{Mode: loadspec.Mode("users"), Users: 8}, Prompts: "short", MaxTokens: 2, Workers: 1, RunTimeNs: int64(time.Second)}}
 		var rows []results.Request
 		for i := range 10 * n {
 			sent := int64(i) * int64(time.Second) / int64(10*n)

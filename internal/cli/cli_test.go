@@ -12,6 +12,7 @@ import (
 	"time"
 
 	goldenfile "github.com/llmscale/llmscale/internal/golden"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
@@ -161,7 +162,7 @@ func TestSeedVariables(t *testing.T) {
 		got, want any
 	}{
 		{"model", e.Server.Model, "org/env-model"},
-		{"mode (USERS replaces the file's concurrency)", e.Load.Mode, "users"},
+		{"mode (USERS replaces the file's concurrency)", e.Load.Mode, loadspec.ModeUsers},
 		{"spawn rate", e.Load.Settings.SpawnRate, 5.0},
 		{"run time", e.Load.Settings.RunTime.D(), 2 * time.Minute},
 		{"prompts file, relative to the working directory", e.Load.Prompts.Path, filepath.Join(dir, "p.txt")},

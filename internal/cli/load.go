@@ -18,6 +18,8 @@ import (
 
 	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
+	"github.com/llmscale/llmscale/internal/otlp"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/spec"
 	"github.com/llmscale/llmscale/internal/tokenizer"
@@ -44,8 +46,11 @@ type loadFlags struct {
 	sweep, sweepMax                                         int    // --sweep N, --sweep-max-concurrency (sweep.go)
 	traces                                                  traceFlags
 
+	config   string    // --config: the load as JSON
+	defaults spec.Load // the matrix defaults the flags start from
+
 	vllm       vllmFlags
-	aliasModes map[string]string // load mode → the vLLM flag that chose it
+	aliasModes map[loadspec.Mode]string // load mode → the vLLM flag that chose it
 }
 
 // loadPlan is load's resolved configuration.
@@ -57,6 +62,9 @@ type loadPlan struct {
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
+	f.defaults = d
+	fs.StringVar(&f.config, "config", "", "the load as JSON, a file or - for stdin (docs/results.md#the-load-of-a-worker): every load setting comes from it, "+
+		"keys it leaves out take the built-in defaults (not the environment's); only --out, --force, --quiet, --worker, --worker-env and --traces* may come with it")
 	fs.StringSliceVar(&f.hosts, "host", nil, "base URL of the server; several (comma-separated or repeated) share the load, each request going to the least busy (default $VLLM_HOST, else "+DefaultHost+")")
 	fs.StringVar(&f.api, "api", "", "completions or chat (default $LLMSCALE_API, else completions)")
 	fs.StringVar(&f.model, "model", "", "model name in requests (default $VLLM_MODEL, else the first model of /v1/models)")
@@ -140,19 +148,27 @@ func runLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f load
 	if rcv != nil {
 		defer rcv.Close()
 	}
-	if f.sweep != 0 {
+	if f.sweep != 0 && f.config == "" {
 		if f.sweep < 0 {
 			return withCode(fmt.Errorf("--sweep %d: want the number of rates between the synchronous and the maximum level", f.sweep), ExitUsage)
 		}
 		return runSweep(ctx, env, s, fs, f)
 	}
-	if f.workers > 1 && !fs.Changed("worker") && f.workerEnv == "" {
-		return runLoadWorkers(ctx, env, s, fs, f)
-	}
 	plan, err := loadConfig(ctx, env, s, fs, f)
 	if err != nil {
 		return err
 	}
+	if plan.cfg.WorkerCount > 1 && !fs.Changed("worker") && f.workerEnv == "" {
+		if rcv != nil {
+			return tracesWorkersError()
+		}
+		return runLoadWorkers(ctx, env, plan)
+	}
+	return runOneLoad(ctx, env, f, plan, rcv)
+}
+
+// runOneLoad runs the load of this process: the only worker, or one of several.
+func runOneLoad(ctx context.Context, env Env, f loadFlags, plan loadPlan, rcv *otlp.Receiver) error {
 	cfg, out := plan.cfg, plan.out
 	sink, err := loadgen.NewParquetSink(out, cfg.WorkerID, cfg.WorkerCount)
 	if err != nil {
@@ -239,64 +255,25 @@ func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors [
 
 // loadConfig resolves the configuration: flags > environment > .env > defaults.
 func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (loadPlan, error) {
-	p, err := resolveLoad(ctx, env, s, fs, f)
-	if err != nil {
-		return p, err
-	}
-	p.cfg.MaxRequests, p.cfg.SLO = p.vllm.numPrompts, p.vllm.slo
-	return p, nil
+	return resolveLoad(ctx, env, s, fs, f)
 }
 
 func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (p loadPlan, err error) {
-	if err := f.fromEnv(s, fs); err != nil {
-		return p, err
-	}
 	if err := f.workerFromEnv(env); err != nil {
 		return p, err
 	}
-	if p.vllm, err = f.vllm.apply(fs, &f, s); err != nil {
+	if f.config != "" {
+		p.cfg.Load, err = f.configLoad(env, fs)
+	} else {
+		p.cfg.Load, p.vllm, err = f.flagLoad(s, fs)
+	}
+	if err != nil {
 		return p, err
 	}
-	cfg, out, promptSet := &p.cfg, &p.out, &p.promptSet
-	str := func(flag, value string, vars ...string) string {
-		if fs.Changed(flag) {
-			return value
-		}
-		for _, v := range vars {
-			if x := strings.TrimSpace(s.lookup(v)); x != "" {
-				return x
-			}
-		}
-		return value
-	}
-	*cfg = loadgen.Config{
-		API: str("api", f.api, "LLMSCALE_API"), Model: str("model", f.model, "VLLM_MODEL"),
-		APIKey: str("", "", "OPENAI_API_KEY", "VLLM_API_KEY"), SpawnRate: f.spawnRate, Arrival: f.arrival,
-		Burstiness: f.burstiness, MaxInflight: f.maxInflight, Warmup: f.warmup, RunTime: f.runTime,
-		Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout, StallTimeout: f.stall, Grace: f.grace,
-		MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS, ContinuousUsage: f.continuousUsage, Seed: f.seed,
-		WorkerID: f.worker, WorkerCount: f.workers, Targets: targets(f.hosts, s.lookup("VLLM_HOST")),
-		Client: f.client, Host: host.Reader{}, ConnectRate: f.connectRate, StartRamp: f.startRamp,
-	}
-	if cfg.ConnectRate == 0 {
-		cfg.ConnectRate = loadgen.NoPreconnect // --connect-rate 0 opens none; loadgen reads a zero as its default
-	}
-	if cfg.Grace == 0 {
-		cfg.Grace = loadgen.NoGrace // --grace 0 means none; loadgen reads a zero as its default
-	}
-	if cfg.API == "" {
-		cfg.API = loadgen.APICompletions
-	}
-	if err := loadMode(cfg, fs, f); err != nil {
-		return p, err
-	}
-	if err := startTime(cfg, f.startAt); err != nil {
-		return p, err
-	}
-	if *promptSet = str("prompts", f.prompts, "PROMPTS_FILE"); *promptSet == "" {
-		*promptSet = "short"
-	}
-	if cfg.Prompts, err = loadPrompts(env, *promptSet, *cfg, f.vocabSize, f.tokenizer); err != nil {
+	cfg := &p.cfg
+	cfg.APIKey = firstSet(s, "OPENAI_API_KEY", "VLLM_API_KEY")
+	cfg.WorkerID, cfg.Host, p.promptSet = f.worker, host.Reader{}, cfg.PromptSet
+	if cfg.Prompts, err = loadPrompts(env, cfg.PromptSet, *cfg, cfg.VocabSize, cfg.Tokenizer); err != nil {
 		return p, err
 	}
 	if cfg.Model == "" {
@@ -304,17 +281,72 @@ func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f 
 			return p, modelHint(err, cfg.Targets[0])
 		}
 	}
-	if *out = f.out; *out == "" {
-		*out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
+	if p.out = f.out; p.out == "" {
+		p.out = filepath.Join("results", "load-"+env.now().Format("20060102-150405"))
 	}
-	*out = env.path(*out)
-	if err := claimOut(*out, f, fs.Changed("worker") || f.workerEnv != ""); err != nil {
+	p.out = env.path(p.out)
+	if err := claimOut(p.out, f, cfg.WorkerCount, fs.Changed("worker") || f.workerEnv != ""); err != nil {
 		return p, err
 	}
-	if cfg.ExperimentID = f.expID; cfg.ExperimentID == "" {
-		cfg.ExperimentID = filepath.Base(*out)
+	if cfg.ExperimentID == "" {
+		cfg.ExperimentID = filepath.Base(p.out)
 	}
 	return p, nil
+}
+
+// firstSet is the first of the variables the environment (or .env) sets.
+func firstSet(s settings, vars ...string) string {
+	for _, v := range vars {
+		if x := strings.TrimSpace(s.lookup(v)); x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// flagLoad builds the load from the flags, then the environment, then .env, then defaults.
+func (f loadFlags) flagLoad(s settings, fs *pflag.FlagSet) (l loadspec.Load, v vllmSettings, err error) {
+	if err := f.fromEnv(s, fs); err != nil {
+		return l, v, err
+	}
+	if v, err = f.vllm.apply(fs, &f, s); err != nil {
+		return l, v, err
+	}
+	str := func(flag, value string, vars ...string) string {
+		if fs.Changed(flag) {
+			return value
+		}
+		if x := firstSet(s, vars...); x != "" {
+			return x
+		}
+		return value
+	}
+	l = loadspec.Load{
+		API: loadspec.API(str("api", f.api, "LLMSCALE_API")), Model: str("model", f.model, "VLLM_MODEL"),
+		SpawnRate: f.spawnRate, Arrival: f.arrival, Burstiness: f.burstiness, MaxInflight: f.maxInflight,
+		Warmup: f.warmup, RunTime: f.runTime, Cooldown: f.cooldown, ThinkTime: f.think, Timeout: f.timeout,
+		StallTimeout: f.stall, Grace: f.grace, MaxTokens: f.maxTokens, IgnoreEOS: f.ignoreEOS,
+		ContinuousUsage: f.continuousUsage, Seed: f.seed, WorkerCount: f.workers,
+		Targets: targets(f.hosts, s.lookup("VLLM_HOST")), Client: f.client, ExperimentID: f.expID,
+		PromptSet: str("prompts", f.prompts, "PROMPTS_FILE"), VocabSize: f.vocabSize, Tokenizer: f.tokenizer,
+		MaxRequests: v.numPrompts, SLO: v.slo, ConnectRate: f.connectRate, StartRamp: f.startRamp,
+	}
+	if l.ConnectRate == 0 {
+		l.ConnectRate = loadgen.NoPreconnect // --connect-rate 0 opens none; loadgen reads a zero as its default
+	}
+	if l.API == "" {
+		l.API = loadspec.APICompletions
+	}
+	if l.PromptSet == "" {
+		l.PromptSet = "short"
+	}
+	if l.MaxTokens == 0 { // not given: strict has refused a given 0
+		l.MaxTokens = loadgen.DefaultMaxTokens
+	}
+	if err := loadMode(&l, fs, f); err != nil {
+		return l, v, err
+	}
+	return l, v, startTime(&l, f.startAt)
 }
 
 // fromEnv fills the numeric settings no flag set from the environment (or .env).
@@ -440,13 +472,13 @@ func targets(flags []string, env string) []string {
 }
 
 // loadMode picks the mode: the one flag given, else the one environment variable, else users.
-func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
+func loadMode(cfg *loadspec.Load, fs *pflag.FlagSet, f loadFlags) error {
 	var set []string
-	given := map[string]bool{}
-	for _, m := range []string{"users", "concurrency", "rate"} {
+	given := map[loadspec.Mode]bool{}
+	for _, m := range loadspec.Modes() {
 		switch {
-		case fs.Changed(m):
-			set, given[m] = append(set, "--"+m), true
+		case fs.Changed(string(m)):
+			set, given[m] = append(set, "--"+string(m)), true
 		case f.aliasModes[m] != "":
 			set, given[m] = append(set, f.aliasModes[m]), true
 		}
@@ -456,12 +488,12 @@ func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
 			"--users for closed-loop users, --concurrency for requests in flight, --rate for an open loop")
 	}
 	switch {
-	case given["rate"] || len(set) == 0 && f.rate > 0:
-		cfg.Mode, cfg.Rate = loadgen.ModeRate, f.rate
-	case given["concurrency"] || len(set) == 0 && f.concurrency > 0:
-		cfg.Mode, cfg.Concurrency = loadgen.ModeConcurrency, f.concurrency
+	case given[loadspec.ModeRate] || len(set) == 0 && f.rate > 0:
+		cfg.Mode, cfg.Rate = loadspec.ModeRate, f.rate
+	case given[loadspec.ModeConcurrency] || len(set) == 0 && f.concurrency > 0:
+		cfg.Mode, cfg.Concurrency = loadspec.ModeConcurrency, f.concurrency
 	default:
-		cfg.Mode, cfg.Users = loadgen.ModeUsers, f.users
+		cfg.Mode, cfg.Users = loadspec.ModeUsers, f.users
 		if cfg.Users == 0 { // not given: strict has refused a given 0
 			cfg.Users = 10
 		}
@@ -469,7 +501,7 @@ func loadMode(cfg *loadgen.Config, fs *pflag.FlagSet, f loadFlags) error {
 	return nil
 }
 
-func startTime(cfg *loadgen.Config, at string) error {
+func startTime(cfg *loadspec.Load, at string) error {
 	if at == "" {
 		return nil
 	}
@@ -498,7 +530,7 @@ func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int, token
 			"give a prompt file, a name N for config/prompts_N.txt, random:IN:OUT, or a dataset (docs/datasets.md)")
 	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70726f6d7074))
-	opts := workload.Options{TextOnly: cfg.API == loadgen.APIChat, VocabSize: vocabSize}
+	opts := workload.Options{TextOnly: cfg.API == loadspec.APIChat, VocabSize: vocabSize}
 	if tokenizerPath != "" {
 		tok, err := tokenizer.Load(env.path(tokenizerPath))
 		if err != nil {
@@ -563,16 +595,13 @@ func discoverModel(ctx context.Context, base, key string) (string, error) {
 }
 
 // loadRecord is load.json: what was run, for provenance.
-func loadRecord(c loadgen.Config, promptSet string) map[string]any {
-	return map[string]any{"prompt_set": promptSet,
-		"exp_id": c.ExperimentID, "targets": c.Targets, "api": c.API, "model": c.Model, "mode": c.Mode,
-		"users": c.Users, "spawn_rate": c.SpawnRate, "concurrency": c.Concurrency, "rate": c.Rate,
-		"arrival": c.Arrival, "burstiness": c.Burstiness, "max_inflight": c.MaxInflight,
-		"connect_rate": max(c.ConnectRate, 0), "start_ramp_s": c.StartRamp.Seconds(),
-		"warmup_s": c.Warmup.Seconds(), "run_time_s": c.RunTime.Seconds(), "cooldown_s": c.Cooldown.Seconds(),
-		"think_time_s": c.ThinkTime.Seconds(), "timeout_s": c.Timeout.Seconds(),
-		"stall_timeout_s": c.StallTimeout.Seconds(), "grace_s": max(c.Grace, 0).Seconds(), "prompts": len(c.Prompts),
-		"max_tokens": c.MaxTokens, "ignore_eos": c.IgnoreEOS, "continuous_usage": c.ContinuousUsage, "client": c.Client,
-		"seed": c.Seed, "worker_id": c.WorkerID, "workers": c.WorkerCount, "version": Version,
-	}
+func loadRecord(c loadgen.Config, promptSet string) results.LoadRecord {
+	return results.LoadRecord{PromptSet: promptSet, ExperimentID: c.ExperimentID, Targets: c.Targets, API: c.API,
+		Model: c.Model, Mode: c.Mode, Users: c.Users, SpawnRate: c.SpawnRate, Concurrency: c.Concurrency, Rate: c.Rate,
+		Arrival: c.Arrival, Burstiness: c.Burstiness, MaxInflight: c.MaxInflight, ConnectRate: max(c.ConnectRate, 0),
+		StartRampS: c.StartRamp.Seconds(), WarmupS: c.Warmup.Seconds(),
+		RunTimeS: c.RunTime.Seconds(), CooldownS: c.Cooldown.Seconds(), ThinkTimeS: c.ThinkTime.Seconds(),
+		TimeoutS: c.Timeout.Seconds(), StallTimeoutS: c.StallTimeout.Seconds(), GraceS: c.Grace.Seconds(),
+		Prompts: len(c.Prompts), MaxTokens: c.MaxTokens, IgnoreEOS: c.IgnoreEOS, ContinuousUsage: c.ContinuousUsage,
+		Client: c.Client, Seed: c.Seed, WorkerID: c.WorkerID, Workers: c.WorkerCount, Version: Version}
 }

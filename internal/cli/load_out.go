@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/llmscale/llmscale/internal/campaign"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/results"
 )
@@ -14,11 +15,12 @@ import (
 // one, unless --force, which removes the old result first (all of it: a run with fewer workers
 // must not leave the other workers' files beside its own). One worker of several checks only
 // the files it writes itself; the command that started the workers checked the folder.
-func claimOut(out string, f loadFlags, oneWorker bool) error {
-	patterns := []string{"requests*.parquet", "summary*.json", "load.json", "load-[0-9]*.json"}
+func claimOut(out string, f loadFlags, workers int, oneWorker bool) error {
+	patterns := []string{"requests*.parquet", "summary*.json", "load.json", "load-[0-9]*.json", campaign.WorkerLoadFile}
 	if oneWorker {
-		patterns = []string{results.RequestsFile(f.worker, f.workers), loadgen.SummaryFile(f.worker, f.workers),
-			workerFile("load", loadgen.Config{WorkerID: f.worker, WorkerCount: f.workers})}
+		cfg := loadgen.Config{WorkerID: f.worker}
+		cfg.WorkerCount = workers
+		patterns = []string{results.RequestsFile(f.worker, workers), loadgen.SummaryFile(f.worker, workers), workerFile("load", cfg)}
 	}
 	var found []string
 	for _, p := range patterns {

@@ -27,14 +27,18 @@ func (t *traceFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&t.http, "traces-http", "127.0.0.1:4318", "with --traces: address of the OTLP/HTTP receiver (POST /v1/traces)")
 }
 
+func tracesWorkersError() error {
+	return withHint(withCode(errors.New("--traces takes one load worker: --workers is above 1"), ExitUsage),
+		"drop --workers, or run the campaign (telemetry.traces) which joins spans to every worker's requests")
+}
+
 // startLoadTraces starts the receiver when --traces is given; nil otherwise.
 func startLoadTraces(env Env, t traceFlags, workers int) (*otlp.Receiver, error) {
 	if !t.on {
 		return nil, nil
 	}
 	if workers > 1 {
-		return nil, withHint(withCode(errors.New("--traces takes one load worker: --workers is above 1"), ExitUsage),
-			"drop --workers, or run the campaign (telemetry.traces) which joins spans to every worker's requests")
+		return nil, tracesWorkersError()
 	}
 	rcv, err := otlp.Start(otlp.Options{GRPCAddr: t.grpc, HTTPAddr: t.http})
 	if err != nil {

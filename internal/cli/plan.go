@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/spec"
 )
@@ -127,11 +128,11 @@ func capText(flag string, v int) string {
 
 func loadText(l matrix.Load) string {
 	switch l.Mode {
-	case matrix.ModeUsers:
+	case loadspec.ModeUsers:
 		return plural(l.Users, "user")
-	case matrix.ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		return fmt.Sprintf("%d in flight", l.Concurrency)
-	case matrix.ModeSweep:
+	case loadspec.ModeSweep:
 		if l.Sweep.Stage == matrix.SweepRate {
 			return fmt.Sprintf("sweep rate %d of %d, %s", l.Sweep.Index, l.Sweep.Points, l.Settings.Arrival)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/sweep"
 )
@@ -44,14 +45,14 @@ func runSweep(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loa
 	var res sweepResult
 	stage := func(name string, edit func(*loadgen.Config)) (loadgen.Summary, error) {
 		c := cfg
-		c.Mode, c.Users, c.Concurrency, c.Rate = loadgen.ModeConcurrency, 0, 0, 0
+		c.Mode, c.Users, c.Concurrency, c.Rate = loadspec.ModeConcurrency, 0, 0, 0
 		edit(&c)
 		dir := filepath.Join(out, fmt.Sprintf("sweep-%02d-%s", len(res.Points)+1, name))
 		c.ExperimentID = filepath.Base(dir)
 		sum, err := runStage(ctx, env, c, dir, promptSet, f.quiet)
 		// Offered is what the schedule put in the window (a Poisson draw differs from the rate).
 		p := sweep.Point{Name: name, Requested: c.Rate, Offered: sum.ScheduledRate, Achieved: sum.RequestThroughput}
-		if c.Mode != loadgen.ModeRate {
+		if c.Mode != loadspec.ModeRate {
 			p.Offered = 0
 		}
 		res.Points, res.Dirs = append(res.Points, p), append(res.Dirs, dir)
@@ -71,7 +72,7 @@ func runSweep(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loa
 		return withCode(err, ExitFailed)
 	}
 	for _, r := range rates {
-		if sum, err := stage("rate", func(c *loadgen.Config) { c.Mode, c.Rate = loadgen.ModeRate, r }); err != nil && ctx.Err() != nil {
+		if sum, err := stage("rate", func(c *loadgen.Config) { c.Mode, c.Rate = loadspec.ModeRate, r }); err != nil && ctx.Err() != nil {
 			return loadError(ctx, err, cfg, sum.FirstErrors)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -66,7 +67,7 @@ func (v *vllmFlags) register(fs *pflag.FlagSet) {
 type vllmSettings struct {
 	metrics     []string
 	percentiles []float64
-	slo         loadgen.SLO
+	slo         loadspec.SLO
 	resultPath  string // --save-result's file; "" without it
 	detailed    bool
 	label       string
@@ -83,7 +84,7 @@ func conflict(a, b string) error {
 // names and values vLLM itself refuses. It runs after the environment filled f.
 func (v vllmFlags) apply(fs *pflag.FlagSet, f *loadFlags, s settings) (vllmSettings, error) {
 	var out vllmSettings
-	f.aliasModes = map[string]string{}
+	f.aliasModes = map[loadspec.Mode]string{}
 	for _, step := range []func(*pflag.FlagSet, *loadFlags, settings, *vllmSettings) error{
 		v.applyHost, v.applyMode, v.applyCount, v.applyBurstiness, v.applyStats, v.applyResult,
 	} {
@@ -138,7 +139,7 @@ func (v vllmFlags) applyMode(fs *pflag.FlagSet, f *loadFlags, _ settings, _ *vll
 	case fs.Changed("request-rate") && fs.Changed("rate"):
 		return conflict("--request-rate", "--rate")
 	case !inf:
-		f.rate, f.aliasModes[loadgen.ModeRate] = rate, "--request-rate"
+		f.rate, f.aliasModes[loadspec.ModeRate] = rate, "--request-rate"
 		if fs.Changed("max-concurrency") {
 			if fs.Changed("max-inflight") {
 				return conflict("--max-concurrency", "--max-inflight")
@@ -155,14 +156,14 @@ func (v vllmFlags) applyMode(fs *pflag.FlagSet, f *loadFlags, _ settings, _ *vll
 			f.maxInflight = v.maxConcurrency // vLLM's inf rate is not given: --rate is the schedule
 			return nil
 		}
-		f.concurrency, f.aliasModes[loadgen.ModeConcurrency] = v.maxConcurrency, "--max-concurrency"
+		f.concurrency, f.aliasModes[loadspec.ModeConcurrency] = v.maxConcurrency, "--max-concurrency"
 	}
 	if fs.Changed("request-rate") && !fs.Changed("max-concurrency") && !fs.Changed("concurrency") {
 		if !fs.Changed("num-prompts") {
 			return withHint(withCode(errors.New("--request-rate inf sends every request at once: give --max-concurrency N "+
 				"(or --concurrency N), or --num-prompts N"), ExitUsage), "vllm bench serve sends --num-prompts (default 1000) requests")
 		}
-		f.concurrency, f.aliasModes[loadgen.ModeConcurrency] = v.numPrompts, "--request-rate inf --num-prompts"
+		f.concurrency, f.aliasModes[loadspec.ModeConcurrency] = v.numPrompts, "--request-rate inf --num-prompts"
 	}
 	return nil
 }
@@ -202,7 +203,7 @@ func (v vllmFlags) applyCount(fs *pflag.FlagSet, f *loadFlags, s settings, out *
 	// vLLM's default rate is inf: with no load mode given at all, every request goes at once.
 	if len(f.aliasModes) == 0 && !fs.Changed("users") && !fs.Changed("concurrency") && !fs.Changed("rate") &&
 		f.users == 0 && f.concurrency == 0 && f.rate == 0 {
-		f.concurrency, f.aliasModes[loadgen.ModeConcurrency] = v.numPrompts, "--num-prompts"
+		f.concurrency, f.aliasModes[loadspec.ModeConcurrency] = v.numPrompts, "--num-prompts"
 	}
 	return nil
 }
@@ -247,8 +248,8 @@ func (v vllmFlags) applyStats(fs *pflag.FlagSet, _ *loadFlags, _ settings, out *
 }
 
 // parseGoodput reads vLLM's --goodput KEY:VALUE pairs, values in milliseconds.
-func parseGoodput(pairs []string) (loadgen.SLO, error) {
-	var slo loadgen.SLO
+func parseGoodput(pairs []string) (loadspec.SLO, error) {
+	var slo loadspec.SLO
 	seen := map[string]bool{}
 	for _, pair := range pairs {
 		key, val, ok := strings.Cut(strings.TrimSpace(pair), ":")
@@ -307,10 +308,10 @@ func (v vllmFlags) applyResult(fs *pflag.FlagSet, _ *loadFlags, _ settings, out 
 }
 
 // vllmFileName is vLLM's result file name: {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json.
-func vllmFileName(label, api string, rate float64, maxConcurrency int, model string, date time.Time) string {
+func vllmFileName(label string, api loadspec.API, rate float64, maxConcurrency int, model string, date time.Time) string {
 	if label == "" {
 		label = "openai"
-		if api == loadgen.APIChat {
+		if api == loadspec.APIChat {
 			label = "openai-chat"
 		}
 	}
@@ -413,14 +414,14 @@ func vllmOptions(p loadPlan, sum loadgen.Summary, now time.Time) loadgen.VLLMOpt
 		RequestRate: math.Inf(1), Burstiness: 1, Metrics: p.vllm.metrics, Percentiles: p.vllm.percentiles, SLO: c.SLO,
 		Detailed: true, Metadata: map[string]any{"exp_id": c.ExperimentID}}
 	switch c.Mode {
-	case loadgen.ModeRate:
+	case loadspec.ModeRate:
 		o.RequestRate, o.MaxConcurrency, o.Burstiness = c.Rate, c.MaxInflight, sum.Burstiness
 		if c.Arrival == "constant" {
 			o.Burstiness = math.Inf(1) // vLLM's burstiness for evenly spaced arrivals
 		}
-	case loadgen.ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		o.MaxConcurrency = c.Concurrency
-	case loadgen.ModeUsers:
+	case loadspec.ModeUsers:
 		o.MaxConcurrency = c.Users
 	}
 	return o

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -176,7 +177,7 @@ func TestVLLMFileName(t *testing.T) {
 		{"", "chat", 2.5, 0, "openai-chat-2.5qps-m-20260102-030405.json"},
 		{"mine", "completions", 0, 8, "mine-infqps-concurrency8-m-20260102-030405.json"},
 	} {
-		if got := vllmFileName(c.label, c.api, c.rate, c.conc, "org/m", now); got != c.want {
+		if got := vllmFileName(c.label, loadspec.API(c.api), c.rate, c.conc, "org/m", now); got != c.want {
 			t.Errorf("vllmFileName(%q, %q, %v, %d) = %q, want %q", c.label, c.api, c.rate, c.conc, got, c.want)
 		}
 	}

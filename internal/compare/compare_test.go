@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/aggregate"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -127,8 +128,7 @@ func writeExperiment(t *testing.T, root, id string, n int, ttft time.Duration, s
 	t.Helper()
 	dir := results.Dir(root, id)
 	exp := results.Experiment{ID: id, Status: results.StatusDone, Factors: map[string]string{"gpus": "1"},
-		Server: results.ServerInfo{GPUs: 1, TP: 1, DP: 1, PP: 1}, Load: results.LoadInfo{Mode: "users", Users: 8,
-			Prompts: "medium", MaxTokens: 16, API: "completions", RunTimeNs: int64(10 * time.Second)}}
+		Server: results.ServerInfo{GPUs: 1, TP: 1, DP: 1, PP: 1}, Load: results.LoadInfo{Intensity: loadspec.Intensity{Mode: loadspec.Mode("users"), Users: 8}, Prompts: "medium", MaxTokens: 16, API: "completions", RunTimeNs: int64(10 * time.Second)}}
 	if err := results.WriteExperiment(dir, exp); err != nil {
 		t.Fatal(err)
 	}

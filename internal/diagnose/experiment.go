@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/llmscale/llmscale/internal/aggregate"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -87,7 +88,7 @@ func factsOf(r *aggregate.Row) facts {
 
 // offered is the users (or concurrency) the load offered; NaN in rate mode.
 func offered(r *aggregate.Row) float64 {
-	if mode := r.LoadMode(); (mode == "users" || mode == "concurrency") && r.ModeLevel() > 0 {
+	if mode := r.LoadMode(); mode.Closed() && r.ModeLevel() > 0 {
 		return r.ModeLevel()
 	}
 	return math.NaN()
@@ -279,7 +280,7 @@ func (f facts) loadGenerator() outcome {
 	r := f.r
 	ev := []Evidence{measure("send lag p99 (ms)", "send_lag_ms_p99", f.sendLagP99, "> "+num(MaxSendLagP99Ms), f.sendLagP99 > MaxSendLagP99Ms)}
 	ev[0] = withMargin(ev[0], (f.sendLagP99-MaxSendLagP99Ms)/MaxSendLagP99Ms)
-	if r.LoadMode() == "rate" {
+	if r.LoadMode() == loadspec.ModeRate {
 		ach := aggregate.V(r.AchievedRate) / aggregate.V(r.ScheduledRate)
 		ev = append(ev, below("achieved ÷ scheduled rate", "achieved_rate_rps", ach, MinAchievedRateFraction))
 		ev = append(ev, atLeast("requests never sent (in-flight cap)", "not_sent", float64(r.NotSent), 1))
@@ -466,9 +467,9 @@ func (f facts) saturation(v Verdict) (bool, string) {
 
 func loadWord(r *aggregate.Row) string {
 	switch r.LoadMode() {
-	case "rate":
+	case loadspec.ModeRate:
 		return "request rate"
-	case "concurrency":
+	case loadspec.ModeConcurrency:
 		return "concurrency"
 	}
 	return "users"

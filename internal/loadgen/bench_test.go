@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/sse"
@@ -35,9 +36,9 @@ import (
 //
 //	go test ./internal/loadgen -run '^$' -bench Ingest -benchmem -count 10
 func BenchmarkIngest(b *testing.B) {
-	for _, api := range []string{APICompletions, APIChat} {
+	for _, api := range []loadspec.API{loadspec.APICompletions, loadspec.APIChat} {
 		data := benchStream(api, 1024)
-		b.Run("api="+api, func(b *testing.B) {
+		b.Run("api="+string(api), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			sr := sse.NewReader(nil)
@@ -64,10 +65,10 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-func benchStream(api string, n int) []byte {
+func benchStream(api loadspec.API, n int) []byte {
 	var b bytes.Buffer
 	for i := range n {
-		if api == APIChat {
+		if api == loadspec.APIChat {
 			fmt.Fprintf(&b, `data: {"id":"chatcmpl-2b7e151628aed2a6","object":"chat.completion.chunk","created":1767225600,"model":"meta-llama/Meta-Llama-3-8B-Instruct","choices":[{"index":0,"delta":{"content":" tok%d"},"logprobs":null,"finish_reason":null}]}`+"\n\n", i)
 			continue
 		}
@@ -109,8 +110,7 @@ func benchRun(b *testing.B, cfg Config) (Summary, []results.Request, int64, int6
 }
 
 func benchConfig(target string) Config {
-	return Config{Targets: []string{target}, Model: "m", Mode: ModeConcurrency, Prompts: testPrompts(8),
-		MaxTokens: 16, Grace: 10 * time.Second, Timeout: time.Minute, Seed: 1}
+	return Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeConcurrency}, Targets: []string{target}, Model: "m", MaxTokens: 16, Grace: 10 * time.Second, Timeout: time.Minute, Seed: 1}, Prompts: testPrompts(8)}
 }
 
 // BenchmarkClientCPU measures the client's CPU time per ingested token against a server that
@@ -168,7 +168,7 @@ func BenchmarkTimingError(b *testing.B) {
 						cfg := benchConfig(base + cadence{ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, tokens: 128}.path())
 						cfg.Concurrency, cfg.Warmup, cfg.RunTime, cfg.Client = streams, 1500*time.Millisecond, 3*time.Second, client
 						if start == "staggered" {
-							cfg.Mode, cfg.Users, cfg.SpawnRate = ModeUsers, streams, float64(streams)/requestTime.Seconds()
+							cfg.Mode, cfg.Users, cfg.SpawnRate = loadspec.ModeUsers, streams, float64(streams)/requestTime.Seconds()
 						}
 						sum, rows, mono, wall := benchRun(b, cfg)
 						writes := fetchWrites(b, base)
@@ -281,7 +281,7 @@ func BenchmarkOpenLoop(b *testing.B) {
 				var rateErr, cores, wake float64
 				for b.Loop() {
 					cfg := benchConfig(base + cadence{ttft: time.Millisecond, itl: time.Millisecond, tokens: 16}.path())
-					cfg.Mode, cfg.Rate, cfg.Arrival, cfg.Client = ModeRate, rate, schedule.KindPoisson, client
+					cfg.Mode, cfg.Rate, cfg.Arrival, cfg.Client = loadspec.ModeRate, rate, schedule.KindPoisson, client
 					if os.Getenv("LLMSCALE_BENCH_WAITER") == "timer" {
 						cfg.Waiter = TimerWaiter{}
 					}

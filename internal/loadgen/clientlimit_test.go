@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -77,9 +78,7 @@ func runEMFILEChild() {
 		rep.Err = err.Error()
 		return
 	}
-	cfg := Config{Targets: []string{os.Getenv("LLMSCALE_EMFILE_TARGET")}, Model: "m", Mode: ModeConcurrency,
-		Concurrency: 64, RunTime: 500 * time.Millisecond, Prompts: testPrompts(2), MaxTokens: 4,
-		Timeout: 5 * time.Second, Grace: 2 * time.Second, Client: os.Getenv("LLMSCALE_EMFILE_CLIENT")}
+	cfg := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeConcurrency, Concurrency: 64}, Targets: []string{os.Getenv("LLMSCALE_EMFILE_TARGET")}, Model: "m", RunTime: 500 * time.Millisecond, MaxTokens: 4, Timeout: 5 * time.Second, Grace: 2 * time.Second, Client: os.Getenv("LLMSCALE_EMFILE_CLIENT")}, Prompts: testPrompts(2)}
 	sink := &MemorySink{}
 	sum, err := Run(context.Background(), cfg, sink)
 	if err != nil {

@@ -10,30 +10,17 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/llmscale/llmscale/internal/host"
 	"net"
 	"net/url"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/host"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/schedule"
-	"github.com/llmscale/llmscale/internal/stats"
 	"github.com/llmscale/llmscale/internal/workload"
-)
-
-// Load modes.
-const (
-	ModeUsers       = "users"       // closed loop: N users, each sends, reads the stream, thinks, repeats
-	ModeConcurrency = "concurrency" // closed loop: N requests in flight at all times
-	ModeRate        = "rate"        // open loop: requests due on a schedule, sent whatever the server does
-)
-
-// APIs.
-const (
-	APICompletions = "completions" // POST /v1/completions
-	APIChat        = "chat"        // POST /v1/chat/completions
 )
 
 // Clients: how responses are read.
@@ -47,71 +34,19 @@ const (
 const (
 	DefaultTimeout      = 10 * time.Minute
 	DefaultStallTimeout = time.Minute
-	DefaultGrace        = 30 * time.Second
 	DefaultMaxTokens    = 128
-
-	// NoGrace asks for no grace at all: requests still in flight when sending stops are
-	// cancelled at once. A zero Grace takes DefaultGrace, as every zero field takes its default.
-	NoGrace time.Duration = -1
 )
 
-// Config is one load run. Fields left zero take the defaults above; Validate reports the rest.
+// Config is one load run: the load as specified (loadspec.Load) and what only this process
+// knows. Fields left zero take the defaults above (a zero Grace is no grace: requests in
+// flight when sending stops are cancelled at once); Validate reports the rest.
 type Config struct {
-	Targets []string // base URLs (http://host:port); with several, each request goes to the least busy
-	API     string   // completions | chat
-	Model   string
-	APIKey  string // sent as "Authorization: Bearer"
+	loadspec.Load
 
-	Mode        string
-	Users       int     // users mode
-	SpawnRate   float64 // users started per second; 0 starts them all at once
-	Concurrency int     // concurrency mode
-	Rate        float64 // rate mode: requests/s
-	Arrival     string  // rate mode: poisson (default) | gamma | constant
-	Burstiness  float64 // gamma shape: 1 is Poisson, < 1 burstier; 0 means 1
-	MaxInflight int     // rate mode: cap on requests in flight; 0 = none
-
-	// ConnectRate paces the connections a closed-loop run opens before its start, one per
-	// user or slot, per second: the first requests then wait for no connect, and the server's
-	// accept queue is not flooded. 0 takes DefaultConnectRate; NoPreconnect opens none (each
-	// request connects when it is sent, inside its TTFT).
-	ConnectRate float64
-	// StartRamp spreads the first requests of a burst start (concurrency, or users without a
-	// spawn rate) evenly over this time; 0 sends them all at once.
-	StartRamp time.Duration
-
-	Warmup    time.Duration // before the measured window; requests ending in it are marked warmup
-	RunTime   time.Duration // the measured window
-	Cooldown  time.Duration // after it; sending goes on, requests are marked cooldown
-	ThinkTime time.Duration // users mode: a user's pause between requests
-
-	// MaxRequests, when positive, ends the load after that many requests (all workers
-	// together), as vllm bench serve's --num-prompts: sending stops at the last one and the
-	// measured window ends when every request has ended, or at RunTime, whichever comes
-	// first. Set RunTime to NoTimeLimit for a load bounded by its count alone.
-	MaxRequests int
-
-	// SLO are the objectives goodput counts against (zero fields: no objective), as vllm bench
-	// serve's --goodput.
-	SLO SLO
-
-	Timeout      time.Duration // a whole request
-	StallTimeout time.Duration // longest silence once a response body has started
-	Grace        time.Duration // in-flight requests may finish this long after sending stops
-
-	Prompts         []workload.Prompt
-	MaxTokens       int  // output tokens per request, unless the prompt carries its own
-	IgnoreEOS       bool // ask the server to generate exactly max_tokens (vLLM, SGLang)
-	ContinuousUsage bool // ask for usage on every chunk (vLLM's continuous_usage_stats): exact tokens per chunk
-	Seed            int64
-
-	// Client reads the responses: ClientAuto (default), ClientNetHTTP or ClientEpoll.
-	Client string
-
-	ExperimentID string
-	WorkerID     int       // 0-based
-	WorkerCount  int       // workers sharing this load, each taking its share; 0 means 1
-	StartAt      time.Time // agreed start (wall clock); zero starts now
+	APIKey  string            // sent as "Authorization: Bearer"; never written to a file
+	Prompts []workload.Prompt // the prompts of Load.PromptSet, loaded
+	// WorkerID is this worker's index (0-based) among Load.WorkerCount; 0 means one worker.
+	WorkerID int
 
 	// Dial replaces the network dialer (tests: in-memory connections). TLSConfig replaces the
 	// default TLS settings. Waiter replaces the precise waiter of the open-loop schedule and
@@ -133,16 +68,13 @@ type HostSampler interface {
 // NoTimeLimit is a RunTime for a load bounded by MaxRequests alone.
 const NoTimeLimit = time.Duration(1) << 60 // 36 years
 
-// SLO are service-level objectives per request (stats.SLO); a zero field is no objective.
-type SLO = stats.SLO
-
 // ErrConfig is wrapped by every configuration error.
 var ErrConfig = errors.New("invalid load configuration")
 
 // withDefaults fills zero fields.
 func (c Config) withDefaults() Config {
 	if c.API == "" {
-		c.API = APICompletions
+		c.API = loadspec.APICompletions
 	}
 	if c.Client == "" || c.Client == ClientAuto {
 		c.Client = c.autoClient()
@@ -158,12 +90,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StallTimeout == 0 {
 		c.StallTimeout = DefaultStallTimeout
-	}
-	switch c.Grace {
-	case 0:
-		c.Grace = DefaultGrace
-	case NoGrace:
-		c.Grace = 0
 	}
 	if c.MaxTokens == 0 {
 		c.MaxTokens = DefaultMaxTokens
@@ -200,8 +126,8 @@ func (c Config) Validate() error {
 	default:
 		bad("client %q: want %s, %s or %s", c.Client, ClientAuto, ClientNetHTTP, ClientEpoll)
 	}
-	if c.API != APICompletions && c.API != APIChat {
-		bad("api %q: want completions or chat", c.API)
+	if !c.API.Valid() {
+		bad("api %q: want %s or %s", c.API, loadspec.APICompletions, loadspec.APIChat)
 	}
 	if c.Model == "" {
 		bad("no model name")
@@ -222,7 +148,7 @@ func (c Config) Validate() error {
 		bad("no prompts")
 	}
 	for i, p := range c.Prompts {
-		if c.API == APIChat && p.Text == "" {
+		if c.API == loadspec.APIChat && p.Text == "" {
 			bad("prompt %d has no text: the chat API takes text, not token IDs", i)
 			break
 		}
@@ -247,18 +173,18 @@ func (c Config) Validate() error {
 
 func (c Config) validateMode() []error {
 	switch c.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		if c.Users < c.WorkerCount {
 			return []error{fmt.Errorf("users %d: want at least one per worker (%d)", c.Users, c.WorkerCount)}
 		}
 		if c.SpawnRate < 0 {
 			return []error{fmt.Errorf("spawn rate %v is negative", c.SpawnRate)}
 		}
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		if c.Concurrency < c.WorkerCount {
 			return []error{fmt.Errorf("concurrency %d: want at least one per worker (%d)", c.Concurrency, c.WorkerCount)}
 		}
-	case ModeRate:
+	case loadspec.ModeRate:
 		if !(c.Rate > 0) {
 			return []error{fmt.Errorf("rate %v: want a positive number of requests/s", c.Rate)}
 		}
@@ -288,10 +214,10 @@ func (c Config) validateStart() []error {
 	switch {
 	case c.StartRamp < 0:
 		errs = append(errs, fmt.Errorf("start ramp %v is negative", c.StartRamp))
-	case c.StartRamp > 0 && c.Mode == ModeRate:
+	case c.StartRamp > 0 && c.Mode == loadspec.ModeRate:
 		errs = append(errs, fmt.Errorf("start ramp %v: the rate mode's schedule decides when requests start; "+
 			"a ramp applies to users and concurrency", c.StartRamp))
-	case c.StartRamp > 0 && c.Mode == ModeUsers && c.SpawnRate > 0:
+	case c.StartRamp > 0 && c.Mode == loadspec.ModeUsers && c.SpawnRate > 0:
 		errs = append(errs, fmt.Errorf("start ramp %v and spawn rate %v both say how users start: give one", c.StartRamp, c.SpawnRate))
 	}
 	return errs
@@ -324,57 +250,8 @@ func (c Config) maxRequests() uint64 {
 // sendWindow is how long requests are sent: warm-up, measured window and cool-down.
 func (c Config) sendWindow() time.Duration { return c.Warmup + c.RunTime + c.Cooldown }
 
-// FromExperiment makes the configuration of one experiment of a plan. The caller sets what a
-// plan does not know: WorkerID and WorkerCount when several workers share the load (the
-// default is one worker taking all of it), StartAt, and test hooks.
-func FromExperiment(e matrix.Experiment, prompts []workload.Prompt, targets []string) Config {
-	l, s := e.Load, e.Load.Settings
-	c := Config{
-		Targets: targets, API: l.API, Model: l.Model, Mode: l.Mode,
-		Users: l.Users, SpawnRate: s.SpawnRate, Concurrency: l.Concurrency, Rate: l.Rate,
-		Arrival: s.Arrival, Burstiness: s.Burstiness, MaxInflight: s.MaxInflight,
-		Warmup: s.Warmup.D(), RunTime: s.RunTime.D(), Cooldown: s.Cooldown.D(), ThinkTime: s.ThinkTime.D(),
-		Timeout: s.Timeout.D(), StallTimeout: s.StallTimeout.D(), Grace: graceOf(s.Grace.D()),
-		Prompts: prompts, MaxTokens: l.MaxTokens, ExperimentID: e.ID, WorkerCount: 1, Client: s.Client,
-		SLO:         SLO{TTFT: l.SLO.TTFT.D(), TPOT: l.SLO.TPOT.D(), E2E: l.SLO.E2E.D()},
-		ConnectRate: connectRateOf(s.ConnectRate),
-	}
-	if l.Mode != ModeRate { // the open loop's schedule decides when its requests start
-		c.StartRamp = s.StartRamp.D()
-	}
-	if s.IgnoreEOS != nil {
-		c.IgnoreEOS = *s.IgnoreEOS
-	}
-	if s.Seed != nil {
-		c.Seed = *s.Seed
-	}
-	return c
-}
-
-// connectRateOf keeps a connect rate the matrix gave as 0 (open none ahead): the spec has
-// applied its default already.
-func connectRateOf(rate float64) float64 {
-	if rate == 0 {
-		return NoPreconnect
-	}
-	return rate
-}
-
-// graceOf keeps a grace the matrix gave as 0: the spec has applied its default already.
-func graceOf(d time.Duration) time.Duration {
-	if d == 0 {
-		return NoGrace
-	}
-	return d
-}
-
 // endpoint is the request path of the API.
-func (c Config) endpoint() string {
-	if c.API == APIChat {
-		return "/v1/chat/completions"
-	}
-	return "/v1/completions"
-}
+func (c Config) endpoint() string { return c.API.Path() }
 
 // targetURL joins a base URL and the API's path; a base that already ends in /v1 is accepted.
 func targetURL(base, path string) string {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/workload"
 )
@@ -19,7 +20,7 @@ func timed(ps []workload.Prompt) bool {
 // validateDatasets refuses a trace outside rate mode: its times are an open-loop schedule, and
 // a closed loop would silently ignore them.
 func (c Config) validateDatasets() []error {
-	if timed(c.Prompts) && c.Mode != ModeRate {
+	if timed(c.Prompts) && c.Mode != loadspec.ModeRate {
 		return []error{fmt.Errorf("prompts are a trace (arrival times): replay it in rate mode, whose rate is the "+
 			"trace's mean rate after time scaling; %s mode would ignore its times", c.Mode)}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/workload"
 )
 
@@ -32,7 +33,7 @@ func TestTraceSchedule(t *testing.T) {
 		{rate: 0.5, worker: 1, count: 2, want: []time.Duration{2 * s, 6 * s}, order: []int{1, 3}},
 	}
 	for _, c := range cases {
-		sched, order, err := traceSchedule(Config{Rate: c.rate, WorkerID: c.worker, WorkerCount: c.count}, ps)
+		sched, order, err := traceSchedule(Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Rate: c.rate}, WorkerCount: c.count}, WorkerID: c.worker}, ps)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +47,7 @@ func TestTraceSchedule(t *testing.T) {
 			t.Errorf("rate %g: the schedule goes on past the trace", c.rate)
 		}
 	}
-	if _, _, err := traceSchedule(Config{Rate: 1, WorkerCount: 1}, traceOf(s, s)); err == nil {
+	if _, _, err := traceSchedule(Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Rate: 1}, WorkerCount: 1}}, traceOf(s, s)); err == nil {
 		t.Error("a trace whose entries all arrive at once has no rate: want an error")
 	}
 }
@@ -58,7 +59,7 @@ func TestTraceReplay(t *testing.T) {
 	ms := time.Millisecond
 	srv := &fakeServer{ttft: ms, itl: ms}
 	_, err, rows := runFake(t, srv, func(c *Config) {
-		c.Mode, c.Rate, c.RunTime = ModeRate, 20, time.Second
+		c.Mode, c.Rate, c.RunTime = loadspec.ModeRate, 20, time.Second
 		c.Prompts = traceOf(0, 100*ms, 150*ms, 400*ms) // native 3 gaps / 0.4 s = 7.5 req/s; at 20: ×0.375
 		for i := range c.Prompts {
 			c.Prompts[i].MaxTokens = i + 1
@@ -98,9 +99,9 @@ func TestMultiTurn(t *testing.T) {
 		}
 	}
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
-	srv := &fakeServer{api: APIChat, ttft: time.Millisecond, itl: time.Millisecond}
+	srv := &fakeServer{api: loadspec.APIChat, ttft: time.Millisecond, itl: time.Millisecond}
 	_, err, rows := runFake(t, srv, func(c *Config) {
-		c.API, c.Concurrency, c.RunTime, c.Prompts = APIChat, 1, 100*time.Millisecond, ps
+		c.API, c.Concurrency, c.RunTime, c.Prompts = loadspec.APIChat, 1, 100*time.Millisecond, ps
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,12 +3,14 @@ package loadgen
 import (
 	"fmt"
 	"strings"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // FailureHint says what to do about failures whose messages name their cause, or "" when none
 // does. It reads the first distinct errors of a summary ("kind: message"): a server that
 // answers 400 to every prompt is up, and the hint must not send the user looking for it.
-func FailureHint(firstErrors []string, targets []string, model, api string) string {
+func FailureHint(firstErrors []string, targets []string, model string, api loadspec.API) string {
 	for _, e := range firstErrors {
 		low := strings.ToLower(e)
 		switch {

@@ -53,8 +53,8 @@ func TestHostEvidence(t *testing.T) {
 		t.Errorf("summary text:\n%s", text.String())
 	}
 	doc := sum.JSON()
-	if doc["host_cpu_util"] == nil || doc["host_contended"] != true {
-		t.Errorf("summary.json host fields: %v %v", doc["host_cpu_util"], doc["host_contended"])
+	if doc.HostCPUUtil == nil || !doc.HostContended {
+		t.Errorf("summary.json host fields: %v %v", doc.HostCPUUtil, doc.HostContended)
 	}
 	// Without a sampler the host is unknown: null, never 0.
 	sum, _, _ = runFake(t, &fakeServer{ttft: 10 * time.Millisecond, itl: 10 * time.Millisecond}, nil)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -19,14 +20,14 @@ func TestMaxRequests(t *testing.T) {
 		good int
 	}{
 		{"closed loop", func(c *Config) { c.Concurrency = 3 }, 7},
-		{"open loop", func(c *Config) { c.Mode, c.Rate, c.MaxInflight = ModeRate, 50, 2 }, 7},
-		{"users with think time", func(c *Config) { c.Mode, c.Users, c.ThinkTime = ModeUsers, 2, 10*time.Millisecond }, 7},
+		{"open loop", func(c *Config) { c.Mode, c.Rate, c.MaxInflight = loadspec.ModeRate, 50, 2 }, 7},
+		{"users with think time", func(c *Config) { c.Mode, c.Users, c.ThinkTime = loadspec.ModeUsers, 2, 10*time.Millisecond }, 7},
 		{"objective missed", func(c *Config) { c.SLO.TTFT = 10 * time.Millisecond }, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			sum, err, rows := runFake(t, srv, func(cfg *Config) {
-				cfg.MaxRequests, cfg.RunTime, cfg.SLO = 7, NoTimeLimit, SLO{TTFT: 500 * time.Millisecond}
+				cfg.MaxRequests, cfg.RunTime, cfg.SLO = 7, NoTimeLimit, loadspec.SLO{TTFT: 500 * time.Millisecond}
 				c.edit(cfg)
 			})
 			if err != nil {

@@ -1,12 +1,11 @@
 package loadgen
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/stats"
 )
@@ -24,11 +23,11 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	s := Summary{ExperimentID: cfg.ExperimentID, WorkerID: -1, WorkerCount: cfg.WorkerCount, Mode: cfg.Mode, API: cfg.API,
 		Model: cfg.Model, Targets: cfg.Targets, Seed: cfg.Seed, Client: cfg.Client}
 	switch cfg.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		s.Users = cfg.Users
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		s.Concurrency = cfg.Concurrency
-	case ModeRate:
+	case loadspec.ModeRate:
 		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = cfg.Rate, cfg.Arrival, cfg.Burstiness, cfg.MaxInflight, cfg.Rate
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
@@ -53,7 +52,7 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 		}
 	}
 	var trend stats.Trend
-	s.Summary, trend = acc.Summarize(stats.Span{From: cfg.Warmup, To: cfg.Warmup + window, OpenLoop: cfg.Mode == ModeRate})
+	s.Summary, trend = acc.Summarize(stats.Span{From: cfg.Warmup, To: cfg.Warmup + window, OpenLoop: cfg.Mode == loadspec.ModeRate})
 	s.Connect = connects.stat(int64(cfg.Warmup), int64(cfg.Warmup+window))
 	s.ClientFailures = s.Failures[results.ErrorClient] // every worker's, as one run counts its own
 	merged := Summary{Mode: s.Mode, Summary: stats.Summary{SendLag: s.SendLag, ScheduledRate: s.ScheduledRate,
@@ -143,48 +142,23 @@ func AllFailed(rows []results.Request) bool {
 // ReadSummary reads back the parts of a summary.json (Summary.JSON) that Merge needs of a
 // worker: identity, window, interruption, the client's own figures and its machine's.
 func ReadSummary(path string) (Summary, error) {
-	data, err := os.ReadFile(path)
+	doc, err := results.ReadLoadSummary(path)
 	if err != nil {
 		return Summary{}, err
 	}
-	var doc struct {
-		Worker       int      `json:"worker_id"`
-		Workers      int      `json:"workers"`
-		Window       float64  `json:"duration"`
-		Wall         float64  `json:"wall_s"`
-		Interrupted  bool     `json:"interrupted"`
-		Sent         int      `json:"sent"`
-		Client       string   `json:"client"`
-		CPU          float64  `json:"client_cpu_s"`
-		Cores        int      `json:"client_cores"`
-		PeakConns    int64    `json:"peak_connections"`
-		Conns        int64    `json:"connections_dialled"`
-		PeakInFlight int64    `json:"peak_inflight"`
-		CapWaits     int64    `json:"cap_waits"`
-		Limits       []string `json:"client_limits"`
-		WakeP99      float64  `json:"p99_wake_lag_ms"`
-		WakeMax      float64  `json:"max_wake_lag_ms"`
-		TargetsDown  []string `json:"targets_down"`
-		OpenFiles    uint64   `json:"open_files_limit"`
-		HostCPU      *float64 `json:"host_cpu_util"`
-		HostSteal    *float64 `json:"host_steal"`
-		Contended    bool     `json:"host_contended"`
-		Sharers      []string `json:"host_sharers"`
-		Preconnected int      `json:"preconnected"`
-		PreconnectS  float64  `json:"preconnect_s"`
-		PreconnectE  string   `json:"preconnect_error"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return Summary{}, fmt.Errorf("%s: %w", path, err)
-	}
 	sec := func(x float64) time.Duration { return time.Duration(x * float64(time.Second)) }
-	return Summary{WorkerID: doc.Worker, WorkerCount: doc.Workers, Summary: stats.Summary{Window: sec(doc.Window),
-		Sent: doc.Sent}, Wall: sec(doc.Wall), Interrupted: doc.Interrupted, Client: doc.Client, ClientCPU: sec(doc.CPU), Cores: doc.Cores,
-		PeakConnections: doc.PeakConns, Connections: doc.Conns, PeakInFlight: doc.PeakInFlight,
-		CapWaits: doc.CapWaits, Limits: doc.Limits, WakeLag: Stat{P99: doc.WakeP99, Max: doc.WakeMax},
-		TargetsDown: doc.TargetsDown, OpenFilesLimit: doc.OpenFiles, HostCPUUtil: doc.HostCPU, HostSteal: doc.HostSteal,
-		HostContended: doc.Contended, HostSharers: doc.Sharers, Preconnected: doc.Preconnected,
-		PreconnectTime: sec(doc.PreconnectS), PreconnectError: doc.PreconnectE}, nil
+	s := Summary{WorkerID: doc.WorkerID, WorkerCount: doc.Workers, Summary: stats.Summary{Window: sec(doc.Duration),
+		Sent: doc.Sent}, Wall: sec(doc.WallS), Interrupted: doc.Interrupted, Client: doc.Client,
+		ClientCPU: sec(doc.ClientCPUS), PeakConnections: doc.PeakConnections, Connections: doc.ConnectionsDialled,
+		PeakInFlight: doc.PeakInflight, CapWaits: doc.CapWaits, Limits: doc.ClientLimits,
+		WakeLag: Stat{P99: doc.P99WakeLagMs, Max: doc.MaxWakeLagMs}, TargetsDown: doc.TargetsDown,
+		OpenFilesLimit: doc.OpenFilesLimit, HostCPUUtil: doc.HostCPUUtil, HostSteal: doc.HostSteal,
+		HostContended: doc.HostContended, HostSharers: doc.HostSharers, Preconnected: doc.Preconnected,
+		PreconnectTime: sec(doc.PreconnectS), PreconnectError: doc.PreconnectError}
+	if doc.ClientCores != nil {
+		s.Cores = *doc.ClientCores
+	}
+	return s, nil
 }
 
 // SummaryFile is the name of a worker's summary in an output folder: summary.json for a

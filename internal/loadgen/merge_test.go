@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/stats"
 )
@@ -34,7 +35,7 @@ func workerRows(worker int, rate float64, offset, until time.Duration, failEvery
 // them and the whole rate.
 func TestMergeWorkers(t *testing.T) {
 	t.Parallel()
-	cfg := Config{ExperimentID: "e", Mode: ModeRate, Rate: 30, WorkerCount: 3, RunTime: 4 * time.Second, Arrival: "constant"}
+	cfg := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 30}, ExperimentID: "e", WorkerCount: 3, RunTime: 4 * time.Second, Arrival: "constant"}}
 	var rows []results.Request
 	var parts []Summary
 	for w := range 3 {
@@ -67,7 +68,7 @@ func TestMergeWorkers(t *testing.T) {
 // An interrupted worker ends the merged window where it stopped.
 func TestMergeInterruptedAndLate(t *testing.T) {
 	t.Parallel()
-	cfg := Config{Mode: ModeRate, Rate: 20, WorkerCount: 2, RunTime: 4 * time.Second}
+	cfg := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 20}, WorkerCount: 2, RunTime: 4 * time.Second}}
 	rows := append(workerRows(0, 10, 0, 2*time.Second, 0), workerRows(1, 10, 50*time.Millisecond, time.Second, 0)...)
 	for i := range rows { // worker 1 sent nothing after 1 s: its due requests are missing
 		rows[i].SentNs += int64(time.Millisecond)
@@ -135,7 +136,7 @@ func ptr(v float64) *float64 { return &v }
 // workers mostly failed in the client is told apart from one the server failed.
 func TestMergeHostAndClientFailures(t *testing.T) {
 	t.Parallel()
-	cfg := Config{ExperimentID: "e", Mode: ModeRate, Rate: 20, WorkerCount: 2, RunTime: 2 * time.Second, Arrival: "constant"}
+	cfg := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 20}, ExperimentID: "e", WorkerCount: 2, RunTime: 2 * time.Second, Arrival: "constant"}}
 	tests := []struct {
 		name          string
 		parts         []Summary

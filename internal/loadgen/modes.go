@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // closedLoop runs users (Locust's semantics) or a fixed concurrency: each user sends a
@@ -12,7 +14,7 @@ import (
 func (r *Runner) closedLoop(sendCtx, reqCtx context.Context) {
 	users, concurrency, _, spawn := r.cfg.level()
 	n, think := users, r.cfg.ThinkTime
-	if r.cfg.Mode == ModeConcurrency {
+	if r.cfg.Mode == loadspec.ModeConcurrency {
 		n, think, spawn = concurrency, 0, 0
 	}
 	var wg sync.WaitGroup

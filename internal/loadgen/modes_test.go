@@ -11,10 +11,9 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/llmscale/llmscale/internal/matrix"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
-	"github.com/llmscale/llmscale/internal/spec"
 )
 
 // TestOpenLoopKeepsSchedule: in rate mode every request is sent when due, however slow the
@@ -27,7 +26,7 @@ func TestOpenLoopKeepsSchedule(t *testing.T) {
 			// A slow server: 1 s to the first token, so requests pile up in flight.
 			srv := &fakeServer{ttft: time.Second, itl: 10 * time.Millisecond, tokens: 4}
 			sum, err, rows := runFake(t, srv, func(c *Config) {
-				c.Mode, c.Rate, c.Arrival, c.Burstiness = ModeRate, 200, arrival, 0.5
+				c.Mode, c.Rate, c.Arrival, c.Burstiness = loadspec.ModeRate, 200, arrival, 0.5
 				c.Warmup, c.RunTime, c.Cooldown, c.Grace = time.Second, 2*time.Second, time.Second, 2*time.Second
 			})
 			if err != nil {
@@ -56,7 +55,7 @@ func TestInflightCap(t *testing.T) {
 	t.Parallel()
 	srv := &fakeServer{ttft: 100 * time.Millisecond, itl: 0, tokens: 2}
 	sum, err, rows := runFake(t, srv, func(c *Config) {
-		c.Mode, c.Rate, c.Arrival, c.MaxInflight, c.RunTime = ModeRate, 100, schedule.KindConstant, 2, time.Second
+		c.Mode, c.Rate, c.Arrival, c.MaxInflight, c.RunTime = loadspec.ModeRate, 100, schedule.KindConstant, 2, time.Second
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +192,7 @@ func TestNeverHangs(t *testing.T) {
 				dial, stop := serveInMemory(&fakeServer{fault: "hang"})
 				defer stop()
 				cfg := baseConfig(dial)
-				cfg.Mode, cfg.Rate, cfg.Arrival = ModeRate, 10, schedule.KindConstant
+				cfg.Mode, cfg.Rate, cfg.Arrival = loadspec.ModeRate, 10, schedule.KindConstant
 				cfg.Warmup, cfg.RunTime, cfg.Cooldown, cfg.Grace = time.Second, time.Second, tt.cooldown, 2*time.Second
 				sink := &MemorySink{}
 				start := time.Now()
@@ -239,7 +238,7 @@ func TestWorkerShare(t *testing.T) {
 	for _, tt := range []struct{ worker, users int }{{0, 3}, {1, 2}} {
 		srv := &fakeServer{ttft: 100 * time.Millisecond, tokens: 1}
 		sum, err, rows := runFake(t, srv, func(c *Config) {
-			c.Mode, c.Users, c.WorkerCount, c.WorkerID, c.RunTime = ModeUsers, 5, 2, tt.worker, 200*time.Millisecond
+			c.Mode, c.Users, c.WorkerCount, c.WorkerID, c.RunTime = loadspec.ModeUsers, 5, 2, tt.worker, 200*time.Millisecond
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -262,7 +261,7 @@ func TestSpawnRate(t *testing.T) {
 	t.Parallel()
 	srv := &fakeServer{ttft: 100 * time.Millisecond, tokens: 1}
 	_, err, rows := runFake(t, srv, func(c *Config) {
-		c.Mode, c.Users, c.SpawnRate, c.ThinkTime, c.RunTime = ModeUsers, 4, 2, 400*time.Millisecond, 2*time.Second
+		c.Mode, c.Users, c.SpawnRate, c.ThinkTime, c.RunTime = loadspec.ModeUsers, 4, 2, 400*time.Millisecond, 2*time.Second
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -315,8 +314,7 @@ func TestParquetSink(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
-	good := Config{Targets: []string{"http://h:1"}, Model: "m", Mode: ModeRate, Rate: 1, RunTime: time.Second,
-		Prompts: testPrompts(1)}
+	good := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 1}, Targets: []string{"http://h:1"}, Model: "m", RunTime: time.Second}, Prompts: testPrompts(1)}
 	tests := []struct {
 		name string
 		edit func(*Config)
@@ -328,15 +326,15 @@ func TestConfigErrors(t *testing.T) {
 		{"mode", func(c *Config) { c.Mode = "burst" }, "mode"},
 		{"rate", func(c *Config) { c.Rate = 0 }, "rate 0"},
 		{"arrival", func(c *Config) { c.Arrival = "zipf" }, "arrival"},
-		{"users per worker", func(c *Config) { c.Mode, c.Users, c.WorkerCount = ModeUsers, 1, 2 }, "at least one per worker"},
+		{"users per worker", func(c *Config) { c.Mode, c.Users, c.WorkerCount = loadspec.ModeUsers, 1, 2 }, "at least one per worker"},
 		{"worker id", func(c *Config) { c.WorkerID = 3 }, "worker 3 of 1"},
-		{"chat needs text", func(c *Config) { c.API, c.Prompts[0].Text = APIChat, "" }, "chat API takes text"},
+		{"chat needs text", func(c *Config) { c.API, c.Prompts[0].Text = loadspec.APIChat, "" }, "chat API takes text"},
 		{"run time", func(c *Config) { c.RunTime = 0 }, "run time"},
 		{"negative grace", func(c *Config) { c.Grace = -time.Second }, "grace"},
 		{"negative connect rate", func(c *Config) { c.ConnectRate = -5 }, "connect rate -5"},
-		{"negative ramp", func(c *Config) { c.Mode, c.Concurrency, c.StartRamp = ModeConcurrency, 2, -time.Second }, "start ramp -1s is negative"},
+		{"negative ramp", func(c *Config) { c.Mode, c.Concurrency, c.StartRamp = loadspec.ModeConcurrency, 2, -time.Second }, "start ramp -1s is negative"},
 		{"ramp in rate mode", func(c *Config) { c.StartRamp = time.Second }, "a ramp applies to users and concurrency"},
-		{"ramp and spawn rate", func(c *Config) { c.Mode, c.Users, c.SpawnRate, c.StartRamp = ModeUsers, 2, 4, time.Second },
+		{"ramp and spawn rate", func(c *Config) { c.Mode, c.Users, c.SpawnRate, c.StartRamp = loadspec.ModeUsers, 2, 4, time.Second },
 			"start ramp 1s and spawn rate 4 both say how users start"},
 	}
 	for _, tt := range tests {
@@ -350,33 +348,6 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := New(good, &MemorySink{}); err != nil {
 		t.Errorf("good config: %v", err)
-	}
-}
-
-func TestFromExperiment(t *testing.T) {
-	t.Parallel()
-	seed, yes := int64(42), true
-	e := matrix.Experiment{ID: "camp_G1_TP1_DP1_R50", Load: matrix.Load{Mode: matrix.ModeRate, Rate: 50, MaxTokens: 64,
-		API: "chat", Model: "llama", Settings: spec.Load{Arrival: "gamma", Burstiness: 0.5, MaxInflight: 100,
-			RunTime: spec.Duration(time.Minute), Warmup: spec.Duration(10 * time.Second), Cooldown: spec.Duration(5 * time.Second),
-			Grace: spec.Duration(30 * time.Second), Seed: &seed, IgnoreEOS: &yes, Workers: 2}}}
-	c := FromExperiment(e, testPrompts(2), []string{"http://a:1", "http://b:1"})
-	if c.ExperimentID != e.ID || c.Mode != ModeRate || c.Rate != 50 || c.Arrival != "gamma" || c.Burstiness != 0.5 ||
-		c.MaxInflight != 100 || c.RunTime != time.Minute || c.Warmup != 10*time.Second || c.Seed != 42 || !c.IgnoreEOS ||
-		c.API != APIChat || c.Model != "llama" || c.MaxTokens != 64 || len(c.Targets) != 2 || c.WorkerCount != 1 {
-		t.Fatalf("FromExperiment = %+v", c)
-	}
-	if _, err := New(c, &MemorySink{}); err != nil {
-		t.Fatalf("the experiment's config does not validate: %v", err)
-	}
-	// A matrix's connect_rate 0 opens no connection ahead; its start ramp reaches only closed loops.
-	e.Load.Settings.StartRamp = spec.Duration(time.Second)
-	if c := FromExperiment(e, testPrompts(2), nil); c.ConnectRate != NoPreconnect || c.StartRamp != 0 {
-		t.Errorf("rate mode: connect rate %v, start ramp %v; want NoPreconnect and none", c.ConnectRate, c.StartRamp)
-	}
-	e.Load.Mode, e.Load.Concurrency, e.Load.Settings.ConnectRate = matrix.ModeConcurrency, 8, 500
-	if c := FromExperiment(e, testPrompts(2), nil); c.ConnectRate != 500 || c.StartRamp != time.Second {
-		t.Errorf("concurrency: connect rate %v, start ramp %v; want 500 and 1s", c.ConnectRate, c.StartRamp)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -32,8 +33,7 @@ func TestMain(m *testing.M) {
 
 // tcpConfig is a short run over real TCP on loopback.
 func tcpConfig(target string) Config {
-	return Config{Targets: []string{target}, Model: "m", Mode: ModeConcurrency, Concurrency: 2,
-		RunTime: 300 * time.Millisecond, Prompts: testPrompts(2), MaxTokens: 4, Timeout: 5 * time.Second, Grace: 2 * time.Second}
+	return Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeConcurrency, Concurrency: 2}, Targets: []string{target}, Model: "m", RunTime: 300 * time.Millisecond, MaxTokens: 4, Timeout: 5 * time.Second, Grace: 2 * time.Second}, Prompts: testPrompts(2)}
 }
 
 // TestNetworkFailures: failures that need a real network stack.

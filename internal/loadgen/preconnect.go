@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // DefaultConnectRate is how many connections per second a closed-loop run opens before its
@@ -147,7 +149,7 @@ func (o *openedConns) closeAll() {
 func (r *Runner) preconnect(ctx context.Context, w Waiter) {
 	users, concurrency, _, _ := r.cfg.level()
 	n := max(users, concurrency)
-	if r.cfg.Mode == ModeRate || r.cfg.ConnectRate == NoPreconnect || n == 0 {
+	if r.cfg.Mode == loadspec.ModeRate || r.cfg.ConnectRate == NoPreconnect || n == 0 {
 		return
 	}
 	addrs := make([]string, len(r.targets))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // recordedUsage is the usage object of a recorded stream's last chunk that has one.
@@ -59,9 +61,9 @@ func TestRecordedLlamaCppStreams(t *testing.T) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				w.Write(data)
 			})
-			api := APICompletions
+			api := loadspec.APICompletions
 			if strings.Contains(f, "chat") {
-				api = APIChat
+				api = loadspec.APIChat
 			}
 			_, err, rows := runTCP(t, srv, func(c *Config) {
 				c.API, c.Concurrency, c.RunTime, c.MaxTokens = api, 1, 200*time.Millisecond, completion

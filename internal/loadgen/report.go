@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
+	"github.com/llmscale/llmscale/internal/results"
 )
 
 // WriteText writes the summary as a table for people, with vLLM's metric names.
@@ -52,9 +55,9 @@ func (s Summary) writeHeader(b *strings.Builder) {
 
 func (s Summary) loadText() string {
 	switch s.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		return fmt.Sprintf("%d users", s.Users)
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		return fmt.Sprintf("%d requests in flight", s.Concurrency)
 	}
 	t := fmt.Sprintf("%g requests/s, %s arrivals", s.Rate, s.Arrival)
@@ -85,7 +88,7 @@ func (s Summary) writeCounts(w io.Writer) {
 	fmt.Fprintf(w, "Output token throughput (tok/s):\t%.2f\n", s.OutputThroughput)
 	fmt.Fprintf(w, "Total token throughput (tok/s):\t%.2f\n", s.TotalThroughput)
 	fmt.Fprintf(w, "Total input / generated tokens:\t%d / %d\n", s.PromptTokens, s.OutputTokens)
-	if s.Mode == ModeRate {
+	if s.Mode == loadspec.ModeRate {
 		fmt.Fprintf(w, "Requested / scheduled / achieved rate (req/s):\t%.2f / %.2f / %.2f\n",
 			s.RequestedRate, s.ScheduledRate, s.AchievedRate)
 	} else {
@@ -163,85 +166,72 @@ func countsText(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// JSON returns the summary as a flat document with vLLM's benchmark keys (mean_ttft_ms,
+// JSON returns the summary as summary.json holds it: vLLM's benchmark keys (mean_ttft_ms,
 // p99_itl_ms, request_throughput, …) plus llmscale's own (send_lag_*, achieved_rate, client_*).
-func (s Summary) JSON() map[string]any {
-	doc := map[string]any{
-		"exp_id":                 s.ExperimentID,
-		"worker_id":              s.WorkerID,
-		"workers":                s.WorkerCount,
-		"mode":                   s.Mode,
-		"api":                    s.API,
-		"model":                  s.Model,
-		"targets":                s.Targets,
-		"targets_down":           s.TargetsDown,
-		"seed":                   s.Seed,
-		"users":                  s.Users,
-		"concurrency":            s.Concurrency,
-		"request_rate":           s.Rate,
-		"arrival":                s.Arrival,
-		"burstiness":             s.Burstiness,
-		"max_inflight":           s.MaxInflight,
-		"duration":               s.Window.Seconds(),
-		"wall_s":                 s.Wall.Seconds(),
-		"interrupted":            s.Interrupted,
-		"sent":                   s.Sent,
-		"completed":              s.Succeeded,
-		"failed":                 s.Failed,
-		"not_sent":               s.NotSent,
-		"phases":                 s.Phases,
-		"failures":               s.Failures,
-		"first_errors":           s.FirstErrors,
-		"total_input_tokens":     s.PromptTokens,
-		"total_output_tokens":    s.OutputTokens,
-		"request_throughput":     s.RequestThroughput,
-		"output_throughput":      s.OutputThroughput,
-		"total_token_throughput": s.TotalThroughput,
-		"requested_rate":         s.RequestedRate,
-		"scheduled_rate":         s.ScheduledRate,
-		"achieved_rate":          s.AchievedRate,
-		"client":                 s.Client,
-		"client_cpu_s":           s.ClientCPU.Seconds(),
-		"client_cores_busy":      s.ClientCores,
-		"client_cores":           s.Cores,
-		"peak_connections":       s.PeakConnections,
-		"connections_dialled":    s.Connections,
-		"peak_inflight":          s.PeakInFlight,
-		"cap_waits":              s.CapWaits,
-		"client_limits":          s.Limits,
-		"request_goodput":        nil, // vLLM's: null without objectives
-		"num_prompts":            nil,
-		"client_failures":        s.ClientFailures,
-		"host_cpu_util":          s.HostCPUUtil,
-		"host_steal":             s.HostSteal,
-		"host_contended":         s.HostContended,
-		"host_sharers":           s.HostSharers,
-		"open_files_limit":       s.OpenFilesLimit,
-		"preconnected":           s.Preconnected,
-		"preconnect_s":           s.PreconnectTime.Seconds(),
-		"preconnect_error":       s.PreconnectError,
+func (s Summary) JSON() results.LoadSummary {
+	cores, clientFailures := s.Cores, s.ClientFailures
+	doc := results.LoadSummary{
+		ExperimentID: s.ExperimentID, WorkerID: s.WorkerID, Workers: s.WorkerCount, Mode: s.Mode, API: s.API,
+		Model: s.Model, Targets: s.Targets, TargetsDown: s.TargetsDown, Seed: s.Seed, Users: s.Users,
+		Concurrency: s.Concurrency, RequestRate: s.Rate, Arrival: s.Arrival, Burstiness: s.Burstiness,
+		MaxInflight: s.MaxInflight, Duration: s.Window.Seconds(), WallS: s.Wall.Seconds(), Interrupted: s.Interrupted,
+		Sent: s.Sent, Completed: s.Succeeded, Failed: s.Failed, NotSent: s.NotSent, Phases: s.Phases,
+		Failures: s.Failures, FirstErrors: s.FirstErrors, TotalInputTokens: s.PromptTokens,
+		TotalOutputTokens: s.OutputTokens, RequestThroughput: s.RequestThroughput, OutputThroughput: s.OutputThroughput,
+		TotalTokenThroughput: s.TotalThroughput, RequestedRate: s.RequestedRate, ScheduledRate: s.ScheduledRate,
+		AchievedRate: s.AchievedRate, Client: s.Client, ClientCPUS: s.ClientCPU.Seconds(),
+		ClientCoresBusy: &s.ClientCores, ClientCores: &cores, PeakConnections: s.PeakConnections,
+		ConnectionsDialled: s.Connections, PeakInflight: s.PeakInFlight, CapWaits: s.CapWaits, ClientLimits: s.Limits,
+		ClientFailures: &clientFailures, HostCPUUtil: s.HostCPUUtil, HostSteal: s.HostSteal,
+		HostContended: s.HostContended, HostSharers: s.HostSharers, OpenFilesLimit: s.OpenFilesLimit,
+		Preconnected: s.Preconnected, PreconnectS: s.PreconnectTime.Seconds(), PreconnectError: s.PreconnectError,
 	}
 	if s.SLO.Any() {
-		doc["request_goodput"], doc["good_requests"] = s.RequestGoodput, s.GoodRequests
-		doc["slo_ttft_ms"], doc["slo_tpot_ms"], doc["slo_e2el_ms"] = ms(int64(s.SLO.TTFT)), ms(int64(s.SLO.TPOT)), ms(int64(s.SLO.E2E))
+		goodput, good := s.RequestGoodput, s.GoodRequests
+		ttft, tpot, e2e := ms(int64(s.SLO.TTFT)), ms(int64(s.SLO.TPOT)), ms(int64(s.SLO.E2E))
+		doc.RequestGoodput, doc.GoodRequests = &goodput, &good
+		doc.SLOTTFTMs, doc.SLOTPOTMs, doc.SLOE2ELMs = &ttft, &tpot, &e2e
 	}
 	if s.MaxRequests > 0 {
-		doc["num_prompts"] = s.MaxRequests
+		n := s.MaxRequests
+		doc.NumPrompts = &n
 	}
-	stats := map[string]Stat{"ttft": s.TTFT, "tpot": s.TPOT, "itl": s.ITL, "token_itl": s.TokenITL,
-		"e2el": s.E2E, "e2el_from_due": s.E2EFromDue, "send_lag": s.SendLag, "wake_lag": s.WakeLag,
-		"connect": s.Connect}
-	if s.VLLMDiffers { // vllm bench serve's own figures, where they differ from ours
-		stats["ttft_vllm"], stats["itl_vllm"] = s.TTFTvLLM, s.ITLvLLM
-	}
-	for name, st := range stats {
-		doc["mean_"+name+"_ms"] = st.Mean
-		doc["std_"+name+"_ms"] = st.Std
-		doc["median_"+name+"_ms"] = st.Median
-		doc["p90_"+name+"_ms"] = st.P90
-		doc["p95_"+name+"_ms"] = st.P95
-		doc["p99_"+name+"_ms"] = st.P99
-		doc["max_"+name+"_ms"] = st.Max
-	}
+	s.fillStats(&doc)
 	return doc
+}
+
+// fillStats writes the latency statistics (milliseconds) into d.
+func (s Summary) fillStats(d *results.LoadSummary) {
+	d.MeanTTFTMs, d.StdTTFTMs, d.MedianTTFTMs, d.P90TTFTMs, d.P95TTFTMs, d.P99TTFTMs, d.MaxTTFTMs = statFields(s.TTFT)
+	d.MeanTPOTMs, d.StdTPOTMs, d.MedianTPOTMs, d.P90TPOTMs, d.P95TPOTMs, d.P99TPOTMs, d.MaxTPOTMs = statFields(s.TPOT)
+	d.MeanITLMs, d.StdITLMs, d.MedianITLMs, d.P90ITLMs, d.P95ITLMs, d.P99ITLMs, d.MaxITLMs = statFields(s.ITL)
+	d.MeanTokenITLMs, d.StdTokenITLMs, d.MedianTokenITLMs, d.P90TokenITLMs, d.P95TokenITLMs, d.P99TokenITLMs,
+		d.MaxTokenITLMs = statFields(s.TokenITL)
+	d.MeanE2ELMs, d.StdE2ELMs, d.MedianE2ELMs, d.P90E2ELMs, d.P95E2ELMs, d.P99E2ELMs, d.MaxE2ELMs = statFields(s.E2E)
+	d.MeanE2ELFromDueMs, d.StdE2ELFromDueMs, d.MedianE2ELFromDueMs, d.P90E2ELFromDueMs, d.P95E2ELFromDueMs,
+		d.P99E2ELFromDueMs, d.MaxE2ELFromDueMs = statFields(s.E2EFromDue)
+	d.MeanSendLagMs, d.StdSendLagMs, d.MedianSendLagMs, d.P90SendLagMs, d.P95SendLagMs, d.P99SendLagMs,
+		d.MaxSendLagMs = statFields(s.SendLag)
+	d.MeanWakeLagMs, d.StdWakeLagMs, d.MedianWakeLagMs, d.P90WakeLagMs, d.P95WakeLagMs, d.P99WakeLagMs,
+		d.MaxWakeLagMs = statFields(s.WakeLag)
+	d.MeanConnectMs, d.StdConnectMs, d.MedianConnectMs, d.P90ConnectMs, d.P95ConnectMs, d.P99ConnectMs,
+		d.MaxConnectMs = statFields(s.Connect)
+	if !s.VLLMDiffers { // vllm bench serve's own figures, only where they differ from ours
+		return
+	}
+	d.MeanTTFTvLLMMs, d.StdTTFTvLLMMs, d.MedianTTFTvLLMMs, d.P90TTFTvLLMMs, d.P95TTFTvLLMMs, d.P99TTFTvLLMMs,
+		d.MaxTTFTvLLMMs = statPointers(s.TTFTvLLM)
+	d.MeanITLvLLMMs, d.StdITLvLLMMs, d.MedianITLvLLMMs, d.P90ITLvLLMMs, d.P95ITLvLLMMs, d.P99ITLvLLMMs,
+		d.MaxITLvLLMMs = statPointers(s.ITLvLLM)
+}
+
+// statFields are the statistics summary.json writes, in the order mean, std, median, p90, p95,
+// p99, max.
+func statFields(st Stat) (mean, std, median, p90, p95, p99, maximum float64) {
+	return st.Mean, st.Std, st.Median, st.P90, st.P95, st.P99, st.Max
+}
+
+// statPointers are statFields, for the statistics a summary holds only sometimes.
+func statPointers(st Stat) (mean, std, median, p90, p95, p99, maximum *float64) {
+	return &st.Mean, &st.Std, &st.Median, &st.P90, &st.P95, &st.P99, &st.Max
 }

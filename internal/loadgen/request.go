@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/sse"
 	"github.com/llmscale/llmscale/internal/tokens"
@@ -60,11 +61,11 @@ func buildPrompts(c Config) ([]prompt, error) {
 		b := requestBody{Model: c.Model, MaxTokens: maxTokens, Stream: true, IgnoreEOS: c.IgnoreEOS,
 			StreamOptions: streamOptions{IncludeUsage: true, ContinuousUsageStats: c.ContinuousUsage}}
 		switch {
-		case c.API == APIChat && len(p.Messages) > 0:
+		case c.API == loadspec.APIChat && len(p.Messages) > 0:
 			for _, m := range p.Messages {
 				b.Messages = append(b.Messages, message{Role: m.Role, Content: m.Content})
 			}
-		case c.API == APIChat:
+		case c.API == loadspec.APIChat:
 			b.Messages = []message{{Role: "user", Content: p.Text}}
 		case len(p.TokenIDs) > 0:
 			b.Prompt = p.TokenIDs

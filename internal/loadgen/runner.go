@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/host"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/schedule"
 	"github.com/llmscale/llmscale/internal/sse"
@@ -99,11 +100,11 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 		tgt.dialAddr, _ = dialAddr(tgt.url) // Validate has refused a target without a host
 		r.targets = append(r.targets, tgt)
 	}
-	if cfg.Mode == ModeRate && timed(cfg.Prompts) {
+	if cfg.Mode == loadspec.ModeRate && timed(cfg.Prompts) {
 		if r.sched, r.order, err = traceSchedule(cfg, cfg.Prompts); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
-	} else if cfg.Mode == ModeRate {
+	} else if cfg.Mode == loadspec.ModeRate {
 		if r.sched, err = newSchedule(cfg); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
@@ -185,7 +186,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	watchDone := r.watch.start(r.start)
 	wake := startProbe()
 
-	if r.cfg.Mode == ModeRate {
+	if r.cfg.Mode == loadspec.ModeRate {
 		r.openLoop(sendCtx, reqCtx)
 	} else {
 		r.closedLoop(sendCtx, reqCtx)

@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/workload"
 )
@@ -27,9 +28,7 @@ func testPrompts(n int) []workload.Prompt {
 
 // baseConfig is a short concurrency run against the in-memory server.
 func baseConfig(dial func(context.Context, string, string) (net.Conn, error)) Config {
-	return Config{Targets: []string{"http://fake:8000"}, Model: "m", Mode: ModeConcurrency, Concurrency: 2,
-		RunTime: time.Second, Prompts: testPrompts(3), MaxTokens: 8, Dial: dial, Waiter: TimerWaiter{},
-		ExperimentID: "exp1", Grace: time.Second}
+	return Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeConcurrency, Concurrency: 2}, Targets: []string{"http://fake:8000"}, Model: "m", RunTime: time.Second, MaxTokens: 8, ExperimentID: "exp1", Grace: time.Second}, Prompts: testPrompts(3), Dial: dial, Waiter: TimerWaiter{}}
 }
 
 // runFake runs cfg against srv inside a synctest bubble and returns the summary, error and rows.
@@ -79,10 +78,10 @@ func runTCP(t *testing.T, srv http.Handler, edit func(*Config)) (Summary, error,
 // TestCadence: against a server with a fixed cadence, in fake time, every figure is exact.
 func TestCadence(t *testing.T) {
 	t.Parallel()
-	for _, api := range []string{APICompletions, APIChat} {
-		t.Run(api, func(t *testing.T) {
+	for _, api := range []loadspec.API{loadspec.APICompletions, loadspec.APIChat} {
+		t.Run(string(api), func(t *testing.T) {
 			t.Parallel()
-			srv := &fakeServer{api: api, ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, roleDelta: api == APIChat}
+			srv := &fakeServer{api: api, ttft: 50 * time.Millisecond, itl: 10 * time.Millisecond, roleDelta: api == loadspec.APIChat}
 			sum, err, rows := runFake(t, srv, func(c *Config) { c.API = api })
 			if err != nil {
 				t.Fatal(err)
@@ -123,14 +122,14 @@ func TestCadence(t *testing.T) {
 			// the last token (a 0 gap), and on chat the role delta sent at once, its first token
 			// (so the 50 ms to the first content chunk is one more gap).
 			wantTTFT, wantITL := 50.0, 70.0/8
-			if api == APIChat {
+			if api == loadspec.APIChat {
 				wantTTFT, wantITL = 0, 120.0/9
 			}
 			if !sum.VLLMDiffers || sum.TTFTvLLM.Mean != wantTTFT || math.Abs(sum.ITLvLLM.Mean-wantITL) > 1e-9 {
 				t.Errorf("vLLM's figures: differ %v, TTFT mean %v, ITL mean %v; want true, %v, %v",
 					sum.VLLMDiffers, sum.TTFTvLLM.Mean, sum.ITLvLLM.Mean, wantTTFT, wantITL)
 			}
-			if _, ok := sum.JSON()["mean_itl_vllm_ms"]; !ok {
+			if sum.JSON().MeanITLvLLMMs == nil {
 				t.Error("summary.json lacks mean_itl_vllm_ms")
 			}
 			if sum.Succeeded != 16 || sum.OutputTokens != 128 || sum.RequestThroughput != 16 {
@@ -284,11 +283,11 @@ func TestFailureKinds(t *testing.T) {
 
 // checkVLLMTimes checks a request's vLLM-defined TTFT and ITL against the fake server's
 // cadence: every content chunk, then an empty finish chunk at once; on chat a role delta first.
-func checkVLLMTimes(t *testing.T, api string, r results.Request) {
+func checkVLLMTimes(t *testing.T, api loadspec.API, r results.Request) {
 	t.Helper()
 	ms := int64(time.Millisecond)
 	wantTTFT, want := 50*ms, []int64{10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms, 0}
-	if api == APIChat {
+	if api == loadspec.APIChat {
 		wantTTFT, want = 0, append([]int64{50 * ms}, want...)
 	}
 	if r.VLLMTTFTNs != wantTTFT || fmt.Sprint(r.VLLMITLNs) != fmt.Sprint(want) {

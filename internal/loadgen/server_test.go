@@ -12,12 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/memnet"
 )
 
 // fakeServer streams OpenAI-style responses on a fixed cadence, with optional faults.
 type fakeServer struct {
-	api        string        // completions | chat
+	api        loadspec.API  // completions | chat
 	ttft, itl  time.Duration // delay of the first chunk and between chunks
 	tokens     int           // output tokens (default: the request's max_tokens)
 	perChunk   int           // tokens per chunk (default 1)
@@ -101,7 +102,7 @@ func (s *fakeServer) writeChunk(w io.Writer, id, text, finish string, cum int) {
 	if s.continuous {
 		usage = fmt.Sprintf(`,"usage":{"prompt_tokens":%d,"completion_tokens":%d}`, fakePromptTokens, cum)
 	}
-	if s.api == APIChat {
+	if s.api == loadspec.APIChat {
 		fmt.Fprintf(w, "data: {\"id\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":%s}]%s}\n\n",
 			id, text, finish, usage)
 		return

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/host"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/stats"
 )
@@ -19,7 +20,8 @@ type Summary struct {
 	ExperimentID string
 	WorkerID     int
 	WorkerCount  int
-	Mode, API    string
+	Mode         loadspec.Mode
+	API          loadspec.API
 	Model        string
 	Targets      []string
 	TargetsDown  []string // targets that refused a connection: taken out of the balancer, sending stopped
@@ -36,7 +38,7 @@ type Summary struct {
 	Wall        time.Duration // the whole run
 	Interrupted bool
 
-	SLO SLO // the objectives goodput counts against; zero: none given
+	SLO loadspec.SLO // the objectives goodput counts against; zero: none given
 	// Connect is the time from sending until a connection was ready, requests that ended in
 	// the window: a dial, or microseconds for a connection kept alive or opened ahead.
 	Connect Stat
@@ -115,11 +117,11 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: c.Client,
 		SLO: c.SLO, MaxRequests: c.MaxRequests, TargetsDown: r.down.list()}
 	switch c.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		s.Users = users
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		s.Concurrency = concurrency
-	case ModeRate:
+	case loadspec.ModeRate:
 		s.Rate, s.Arrival, s.Burstiness, s.MaxInflight, s.RequestedRate = rate, c.Arrival, c.Burstiness, c.MaxInflight, rate
 	}
 	if wall > 0 && cpu >= 0 {
@@ -133,7 +135,7 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		to = max(int64(wall)+1, from) // every request has ended: the window [from, to) ends just after the last
 	}
 	var trend stats.Trend
-	s.Summary, trend = r.acc.Summarize(stats.Span{From: time.Duration(from), To: time.Duration(to), OpenLoop: c.Mode == ModeRate})
+	s.Summary, trend = r.acc.Summarize(stats.Span{From: time.Duration(from), To: time.Duration(to), OpenLoop: c.Mode == loadspec.ModeRate})
 	s.ClientFailures, s.OpenFilesLimit = s.Failures[results.ErrorClient], OpenFilesLimit()
 	s.Connect = r.connects.stat(from, to)
 	s.Preconnected, s.PreconnectTime, s.PreconnectError = r.pre.n, r.pre.took, r.pre.err
@@ -161,7 +163,7 @@ func limitsOf(s *Summary, trend stats.Trend, ranOut []string) []string {
 	case tr[1] > 5*time.Millisecond && tr[1] > 2*tr[0]+time.Millisecond:
 		out = append(out, fmt.Sprintf("send lag grew from %s to %s over the window: the client fell behind its schedule",
 			fmtMs(tr[0]), fmtMs(tr[1])))
-	case s.Mode == ModeRate && s.SendLag.P99 > 1:
+	case s.Mode == loadspec.ModeRate && s.SendLag.P99 > 1:
 		out = append(out, fmt.Sprintf("send lag p99 %.2f ms: requests left the client later than scheduled", s.SendLag.P99))
 	}
 	if s.CapWaits > 0 {
@@ -172,7 +174,7 @@ func limitsOf(s *Summary, trend stats.Trend, ranOut []string) []string {
 		out = append(out, fmt.Sprintf("the client ran out of %s: %d requests failed on the client, not the server (%s)",
 			what, s.ClientFailures, limitAdvice(what, s.OpenFilesLimit)))
 	}
-	if s.Mode == ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
+	if s.Mode == loadspec.ModeRate && s.ScheduledRate > 0 && s.AchievedRate < 0.99*s.ScheduledRate {
 		why := ""
 		if s.CapWaits > 0 {
 			why = " (the in-flight cap)"

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/stats"
 )
@@ -36,7 +38,14 @@ func TestSummaryText(t *testing.T) {
 	if sum.ITL.Median != 10 || sum.TokenITL.Median != 5 || math.Abs(sum.TPOT.Mean-30.0/7) > 1e-6 {
 		t.Errorf("ITL %v, token ITL %v, TPOT %v", sum.ITL.Median, sum.TokenITL.Median, sum.TPOT.Mean)
 	}
-	doc := sum.JSON()
+	data, err := json.Marshal(sum.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []string{"mean_ttft_ms", "median_tpot_ms", "p99_itl_ms", "p90_e2el_ms", "request_throughput",
 		"output_throughput", "total_token_throughput", "p99_send_lag_ms", "achieved_rate", "client_cpu_s"} {
 		if _, ok := doc[k]; !ok {
@@ -49,7 +58,7 @@ func TestSummaryText(t *testing.T) {
 func TestLimits(t *testing.T) {
 	t.Parallel()
 	ranOut := []string{LimitFiles}
-	s := &Summary{Mode: ModeRate, Cores: 2, ClientCores: 1.95, Summary: stats.Summary{ScheduledRate: 100, AchievedRate: 90},
+	s := &Summary{Mode: loadspec.ModeRate, Cores: 2, ClientCores: 1.95, Summary: stats.Summary{ScheduledRate: 100, AchievedRate: 90},
 		WakeLag: Stat{P99: 12, Max: 30}}
 	lagUp := stats.Trend{time.Millisecond, 40 * time.Millisecond}
 	got := strings.Join(limitsOf(s, lagUp, ranOut), "\n")
@@ -66,7 +75,7 @@ func TestLimits(t *testing.T) {
 		!strings.Contains(got, "below the schedule's 100.00 req/s (the in-flight cap)") {
 		t.Errorf("limits with the cap binding:\n%s", got)
 	}
-	if l := limitsOf(&Summary{Mode: ModeUsers, Cores: 2, ClientCores: 0.3}, stats.Trend{}, nil); len(l) != 0 {
+	if l := limitsOf(&Summary{Mode: loadspec.ModeUsers, Cores: 2, ClientCores: 0.3}, stats.Trend{}, nil); len(l) != 0 {
 		t.Errorf("an easy run has limits %v", l)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // TestTargetRefuses: a target that refuses connections is taken out of the balancer and
@@ -92,7 +94,7 @@ func TestMergeTargetsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1 := Summary{WorkerID: 1, TargetsDown: []string{"http://b:1", "http://c:1"}}
-	cfg := Config{Targets: []string{"http://a:1", "http://b:1", "http://c:1"}, Mode: ModeUsers, Users: 2, WorkerCount: 2, RunTime: time.Second}
+	cfg := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeUsers, Users: 2}, Targets: []string{"http://a:1", "http://b:1", "http://c:1"}, WorkerCount: 2, RunTime: time.Second}}
 	got := Merge(cfg, nil, []Summary{p0, p1}).TargetsDown
 	if strings.Join(got, " ") != "http://b:1 http://c:1" {
 		t.Errorf("merged targets down: got %v", got)

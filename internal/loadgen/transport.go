@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/pollhttp"
 )
 
@@ -92,7 +93,7 @@ func (cc *countedConn) Close() error {
 func poolSize(c Config) int {
 	users, concurrency, _, _ := c.level()
 	n := max(users, concurrency, c.MaxInflight)
-	if c.Mode == ModeRate && c.MaxInflight == 0 {
+	if c.Mode == loadspec.ModeRate && c.MaxInflight == 0 {
 		n = 1 << 16 // an open loop holds what the server makes it hold
 	}
 	return max(n, 64)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // uvicornPython is a Python that can run testdata/uvicorn/app.py: Debian's, where
@@ -64,7 +66,7 @@ func TestUvicorn(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/think=%v", client, think), func(t *testing.T) {
 				t.Parallel()
 				cfg := tcpConfig(base)
-				cfg.Client, cfg.Mode, cfg.Users, cfg.ThinkTime, cfg.MaxTokens = client, ModeUsers, 3, think, 8
+				cfg.Client, cfg.Mode, cfg.Users, cfg.ThinkTime, cfg.MaxTokens = client, loadspec.ModeUsers, 3, think, 8
 				cfg.RunTime = 2500*time.Millisecond + 2*think // each user comes back at least once after uvicorn's start
 				sink := &MemorySink{}
 				sum, err := Run(t.Context(), cfg, sink)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/stats"
 )
@@ -25,9 +26,9 @@ func VLLMMetricNames() []string {
 // VLLMOptions are what vllm bench serve writes beside its measurements, and which statistics
 // it writes.
 type VLLMOptions struct {
-	Date           time.Time // when the run ended; written as vLLM does, "20060102-150405" local time
-	API            string    // completions → backend "openai", chat → "openai-chat"
-	Label          string    // "" is null
+	Date           time.Time    // when the run ended; written as vLLM does, "20060102-150405" local time
+	API            loadspec.API // completions → backend "openai", chat → "openai-chat"
+	Label          string       // "" is null
 	ModelID        string
 	TokenizerID    string    // "" is null: llmscale counted no tokens with a tokenizer of its own
 	NumPrompts     int       // the request limit (--num-prompts); 0: the requests of the window
@@ -36,7 +37,7 @@ type VLLMOptions struct {
 	MaxConcurrency int       // 0 is null
 	Metrics        []string  // vLLM's --percentile-metrics; nil: its default, ttft, tpot and itl
 	Percentiles    []float64 // vLLM's --metric-percentiles; nil: its default, 99
-	SLO            SLO
+	SLO            loadspec.SLO
 	Detailed       bool           // the per-request arrays (--save-detailed)
 	Metadata       map[string]any // extra keys (--metadata), e.g. exp_id
 }
@@ -92,7 +93,7 @@ func vllmRequests(rows []results.Request, from, to time.Duration) []*results.Req
 
 func vllmHeader(o VLLMOptions) map[string]any {
 	backend := "openai"
-	if o.API == APIChat {
+	if o.API == loadspec.APIChat {
 		backend = "openai-chat"
 	}
 	doc := map[string]any{"date": o.Date.Format("20060102-150405"), "endpoint_type": backend, "backend": backend,
@@ -130,7 +131,7 @@ type vllmMetrics struct {
 	reqRate, goodput, outRate, totRate float64
 }
 
-func newVLLMMetrics(reqs []*results.Request, duration float64, slo SLO) vllmMetrics {
+func newVLLMMetrics(reqs []*results.Request, duration float64, slo loadspec.SLO) vllmMetrics {
 	m := vllmMetrics{duration: duration, values: map[string][]float64{}, numPrompts: len(reqs)}
 	sec := func(ns int64) float64 { return float64(ns) / 1e9 }
 	for _, q := range reqs {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -104,7 +105,7 @@ func vllmRows() []results.Request {
 func TestVLLMResultMatchesVLLMSchema(t *testing.T) {
 	t.Parallel()
 	o := VLLMOptions{Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ModelID: "org/model", RequestRate: math.Inf(1),
-		Burstiness: 1, MaxConcurrency: 8, SLO: SLO{TTFT: 500 * time.Millisecond}, Detailed: true}
+		Burstiness: 1, MaxConcurrency: 8, SLO: loadspec.SLO{TTFT: 500 * time.Millisecond}, Detailed: true}
 	b, err := json.Marshal(VLLMResult(vllmRows(), 0, 2*time.Second, o))
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestVLLMResultMatchesVLLMSchema(t *testing.T) {
 func TestVLLMResultValues(t *testing.T) {
 	t.Parallel()
 	o := VLLMOptions{RequestRate: 4, Burstiness: 0.5, Metrics: []string{"ttft", "tpot", "itl", "e2el"},
-		Percentiles: []float64{50, 99.9}, SLO: SLO{TTFT: 500 * time.Millisecond, TPOT: 110 * time.Millisecond}, Detailed: true}
+		Percentiles: []float64{50, 99.9}, SLO: loadspec.SLO{TTFT: 500 * time.Millisecond, TPOT: 110 * time.Millisecond}, Detailed: true}
 	doc := VLLMResult(vllmRows(), 0, 2*time.Second, o)
 	f := func(k string) float64 { return float64(doc[k].(pyFloat)) }
 	checks := []struct {

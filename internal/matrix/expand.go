@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/spec"
 	"github.com/llmscale/llmscale/internal/workload"
 )
@@ -336,13 +337,13 @@ func loadOf(s *spec.Spec, v map[string]string, levels map[string]string) Load {
 		Tokenizer: s.TokenizerPath(), Settings: s.Load, SLO: s.SLO}
 	switch {
 	case v["users"] != "":
-		l.Mode, l.Users = ModeUsers, atoi(v["users"])
+		l.Mode, l.Users = loadspec.ModeUsers, atoi(v["users"])
 	case v["concurrency"] != "":
-		l.Mode, l.Concurrency = ModeConcurrency, atoi(v["concurrency"])
+		l.Mode, l.Concurrency = loadspec.ModeConcurrency, atoi(v["concurrency"])
 	case v["sweep"] != "":
-		l.Mode = ModeSweep
+		l.Mode = loadspec.ModeSweep
 	default:
-		l.Mode = ModeRate
+		l.Mode = loadspec.ModeRate
 		l.Rate, _ = strconv.ParseFloat(v["rate"], 64)
 	}
 	l.Prompts, _ = workload.Resolve(l.PromptSet, s.PromptSets, s.Dir) // validated when loaded
@@ -352,7 +353,7 @@ func loadOf(s *spec.Spec, v map[string]string, levels map[string]string) Load {
 	for _, name := range slices.Sorted(maps.Keys(levels)) {
 		_ = spec.ApplyLoadLevel(&l.Settings, name, levels[name]) // validated when loaded
 	}
-	if l.Mode == ModeSweep {
+	if l.Mode == loadspec.ModeSweep {
 		l.Sweep = &SweepPoint{Points: atoi(v["sweep"]), MaxConcurrency: l.Settings.SweepMaxConcurrency}
 	}
 	return l
@@ -364,11 +365,11 @@ func (c combo) experiment(campaign string, repeat int) Experiment {
 		parts = append(parts, fmt.Sprintf("PP%d", c.server.PP))
 	}
 	switch c.load.Mode {
-	case ModeUsers:
+	case loadspec.ModeUsers:
 		parts = append(parts, fmt.Sprintf("U%d", c.load.Users))
-	case ModeConcurrency:
+	case loadspec.ModeConcurrency:
 		parts = append(parts, fmt.Sprintf("C%d", c.load.Concurrency))
-	case ModeSweep:
+	case loadspec.ModeSweep:
 		parts = append(parts, "SW"+c.values["sweep"])
 	default:
 		parts = append(parts, "R"+c.values["rate"])

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/spec"
 	"github.com/llmscale/llmscale/internal/workload"
 )
@@ -45,43 +46,18 @@ type ServerConfig struct {
 	Settings  spec.Server       `json:"settings"`
 }
 
-// Load modes.
-const (
-	ModeUsers       = "users"
-	ModeConcurrency = "concurrency"
-	ModeRate        = "rate"
-	// ModeSweep finds saturation itself: each of its experiments is one point of a sweep
-	// (Load.Sweep), and the load of its rate points is known only once the synchronous and
-	// throughput points have run.
-	ModeSweep = "sweep"
-)
-
 // Load is the part of an experiment the load generator needs.
 type Load struct {
-	Mode        string          `json:"mode"`
-	Users       int             `json:"users,omitempty"`
-	Concurrency int             `json:"concurrency,omitempty"`
-	Rate        float64         `json:"rate,omitempty"` // requests/s
-	PromptSet   string          `json:"prompt_set"`     // the level as written
-	Prompts     workload.Source `json:"prompts"`
-	MaxTokens   int             `json:"max_tokens"`
-	API         string          `json:"api"`
-	Model       string          `json:"model"`
-	Tokenizer   string          `json:"tokenizer,omitempty"` // the matrix's tokenizer file, resolved; "": ~4 letters a token
-	Settings    spec.Load       `json:"settings"`            // with this experiment's load-factor levels applied
-	SLO         spec.SLO        `json:"slo"`
-	Sweep       *SweepPoint     `json:"sweep,omitempty"` // mode sweep: which point of which sweep
-}
-
-// Level returns the load level in its mode's unit (users, in-flight requests, requests/s).
-func (l Load) Level() float64 {
-	switch l.Mode {
-	case ModeUsers:
-		return float64(l.Users)
-	case ModeConcurrency:
-		return float64(l.Concurrency)
-	}
-	return l.Rate
+	loadspec.Intensity
+	PromptSet string          `json:"prompt_set"` // the level as written
+	Prompts   workload.Source `json:"prompts"`
+	MaxTokens int             `json:"max_tokens"`
+	API       loadspec.API    `json:"api"`
+	Model     string          `json:"model"`
+	Tokenizer string          `json:"tokenizer,omitempty"` // the matrix's tokenizer file, resolved; "": ~4 letters a token
+	Settings  spec.Load       `json:"settings"`            // with this experiment's load-factor levels applied
+	SLO       spec.SLO        `json:"slo"`
+	Sweep     *SweepPoint     `json:"sweep,omitempty"` // mode sweep: which point of which sweep
 }
 
 // Duration is the experiment's wall time: warm-up, measured window and cool-down.

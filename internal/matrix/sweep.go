@@ -5,6 +5,7 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/sweep"
 )
 
@@ -46,7 +47,7 @@ func (c combo) experiments(campaign string, repeats int) iter.Seq[Experiment] {
 	return func(yield func(Experiment) bool) {
 		for r := 1; r <= repeats; r++ {
 			e := c.experiment(campaign, r)
-			if e.Load.Mode != ModeSweep {
+			if e.Load.Mode != loadspec.ModeSweep {
 				if !yield(e) {
 					return
 				}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
@@ -32,7 +33,7 @@ func TestExpandSweep(t *testing.T) {
 	}
 	var got []point
 	for _, e := range p.Experiments[:4] {
-		if e.Load.Mode != ModeSweep || e.Load.Sweep == nil || e.Load.Sweep.Points != 2 || e.Load.Sweep.MaxConcurrency != 32 || e.Load.Rate != 0 {
+		if e.Load.Mode != loadspec.ModeSweep || e.Load.Sweep == nil || e.Load.Sweep.Points != 2 || e.Load.Sweep.MaxConcurrency != 32 || e.Load.Rate != 0 {
 			t.Fatalf("%s: load %+v sweep %+v", e.ID, e.Load, e.Load.Sweep)
 		}
 		got = append(got, point{e.Load.Sweep.Stage, e.Load.Sweep.Index, e.Load.Concurrency, e.Load.Sweep.ID})

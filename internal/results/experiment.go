@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // Files of a results tree. Every experiment has its folder under raw/.
@@ -109,20 +111,17 @@ type ServerInfo struct {
 
 // LoadInfo is the load an experiment drove.
 type LoadInfo struct {
-	Mode        string  `json:"mode"` // users | concurrency | rate | sweep
-	Users       int     `json:"users,omitempty"`
-	Concurrency int     `json:"concurrency,omitempty"`
-	Rate        float64 `json:"rate,omitempty"`
-	Prompts     string  `json:"prompts"`
-	MaxTokens   int     `json:"max_tokens"`
-	API         string  `json:"api"`
-	Workers     int     `json:"workers"`
-	WarmupNs    int64   `json:"warmup_ns"`
-	RunTimeNs   int64   `json:"run_time_ns"`
-	CooldownNs  int64   `json:"cooldown_ns"`
-	SLOTTFTNs   int64   `json:"slo_ttft_ns,omitempty"`
-	SLOTPOTNs   int64   `json:"slo_tpot_ns,omitempty"`
-	SLOE2ENs    int64   `json:"slo_e2e_ns,omitempty"`
+	loadspec.Intensity
+	Prompts    string       `json:"prompts"`
+	MaxTokens  int          `json:"max_tokens"`
+	API        loadspec.API `json:"api"`
+	Workers    int          `json:"workers"`
+	WarmupNs   int64        `json:"warmup_ns"`
+	RunTimeNs  int64        `json:"run_time_ns"`
+	CooldownNs int64        `json:"cooldown_ns"`
+	SLOTTFTNs  int64        `json:"slo_ttft_ns,omitempty"`
+	SLOTPOTNs  int64        `json:"slo_tpot_ns,omitempty"`
+	SLOE2ENs   int64        `json:"slo_e2e_ns,omitempty"`
 	// VocabSize bounds the token ids of random:IN prompts, and VocabSource says where it came
 	// from (the matrix or the server); both empty when it was not known.
 	VocabSize   int    `json:"vocab_size,omitempty"`

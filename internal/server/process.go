@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // ErrExited is returned when the server process ended before it became ready.
@@ -122,7 +124,7 @@ func killGroup(pgid int, sig syscall.Signal) {
 type Readiness struct {
 	BaseURL string
 	Model   string
-	API     string // completions or chat: the one-token request uses it
+	API     loadspec.API // completions or chat: the one-token request uses it
 	Timeout time.Duration
 	Poll    time.Duration // default 500ms
 	Client  *http.Client
@@ -193,7 +195,7 @@ func probe(ctx context.Context, client *http.Client, r Readiness) error {
 	}
 	body := fmt.Sprintf(`{"model":%q,"prompt":"Hello","max_tokens":1}`, r.Model)
 	path := "/v1/completions"
-	if r.API == "chat" {
+	if r.API == loadspec.APIChat {
 		body = fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Hello"}],"max_tokens":1}`, r.Model)
 		path = "/v1/chat/completions"
 	}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // Engine names.
@@ -14,12 +16,6 @@ const (
 	EngineCommand  = "command"
 	EngineExternal = "external"
 	EngineSim      = "sim"
-)
-
-// API kinds.
-const (
-	APICompletions = "completions"
-	APIChat        = "chat"
 )
 
 // DefaultSimModel is the served model name of the simulator when the matrix names none.
@@ -48,7 +44,7 @@ func (s *Spec) applyDefaults(fileName string, given func(path string) bool) {
 		s.Campaign = strings.TrimSuffix(filepath.Base(fileName), filepath.Ext(fileName))
 	}
 	s.Engine = or(s.Engine, EngineSim)
-	s.API = or(s.API, APICompletions)
+	s.API = or(s.API, loadspec.APICompletions)
 	s.Executor = or(s.Executor, "local")
 	if s.Engine == EngineSim {
 		s.Model = or(s.Model, DefaultSimModel)
@@ -163,7 +159,7 @@ func (s *Server) applyDefaults(d defaulter, engine string) {
 	d.int("$.server.sim.api_server_count", &s.Sim.APIServerCount, 1)
 }
 
-func or(v, def string) string {
+func or[T ~string](v, def T) T {
 	if v == "" {
 		return def
 	}

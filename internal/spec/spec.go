@@ -6,6 +6,8 @@ package spec
 import (
 	"path/filepath"
 	"time"
+
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 // Spec is one experiment matrix file (config/experiment_matrix.yaml).
@@ -17,7 +19,7 @@ type Spec struct {
 	// prompt lengths, exact-length synthetic text prompts and dataset reply lengths are counted
 	// with it (llmscale load --tokenizer); unset, ~4 letters a token. Relative to Dir.
 	Tokenizer  string            `yaml:"tokenizer"`
-	API        string            `yaml:"api"`      // completions | chat
+	API        loadspec.API      `yaml:"api"`      // completions | chat
 	Host       string            `yaml:"host"`     // base URL of an external endpoint (VLLM_HOST)
 	Executor   string            `yaml:"executor"` // local | slurm
 	Factors    Factors           `yaml:"factors"`

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
 func parse(t *testing.T, yaml string, overlays ...Overlay) *Loaded {
@@ -28,7 +29,7 @@ func TestDefaults(t *testing.T) {
 		{"campaign from the file name", l.Campaign, "t"},
 		{"engine", l.Engine, EngineSim},
 		{"model", l.Model, DefaultSimModel},
-		{"api", l.API, APICompletions},
+		{"api", l.API, loadspec.APICompletions},
 		{"users", l.Factors.Users, []int{10}},
 		{"tp", l.Factors.TP, []int{1}},
 		{"run time", l.Load.RunTime.D(), time.Minute},

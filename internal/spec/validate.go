@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/tokenizer"
 	"github.com/llmscale/llmscale/internal/workload"
 )
@@ -46,7 +47,7 @@ func (v *validator) oneOf(path, got string, allowed ...string) {
 func (v *validator) top() {
 	s := v.spec
 	v.oneOf("$.engine", s.Engine, EngineVLLM, EngineSGLang, EngineLlamaCpp, EngineCommand, EngineExternal, EngineSim)
-	v.oneOf("$.api", s.API, APICompletions, APIChat)
+	v.oneOf("$.api", string(s.API), string(loadspec.APICompletions), string(loadspec.APIChat))
 	v.oneOf("$.executor", s.Executor, "local", "slurm")
 	if s.Model == "" && s.Engine != EngineExternal {
 		v.add("$.model", "no model is given", "set model: to the model the server loads, or VLLM_MODEL")

@@ -1,13 +1,12 @@
 package stats
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -43,38 +42,6 @@ type Summary struct {
 
 	ScheduledRate float64 // rate mode: requests due in the window / window
 	AchievedRate  float64 // requests sent in the window / window
-}
-
-// SLO are service-level objectives per request; a zero field is no objective.
-type SLO struct {
-	TTFT, TPOT, E2E time.Duration
-}
-
-// Any reports whether an objective is set.
-func (o SLO) Any() bool { return o.TTFT > 0 || o.TPOT > 0 || o.E2E > 0 }
-
-// String is the objectives as vLLM's --goodput writes them, e.g. "ttft:500 tpot:50" (ms).
-func (o SLO) String() string {
-	var parts []string
-	for _, x := range []struct {
-		name string
-		d    time.Duration
-	}{{"ttft", o.TTFT}, {"tpot", o.TPOT}, {"e2el", o.E2E}} {
-		if x.d > 0 {
-			parts = append(parts, fmt.Sprintf("%s:%g", x.name, float64(x.d)/1e6))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-// Meets reports whether a completed request met every objective, as vLLM's benchmark judges
-// goodput: a request of one output token has TPOT 0.
-func (o SLO) Meets(ttft, tpot, e2e int64, output int32) bool {
-	if output <= 1 {
-		tpot = 0
-	}
-	return (o.TTFT <= 0 || ttft <= int64(o.TTFT)) && (o.TPOT <= 0 || tpot <= int64(o.TPOT)) &&
-		(o.E2E <= 0 || e2e <= int64(o.E2E))
 }
 
 // Span is a measured window [From, To) in offsets from a run's start; OpenLoop tells a rate
@@ -114,7 +81,7 @@ type memGap struct {
 // themselves can go (to a file) as they come. Its zero value keeps chunk gaps in memory;
 // SpillGaps moves them to a temporary file. Not safe for concurrent use.
 type Accumulator struct {
-	SLO SLO // goodput's objectives
+	SLO loadspec.SLO // goodput's objectives
 
 	gaps        *gapStore // when set, holds the chunk gaps of measured requests instead of memGaps
 	memGaps     []memGap

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
 )
 
@@ -130,9 +131,7 @@ func experiment(i int, sh shape) results.Experiment {
 			"users": fmt.Sprint(sh.users), "prompts": "medium"},
 		Server: results.ServerInfo{ID: fmt.Sprintf("G%d_TP%d_DP%d", sh.gpus, sh.tp, sh.dp), Engine: "vllm",
 			Model: "meta-llama/Llama-3.1-8B-Instruct", GPUs: sh.gpus, TP: sh.tp, DP: sh.dp, PP: 1, BatchSize: 256},
-		Load: results.LoadInfo{Mode: "users", Users: sh.users, Prompts: "medium", MaxTokens: 128, API: "completions",
-			Workers: 1, WarmupNs: int64(warmup), RunTimeNs: int64(runTime), CooldownNs: int64(cooldown),
-			SLOTTFTNs: int64(500 * time.Millisecond), SLOTPOTNs: int64(50 * time.Millisecond)},
+		Load:      results.LoadInfo{Intensity: loadspec.Intensity{Mode: loadspec.Mode("users"), Users: sh.users}, Prompts: "medium", MaxTokens: 128, API: "completions", Workers: 1, WarmupNs: int64(warmup), RunTimeNs: int64(runTime), CooldownNs: int64(cooldown), SLOTTFTNs: int64(500 * time.Millisecond), SLOTPOTNs: int64(50 * time.Millisecond)},
 		StartedAt: start, EndedAt: from.Add(runTime + cooldown), MeasureFrom: from, MeasureTo: from.Add(runTime),
 		Host: "treegen", GPUs: []string{"NVIDIA H100 80GB HBM3"}, Tool: "treegen"}
 }
