@@ -72,6 +72,12 @@ type Runner struct {
 
 	tokMu sync.Mutex // guards toks: server sets may run their experiments at once
 	toks  map[string]*campaignTokenizer
+
+	// startSet and runOne are the seam of the local loop: they start one server
+	// configuration and run one experiment on it. New sets the real ones (startServer,
+	// runExperiment); tests put fakes here to drive the loop without processes.
+	startSet func(ctx context.Context, sc matrix.ServerConfig) (*serverSet, error)
+	runOne   func(ctx context.Context, set *serverSet, e matrix.Experiment, first bool, attempt int) (results.Experiment, *loadgen.Summary)
 }
 
 // Outcome counts what a run did.
@@ -93,7 +99,9 @@ func New(l *spec.Loaded, plan matrix.Plan, opts Options) *Runner {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	return &Runner{plan: plan, matrix: l, opts: opts}
+	r := &Runner{plan: plan, matrix: l, opts: opts}
+	r.startSet, r.runOne = r.startServer, r.runExperiment
+	return r
 }
 
 // Run runs every selected experiment that is not done yet, server configuration by server

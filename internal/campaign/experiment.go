@@ -88,7 +88,7 @@ func (r *Runner) experimentWithRetries(ctx context.Context, set *serverSet, e ma
 		r.prog.starting(e, attempt)
 		start := time.Now()
 		var sum *loadgen.Summary
-		rec, sum = r.runExperiment(ctx, set, e, first, attempt)
+		rec, sum = r.runOne(ctx, set, e, first, attempt)
 		r.prog.finished(e, rec, sum, time.Since(start))
 		if rec.Status == results.StatusDone || ctx.Err() != nil {
 			break

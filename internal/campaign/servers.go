@@ -260,7 +260,7 @@ func (r *Runner) startWithRetries(ctx context.Context, sc matrix.ServerConfig) (
 		}
 		start := time.Now()
 		var set *serverSet
-		if set, err = r.startServer(ctx, sc); err == nil {
+		if set, err = r.startSet(ctx, sc); err == nil {
 			took := time.Since(start)
 			r.prog.serverReady(sc.ID, took)
 			r.prog.server("%s ready in %s at %s", sc.ID, took.Round(100*time.Millisecond), strings.Join(set.targets, ", "))
