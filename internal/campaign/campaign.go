@@ -41,8 +41,7 @@ type Options struct {
 	Only          []string  // glob patterns over experiment ids to keep
 	Exclude       []string  // glob patterns over experiment ids to drop
 	Servers       []string  // only these server configuration ids (one Slurm job's share)
-	DryRun        bool      // print the server and load commands instead of running them
-	Out           io.Writer // where --dry-run prints
+	Out           io.Writer // where DryRun prints
 	Log           io.Writer // progress lines
 	ToolVersion   string
 	Host          string // this machine's name, recorded
@@ -109,12 +108,6 @@ func New(l *spec.Loaded, plan matrix.Plan, opts Options) *Runner {
 // experiment failed; other errors mean the results folder itself could not be written.
 func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	todo, out := r.pick()
-	if r.opts.DryRun {
-		if r.opts.Executor != nil {
-			return out, r.opts.Executor.DryRun(r.opts.Out, groupByServer(todo))
-		}
-		return out, r.dryRun(todo)
-	}
 	state, err := openState(r.opts.Results, r.matrix, r.plan, r.opts)
 	if err != nil {
 		return out, err

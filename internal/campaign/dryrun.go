@@ -10,9 +10,21 @@ import (
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
-// dryRun prints what a run would do: each server's command lines and each experiment's load,
-// as the equivalent `llmscale load` command.
-func (r *Runner) dryRun(todo []matrix.Experiment) error {
+// DryRun writes to Options.Out what Run would do now, starting and writing nothing: the
+// executor's units (its batch scripts) when there is one, else each server's command lines
+// and each experiment's load as the equivalent `llmscale load` command. It shows the same
+// experiments Run would run: selected by the filters and not done yet (unless forced).
+func (r *Runner) DryRun() error {
+	todo, _ := r.pick()
+	if r.opts.Executor != nil {
+		return r.opts.Executor.DryRun(r.opts.Out, groupByServer(todo))
+	}
+	return r.printLocal(todo)
+}
+
+// printLocal prints each server's command lines and each experiment's load, as the
+// equivalent `llmscale load` command.
+func (r *Runner) printLocal(todo []matrix.Experiment) error {
 	w := r.opts.Out
 	for _, group := range byServer(todo) {
 		sc := group[0].Server

@@ -158,8 +158,8 @@ func TestRemoteExecutorErrorAndDryRun(t *testing.T) {
 
 	r, _, _ = planFor(t)
 	var b bytes.Buffer
-	r.opts.DryRun, r.opts.Out = true, &b
-	if _, err := r.Run(context.Background()); err != nil || strings.Count(b.String(), "job for ") != 4 {
+	r.opts.Out = &b
+	if err := r.DryRun(); err != nil || strings.Count(b.String(), "job for ") != 4 {
 		t.Errorf("dry run: %v\n%s", err, b.String())
 	}
 }

@@ -131,7 +131,7 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 	raiseOpenFiles(env) // the load generator runs in this process
 	opts := campaign.Options{
 		Results: dir, Exe: env.Executable, Environ: env.Environ, APIKey: apiKey(s),
-		Force: rf.force, MatrixChanged: rf.changed, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers, DryRun: rf.dryRun,
+		Force: rf.force, MatrixChanged: rf.changed, Only: rf.only, Exclude: rf.exclude, Servers: rf.servers,
 		Out: env.Stdout, Log: env.Stderr, ToolVersion: version(), Host: env.Hostname, Now: env.Now,
 		LaunchWorkers: workerLauncher(env),
 	}
@@ -146,10 +146,11 @@ func runCampaign(ctx context.Context, env Env, s settings, l *spec.Loaded, p mat
 	if opts.Executor, err = executorFor(env, l, rf, dir); err != nil {
 		return err
 	}
-	out, err := campaign.New(l, p, opts).Run(ctx)
+	runner := campaign.New(l, p, opts)
 	if rf.dryRun {
-		return err
+		return runner.DryRun()
 	}
+	out, err := runner.Run(ctx)
 	if err == nil || errors.Is(err, campaign.ErrFailed) {
 		if aerr := analyse(ctx, env, dir, rf); aerr != nil {
 			return errors.Join(err, aerr)
