@@ -129,11 +129,11 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	}
 	r.tele = detectTelemetry(ctx, r.matrix.Telemetry, r.opts, r.opts.Results)
 	r.prog = newProgress(r.opts.Log, todo, out.AlreadyDone, r.opts.Now, startEstimate(r.plan))
-	for _, group := range byServer(todo) {
+	for _, group := range groupByServer(todo) {
 		if ctx.Err() != nil {
 			break
 		}
-		done, failed := r.runServer(ctx, group)
+		done, failed := r.runServer(ctx, group.Experiments)
 		out.Done += done
 		out.Failed += failed
 	}
@@ -193,16 +193,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// byServer splits experiments (already in plan order) into runs of one server configuration.
-func byServer(exps []matrix.Experiment) [][]matrix.Experiment {
-	var groups [][]matrix.Experiment
+// groupByServer gathers experiments by server configuration, servers in the order each first
+// appears and experiments in their order: one group per server, so each starts once even if
+// its experiments were not consecutive (a plan keeps them together; see matrix.Expand).
+func groupByServer(exps []matrix.Experiment) []Group {
+	var groups []Group
+	index := map[string]int{}
 	for _, e := range exps {
-		n := len(groups)
-		if n > 0 && groups[n-1][0].Server.ID == e.Server.ID {
-			groups[n-1] = append(groups[n-1], e)
-			continue
+		i, ok := index[e.Server.ID]
+		if !ok {
+			i = len(groups)
+			index[e.Server.ID] = i
+			groups = append(groups, Group{Server: e.Server})
 		}
-		groups = append(groups, []matrix.Experiment{e})
+		groups[i].Experiments = append(groups[i].Experiments, e)
 	}
 	return groups
 }

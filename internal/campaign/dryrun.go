@@ -26,8 +26,8 @@ func (r *Runner) DryRun() error {
 // equivalent `llmscale load` command.
 func (r *Runner) printLocal(todo []matrix.Experiment) error {
 	w := r.opts.Out
-	for _, group := range byServer(todo) {
-		sc := group[0].Server
+	for _, group := range groupByServer(todo) {
+		sc := group.Server
 		fmt.Fprintf(w, "# server %s\n", sc.ID)
 		targets := []string{sc.Host}
 		if sc.Engine != spec.EngineExternal {
@@ -41,7 +41,7 @@ func (r *Runner) printLocal(todo []matrix.Experiment) error {
 				targets = append(targets, fmt.Sprintf("http://127.0.0.1:%d", in.Port))
 			}
 		}
-		for _, e := range group {
+		for _, e := range group.Experiments {
 			fmt.Fprintf(w, "  # %s\n  %s\n", e.ID, loadCommand(e, targets))
 		}
 	}

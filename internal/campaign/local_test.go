@@ -233,3 +233,35 @@ func TestLocalInterrupted(t *testing.T) {
 		t.Errorf("calls %s", got)
 	}
 }
+
+func TestGroupByServer(t *testing.T) {
+	t.Parallel()
+	exp := func(server string, i int) matrix.Experiment {
+		return matrix.Experiment{Index: i, Server: matrix.ServerConfig{ID: server}}
+	}
+	cases := []struct {
+		name string
+		in   []matrix.Experiment
+		want string
+	}{
+		{"none", nil, ""},
+		{"consecutive", []matrix.Experiment{exp("A", 1), exp("A", 2), exp("B", 3)}, "A:1,2 B:3"},
+		{"interleaved: one group per server, first appearance first", []matrix.Experiment{exp("B", 1), exp("A", 2), exp("B", 3), exp("A", 4)}, "B:1,3 A:2,4"},
+	}
+	for _, c := range cases {
+		var parts []string
+		for _, g := range groupByServer(c.in) {
+			var idx []string
+			for _, e := range g.Experiments {
+				if e.Server.ID != g.Server.ID {
+					t.Errorf("%s: experiment %d of %s is in group %s", c.name, e.Index, e.Server.ID, g.Server.ID)
+				}
+				idx = append(idx, fmt.Sprint(e.Index))
+			}
+			parts = append(parts, g.Server.ID+":"+strings.Join(idx, ","))
+		}
+		if got := strings.Join(parts, " "); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

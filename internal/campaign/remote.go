@@ -123,19 +123,3 @@ func (r *Runner) settle(g Group, end GroupEnd) (done, failed int) {
 	}
 	return done, failed
 }
-
-// groupByServer gathers experiments by server configuration, in the order each first appears.
-func groupByServer(exps []matrix.Experiment) []Group {
-	var groups []Group
-	index := map[string]int{}
-	for _, e := range exps {
-		i, ok := index[e.Server.ID]
-		if !ok {
-			i = len(groups)
-			index[e.Server.ID] = i
-			groups = append(groups, Group{Server: e.Server})
-		}
-		groups[i].Experiments = append(groups[i].Experiments, e)
-	}
-	return groups
-}
