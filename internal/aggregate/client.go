@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/stats"
 )
 
 // fillClientHost reads the client's failures on its own limits and its machine's CPU from the
@@ -28,19 +29,8 @@ func fillClientHost(r *Row, dir string, _ results.Experiment) error {
 			}
 			r.ClientFailures = &n
 		}
-		r.HostCPUUtil = maxOf(r.HostCPUUtil, doc.HostCPUUtil)
-		r.HostSteal = maxOf(r.HostSteal, doc.HostSteal)
+		r.HostCPUUtil = stats.MaxOpt(r.HostCPUUtil, doc.HostCPUUtil)
+		r.HostSteal = stats.MaxOpt(r.HostSteal, doc.HostSteal)
 	}
 	return nil
-}
-
-// maxOf is the larger of two nullable values; null only when both are.
-func maxOf(a, b *float64) *float64 {
-	switch {
-	case a == nil:
-		return b
-	case b == nil || *a >= *b:
-		return a
-	}
-	return b
 }

@@ -100,7 +100,7 @@ func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Durati
 // most contended machine is the one that limits), contended when any was, every process that
 // shared a worker's cores (named once), and the lowest open-file limit.
 func (s *Summary) addHost(p Summary) {
-	s.HostCPUUtil, s.HostSteal = maxPtr(s.HostCPUUtil, p.HostCPUUtil), maxPtr(s.HostSteal, p.HostSteal)
+	s.HostCPUUtil, s.HostSteal = stats.MaxOpt(s.HostCPUUtil, p.HostCPUUtil), stats.MaxOpt(s.HostSteal, p.HostSteal)
 	s.HostContended = s.HostContended || p.HostContended
 	for _, sh := range p.HostSharers {
 		if !slices.Contains(s.HostSharers, sh) {
@@ -110,17 +110,6 @@ func (s *Summary) addHost(p Summary) {
 	if p.OpenFilesLimit > 0 && (s.OpenFilesLimit == 0 || p.OpenFilesLimit < s.OpenFilesLimit) {
 		s.OpenFilesLimit = p.OpenFilesLimit
 	}
-}
-
-// maxPtr is the larger of two nullable values, nil only when both are.
-func maxPtr(a, b *float64) *float64 {
-	switch {
-	case a == nil:
-		return b
-	case b == nil || *a >= *b:
-		return a
-	}
-	return b
 }
 
 // AllFailed reports whether every request sent failed (and at least one was sent): the

@@ -51,3 +51,15 @@ func Mean(v []float64) float64 {
 	}
 	return sum / float64(len(v))
 }
+
+// MaxOpt is the larger of two nullable values, nil only when both are: the busiest of several
+// workers' (or samples') figures where some may be missing.
+func MaxOpt(a, b *float64) *float64 {
+	switch {
+	case a == nil:
+		return b
+	case b == nil || *a >= *b:
+		return a
+	}
+	return b
+}
