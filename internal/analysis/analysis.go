@@ -72,64 +72,66 @@ var ErrSomeUnreadable = errors.New("some experiments' files could not be read")
 // recorded in its row and returned in Result.Problems; the others are aggregated, and the
 // files are written. The error wraps ErrSomeUnreadable then.
 func Aggregate(o Options) (Result, error) {
-	rows, problems, err := aggregate.Tree(o.Results)
+	res, _, err := aggregateTree(o)
+	return res, err
+}
+
+// aggregateTree is Aggregate, returning the experiment diagnoses too for the series stage.
+// The experiment stage runs before the summary rows are written, so they are written once,
+// with their saturated flag.
+func aggregateTree(o Options) (Result, []diagnose.ExperimentDiagnosis, error) {
+	raw, problems, err := aggregate.Tree(o.Results)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	for _, p := range problems {
 		fmt.Fprintf(o.log(), "llmscale: aggregate: %v\n", p)
 	}
-	markSaturation(rows)
+	rows, exps := diagnose.ExperimentStage(raw)
 	if err := aggregate.Write(o.out(), rows); err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	res := Result{Rows: rows, Problems: problems}
 	if len(problems) > 0 {
-		return res, fmt.Errorf("%d of %d experiments: %w", len(problems), len(rows), ErrSomeUnreadable)
+		return res, exps, fmt.Errorf("%d of %d experiments: %w", len(problems), len(rows), ErrSomeUnreadable)
 	}
-	return res, nil
+	return res, exps, nil
 }
 
-// markSaturation sets each row's saturated flag and reason from its diagnosis.
-func markSaturation(rows []aggregate.Row) {
-	for i := range rows {
-		d := diagnose.Experiment(&rows[i])
-		rows[i].Saturated, rows[i].SaturatedReason = d.Saturated, d.SaturatedReason
-	}
-}
-
-// summaryRows reads summary_metrics.parquet, aggregating the tree first when it is absent.
-func summaryRows(o Options) (Result, error) {
-	rows, err := aggregate.Read(o.out())
+// summaryRows reads summary_metrics.parquet, aggregating the tree first when it is absent,
+// and returns the rows after the experiment stage with their diagnoses.
+func summaryRows(o Options) (Result, []diagnose.ExperimentDiagnosis, error) {
+	read, err := aggregate.Read(o.out())
 	if err == nil {
-		markSaturation(rows) // the rules of this version, should the file be older
+		// The rules of this version decide the saturated flag, should the file be older.
+		rows, exps := diagnose.ExperimentStage(read)
 		if newer := newerExperiments(o); newer > 0 {
 			fmt.Fprintf(o.log(), "llmscale: note: %d experiments changed after %s was written; run `llmscale aggregate` "+
 				"to include them\n", newer, aggregate.SummaryParquet)
 		}
-		return Result{Rows: rows}, nil
+		return Result{Rows: rows}, exps, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return Result{}, fmt.Errorf("%w (run `llmscale aggregate` again)", err)
+		return Result{}, nil, fmt.Errorf("%w (run `llmscale aggregate` again)", err)
 	}
 	fmt.Fprintf(o.log(), "llmscale: %s not found: aggregating %s first\n", aggregate.SummaryParquet, o.Results)
-	res, err := Aggregate(o)
+	res, exps, err := aggregateTree(o)
 	if errors.Is(err, ErrSomeUnreadable) {
 		err = nil // reported; the rest is analysed
 	}
-	return res, err
+	return res, exps, err
 }
 
 // Fit forms the scaling series from summary_metrics.parquet (aggregating first when it is
 // absent), fits them, diagnoses every experiment and series, and writes amdahl_fit.csv,
 // scaling_fits.parquet, diagnosis.csv and diagnosis.json.
 func Fit(o Options) (Result, error) {
-	res, err := summaryRows(o)
+	res, exps, err := summaryRows(o)
 	if err != nil {
 		return res, err
 	}
 	res.Fits = scaling.FitAll(scaling.Build(res.Rows), scaling.Options{Seed: o.Seed, Fit: o.Fit})
-	res.Diagnosis = diagnose.All(res.Rows, res.Fits)
+	res.Diagnosis = diagnose.SeriesStage(res.Rows, exps, res.Fits)
 	if len(res.Fits) == 0 {
 		fmt.Fprintf(o.log(), "llmscale: fit: no scaling series (experiments that differ only in GPU count, done, with "+
 			"throughput); %s and %s have no rows\n", AmdahlFile, ScalingFile)
@@ -177,14 +179,14 @@ func Run(o Options) (Result, error) {
 // Load computes everything from summary_metrics.parquet without writing: what a report
 // needs when it runs alone. (The bootstrap is seeded, so the fits equal those written.)
 func Load(o Options) (Result, error) {
-	rows, err := aggregate.Read(o.out())
+	read, err := aggregate.Read(o.out())
 	if err != nil {
 		return Result{}, fmt.Errorf("%w (run `llmscale aggregate` first)", err)
 	}
-	markSaturation(rows)
+	rows, exps := diagnose.ExperimentStage(read)
 	res := Result{Rows: rows}
 	res.Fits = scaling.FitAll(scaling.Build(rows), scaling.Options{Seed: o.Seed, Fit: o.Fit})
-	res.Diagnosis = diagnose.All(rows, res.Fits)
+	res.Diagnosis = diagnose.SeriesStage(rows, exps, res.Fits)
 	return res, nil
 }
 

@@ -85,13 +85,10 @@ func Load(s Side, seed uint64) (Campaign, error) {
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", s.Root, err)
 	}
-	for i := range rows {
-		d := diagnose.Experiment(&rows[i])
-		rows[i].Saturated, rows[i].SaturatedReason = d.Saturated, d.SaturatedReason
-	}
-	c.Rows = s.filter(rows)
+	var exps []diagnose.ExperimentDiagnosis
+	c.Rows, exps = diagnose.ExperimentStage(s.filter(rows))
 	c.Fits = scaling.FitAll(scaling.Build(c.Rows), scaling.Options{Seed: seed})
-	c.Diagnosis = diagnose.All(c.Rows, c.Fits)
+	c.Diagnosis = diagnose.SeriesStage(c.Rows, exps, c.Fits)
 	return c, nil
 }
 

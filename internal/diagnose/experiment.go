@@ -155,6 +155,30 @@ func marginOfOne(e Evidence) float64 {
 	return *e.Margin
 }
 
+// ExperimentStage is the first stage: it runs the experiment rules on every summary row and
+// returns the rows with their saturated flag and reason set, and the diagnoses, in the order
+// of rows. rows is not changed: the result is a copy, so summaries are written once, with
+// the flag. It runs before the rows are written or grouped into series (scaling.Build reads
+// the flag); a row's diagnosis does not depend on the flag it already has.
+func ExperimentStage(rows []aggregate.Row) ([]aggregate.Row, []ExperimentDiagnosis) {
+	exps := Experiments(rows)
+	out := make([]aggregate.Row, len(rows))
+	for i, r := range rows {
+		r.Saturated, r.SaturatedReason = exps[i].Saturated, exps[i].SaturatedReason
+		out[i] = r
+	}
+	return out, exps
+}
+
+// Experiments diagnoses every row, in order.
+func Experiments(rows []aggregate.Row) []ExperimentDiagnosis {
+	out := make([]ExperimentDiagnosis, len(rows))
+	for i := range rows {
+		out[i] = Experiment(&rows[i])
+	}
+	return out
+}
+
 // Experiment diagnoses one experiment from its summary row.
 func Experiment(r *aggregate.Row) ExperimentDiagnosis {
 	d := ExperimentDiagnosis{ExpID: r.ExpID, Status: r.Status}

@@ -24,27 +24,10 @@ type Diagnosis struct {
 	Thresholds  map[string]float64    `json:"thresholds"`
 }
 
-// Experiments diagnoses every row, in order.
-func Experiments(rows []aggregate.Row) []ExperimentDiagnosis {
-	out := make([]ExperimentDiagnosis, len(rows))
-	for i := range rows {
-		out[i] = Experiment(&rows[i])
-	}
-	return out
-}
-
-// All diagnoses every experiment and every fitted series.
+// All runs both stages: the experiment rules on every row, then the series rules on every
+// fitted series.
 func All(rows []aggregate.Row, fits []scaling.Fit) Diagnosis {
-	d := Diagnosis{Experiments: Experiments(rows), Thresholds: Thresholds()}
-	exps := make(map[string]ExperimentDiagnosis, len(rows))
-	byID := make(map[string]*aggregate.Row, len(rows))
-	for i := range rows {
-		exps[rows[i].ExpID], byID[rows[i].ExpID] = d.Experiments[i], &rows[i]
-	}
-	for _, f := range fits {
-		d.Series = append(d.Series, Series(f, fits, exps, byID))
-	}
-	return d
+	return SeriesStage(rows, Experiments(rows), fits)
 }
 
 // SeriesVerdict returns the verdict of the named series.

@@ -36,6 +36,23 @@ type seriesCtx struct {
 	notes     map[int]string
 }
 
+// SeriesStage is the second stage, after the scaling fits: it runs the series rules on every
+// fit and returns the whole Diagnosis. rows and exps are the first stage's rows and
+// experiment diagnoses, in the same order (exps[i] is rows[i]'s); fits is every fitted
+// series of the campaign.
+func SeriesStage(rows []aggregate.Row, exps []ExperimentDiagnosis, fits []scaling.Fit) Diagnosis {
+	d := Diagnosis{Experiments: exps, Thresholds: Thresholds()}
+	byExp := make(map[string]ExperimentDiagnosis, len(rows))
+	byID := make(map[string]*aggregate.Row, len(rows))
+	for i := range rows {
+		byExp[rows[i].ExpID], byID[rows[i].ExpID] = exps[i], &rows[i]
+	}
+	for _, f := range fits {
+		d.Series = append(d.Series, Series(f, fits, byExp, byID))
+	}
+	return d
+}
+
 // Series diagnoses one fitted series. exps and rows are every experiment's diagnosis and
 // summary row by exp_id; all is every fitted series of the campaign (for the TP/DP comparison).
 func Series(f scaling.Fit, all []scaling.Fit, exps map[string]ExperimentDiagnosis, rows map[string]*aggregate.Row) SeriesDiagnosis {

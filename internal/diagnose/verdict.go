@@ -4,6 +4,17 @@
 // sentence and its evidence — the measured value, the threshold it was held against and
 // whether it holds — and names the evidence that was missing. Rules and thresholds are named
 // constants (thresholds.go), documented in docs/analysis.md ("Bottleneck diagnosis").
+//
+// The rules run in two stages, in this order:
+//
+//  1. ExperimentStage (experiment.go) runs the experiment rules on each summary row, before
+//     the rows are written or grouped into series: it returns the rows with their saturated
+//     flag and reason set, which summary_metrics records and scaling.Build reads.
+//  2. SeriesStage (series.go) runs the series rules on each scaling fit, after the fits: it
+//     takes the rows and experiment diagnoses of stage 1 and returns the whole Diagnosis,
+//     which diagnosis.csv and diagnosis.json record.
+//
+// All runs both on rows and fits at hand.
 package diagnose
 
 import (
