@@ -49,7 +49,7 @@ func TestFillClientHost(t *testing.T) {
 				}
 			}
 			var r Row
-			err := fillClientHost(&r, dir, results.Experiment{})
+			err := fillClientSummaries(&r, dir, results.Experiment{})
 			if (err != nil) != tt.wantError {
 				t.Fatalf("err %v, want error %v", err, tt.wantError)
 			}

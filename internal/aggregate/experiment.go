@@ -50,7 +50,7 @@ func Experiment(dir string, tc TreeInfo) (Row, error) {
 		problems = append(problems, err)
 		row.Status, row.FailureReason = StatusError, joinReason(row.FailureReason, err.Error())
 	}
-	for _, step := range []func(*Row, string, results.Experiment) error{fillServer, fillGPU, fillClientCPU, fillClientHost, fillSpans} {
+	for _, step := range []func(*Row, string, results.Experiment) error{fillServer, fillGPU, fillClientSummaries, fillSpans} {
 		if err := step(&row, dir, exp); err != nil {
 			problems = append(problems, err)
 			row.AggregateError = joinReason(row.AggregateError, err.Error())

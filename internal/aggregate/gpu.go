@@ -119,39 +119,3 @@ func fillGPUStats(r *Row, samples []results.GPUSample) {
 }
 
 func nan() float64 { return V(nil) }
-
-// fillClientCPU reads the client's CPU use from the load workers' summaries: summary-<k>.json
-// of each worker (a campaign with several workers, `llmscale load --workers`), else the one
-// summary.json (`llmscale load`): the cores each kept busy and could use, summed, and the
-// highest share of its cores any one worker kept busy. Files without the figures leave the
-// columns null.
-func fillClientCPU(r *Row, dir string, _ results.Experiment) error {
-	paths, _ := filepath.Glob(filepath.Join(dir, "summary-*.json"))
-	if len(paths) == 0 {
-		paths, _ = filepath.Glob(filepath.Join(dir, "summary.json"))
-	}
-	busy, cores, worst, found := 0.0, 0.0, nan(), false
-	for _, p := range paths {
-		doc, err := results.ReadLoadSummary(p)
-		if err != nil {
-			return fmt.Errorf("%s unreadable: %w", filepath.Base(p), err)
-		}
-		if doc.ClientCoresBusy == nil {
-			continue
-		}
-		busy, found = busy+*doc.ClientCoresBusy, true
-		if doc.ClientCores != nil && *doc.ClientCores > 0 {
-			cores += float64(*doc.ClientCores)
-			if f := *doc.ClientCoresBusy / float64(*doc.ClientCores); !(f <= worst) {
-				worst = f
-			}
-		}
-	}
-	if found {
-		r.ClientCPUCores = F(busy)
-	}
-	if cores > 0 {
-		r.ClientCores, r.ClientCPUMaxFraction = F(cores), F(worst)
-	}
-	return nil
-}
