@@ -26,31 +26,20 @@ func startProgress(env Env, src progressSource, quiet bool) (stop func()) {
 	if tty {
 		every = 100 * time.Millisecond
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				if tty {
-					fmt.Fprint(env.Stderr, "\r\x1b[2K")
-				} else {
-					fmt.Fprintln(env.Stderr, "llmscale load: "+progressLine(src.Progress()))
-				}
-				return
-			case <-t.C:
-				p := src.Progress()
-				if tty {
-					fmt.Fprint(env.Stderr, "\r\x1b[2K"+progressBar(p, 24)+" "+progressLine(p))
-				} else if p.Phase != "waiting" {
-					fmt.Fprintln(env.Stderr, "llmscale load: "+progressLine(p))
-				}
-			}
+	return everyUntilStopped(every, func() {
+		p := src.Progress()
+		if tty {
+			fmt.Fprint(env.Stderr, "\r\x1b[2K"+progressBar(p, 24)+" "+progressLine(p))
+		} else if p.Phase != "waiting" {
+			fmt.Fprintln(env.Stderr, "llmscale load: "+progressLine(p))
+		}
+	}, func() {
+		if tty {
+			fmt.Fprint(env.Stderr, "\r\x1b[2K")
+		} else {
+			fmt.Fprintln(env.Stderr, "llmscale load: "+progressLine(src.Progress()))
 		}
 	})
-	return func() { close(done); wg.Wait() }
 }
 
 // CampaignProgressEvery is how often a campaign without a terminal prints a line about the
@@ -60,6 +49,16 @@ const CampaignProgressEvery = 10 * time.Second
 // startProgressLines prints a line every interval, prefixed, until the returned func is called:
 // the running experiment of a campaign whose output goes to a log (a Slurm job's, a file).
 func startProgressLines(env Env, src progressSource, prefix string, every time.Duration) (stop func()) {
+	return everyUntilStopped(every, func() {
+		if p := src.Progress(); p.Phase != "waiting" && p.Phase != "done" {
+			fmt.Fprintln(env.Stderr, prefix+" "+progressLine(p))
+		}
+	}, func() {})
+}
+
+// everyUntilStopped calls tick every interval until the returned func is called; that func
+// has final run after the last tick, on the same goroutine, and returns once it has.
+func everyUntilStopped(every time.Duration, tick, final func()) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -68,11 +67,10 @@ func startProgressLines(env Env, src progressSource, prefix string, every time.D
 		for {
 			select {
 			case <-done:
+				final()
 				return
 			case <-t.C:
-				if p := src.Progress(); p.Phase != "waiting" && p.Phase != "done" {
-					fmt.Fprintln(env.Stderr, prefix+" "+progressLine(p))
-				}
+				tick()
 			}
 		}
 	})
