@@ -25,13 +25,15 @@ type Client struct {
 	opts   Options
 	epfd   int
 	ep     *os.File // the epoll instance, itself registered in Go's poller: the loop parks without a thread
+	ring   *ring    // instead of epoll: io_uring (uring_loop_linux.go)
 	wakefd int      // eventfd: aborts and Close
 
-	mu     sync.Mutex
-	calls  map[int]*call    // socket → the request reading from it
-	aborts []*call          // requests whose callers gave up
-	idle   map[string][]int // address → sockets kept alive, most recent last
-	closed bool
+	mu      sync.Mutex
+	calls   map[int]*call    // socket → the request reading from it
+	aborts  []*call          // requests whose callers gave up
+	pending []*call          // io_uring: registered sockets the loop has yet to receive on
+	idle    map[string][]int // address → sockets kept alive, most recent last
+	closed  bool
 
 	loopDone  chan struct{}
 	closeOnce sync.Once
@@ -40,6 +42,7 @@ type Client struct {
 	ready  []*call
 	reads  []batchRead
 	arena  []byte // batchSize reads of readSize bytes
+	uring  uringLoop
 }
 
 // batchSize is the most sockets one epoll_wait returns.
@@ -54,7 +57,9 @@ type call struct {
 	abortErr error // set under mu by the caller that gives up
 	// loop only, then read by the caller after done is closed
 	at      time.Time
-	stopped bool // the handler wants no more body
+	stopped bool   // the handler wants no more body
+	ended   bool   // finish was called
+	recv    uint64 // io_uring: the multishot receive on fd in flight (its user data), 0 if none
 	err     error
 	done    chan struct{}
 }
@@ -76,6 +81,29 @@ func New(opts Options) (*Client, error) {
 	if opts.MaxIdlePerAddr <= 0 {
 		opts.MaxIdlePerAddr = 1 << 16
 	}
+	switch opts.Receive {
+	case ReceiveAuto, ReceiveIOURing:
+		c, err := newRingClient(opts)
+		if err == nil || opts.Receive == ReceiveIOURing {
+			return c, err
+		}
+		// io_uring is missing, too old, disabled or refused by seccomp here: epoll it is.
+	case ReceiveEpoll:
+	default:
+		return nil, fmt.Errorf("pollhttp: receive %q: want %q, %q or %q (auto)", opts.Receive, ReceiveEpoll, ReceiveIOURing, ReceiveAuto)
+	}
+	return newEpollClient(opts)
+}
+
+// Receive is the receive path the client uses: ReceiveEpoll or ReceiveIOURing.
+func (c *Client) Receive() string {
+	if c.ring != nil {
+		return ReceiveIOURing
+	}
+	return ReceiveEpoll
+}
+
+func newEpollClient(opts Options) (*Client, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("pollhttp: epoll_create1: %w", err)
@@ -121,7 +149,9 @@ func (c *Client) Close() error {
 		c.wake()
 		<-c.loopDone // at once if the loop has already ended on an epoll error
 		unix.Close(c.wakefd)
-		err = c.ep.Close()
+		if c.ep != nil {
+			err = c.ep.Close()
+		}
 	})
 	return err
 }
@@ -251,15 +281,20 @@ func (c *Client) register(cl *call) error {
 	err := ErrClosed
 	if !c.closed {
 		c.calls[cl.fd] = cl
-		err = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, cl.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(cl.fd)})
-		if err != nil {
+		err = nil
+		if c.ring != nil {
+			c.pending = append(c.pending, cl) // the loop, the ring's only submitter, arms a receive
+		} else if err = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, cl.fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(cl.fd)}); err != nil {
 			delete(c.calls, cl.fd)
 			err = fmt.Errorf("pollhttp: epoll_ctl: %w", err)
 		}
 	}
 	c.mu.Unlock()
-	if err != nil {
+	switch {
+	case err != nil:
 		c.closeFD(cl.fd)
+	case c.ring != nil:
+		c.wake()
 	}
 	return err
 }
@@ -299,6 +334,9 @@ func (c *Client) poll() bool {
 		c.closed = closed
 		c.mu.Unlock()
 		if closed {
+			if err != nil {
+				err = fmt.Errorf("epoll_wait: %w", err)
+			}
 			c.shutdown(err)
 			return true
 		}
@@ -384,14 +422,7 @@ type batchRead struct {
 }
 
 // finished says whether cl was already finished (in this batch, or by an abort).
-func (c *Client) finished(cl *call) bool {
-	select {
-	case <-cl.done:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Client) finished(cl *call) bool { return cl.ended }
 
 // parse hands what one read returned to its response.
 func (c *Client) parse(r batchRead) {
@@ -415,10 +446,25 @@ func (c *Client) parse(r batchRead) {
 	}
 }
 
-// finish ends cl: its socket goes back to the pool if the response ended cleanly and the
-// server keeps the connection, and is closed otherwise.
+// finish ends cl with err. With io_uring, a receive still in flight on the socket is
+// cancelled first: the socket is let go when the receive's last completion has come, so
+// that no receive of this request takes the next one's bytes.
 func (c *Client) finish(cl *call, err error) {
-	_ = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_DEL, cl.fd, nil)
+	cl.err, cl.ended = err, true
+	if cl.recv != 0 {
+		c.cancelRecv(cl)
+		return
+	}
+	c.letGo(cl)
+}
+
+// letGo completes cl: its socket goes back to the pool if the response ended cleanly and
+// the server keeps the connection, and is closed otherwise.
+func (c *Client) letGo(cl *call) {
+	if c.ring == nil {
+		_ = unix.EpollCtl(c.epfd, unix.EPOLL_CTL_DEL, cl.fd, nil)
+	}
+	err := cl.err
 	keep := err == nil && cl.resp.done() && !cl.resp.close
 	c.mu.Lock()
 	delete(c.calls, cl.fd)
@@ -431,7 +477,6 @@ func (c *Client) finish(cl *call, err error) {
 	if !keep {
 		c.closeFD(cl.fd)
 	}
-	cl.err = err
 	close(cl.done)
 }
 
@@ -440,7 +485,7 @@ func (c *Client) finish(cl *call, err error) {
 func (c *Client) shutdown(err error) {
 	reason := ErrClosed
 	if err != nil {
-		reason = fmt.Errorf("%w: epoll_wait: %w", ErrClosed, err)
+		reason = fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	c.mu.Lock()
 	running := make([]*call, 0, len(c.calls))
@@ -451,6 +496,10 @@ func (c *Client) shutdown(err error) {
 	c.idle = map[string][]int{}
 	c.mu.Unlock()
 	for _, cl := range running {
+		if cl.ended { // io_uring: its receive was being cancelled
+			c.letGo(cl)
+			continue
+		}
 		c.finish(cl, reason)
 	}
 	for _, fds := range idle {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,18 +42,48 @@ type counted struct {
 	opened, open atomic.Int64
 }
 
-func newClient(t *testing.T, dial func(context.Context, string, string) (net.Conn, error)) *counted {
+func newClient(t *testing.T, receive string, dial func(context.Context, string, string) (net.Conn, error)) *counted {
 	t.Helper()
 	c := &counted{}
-	cl, err := New(Options{Dial: dial,
+	cl, err := New(Options{Dial: dial, Receive: receive,
 		OnOpen:  func() { c.opened.Add(1); c.open.Add(1) },
 		OnClose: func() { c.open.Add(-1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := cl.Receive(); got != receive {
+		t.Fatalf("receive path %s, want %s", got, receive)
+	}
 	c.Client = cl
 	t.Cleanup(func() { cl.Close() })
 	return c
+}
+
+// bothPaths runs test on each receive path, the epoll loop and the io_uring loop. Where
+// this kernel refuses io_uring the second is skipped, unless CI is set.
+func bothPaths(t *testing.T, test func(t *testing.T, receive string)) {
+	t.Parallel()
+	for _, receive := range []string{ReceiveEpoll, ReceiveIOURing} {
+		t.Run(receive, func(t *testing.T) {
+			if receive == ReceiveIOURing {
+				skipWithoutURing(t)
+			}
+			test(t, receive)
+		})
+	}
+}
+
+func skipWithoutURing(t *testing.T) {
+	t.Helper()
+	c, err := New(Options{Receive: ReceiveIOURing})
+	if err == nil {
+		c.Close()
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("io_uring: %v", err)
+	}
+	t.Skipf("io_uring is not available here: %v", err)
 }
 
 func post(addr, path, body string) Request {
@@ -91,10 +122,12 @@ func want(body string, n int) string {
 	return b.String()
 }
 
-func TestStreamsAndReusesConnections(t *testing.T) {
+func TestStreamsAndReusesConnections(t *testing.T) { bothPaths(t, testStreamsAndReusesConnections) }
+
+func testStreamsAndReusesConnections(t *testing.T, receive string) {
 	t.Parallel()
 	srv, conns := sseServer(t, 5)
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	addr := srv.Listener.Addr().String()
 	for i := range 3 {
 		rec := &recorder{}
@@ -114,10 +147,12 @@ func TestStreamsAndReusesConnections(t *testing.T) {
 	}
 }
 
-func TestManyConcurrentStreams(t *testing.T) {
+func TestManyConcurrentStreams(t *testing.T) { bothPaths(t, testManyConcurrentStreams) }
+
+func testManyConcurrentStreams(t *testing.T, receive string) {
 	t.Parallel()
 	srv, _ := sseServer(t, 20)
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	addr := srv.Listener.Addr().String()
 	var wg sync.WaitGroup
 	for i := range 200 {
@@ -132,9 +167,13 @@ func TestManyConcurrentStreams(t *testing.T) {
 }
 
 func TestStoppedHandlerStillReusesConnection(t *testing.T) {
+	bothPaths(t, testStoppedHandlerStillReusesConnection)
+}
+
+func testStoppedHandlerStillReusesConnection(t *testing.T, receive string) {
 	t.Parallel()
 	srv, conns := sseServer(t, 4)
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	addr := srv.Listener.Addr().String()
 	for range 2 {
 		rec := &recorder{stopAt: 1}
@@ -187,14 +226,16 @@ func readRequest(t *testing.T, br *bufio.Reader) bool {
 
 // TestServerClosedIdleConnection: a server that closes a kept-alive connection after one
 // response (without saying so) costs a new connection, not a failed request.
-func TestServerClosedIdleConnection(t *testing.T) {
+func TestServerClosedIdleConnection(t *testing.T) { bothPaths(t, testServerClosedIdleConnection) }
+
+func testServerClosedIdleConnection(t *testing.T, receive string) {
 	t.Parallel()
 	addr, conns := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
 		if readRequest(t, br) {
 			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
 	})
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	for i := range 3 {
 		rec := &recorder{}
 		if err := c.Do(t.Context(), post(addr, "/", "x"), rec); err != nil || rec.body.String() != "ok" {
@@ -207,7 +248,9 @@ func TestServerClosedIdleConnection(t *testing.T) {
 	}
 }
 
-func TestFailures(t *testing.T) {
+func TestFailures(t *testing.T) { bothPaths(t, testFailures) }
+
+func testFailures(t *testing.T, receive string) {
 	t.Parallel()
 	tests := []struct {
 		name  string
@@ -233,7 +276,7 @@ func TestFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			addr, _ := rawServer(t, tt.serve)
-			c := newClient(t, nil)
+			c := newClient(t, receive, nil)
 			err := c.Do(t.Context(), post(addr, "/", "x"), &recorder{})
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Fatalf("error %v, want %q", err, tt.err)
@@ -245,13 +288,15 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-func TestErrorStatusBody(t *testing.T) {
+func TestErrorStatusBody(t *testing.T) { bothPaths(t, testErrorStatusBody) }
+
+func testErrorStatusBody(t *testing.T, receive string) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"message":"no such model"}}`, http.StatusNotFound)
 	}))
 	t.Cleanup(srv.Close)
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	rec := &recorder{}
 	if err := c.Do(t.Context(), post(srv.Listener.Addr().String(), "/", "x"), rec); err != nil {
 		t.Fatal(err)
@@ -261,7 +306,9 @@ func TestErrorStatusBody(t *testing.T) {
 	}
 }
 
-func TestCancelStalledStream(t *testing.T) {
+func TestCancelStalledStream(t *testing.T) { bothPaths(t, testCancelStalledStream) }
+
+func testCancelStalledStream(t *testing.T, receive string) {
 	t.Parallel()
 	release := make(chan struct{})
 	addr, _ := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
@@ -270,7 +317,7 @@ func TestCancelStalledStream(t *testing.T) {
 		<-release
 	})
 	defer close(release)
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	ctx, cancel := context.WithCancelCause(t.Context())
 	rec := &recorder{}
 	go func() {
@@ -295,7 +342,9 @@ func (c *Client) reading() bool {
 	return len(c.calls) > 0
 }
 
-func TestCloseFailsRunningRequests(t *testing.T) {
+func TestCloseFailsRunningRequests(t *testing.T) { bothPaths(t, testCloseFailsRunningRequests) }
+
+func testCloseFailsRunningRequests(t *testing.T, receive string) {
 	t.Parallel()
 	release := make(chan struct{})
 	addr, _ := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
@@ -303,7 +352,7 @@ func TestCloseFailsRunningRequests(t *testing.T) {
 		<-release
 	})
 	defer close(release)
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	done := make(chan error, 1)
 	go func() { done <- c.Do(context.Background(), post(addr, "/", "x"), &recorder{}) }()
 	for !c.reading() {
@@ -321,7 +370,9 @@ func TestCloseFailsRunningRequests(t *testing.T) {
 	}
 }
 
-func TestDialErrors(t *testing.T) {
+func TestDialErrors(t *testing.T) { bothPaths(t, testDialErrors) }
+
+func testDialErrors(t *testing.T, receive string) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -329,12 +380,12 @@ func TestDialErrors(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	c := newClient(t, nil)
+	c := newClient(t, receive, nil)
 	var op *net.OpError
 	if err := c.Do(t.Context(), post(addr, "/", "x"), &recorder{}); !errors.As(err, &op) || op.Op != "dial" {
 		t.Fatalf("error %v, want a dial error", err)
 	}
-	pipe := newClient(t, func(context.Context, string, string) (net.Conn, error) { a, _ := net.Pipe(); return a, nil })
+	pipe := newClient(t, receive, func(context.Context, string, string) (net.Conn, error) { a, _ := net.Pipe(); return a, nil })
 	if err := pipe.Do(t.Context(), post(addr, "/", "x"), &recorder{}); err == nil || !strings.Contains(err.Error(), "no socket") {
 		t.Fatalf("error %v, want a conn with no socket refused", err)
 	}

@@ -9,6 +9,11 @@
 // It speaks plain HTTP/1.1 over TCP (no TLS, no HTTP/2, no proxies): what a load generator
 // needs against an inference server on its own network. Connections are kept alive and reused
 // per address. Linux only; New fails elsewhere.
+//
+// Where the kernel allows it (Linux 6.1 or later), the loop receives through io_uring
+// instead of epoll: one multishot receive per socket fills buffers the client provides, and
+// a batch of completions costs one system call however many sockets it covers, where epoll
+// costs a read per ready socket. Options.Receive chooses.
 package pollhttp
 
 import (
@@ -16,6 +21,19 @@ import (
 	"net"
 	"net/http"
 	"time"
+)
+
+// Receive paths: how the event loop learns that sockets have data and reads it.
+const (
+	// ReceiveAuto is io_uring where the kernel allows it (Linux 6.1 or later, not disabled
+	// nor filtered by seccomp), epoll otherwise.
+	ReceiveAuto = ""
+	// ReceiveEpoll waits in epoll and reads each ready socket with its own system call.
+	ReceiveEpoll = "epoll"
+	// ReceiveIOURing keeps one multishot receive per socket in an io_uring: the kernel fills
+	// buffers the client provides and the loop takes their completions from shared memory,
+	// with no system call per read. New fails where the kernel refuses it.
+	ReceiveIOURing = "io_uring"
 )
 
 // Handler receives one response. Its methods run on the client's event loop: they must not
@@ -50,4 +68,11 @@ type Options struct {
 	OnOpen, OnClose func()
 	// MaxIdlePerAddr bounds the connections kept alive per address; default 65,536.
 	MaxIdlePerAddr int
+	// Receive is the receive path (ReceiveAuto, ReceiveEpoll or ReceiveIOURing); the one
+	// chosen is Client.Receive.
+	Receive string
+
+	// io_uring's provided buffers: how many (a power of two) and their size; tests make
+	// them few to run out. Defaults 1,024 and 4 KiB.
+	ringBufs, ringBufSize int
 }
