@@ -78,13 +78,13 @@ func benchStream(api loadspec.API, n int) []byte {
 	return b.Bytes()
 }
 
-// benchClients are the clients the benchmarks compare: both, or those LLMSCALE_BENCH_CLIENTS
+// benchClients are the clients the benchmarks compare: all three, or those LLMSCALE_BENCH_CLIENTS
 // names (comma-separated).
 func benchClients() []string {
 	if v := os.Getenv("LLMSCALE_BENCH_CLIENTS"); v != "" {
 		return strings.Split(v, ",")
 	}
-	return []string{ClientNetHTTP, ClientEpoll}
+	return []string{ClientNetHTTP, ClientEpoll, ClientIOURing}
 }
 
 // clientTag names a client in a benchmark's name (no slash: benchmark names split on it).

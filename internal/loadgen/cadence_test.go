@@ -231,7 +231,7 @@ func compareTimes(rows []results.Request, writes map[string]chunkTimes, monoAtSt
 // run in fake time).
 func TestTCPCadence(t *testing.T) {
 	t.Parallel()
-	for _, client := range []string{ClientNetHTTP, ClientEpoll} {
+	for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
 		t.Run(client, func(t *testing.T) {
 			t.Parallel()
 			srv := &http.Server{Handler: &cadenceServer{}}
@@ -267,6 +267,9 @@ func TestTCPCadence(t *testing.T) {
 			}
 			if sum.PeakConnections != 2 || sum.Connections != 2 {
 				t.Errorf("peak %d connections, %d dialled; want 2 kept alive", sum.PeakConnections, sum.Connections)
+			}
+			if sum.Client != client {
+				t.Errorf("summary's client %q, want %q", sum.Client, client)
 			}
 		})
 	}

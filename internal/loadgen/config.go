@@ -25,9 +25,10 @@ import (
 
 // Clients: how responses are read.
 const (
-	ClientAuto    = "auto"     // epoll where it can run (Linux, plain http://), else net/http; the default
+	ClientAuto    = "auto"     // the event loop where it can run (Linux, plain http://), through io_uring where the kernel allows it, else epoll; else net/http; the default
 	ClientNetHTTP = "net/http" // Go's net/http: a goroutine per response; TLS
 	ClientEpoll   = "epoll"    // one event loop reads every response (plain http://, Linux): exact at thousands of streams
+	ClientIOURing = "io_uring" // the same event loop, receiving through io_uring (Linux 6.1 or later): no system call per read
 )
 
 // Defaults applied to zero fields.
@@ -117,14 +118,14 @@ func (c Config) Validate() error {
 	}
 	switch c.Client {
 	case ClientNetHTTP, ClientAuto:
-	case ClientEpoll:
+	case ClientEpoll, ClientIOURing:
 		for _, t := range c.Targets {
 			if strings.HasPrefix(t, "https:") {
-				bad("target %q: the epoll client speaks plain HTTP; use the net/http client for https", t)
+				bad("target %q: the %s client speaks plain HTTP; use the net/http client for https", t, c.Client)
 			}
 		}
 	default:
-		bad("client %q: want %s, %s or %s", c.Client, ClientAuto, ClientNetHTTP, ClientEpoll)
+		bad("client %q: want %s, %s, %s or %s", c.Client, ClientAuto, ClientNetHTTP, ClientEpoll, ClientIOURing)
 	}
 	if !c.API.Valid() {
 		bad("api %q: want %s or %s", c.API, loadspec.APICompletions, loadspec.APIChat)
@@ -260,8 +261,9 @@ func targetURL(base, path string) string {
 	return base + path
 }
 
-// autoClient is the epoll client where it runs: on Linux, over the network (not a test's
-// in-memory connections), to plain http:// targets.
+// autoClient is the event loop (ClientAuto: its receive path, io_uring or epoll, is chosen
+// when it starts) where it runs: on Linux, over the network (not a test's in-memory
+// connections), to plain http:// targets; net/http elsewhere.
 func (c Config) autoClient() string {
 	if runtime.GOOS != "linux" || c.Dial != nil {
 		return ClientNetHTTP
@@ -271,5 +273,5 @@ func (c Config) autoClient() string {
 			return ClientNetHTTP
 		}
 	}
-	return ClientEpoll
+	return ClientAuto
 }

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/loadspec"
@@ -44,6 +45,7 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 			window = max(window, p.Window)
 		}
 	}
+	s.Client = workersClient(cfg.Client, parts)
 	for _, p := range parts {
 		for _, t := range p.TargetsDown {
 			if !slices.Contains(s.TargetsDown, t) {
@@ -59,6 +61,23 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 		AchievedRate: s.AchievedRate}}
 	s.Limits = append(limits, limitsOf(&merged, trend, nil)...) // the workers named what ran out on each
 	return s
+}
+
+// workersClient is the client the workers used (each records the one it ran, which for
+// auto is its host's choice): theirs where they agree, else every one of them, or the
+// configured one when no worker said.
+func workersClient(configured string, parts []Summary) string {
+	var used []string
+	for _, p := range parts {
+		if p.Client != "" && !slices.Contains(used, p.Client) {
+			used = append(used, p.Client)
+		}
+	}
+	if len(used) == 0 {
+		return configured
+	}
+	slices.Sort(used)
+	return strings.Join(used, ",")
 }
 
 // addWorkers adds what the workers' own summaries say of the client side, and returns the

@@ -241,18 +241,21 @@ func TestFailureKinds(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		for _, client := range []string{ClientNetHTTP, ClientEpoll} {
+		for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
 			t.Run(tt.name+"/"+client, func(t *testing.T) {
 				t.Parallel()
 				srv := tt.srv.clone()
 				srv.ttft, srv.itl = 10*time.Millisecond, 50*time.Millisecond
 				run := runFake
-				if client == ClientEpoll {
+				if client != ClientNetHTTP {
 					run = func(t *testing.T, srv *fakeServer, edit func(*Config)) (Summary, error, []results.Request) {
 						return runTCP(t, srv, edit)
 					}
 				}
 				sum, err, rows := run(t, srv, func(c *Config) {
+					if client != ClientNetHTTP {
+						c.Client = client
+					}
 					c.RunTime, c.StallTimeout, c.Timeout, c.Grace = 2*time.Second, 200*time.Millisecond, 700*time.Millisecond, 5*time.Second
 					if tt.edit != nil {
 						tt.edit(c)

@@ -29,7 +29,7 @@ func TestSimulatorFaults(t *testing.T) {
 		{"connection cut mid-stream", sim.Faults{DropRate: 1}, results.ErrorStreamBroken, 200, ""},
 	}
 	for _, tt := range tests {
-		for _, client := range []string{ClientNetHTTP, ClientEpoll} {
+		for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
 			t.Run(tt.name+"/"+client, func(t *testing.T) {
 				t.Parallel()
 				srv, err := sim.New(sim.Config{Cadence: &sim.Cadence{TTFT: 10 * time.Millisecond, ITL: 10 * time.Millisecond},

@@ -53,7 +53,7 @@ type Summary struct {
 
 	ClientCPU       time.Duration // user + system, whole run
 	ClientCores     float64       // ClientCPU / Wall: cores kept busy on average
-	Client          string        // the client that read the responses: epoll or net/http
+	Client          string        // the client that read the responses: io_uring, epoll or net/http
 	Cores           int           // cores the client could use (GOMAXPROCS)
 	PeakConnections int64
 	Connections     int64 // connections dialled
@@ -114,7 +114,7 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 		API: c.API, Model: c.Model, Targets: c.Targets, Seed: c.Seed, Wall: wall,
 		ClientCPU: cpu, Cores: runtime.GOMAXPROCS(0),
 		PeakConnections: r.conns.peak.Load(), Connections: r.conns.dialled.Load(),
-		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: c.Client,
+		PeakInFlight: r.prog.peakInflight.Load(), CapWaits: r.capWaits.Load(), WakeLag: wakeLag, Client: r.tr.name(),
 		SLO: c.SLO, MaxRequests: c.MaxRequests, TargetsDown: r.down.list()}
 	switch c.Mode {
 	case loadspec.ModeUsers:

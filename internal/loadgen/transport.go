@@ -14,7 +14,7 @@ import (
 	"github.com/llmscale/llmscale/internal/pollhttp"
 )
 
-// transport sends requests and reads their streams: Go's net/http client or the epoll
+// transport sends requests and reads their streams: Go's net/http client or the event-loop
 // client, chosen once per run, so that sending a request never asks which one it is.
 type transport interface {
 	// do sends x's request to tgt and reads the response into x; every failure ends up in
@@ -22,15 +22,19 @@ type transport interface {
 	do(ctx context.Context, x *exchange, tgt *target)
 	// close closes the transport's connections.
 	close()
+	// name is the client as the summary records it: net/http, epoll or io_uring.
+	name() string
 }
 
 // newTransport builds the run's transport. Its connections come from dial (the connections
 // opened ahead first) and are counted in counter.
 func newTransport(c Config, counter *connCounter, dial dialFunc) (transport, error) {
-	if c.Client != ClientEpoll {
+	receive := map[string]string{ClientAuto: pollhttp.ReceiveAuto, ClientEpoll: pollhttp.ReceiveEpoll, ClientIOURing: pollhttp.ReceiveIOURing}
+	rc, loop := receive[c.Client]
+	if !loop {
 		return netHTTPTransport{newClient(c, counter, dial)}, nil
 	}
-	poll, err := pollhttp.New(pollhttp.Options{Dial: dial, MaxIdlePerAddr: poolSize(c),
+	poll, err := pollhttp.New(pollhttp.Options{Dial: dial, MaxIdlePerAddr: poolSize(c), Receive: rc,
 		OnOpen: counter.opened, OnClose: func() { counter.open.Add(-1) }})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -44,15 +48,18 @@ type netHTTPTransport struct{ client *http.Client }
 func (t netHTTPTransport) do(ctx context.Context, x *exchange, tgt *target) {
 	x.run(ctx, t.client, tgt.url)
 }
-func (t netHTTPTransport) close() { t.client.CloseIdleConnections() }
+func (t netHTTPTransport) close()       { t.client.CloseIdleConnections() }
+func (t netHTTPTransport) name() string { return ClientNetHTTP }
 
-// epollTransport is the epoll client (internal/pollhttp): one event loop reads every response.
+// epollTransport is the event-loop client (internal/pollhttp): one loop reads every
+// response, through epoll or io_uring.
 type epollTransport struct{ client *pollhttp.Client }
 
 func (t epollTransport) do(ctx context.Context, x *exchange, tgt *target) {
 	x.runPolled(ctx, t.client, tgt)
 }
-func (t epollTransport) close() { _ = t.client.Close() }
+func (t epollTransport) close()       { _ = t.client.Close() }
+func (t epollTransport) name() string { return t.client.Receive() } // the same words as the Client constants
 
 type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
 

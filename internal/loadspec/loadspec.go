@@ -153,7 +153,7 @@ type Load struct {
 	// SLO are the objectives goodput counts against, as vllm bench serve's --goodput.
 	SLO SLO `json:"slo"`
 
-	Client       string    `json:"client"` // how responses are read: auto | net/http | epoll
+	Client       string    `json:"client"` // how responses are read: auto | net/http | epoll | io_uring
 	ExperimentID string    `json:"exp_id"`
 	WorkerCount  int       `json:"workers"`           // workers sharing this load, each taking its share
 	StartAt      time.Time `json:"start_at,omitzero"` // agreed start (wall clock); zero starts now

@@ -34,6 +34,7 @@ type uringLoop struct {
 	rearm     []*call          // receives that ended while their response goes on
 	used      []uint16         // buffers of this batch, given back after it
 	wakeArmed bool
+	rearms    int // receives armed again on a socket (tests)
 }
 
 // ringBufs are the provided buffers' number and size.
@@ -134,6 +135,7 @@ func (c *Client) ringBatch() bool {
 	for _, cl := range c.uring.rearm {
 		if !cl.ended && cl.recv == 0 {
 			c.arm(cl)
+			c.uring.rearms++
 		}
 	}
 	if !c.uring.wakeArmed {
