@@ -15,10 +15,8 @@ import (
 // only what the receive loop needs: a submission and a completion ring, a ring of provided
 // buffers, multishot receives, reads and cancellations. Values from linux/io_uring.h.
 const (
-	uringSetupCQSize       = 1 << 3
-	uringSetupSubmitAll    = 1 << 7
-	uringSetupSingleIssuer = 1 << 12 // kernel 6.0
-	uringSetupDeferTaskrun = 1 << 13 // kernel 6.1: completions are run only when the issuer waits
+	uringSetupCQSize    = 1 << 3
+	uringSetupSubmitAll = 1 << 7
 
 	uringFeatSingleMmap = 1 << 0
 	uringFeatNoDrop     = 1 << 1
@@ -28,10 +26,10 @@ const (
 
 	uringEnterGetEvents = 1 << 0
 
+	uringRegisterEventfd  = 4
 	uringRegisterPbufRing = 22 // kernel 5.19
 
 	uringOpAsyncCancel = 14
-	uringOpRead        = 22
 	uringOpRecv        = 27
 
 	uringCancelAll = 1 << 0
@@ -89,8 +87,7 @@ type uringBufReg struct {
 	resv        [3]uint64
 }
 
-// ring is one io_uring with a group of provided buffers. It is used from one OS thread (the
-// ring is set up SINGLE_ISSUER): every method but close must run on the thread that made it.
+// ring is one io_uring with a group of provided buffers, used by one goroutine at a time.
 type ring struct {
 	fd                int
 	rings, sqeMem     []byte
@@ -106,12 +103,14 @@ type ring struct {
 	bufTail           uint16 // buffers handed to the kernel; published by publishBufs
 }
 
-// newRing sets up a ring whose receives pick from bufs buffers of bufSize bytes. It fails on
-// kernels before 6.1 (SINGLE_ISSUER and DEFER_TASKRUN are refused with EINVAL), where
-// io_uring is disabled (EPERM) or filtered by seccomp (EPERM, ENOSYS).
-func newRing(bufs, bufSize int) (r *ring, err error) {
-	p := uringParams{flags: uringSetupCQSize | uringSetupSubmitAll | uringSetupSingleIssuer | uringSetupDeferTaskrun,
-		cqEntries: uringCQEntries}
+// newRing sets up a ring whose receives pick from bufs buffers of bufSize bytes and that
+// signals eventfd when it posts completions. It fails on kernels before 6.0 (no multishot
+// receive), where io_uring is disabled (EPERM) or filtered by seccomp (EPERM, ENOSYS).
+func newRing(bufs, bufSize, eventfd int) (r *ring, err error) {
+	if err := kernelAtLeast(6, 0); err != nil {
+		return nil, err
+	}
+	p := uringParams{flags: uringSetupCQSize | uringSetupSubmitAll, cqEntries: uringCQEntries}
 	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, uringSQEntries, uintptr(unsafe.Pointer(&p)), 0)
 	if errno != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", errno)
@@ -144,7 +143,28 @@ func newRing(bufs, bufSize int) (r *ring, err error) {
 	r.cqMask = *(*uint32)(at(p.cqOff.ringMask))
 	r.cqes = unsafe.Slice((*uringCQE)(at(p.cqOff.cqes)), p.cqEntries)
 	r.tail = *r.sqTail
+	efd := int32(eventfd)
+	if _, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), uringRegisterEventfd, uintptr(unsafe.Pointer(&efd)), 1, 0, 0); errno != 0 {
+		return r, fmt.Errorf("io_uring: register eventfd: %w", errno)
+	}
 	return r, r.setupBufs()
+}
+
+// kernelAtLeast fails on a kernel older than major.minor.
+func kernelAtLeast(major, minor int) error {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return fmt.Errorf("uname: %w", err)
+	}
+	release := unix.ByteSliceToString(u.Release[:])
+	var maj, min int
+	if _, err := fmt.Sscanf(release, "%d.%d", &maj, &min); err != nil {
+		return fmt.Errorf("kernel release %q: %w", release, err)
+	}
+	if maj < major || maj == major && min < minor {
+		return fmt.Errorf("io_uring: kernel %s, multishot receive needs %d.%d", release, major, minor)
+	}
+	return nil
 }
 
 // setupBufs maps the buffers and their ring (memory the garbage collector does not manage:
@@ -157,7 +177,7 @@ func (r *ring) setupBufs() error {
 	if r.bufRing, err = unix.Mmap(-1, 0, r.bufCount*uringBufEntrySize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS); err != nil {
 		return fmt.Errorf("io_uring: mmap buffer ring: %w", err)
 	}
-	if r.bufMem, err = unix.Mmap(-1, 0, r.bufCount*r.bufSize+8, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS); err != nil {
+	if r.bufMem, err = unix.Mmap(-1, 0, r.bufCount*r.bufSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS); err != nil {
 		return fmt.Errorf("io_uring: mmap buffers: %w", err)
 	}
 	reg := uringBufReg{ringAddr: uint64(uintptr(unsafe.Pointer(&r.bufRing[0]))), ringEntries: uint32(r.bufCount), bgid: uringBufGroup}
@@ -177,12 +197,9 @@ func (r *ring) buf(bid uint16, n int) []byte {
 	return r.bufMem[off : off+n : off+r.bufSize]
 }
 
-// wakeBuf is eight bytes after the buffers, where the wake-up eventfd is read to.
-func (r *ring) wakeBuf() []byte { return r.bufMem[r.bufCount*r.bufSize:][:8] }
-
 // giveBuf puts buffer bid back in the ring; the kernel sees it once publishBufs runs.
 func (r *ring) giveBuf(bid uint16) {
-	e := r.bufRing[int(r.bufTail)&(r.bufCount-1)*uringBufEntrySize:]
+	e := r.bufRing[(int(r.bufTail)&(r.bufCount-1))*uringBufEntrySize:]
 	*(*uint64)(unsafe.Pointer(&e[0])) = uint64(uintptr(unsafe.Pointer(&r.bufMem[int(bid)*r.bufSize])))
 	*(*uint32)(unsafe.Pointer(&e[8])) = uint32(r.bufSize)
 	*(*uint16)(unsafe.Pointer(&e[12])) = bid // not e[14]: in entry 0 that is the ring's tail
@@ -220,16 +237,6 @@ func (r *ring) recvMultishot(fd int, userData uint64) error {
 	return nil
 }
 
-// read queues a read of fd into p, which must stay valid until its completion.
-func (r *ring) read(fd int, p []byte, userData uint64) error {
-	e, err := r.sqe()
-	if err != nil {
-		return err
-	}
-	e.opcode, e.fd, e.addr, e.len, e.off, e.userData = uringOpRead, int32(fd), uint64(uintptr(unsafe.Pointer(&p[0]))), uint32(len(p)), ^uint64(0), userData
-	return nil
-}
-
 // cancel queues the cancellation of the request with target's user data; its own
 // completion carries userData.
 func (r *ring) cancel(target, userData uint64) error {
@@ -241,8 +248,10 @@ func (r *ring) cancel(target, userData uint64) error {
 	return nil
 }
 
+// queued says whether submissions wait for enter.
+func (r *ring) queued() bool { return r.tail != atomic.LoadUint32(r.sqHead) }
+
 // enter submits what was queued and, with wait, blocks until a completion is ready.
-// Completions are produced (DEFER_TASKRUN) during this call only.
 func (r *ring) enter(wait uint32) error {
 	atomic.StoreUint32(r.sqTail, r.tail)
 	flags := uintptr(0)

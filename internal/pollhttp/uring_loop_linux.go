@@ -13,28 +13,32 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The event loop on io_uring. One goroutine, locked to its OS thread, owns the ring (set up
-// SINGLE_ISSUER and DEFER_TASKRUN: the kernel runs the receives' work only while this thread
-// waits in io_uring_enter, so a batch of completions costs one system call and no other
-// thread is interrupted). Each socket has one multishot receive that picks buffers from the
-// provided-buffer ring; each completion is parsed as soon as it is taken, its buffer given
-// back after, and all of a batch's completions carry the time the wait returned. Requests
-// and aborts from other goroutines reach the loop through the eventfd, which the ring reads.
+// The event loop on io_uring. Each socket has one multishot receive that picks buffers
+// from the provided-buffer ring; the kernel posts a completion per buffer it fills and
+// signals the client's eventfd, which the loop goroutine waits on in Go's poller (as the
+// epoll loop waits on its epoll set: no thread is held while nothing comes). A wake-up
+// serves every completion ready, each parsed as soon as it is taken and its buffer given
+// back after the batch, all of a batch timed when the loop woke; the receives, re-arms and
+// cancellations it queued are submitted with one io_uring_enter. Reads cost no system call.
+//
+// The eventfd is never read: Go's poller watches it edge-triggered, and each signal (a
+// completion, or another goroutine's request or abort) is an edge of its own.
+//
+// Kept simple on purpose: no SINGLE_ISSUER or DEFER_TASKRUN. They need every submission and
+// wait on one locked OS thread, and then each hand-over between that thread and the
+// goroutines sending requests is an OS thread switch: measured, those switches cost more
+// than the receive work they batch.
 
 // User data of the requests that are not receives (receives count up from 1).
-const (
-	uringWakeTag   = 1 << 63 // the read of the wake-up eventfd
-	uringCancelTag = 1 << 62 // cancellations: their completions are not needed
-)
+const uringCancelTag = 1 << 62 // cancellations: their completions are not needed
 
 // uringLoop is the io_uring loop's own state (loop only).
 type uringLoop struct {
-	recvs     map[uint64]*call // receives in flight by user data
-	last      uint64           // the last receive's user data
-	rearm     []*call          // receives that ended while their response goes on
-	used      []uint16         // buffers of this batch, given back after it
-	wakeArmed bool
-	rearms    int // receives armed again on a socket (tests)
+	recvs  map[uint64]*call // receives in flight by user data
+	last   uint64           // the last receive's user data
+	rearm  []*call          // receives that ended while their response goes on
+	used   []uint16         // buffers of this batch, given back after it
+	rearms int              // receives armed again on a socket (tests)
 }
 
 // ringBufs are the provided buffers' number and size.
@@ -56,58 +60,64 @@ func newRingClient(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pollhttp: eventfd: %w", err)
 	}
-	c := &Client{opts: opts, epfd: -1, wakefd: wakefd, calls: map[int]*call{}, idle: map[string][]int{},
-		loopDone: make(chan struct{}), uring: uringLoop{recvs: map[uint64]*call{}}}
-	started := make(chan error, 1)
-	go c.runRing(started)
-	if err := <-started; err != nil {
+	n, size := opts.ringBufDefaults()
+	r, err := newRing(n, size, wakefd)
+	if err != nil {
 		unix.Close(wakefd)
 		return nil, fmt.Errorf("pollhttp: %w", err)
 	}
+	c := &Client{opts: opts, epfd: -1, ring: r, wakefd: wakefd, calls: map[int]*call{}, idle: map[string][]int{},
+		loopDone: make(chan struct{}), uring: uringLoop{recvs: map[uint64]*call{}}}
+	// The eventfd, registered in Go's poller, parks the loop; a duplicate, so that Close's
+	// closing of the ring's own descriptor and of this one stay apart.
+	dup, err := unix.FcntlInt(uintptr(wakefd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		r.close(true)
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("pollhttp: dup eventfd: %w", err)
+	}
+	c.ep = os.NewFile(uintptr(dup), "eventfd")
+	raw, err := c.ep.SyscallConn()
+	if err != nil {
+		c.ep.Close()
+		r.close(true)
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("pollhttp: %w", err)
+	}
+	go func() {
+		defer close(c.loopDone)
+		_ = raw.Read(func(uintptr) bool { return c.ringPoll() })
+	}()
 	return c, nil
 }
 
-// runRing sets the ring up on this goroutine's thread and runs the loop until Close.
-func (c *Client) runRing(started chan<- error) {
-	runtime.LockOSThread() // not unlocked: the thread ends with the loop
-	r, err := newRing(c.opts.ringBufDefaults())
-	if err == nil {
-		c.ring = r
-		err = c.armWake()
-	}
-	if err != nil {
-		if r != nil {
-			r.close(true)
+// ringPoll serves what is ready; false parks the loop until the eventfd is signalled again,
+// true ends it.
+func (c *Client) ringPoll() bool {
+	for {
+		more, err := c.ringBatch()
+		if err != nil {
+			c.ringShutdown(err)
+			return true
 		}
-		c.ring = nil
-		started <- err
-		return
-	}
-	started <- nil
-	defer close(c.loopDone)
-	for c.ringBatch() {
+		if !more {
+			return false
+		}
+		runtime.Gosched() // the goroutines that send requests share this core
 	}
 }
 
-func (c *Client) armWake() error {
-	c.uring.wakeArmed = true
-	return c.ring.read(c.wakefd, c.ring.wakeBuf(), uringWakeTag)
-}
-
-// ringBatch submits what was queued, waits for completions and serves them; false once
-// the client is closed or the ring failed.
-func (c *Client) ringBatch() bool {
-	err := c.ring.enter(1)
+// ringBatch serves one batch: aborts, new requests, then every completion ready. more:
+// completions may be ready again (the submission itself receives what sockets hold).
+func (c *Client) ringBatch() (more bool, err error) {
 	at := time.Now()
 	c.mu.Lock()
-	closed := c.closed || err != nil
-	c.closed = closed
+	closed := c.closed
 	pending, aborts := c.pending, c.aborts
 	c.pending, c.aborts = nil, nil
 	c.mu.Unlock()
 	if closed {
-		c.ringShutdown(err)
-		return false
+		return false, ErrClosed
 	}
 	for _, cl := range aborts {
 		if !cl.ended {
@@ -120,6 +130,7 @@ func (c *Client) ringBatch() bool {
 		}
 	}
 	head, tail := c.ring.completions()
+	more = head != tail
 	for ; head != tail; head++ {
 		c.complete(*c.ring.cqe(head), at)
 	}
@@ -138,16 +149,15 @@ func (c *Client) ringBatch() bool {
 			c.uring.rearms++
 		}
 	}
-	if !c.uring.wakeArmed {
-		if err := c.armWake(); err != nil {
-			c.ringShutdown(err)
-			return false
-		}
-	}
 	clear(c.uring.rearm)
 	c.uring.rearm, c.uring.used = c.uring.rearm[:0], c.uring.used[:0]
-	runtime.Gosched() // the goroutines that send requests share this core
-	return true
+	if c.ring.queued() {
+		if err := c.ring.enter(0); err != nil {
+			return false, err
+		}
+		more = true
+	}
+	return more, nil
 }
 
 // arm queues a multishot receive on cl's socket.
@@ -169,11 +179,7 @@ func (c *Client) cancelRecv(cl *call) {
 
 // complete serves one completion taken at at.
 func (c *Client) complete(e uringCQE, at time.Time) {
-	switch {
-	case e.userData == uringWakeTag:
-		c.uring.wakeArmed = false // the eventfd's count was read: aborts and requests were taken above
-		return
-	case e.userData&uringCancelTag != 0:
+	if e.userData&uringCancelTag != 0 {
 		return
 	}
 	cl := c.uring.recvs[e.userData]
@@ -203,9 +209,11 @@ func (c *Client) complete(e uringCQE, at time.Time) {
 		if e.res > 0 && cl.recv == 0 && !cl.ended {
 			c.uring.rearm = append(c.uring.rearm, cl)
 		}
-	case errors.Is(unix.Errno(-e.res), unix.ENOBUFS):
+	case errors.Is(unix.Errno(-e.res), unix.ENOBUFS), errors.Is(unix.Errno(-e.res), unix.ECANCELED):
+		// Out of buffers, or cancelled by the kernel (the thread that submitted it exited):
+		// the bytes wait in the socket.
 		if cl.recv == 0 {
-			c.uring.rearm = append(c.uring.rearm, cl) // the bytes wait in the socket
+			c.uring.rearm = append(c.uring.rearm, cl)
 		}
 	default:
 		c.parse(batchRead{cl: cl, at: at, err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("recv", unix.Errno(-e.res))}})
@@ -213,8 +221,16 @@ func (c *Client) complete(e uringCQE, at time.Time) {
 }
 
 // ringShutdown cancels every receive, waits for their last completions and releases the
-// ring, then fails what is still running and closes every socket.
+// ring, then fails what is still running and closes every socket. err is ErrClosed (Close)
+// or the ring's failure.
 func (c *Client) ringShutdown(err error) {
+	if errors.Is(err, ErrClosed) {
+		err = nil
+	} else {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+	}
 	idle := err == nil && c.drain()
 	c.ring.close(idle)
 	for _, cl := range c.uring.recvs {
@@ -230,7 +246,9 @@ func (c *Client) ringShutdown(err error) {
 // drain cancels every request in flight and takes completions until none is left; false
 // if some could not be seen to end (then the buffers stay mapped).
 func (c *Client) drain() bool {
-	for range 3 {
+	// A cancelled receive's last completion is posted by the thread that submitted it, in its
+	// own time: the cancellation is repeated (it always completes) until they all came.
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
 		if c.ring.cancelAll(uringCancelTag|1) != nil {
 			return false
 		}
@@ -244,8 +262,6 @@ func (c *Client) drain() bool {
 				switch {
 				case e.userData == uringCancelTag|1:
 					cancelled = true
-				case e.userData == uringWakeTag:
-					c.uring.wakeArmed = false
 				case e.userData&uringCancelTag == 0 && e.flags&uringCQEFMore == 0:
 					if cl := c.uring.recvs[e.userData]; cl != nil {
 						cl.recv = 0
@@ -255,7 +271,7 @@ func (c *Client) drain() bool {
 			}
 			c.ring.consumed(head)
 		}
-		if len(c.uring.recvs) == 0 && !c.uring.wakeArmed {
+		if len(c.uring.recvs) == 0 {
 			return true
 		}
 	}
