@@ -104,7 +104,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.BoolVar(&f.force, "force", false, "replace the result already in --out (without it, load refuses to write over one)")
 	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
 		"io_uring (the same loop receiving through io_uring, Linux 6.1+: no system call per read), "+
-		"net/http (Go's client, a goroutine per stream; https), or auto (the loop where it runs, through io_uring where the kernel allows it)")
+		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
 	f.traces.register(fs)
 	f.vllm.register(fs)
 }

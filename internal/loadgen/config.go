@@ -25,7 +25,7 @@ import (
 
 // Clients: how responses are read.
 const (
-	ClientAuto    = "auto"     // the event loop where it can run (Linux, plain http://), through io_uring where the kernel allows it, else epoll; else net/http; the default
+	ClientAuto    = "auto"     // the epoll event loop where it can run (Linux, plain http://), else net/http; the default
 	ClientNetHTTP = "net/http" // Go's net/http: a goroutine per response; TLS
 	ClientEpoll   = "epoll"    // one event loop reads every response (plain http://, Linux): exact at thousands of streams
 	ClientIOURing = "io_uring" // the same event loop, receiving through io_uring (Linux 6.1 or later): no system call per read
@@ -261,9 +261,8 @@ func targetURL(base, path string) string {
 	return base + path
 }
 
-// autoClient is the event loop (ClientAuto: its receive path, io_uring or epoll, is chosen
-// when it starts) where it runs: on Linux, over the network (not a test's in-memory
-// connections), to plain http:// targets; net/http elsewhere.
+// autoClient is the event loop where it runs: on Linux, over the network (not a test's
+// in-memory connections), to plain http:// targets; net/http elsewhere.
 func (c Config) autoClient() string {
 	if runtime.GOOS != "linux" || c.Dial != nil {
 		return ClientNetHTTP
@@ -273,5 +272,5 @@ func (c Config) autoClient() string {
 			return ClientNetHTTP
 		}
 	}
-	return ClientAuto
+	return ClientEpoll
 }

@@ -29,7 +29,8 @@ type transport interface {
 // newTransport builds the run's transport. Its connections come from dial (the connections
 // opened ahead first) and are counted in counter.
 func newTransport(c Config, counter *connCounter, dial dialFunc) (transport, error) {
-	receive := map[string]string{ClientAuto: pollhttp.ReceiveAuto, ClientEpoll: pollhttp.ReceiveEpoll, ClientIOURing: pollhttp.ReceiveIOURing}
+	// auto became epoll in withDefaults: io_uring measured more CPU per token (docs/performance.md).
+	receive := map[string]string{ClientEpoll: pollhttp.ReceiveEpoll, ClientIOURing: pollhttp.ReceiveIOURing}
 	rc, loop := receive[c.Client]
 	if !loop {
 		return netHTTPTransport{newClient(c, counter, dial)}, nil

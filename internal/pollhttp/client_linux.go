@@ -88,9 +88,9 @@ func New(opts Options) (*Client, error) {
 			return c, err
 		}
 		// io_uring is missing, too old, disabled or refused by seccomp here: epoll it is.
-	case ReceiveEpoll:
+	case ReceiveEpoll, "":
 	default:
-		return nil, fmt.Errorf("pollhttp: receive %q: want %q, %q or %q (auto)", opts.Receive, ReceiveEpoll, ReceiveIOURing, ReceiveAuto)
+		return nil, fmt.Errorf("pollhttp: receive %q: want %q, %q or %q", opts.Receive, ReceiveEpoll, ReceiveIOURing, ReceiveAuto)
 	}
 	return newEpollClient(opts)
 }

@@ -10,10 +10,10 @@
 // needs against an inference server on its own network. Connections are kept alive and reused
 // per address. Linux only; New fails elsewhere.
 //
-// Where the kernel allows it (Linux 6.1 or later), the loop receives through io_uring
-// instead of epoll: one multishot receive per socket fills buffers the client provides, and
-// a batch of completions costs one system call however many sockets it covers, where epoll
-// costs a read per ready socket. Options.Receive chooses.
+// Options.Receive can have the loop receive through io_uring instead of epoll (Linux 6.0 or
+// later): one multishot receive per socket fills buffers the client provides and reads cost
+// no system call. Measured, it costs more CPU per token than epoll's read per ready socket
+// (docs/performance.md), so epoll stays the default.
 package pollhttp
 
 import (
@@ -25,11 +25,13 @@ import (
 
 // Receive paths: how the event loop learns that sockets have data and reads it.
 const (
-	// ReceiveAuto is io_uring where the kernel allows it (Linux 6.1 or later, not disabled
-	// nor filtered by seccomp), epoll otherwise.
-	ReceiveAuto = ""
-	// ReceiveEpoll waits in epoll and reads each ready socket with its own system call.
+	// ReceiveEpoll waits in epoll and reads each ready socket with its own system call: the
+	// default (the zero value), measured cheaper per token than io_uring
+	// (docs/performance.md).
 	ReceiveEpoll = "epoll"
+	// ReceiveAuto is io_uring where the kernel allows it (Linux 6.0 or later, not disabled
+	// nor filtered by seccomp), epoll otherwise.
+	ReceiveAuto = "auto"
 	// ReceiveIOURing keeps one multishot receive per socket in an io_uring: the kernel fills
 	// buffers the client provides and the loop takes their completions from shared memory,
 	// with no system call per read. New fails where the kernel refuses it.
@@ -68,8 +70,8 @@ type Options struct {
 	OnOpen, OnClose func()
 	// MaxIdlePerAddr bounds the connections kept alive per address; default 65,536.
 	MaxIdlePerAddr int
-	// Receive is the receive path (ReceiveAuto, ReceiveEpoll or ReceiveIOURing); the one
-	// chosen is Client.Receive.
+	// Receive is the receive path: ReceiveEpoll (also ""), ReceiveIOURing or ReceiveAuto;
+	// the one chosen is Client.Receive.
 	Receive string
 
 	// io_uring's provided buffers: how many (a power of two) and their size; tests make

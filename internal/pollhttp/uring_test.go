@@ -24,7 +24,7 @@ func TestURingProbe(t *testing.T) {
 	var u unix.Utsname
 	_ = unix.Uname(&u)
 	disabled, _ := os.ReadFile("/proc/sys/kernel/io_uring_disabled")
-	c, err := New(Options{})
+	c, err := New(Options{Receive: ReceiveAuto})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,8 +35,16 @@ func TestURingProbe(t *testing.T) {
 	}
 	t.Logf("kernel %s, io_uring_disabled %q, auto chose %s, io_uring: %v",
 		unix.ByteSliceToString(u.Release[:]), strings.TrimSpace(string(disabled)), c.Receive(), uerr)
-	if uerr == nil && c.Receive() != ReceiveIOURing {
-		t.Errorf("auto chose %s where io_uring works", c.Receive())
+	if want := map[bool]string{true: ReceiveIOURing, false: ReceiveEpoll}[uerr == nil]; c.Receive() != want {
+		t.Errorf("auto chose %s, want %s (io_uring: %v)", c.Receive(), want, uerr)
+	}
+	plain, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if plain.Receive() != ReceiveEpoll {
+		t.Errorf("the zero Options chose %s, want epoll", plain.Receive())
 	}
 	if _, err := New(Options{Receive: "kqueue"}); err == nil || !strings.Contains(err.Error(), `"kqueue"`) {
 		t.Errorf("an unknown receive path: %v, want it refused by name", err)
