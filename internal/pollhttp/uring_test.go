@@ -107,20 +107,23 @@ func TestURingBufferExhaustion(t *testing.T) {
 // cancelled receive (or the idle socket): the connection is not reused for the next request.
 func TestURingBytesAfterResponse(t *testing.T) {
 	t.Parallel()
+	stale := make(chan struct{}, 8) // the next request goes out once the stray bytes are written
 	addr, conns := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
 		for readRequest(t, br) {
 			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			time.Sleep(5 * time.Millisecond)
 			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+			stale <- struct{}{}
 		}
 	})
 	c := newTestRing(t, 4, 4096)
 	for i := range 3 {
 		rec := &recorder{}
 		if err := c.Do(t.Context(), post(addr, "/", "x"), rec); err != nil || rec.body.String() != "ok" {
-			t.Fatalf("request %d: %v %q; want each answered by its own response", i, err, rec.body.String())
+			t.Fatalf("request %d: %v %q; want each answered by its own response (%d connections)", i, err, rec.body.String(), conns.Load())
 		}
-		time.Sleep(20 * time.Millisecond)
+		<-stale
+		time.Sleep(time.Millisecond) // over loopback
 	}
 	if conns.Load() != 3 {
 		t.Errorf("%d connections; want a new one for each request", conns.Load())
