@@ -193,3 +193,25 @@ func TestMergeHostAndClientFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkersClient: the merged summary names the client the workers ran, every one of them
+// where they differ, and the configured one when none said.
+func TestWorkersClient(t *testing.T) {
+	for _, tt := range []struct {
+		clients []string
+		want    string
+	}{
+		{[]string{ClientIOURing, ClientIOURing}, ClientIOURing},
+		{[]string{ClientIOURing, ClientEpoll, ClientIOURing}, "epoll,io_uring"},
+		{[]string{"", ""}, ClientNetHTTP},
+		{nil, ClientNetHTTP},
+	} {
+		parts := make([]Summary, len(tt.clients))
+		for i, c := range tt.clients {
+			parts[i].Client = c
+		}
+		if got := workersClient(ClientNetHTTP, parts); got != tt.want {
+			t.Errorf("workers %q: %q, want %q", tt.clients, got, tt.want)
+		}
+	}
+}
