@@ -26,8 +26,8 @@ import (
 //
 // Kept simple on purpose: no SINGLE_ISSUER or DEFER_TASKRUN. They need every submission and
 // wait on one locked OS thread, and then each hand-over between that thread and the
-// goroutines sending requests is an OS thread switch: measured, those switches cost more
-// than the receive work they batch.
+// goroutines sending requests is an OS thread switch: in a profile those switches cost more
+// than the system calls they saved (docs/performance.md).
 
 // User data of the requests that are not receives (receives count up from 1).
 const uringCancelTag = 1 << 62 // cancellations: their completions are not needed
@@ -41,7 +41,7 @@ type uringLoop struct {
 	rearms int              // receives armed again on a socket (tests)
 }
 
-// ringBufs are the provided buffers' number and size.
+// ringBufDefaults are the provided buffers' number and size.
 func (o Options) ringBufDefaults() (n, size int) {
 	n, size = o.ringBufs, o.ringBufSize
 	if n == 0 {
