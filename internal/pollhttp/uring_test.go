@@ -51,7 +51,7 @@ func TestURingProbe(t *testing.T) {
 	}
 }
 
-// newRingClient makes an io_uring client with bufs provided buffers of size bytes.
+// newTestRing makes an io_uring client with bufs provided buffers of size bytes.
 func newTestRing(t *testing.T, bufs, size int) *counted {
 	t.Helper()
 	skipWithoutURing(t)
