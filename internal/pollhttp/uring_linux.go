@@ -13,7 +13,7 @@ import (
 
 // A minimal io_uring on raw system calls (no library: none is on the module proxy here),
 // only what the receive loop needs: a submission and a completion ring, a ring of provided
-// buffers, multishot receives, reads and cancellations. Values from linux/io_uring.h.
+// buffers, multishot receives and cancellations. Values from linux/io_uring.h.
 const (
 	uringSetupCQSize    = 1 << 3
 	uringSetupSubmitAll = 1 << 7
