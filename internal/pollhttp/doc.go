@@ -9,6 +9,10 @@
 // It speaks plain HTTP/1.1 over TCP (no TLS, no HTTP/2, no proxies): what a load generator
 // needs against an inference server on its own network. Connections are kept alive and reused
 // per address. Linux only; New fails elsewhere.
+//
+// Start sends a request and returns without waiting for the response: no goroutine is held
+// while a response streams, and the caller learns of its end through a callback. Do is Start
+// and a wait.
 package pollhttp
 
 import (
@@ -33,11 +37,13 @@ type Handler interface {
 type Request struct {
 	Addr string // host:port to connect to
 	Data []byte // the whole request: request line, header fields, blank line and body
-	// Connected, when set, is called (on Do's goroutine) once the request has a connection,
-	// before it is written: reused tells a kept-alive one from a new dial.
+	// Connected, when set, is called (on the goroutine that called Do or Start) once the
+	// request has a connection, before it is written: reused tells a kept-alive one from a
+	// new dial.
 	Connected func(reused bool)
 	// Wrote, when set, is called once the whole request has been written to the socket
-	// (before any response): a deadline that passes before it never reached the server.
+	// (before Do returns, or Start's done is called): a deadline that passes before it never
+	// reached the server.
 	Wrote func()
 }
 
