@@ -35,13 +35,13 @@ func requestHead(target, apiKey string) (addr string, head []byte) {
 	return addr, append(head, "Content-Length: "...)
 }
 
-// request is the whole request for body.
-func (t *target) request(body []byte) []byte {
-	b := make([]byte, 0, len(t.head)+len(body)+16)
+// header is the request's line and header fields for a body of n bytes; the body (the
+// prompt's, shared by every request of that prompt) is written after it.
+func (t *target) header(n int) []byte {
+	b := make([]byte, 0, len(t.head)+24)
 	b = append(b, t.head...)
-	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\n\r\n"...)
-	return append(b, body...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, "\r\n\r\n"...)
 }
 
 // startPolled sends the request on the epoll client and returns: no goroutine waits for the
@@ -54,7 +54,7 @@ func (x *exchange) startPolled(ctx context.Context, client *pollhttp.Client, tgt
 	h := &polledStream{x: x, sr: sr, act: &activity{cancel: x.cancel}}
 	sr.Reset(&h.feed)
 	x.rec.SentNs = r.offset(time.Now())
-	client.Start(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body), Connected: x.connected,
+	client.Start(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.header(len(x.p.body)), Body: x.p.body, Connected: x.connected,
 		Wrote: func() { x.wrote.Store(true) }}, h, func(err error) {
 		h.end(ctx, err)
 		r.readers.Put(sr)

@@ -286,14 +286,16 @@ func (r *Runner) send(reqCtx context.Context, seq uint64, due time.Duration, use
 	rec := &results.Request{ExperimentID: r.cfg.ExperimentID, WorkerID: int32(r.cfg.WorkerID), Seq: int64(seq),
 		Target: tgt.base, User: int32(user), PromptIndex: int32(p.index), MaxTokens: int32(p.maxTokens),
 		DueNs: int64(due)}
+	// One context a request, its timeout a timer: a context with a deadline would be a second
+	// one, with its own channel and timer, held by every open stream.
 	ctx, cancel := context.WithCancelCause(reqCtx)
-	ctx, cancelTimeout := context.WithTimeoutCause(ctx, r.cfg.Timeout, errTimeout)
+	timeout := time.AfterFunc(r.cfg.Timeout, func() { cancel(errTimeout) })
 	prealloc := min(p.maxTokens, 256)
 	x := &exchange{r: r, rec: rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1,
 		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
 	r.prog.began()
 	r.tr.start(ctx, x, tgt, func() {
-		cancelTimeout()
+		timeout.Stop()
 		cancel(nil)
 		tgt.outstanding.Add(-1)
 		x.complete()

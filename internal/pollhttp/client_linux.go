@@ -172,7 +172,7 @@ func (c *Client) start(ctx context.Context, req Request, h Handler, done func(er
 		go done(err)
 		return
 	}
-	if err := c.write(ctx, fd, req.Data); err != nil {
+	if err := c.write(ctx, fd, [][]byte{req.Data, req.Body}); err != nil {
 		c.abort(cl, err)
 	} else if req.Wrote != nil {
 		req.Wrote()
@@ -257,11 +257,17 @@ func alive(fd int) bool {
 	return errors.Is(err, unix.EAGAIN)
 }
 
-// write sends the whole request, waiting (in the caller's goroutine) while the socket's
-// buffer is full.
-func (c *Client) write(ctx context.Context, fd int, data []byte) error {
-	for len(data) > 0 {
-		n, err := unix.Write(fd, data)
+// write sends the whole request (parts, in one writev while the socket takes it), waiting
+// (in the caller's goroutine) while the socket's buffer is full.
+func (c *Client) write(ctx context.Context, fd int, parts [][]byte) error {
+	for {
+		for len(parts) > 0 && len(parts[0]) == 0 {
+			parts = parts[1:]
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		n, err := unix.Writev(fd, parts)
 		switch {
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
@@ -270,12 +276,17 @@ func (c *Client) write(ctx context.Context, fd int, data []byte) error {
 			}
 			_, _ = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 100)
 		case err != nil:
-			return &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+			return &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("writev", err)}
 		default:
-			data = data[n:]
+			for n > 0 { // what was written leaves parts
+				k := min(n, len(parts[0]))
+				parts[0], n = parts[0][k:], n-k
+				if len(parts[0]) == 0 {
+					parts = parts[1:]
+				}
+			}
 		}
 	}
-	return nil
 }
 
 // register hands cl's socket to the loop. Under the lock, so that Close cannot fail the call

@@ -377,3 +377,21 @@ func TestStartDoesNotWait(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+// TestBodyWrittenAfterData: a Body larger than the socket's buffer is written whole after
+// Data, through partial writes.
+func TestBodyWrittenAfterData(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%d %s", len(b), b[len(b)-3:])
+	}))
+	t.Cleanup(srv.Close)
+	body := []byte(strings.Repeat("x", 8<<20) + "end")
+	addr := srv.Listener.Addr().String()
+	req := Request{Addr: addr, Data: fmt.Appendf(nil, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, len(body)), Body: body}
+	rec := &recorder{}
+	if err := newClient(t, nil).Do(t.Context(), req, rec); err != nil || rec.body.String() != fmt.Sprint(len(body), " end") {
+		t.Fatalf("error %v, response %q", err, rec.body.String())
+	}
+}

@@ -36,7 +36,10 @@ type Handler interface {
 // Request is one request to send.
 type Request struct {
 	Addr string // host:port to connect to
-	Data []byte // the whole request: request line, header fields, blank line and body
+	Data []byte // the request: request line, header fields, blank line and body, or its start
+	// Body, when set, is written after Data (with Data in one writev): a body shared by many
+	// requests is then not copied into each.
+	Body []byte
 	// Connected, when set, is called (on the goroutine that called Do or Start) once the
 	// request has a connection, before it is written: reused tells a kept-alive one from a
 	// new dial.
