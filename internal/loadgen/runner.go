@@ -290,9 +290,7 @@ func (r *Runner) send(reqCtx context.Context, seq uint64, due time.Duration, use
 	// one, with its own channel and timer, held by every open stream.
 	ctx, cancel := context.WithCancelCause(reqCtx)
 	timeout := time.AfterFunc(r.cfg.Timeout, func() { cancel(errTimeout) })
-	prealloc := min(p.maxTokens, 256)
-	x := &exchange{r: r, rec: rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1,
-		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
+	x := &exchange{r: r, rec: rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1}
 	r.prog.began()
 	r.tr.start(ctx, x, tgt, func() {
 		timeout.Stop()
