@@ -80,7 +80,7 @@ func fillIdentity(r *Row, e results.Experiment) {
 	r.BatchSize, r.MBT = int64(s.BatchSize), int64(s.MBT)
 	r.Mode, r.Users, r.Concurrency, r.Rate = string(l.Mode), int64(l.Users), int64(l.Concurrency), l.Rate
 	if l.Sweep != nil {
-		r.SweepID, r.SweepStage = l.Sweep.ID, l.Sweep.Stage
+		r.SweepID, r.SweepStage, r.SweepIndex = l.Sweep.ID, l.Sweep.Stage, int64(l.Sweep.Index)
 	}
 	r.LoadLevel = l.Level()
 	r.Prompts, r.MaxTokens, r.API, r.Workers = l.Prompts, int64(l.MaxTokens), string(l.API), int64(max(l.Workers, 1))

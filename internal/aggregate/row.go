@@ -197,10 +197,13 @@ type Row struct {
 	Saturated       bool   `parquet:"saturated"`
 	SaturatedReason string `parquet:"saturated_reason"`
 
-	// A sweep's points (mode sweep) share SweepID; SweepKnee marks the point the sweep found
-	// as its knee, and SweepKneeReason (on every point) says why it is there.
+	// A sweep's points (mode sweep) share SweepID; SweepIndex numbers its rate points (1 is
+	// the lowest rate), the place two campaigns' rate points share whatever rates they
+	// measured; SweepKnee marks the point the sweep found as its knee, and SweepKneeReason (on
+	// every point) says why it is there.
 	SweepID         string `parquet:"sweep_id"`
 	SweepStage      string `parquet:"sweep_stage"`
+	SweepIndex      int64  `parquet:"sweep_index"`
 	SweepKnee       bool   `parquet:"sweep_knee"`
 	SweepKneeReason string `parquet:"sweep_knee_reason"`
 

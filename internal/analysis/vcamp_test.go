@@ -50,6 +50,9 @@ type vexp struct {
 	// repeat is the experiment's repeat number (0 = 1): repeats of one server configuration
 	// are repeats of one point of a series.
 	repeat int
+	// host, when set, is the machine the load generator reads at the start and end of the
+	// run (loadgen.Config.Host); its view goes into summary.json, as the campaign writes it.
+	host loadgen.HostSampler
 }
 
 // vexpDefaults fills the common settings.
@@ -86,6 +89,7 @@ type vrun struct {
 	metrics  []results.ServerMetric
 	gpus     []results.GPUSample
 	exp      results.Experiment
+	summary  results.LoadSummary
 }
 
 // runVirtual runs v in a bubble and writes its raw files under root/raw/<id>; it returns the
@@ -109,6 +113,11 @@ func runVirtual(t *testing.T, root string, v vexp) string {
 	}
 	if v.simGPUs {
 		if err := results.WriteParquet(filepath.Join(dir, results.GPUFile), out.gpus); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.host != nil { // only then: the client's CPU figures are real time, not the bubble's
+		if err := results.WriteJSON(filepath.Join(dir, loadgen.SummaryFile(0, 1)), out.summary); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,7 +157,7 @@ func (v vexp) run(t *testing.T) vrun {
 		t.Fatalf("%s: load: %v", v.id, err)
 	}
 	wg.Wait()
-	rec.requests = sink.Rows()
+	rec.requests, rec.summary = sink.Rows(), sum.JSON()
 	rec.exp = v.record(srv.Effective(), start, windowStart)
 	if err != nil { // as the campaign records it: the experiment failed, its files kept
 		rec.exp.Status, rec.exp.Reason = results.StatusFailed, "every request failed: "+strings.Join(sum.FirstErrors, "; ")
@@ -160,7 +169,7 @@ func (v vexp) loadConfig(ln *memnet.Listener, start time.Time) loadgen.Config {
 	c := v.load
 	c.Targets, c.API, c.Model = []string{"http://sim"}, loadspec.APICompletions, sim.DefaultModel
 	c.Dial, c.Waiter, c.StartAt, c.ExperimentID = ln.Dial, loadgen.TimerWaiter{}, start, v.id
-	c.IgnoreEOS, c.Grace, c.Seed = true, 30*time.Second, 7
+	c.IgnoreEOS, c.Grace, c.Seed, c.Host = true, 30*time.Second, 7, v.host
 	rng := rand.New(rand.NewPCG(7, 7))
 	for range 16 {
 		ids := make([]int, v.prompt)

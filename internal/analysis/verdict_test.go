@@ -2,11 +2,14 @@ package analysis
 
 import (
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/diagnose"
+	"github.com/llmscale/llmscale/internal/host"
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
@@ -53,6 +56,16 @@ type expCase struct {
 	want    string
 	v       vexp
 	gpuBusy bool // add GPU telemetry of busy GPUs (the simulator has none)
+	suspect bool // the verdict must say the measurement is suspect (a contended host)
+}
+
+// busyHost is a machine whose CPUs are 95% busy over the run: each snapshot adds 1,000 ticks,
+// 50 of them idle.
+type busyHost struct{ n atomic.Uint64 }
+
+func (h *busyHost) Snapshot() (host.Snapshot, error) {
+	n := h.n.Add(1)
+	return host.Snapshot{CPU: host.CPU{Total: 1000 * n, Idle: 50 * n}}, nil
 }
 
 // experimentCases gives, for each experiment verdict of docs/analysis.md, a simulator
@@ -76,6 +89,10 @@ func experimentCases(t *testing.T) []expCase {
 		// Every request answered 500: the campaign records the experiment as failed.
 		{want: diagnose.CodeFailed, v: vexp{id: "every-request-fails", sim: sim.Config{MaxNumSeqs: 64,
 			Faults: sim.Faults{ErrorRate: 1}}, load: users(4)}},
+		// The small batch cap again, measured while the host's CPUs were 95% busy: the verdict
+		// stands, and says the figures may be the host's.
+		{want: diagnose.CodeBatchCap, v: vexp{id: "contended-host", sim: sim.Config{MaxNumSeqs: 4}, load: users(32),
+			host: &busyHost{}}, suspect: true},
 		// A server whose /metrics were not recorded: no rule can hold, the verdict lists what is missing.
 		{want: diagnose.CodeUnknown, v: vexp{id: "no-server-metrics", sim: sim.Config{MaxNumSeqs: 4}, load: users(32), noScrape: true}},
 	}
@@ -101,6 +118,9 @@ func TestExperimentVerdictsFromTheSimulator(t *testing.T) {
 			t.Logf("%s in %v: %s — %s", tt.v.id, time.Since(start), d.Verdict.Code, d.Verdict.Sentence)
 			if d.Verdict.Code != tt.want {
 				t.Errorf("verdict %s, want %s: %s\nevidence: %v", d.Verdict.Code, tt.want, d.Verdict.Sentence, d.Verdict.Evidence)
+			}
+			if got := d.Suspect != "" && strings.Contains(d.Verdict.Sentence, "host was contended"); got != tt.suspect {
+				t.Errorf("suspect measurement said: %v, want %v (suspect %q)", got, tt.suspect, d.Suspect)
 			}
 			checkMargins(t, d.Verdict)
 		})

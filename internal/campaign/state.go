@@ -13,34 +13,13 @@ import (
 	"github.com/llmscale/llmscale/internal/spec"
 )
 
-// campaignFile is results/campaign.json: the plan that produced the tree, the matrix it came
-// from, and the state of every experiment. experiment.json files are the authority on each
-// experiment; this file is their index, rewritten atomically after every change.
+// campaignFile is results/campaign.json: the index every reader shares, and the plan's
+// skipped experiments, overrides and estimate. It is rewritten atomically after every change.
 type campaignFile struct {
-	Campaign    string            `json:"campaign"`
-	Engine      string            `json:"engine"`
-	Model       string            `json:"model"`
-	MatrixFile  string            `json:"matrix_file"`
-	MatrixHash  string            `json:"matrix_sha256"`
-	MatrixYAML  string            `json:"matrix_yaml"`
-	Tool        string            `json:"tool_version"`
-	Host        string            `json:"host"`
-	StartedAt   time.Time         `json:"started_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	Servers     int               `json:"server_configurations"`
-	Experiments []campaignEntry   `json:"experiments"`
-	Skipped     []matrix.Skipped  `json:"skipped,omitempty"`
-	Overrides   []spec.Override   `json:"overrides,omitempty"`
-	Estimate    matrix.Estimate   `json:"estimate"`
-	Runs        []time.Time       `json:"runs"` // every start of llmscale run on this tree
-	Extra       map[string]string `json:"extra,omitempty"`
-}
-
-type campaignEntry struct {
-	ID     string `json:"exp_id"`
-	Server string `json:"server"`
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
+	results.CampaignIndex
+	Skipped   []matrix.Skipped `json:"skipped,omitempty"`
+	Overrides []spec.Override  `json:"overrides,omitempty"`
+	Estimate  matrix.Estimate  `json:"estimate"`
 }
 
 type campaignState struct {
@@ -65,10 +44,10 @@ func openState(root string, l *spec.Loaded, plan matrix.Plan, opts Options) (*ca
 		return nil, err
 	}
 	now := opts.Now().UTC()
-	s.file = campaignFile{Campaign: plan.Campaign, Engine: plan.Engine, Model: plan.Model, MatrixFile: l.File,
-		MatrixHash: l.Hash, MatrixYAML: string(l.Source), Tool: opts.ToolVersion, Host: opts.Host,
-		StartedAt: now, Servers: len(plan.Servers), Skipped: plan.Skipped, Overrides: l.Overrides(),
-		Estimate: plan.Estimate, Runs: append(old.Runs, now)}
+	s.file = campaignFile{CampaignIndex: results.CampaignIndex{Campaign: plan.Campaign, Engine: plan.Engine,
+		Model: plan.Model, MatrixFile: l.File, MatrixHash: l.Hash, MatrixYAML: string(l.Source), Tool: opts.ToolVersion,
+		Host: opts.Host, StartedAt: now, Servers: len(plan.Servers), Runs: append(old.Runs, now)},
+		Skipped: plan.Skipped, Overrides: l.Overrides(), Estimate: plan.Estimate}
 	if !old.StartedAt.IsZero() {
 		s.file.StartedAt = old.StartedAt
 	}
@@ -77,7 +56,7 @@ func openState(root string, l *spec.Loaded, plan matrix.Plan, opts Options) (*ca
 		if rec, err := results.ReadExperiment(results.Dir(root, e.ID)); err == nil {
 			status, reason = rec.Status, rec.Reason
 		}
-		s.file.Experiments = append(s.file.Experiments, campaignEntry{ID: e.ID, Server: e.Server.ID, Status: status, Reason: reason})
+		s.file.Experiments = append(s.file.Experiments, results.CampaignEntry{ID: e.ID, Server: e.Server.ID, Status: status, Reason: reason})
 	}
 	return s, s.save()
 }

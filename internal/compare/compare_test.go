@@ -197,3 +197,41 @@ func TestLoadNotResults(t *testing.T) {
 		t.Errorf("Load of an empty folder: error %v, want not a results tree", err)
 	}
 }
+
+// TestCompareSweepPoints: a sweep's rate points pair by their place in the sweep, though each
+// campaign set their rates from its own measured throughput; a rate experiment (mode rate)
+// still pairs by rate.
+func TestCompareSweepPoints(t *testing.T) {
+	t.Parallel()
+	point := func(id, stage string, index int64, rate, tput float64) aggregate.Row {
+		r := row(id, 1, 0, tput, 50)
+		r.Mode, r.Rate, r.SweepID, r.SweepStage, r.SweepIndex = "sweep", rate, "s", stage, index
+		return r
+	}
+	plain := func(id string, rate, tput float64) aggregate.Row {
+		r := row(id, 1, 0, tput, 50)
+		r.Mode, r.Rate = "rate", rate
+		return r
+	}
+	a := campaign("a", point("a-sync", "sync", 0, 0, 10), point("a-max", "throughput", 0, 0, 300),
+		point("a-r1", "rate", 1, 107.3, 100), point("a-r2", "rate", 2, 203.8, 190), plain("a-rate", 50, 50))
+	b := campaign("b", point("b-sync", "sync", 0, 0, 11), point("b-max", "throughput", 0, 0, 320),
+		point("b-r1", "rate", 1, 110.9, 105), point("b-r2", "rate", 2, 215.2, 200), plain("b-rate", 60, 60))
+	res, err := Compare(a, b, Options{Metrics: []string{"output_throughput_tps"}, Resamples: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]float64{}
+	for _, p := range res.Points {
+		got[p.Point.A[0].ExpID+" "+p.Point.B[0].ExpID] = [2]float64{p.Changes[0].A, p.Changes[0].B}
+	}
+	for _, pair := range []string{"a-sync b-sync", "a-max b-max", "a-r1 b-r1", "a-r2 b-r2"} {
+		if _, ok := got[pair]; !ok {
+			t.Errorf("%s not paired; pairs: %v", pair, got)
+		}
+	}
+	if len(res.Points) != 4 || len(res.OnlyA) != 1 || len(res.OnlyB) != 1 {
+		t.Errorf("%d pairs, %d only in A, %d only in B; want 4, 1, 1 (rate 50 and rate 60 differ)",
+			len(res.Points), len(res.OnlyA), len(res.OnlyB))
+	}
+}

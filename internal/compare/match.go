@@ -6,14 +6,26 @@ import (
 
 	"github.com/llmscale/llmscale/internal/aggregate"
 	"github.com/llmscale/llmscale/internal/results"
+	"github.com/llmscale/llmscale/internal/sweep"
 )
 
 // KeyColumns are the columns that make two experiments "the same experiment" on both sides:
 // the factors of the matrix. Engine, model and server version are left out, so a vLLM upgrade
-// or another engine is compared point by point; name them in a selection to pick one.
+// or another engine is compared point by point; name them in a selection to pick one. A
+// sweep's points match by their stage and index, not by rate: each campaign sets its rate
+// points from the throughput it measured (keyText).
 func KeyColumns() []string {
 	return []string{"gpus", "tp", "dp", "pp", "mode", "users", "concurrency", "rate",
-		"prompts", "max_tokens", "batch_size", "mbt", "api", "extra_factors"}
+		"sweep_stage", "sweep_index", "prompts", "max_tokens", "batch_size", "mbt", "api", "extra_factors"}
+}
+
+// keyText is a row's value of key column k, the same on both sides for the same point of the
+// matrix: a sweep's rate point has no rate of its own there.
+func keyText(cols map[string]column, k string, r *aggregate.Row) string {
+	if k == "rate" && r.SweepStage == sweep.StageRate {
+		return "(sweep)"
+	}
+	return cols[k].text(r)
 }
 
 // Point is one experiment of the matrix found on both sides (or on one only): its key values
@@ -56,7 +68,7 @@ func match(a, b []aggregate.Row, keys []string) []Point {
 			}
 			key := make([]Filter, len(keys))
 			for j, k := range keys {
-				key[j] = Filter{Column: k, Value: cols[k].text(r)}
+				key[j] = Filter{Column: k, Value: keyText(cols, k, r)}
 			}
 			id := keyID(key)
 			n, ok := index[id]

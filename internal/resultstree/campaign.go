@@ -14,30 +14,11 @@ import (
 	"github.com/llmscale/llmscale/internal/results"
 )
 
-// campaignIndex is what the report reads of results/campaign.json (written by package
-// campaign): the plan's identity and every planned experiment's state. Unknown fields are
-// ignored, so older and newer files read.
-type campaignIndex struct {
-	Campaign    string    `json:"campaign"`
-	Engine      string    `json:"engine"`
-	Model       string    `json:"model"`
-	MatrixFile  string    `json:"matrix_file"`
-	MatrixYAML  string    `json:"matrix_yaml"`
-	Tool        string    `json:"tool_version"`
-	Host        string    `json:"host"`
-	StartedAt   time.Time `json:"started_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Experiments []struct {
-		ID     string `json:"exp_id"`
-		Status string `json:"status"`
-	} `json:"experiments"`
-}
-
 // buildCampaign fills the campaign's description from campaign.json, topology.json and the
 // experiments' own records (recs, by experiment id; rows for what the server reported).
 // Every file is optional: what is missing stays empty, and the problem goes to problems.
 func buildCampaign(root string, rows []aggregate.Row, recs map[string]*results.Experiment, problems *[]error) reportdata.Campaign {
-	var idx campaignIndex
+	var idx results.CampaignIndex
 	if err := results.ReadJSON(filepath.Join(root, results.CampaignFile), &idx); err != nil {
 		*problems = append(*problems, fmt.Errorf("%s: %w", results.CampaignFile, err))
 	}
@@ -80,7 +61,7 @@ func fillFromRecords(c *reportdata.Campaign, recs map[string]*results.Experiment
 
 // countStates counts done and failed experiments: experiment.json is the authority, the
 // index covers those that never started.
-func countStates(c *reportdata.Campaign, idx campaignIndex, recs map[string]*results.Experiment) {
+func countStates(c *reportdata.Campaign, idx results.CampaignIndex, recs map[string]*results.Experiment) {
 	status := map[string]string{}
 	for _, e := range idx.Experiments {
 		status[e.ID] = e.Status

@@ -19,6 +19,8 @@ func TestTokenizerKey(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
 		"tok/tokenizer.json": tinyTokenizer,
+		"ws.json":            `{"pre_tokenizer": {"type": "WhitespaceSplit"}, "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1, "##b": 2}}}`,
+		"long.txt":           strings.Repeat("abbb ", 100) + "\n",
 		"t5.json":            `{"pre_tokenizer": {"type": "Digits"}, "model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0]]}}`,
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
@@ -48,9 +50,20 @@ func TestTokenizerKey(t *testing.T) {
 		{"empty", head + "tokenizer: ''\n", []string{"m.yaml:2:12: tokenizer:"}},
 		{"vocab_size disagrees", head + "tokenizer: tok\nload:\n  vocab_size: 32000\n", []string{
 			"m.yaml:4:15: load.vocab_size: 32000 disagrees with tokenizer tok, a vocabulary of 4 tokens", "leave load.vocab_size out"}},
+		// "abbb" is about 1 token by the approximation and 4 (a ##b ##b ##b) by the tokenizer:
+		// the context check counts as the run will.
+		{"fits by the approximation", "factors: {prompts: [long.txt]}\nserver: {extra_args: [--max-model-len, '256']}\n", nil},
+		{"too long by the tokenizer", "factors: {prompts: [long.txt]}\nserver: {extra_args: [--max-model-len, '256']}\ntokenizer: ws.json\n", []string{
+			"long.txt holds a prompt of 400 tokens (counted by ws.json), longer than the model's context (--max-model-len 256)"}},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "m.yaml", dir)
+		if c.want == nil {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: error %v, want an invalid matrix", c.name, err)
 			continue

@@ -20,9 +20,9 @@ import (
 func (l *Loaded) Validate() []Problem {
 	v := validator{spec: &l.Spec, at: l}
 	v.top()
+	v.tokenizer() // first: the prompts are counted with it
 	v.factors()
 	v.load()
-	v.tokenizer()
 	v.sweep()
 	v.server()
 	return v.problems
@@ -31,6 +31,7 @@ func (l *Loaded) Validate() []Problem {
 type validator struct {
 	spec     *Spec
 	at       *Loaded
+	tok      workload.Counter // the matrix's tokenizer, nil when it has none or it failed to load
 	problems []Problem
 }
 
@@ -214,14 +215,18 @@ func (v *validator) prompts() {
 // file fails here and not after a server has started, and flags prompts longer than the
 // model's context where the matrix says what the context is.
 func (v *validator) promptContent(src workload.Source, path string) error {
-	longest, err := workload.Check(src)
+	longest, err := workload.Check(src, v.tok)
 	if err != nil {
 		return err
 	}
 	ctx, flag := contextLength(v.spec)
 	if ctx > 0 && longest > ctx {
-		v.add(path, fmt.Sprintf("%s holds a prompt of about %d tokens, longer than the model's context (%s %d)",
-			promptName(src), longest, flag, ctx), "raise the context, or use shorter prompts: the server would refuse these requests")
+		counted := fmt.Sprintf("about %d tokens", longest)
+		if v.tok != nil {
+			counted = fmt.Sprintf("%d tokens (counted by %s)", longest, v.spec.Tokenizer)
+		}
+		v.add(path, fmt.Sprintf("%s holds a prompt of %s, longer than the model's context (%s %d)",
+			promptName(src), counted, flag, ctx), "raise the context, or use shorter prompts: the server would refuse these requests")
 	}
 	return nil
 }
@@ -314,6 +319,7 @@ func (v *validator) tokenizer() {
 			"or a tiktoken rank file named like its encoding (cl100k_base.tiktoken); docs/datasets.md lists what is supported")
 		return
 	}
+	v.tok = tok
 	if vs := s.Load.VocabSize; vs != nil && *vs != tok.VocabSize() {
 		v.add("$.load.vocab_size", fmt.Sprintf("%d disagrees with tokenizer %s, a vocabulary of %d tokens", *vs, s.Tokenizer, tok.VocabSize()),
 			"leave load.vocab_size out: the tokenizer's vocabulary bounds the token ids")

@@ -12,8 +12,9 @@ import (
 // Check reads a prompt source as a run would and says what is wrong with it before any server
 // starts: a file that holds no prompt (empty, only "---" separators, only comments), text that
 // is not UTF-8, binary content. Errors name the file and the line. It returns the longest
-// prompt in tokens (approximate for text), for comparing with the model's context.
-func Check(src Source) (longest int, err error) {
+// prompt in tokens, for comparing with the model's context: counted by tok as the run will, or
+// approximately (tokens.Count) when tok is nil.
+func Check(src Source, tok Counter) (longest int, err error) {
 	switch src.Kind {
 	case KindRandom:
 		return src.InTokens, nil
@@ -33,7 +34,10 @@ func Check(src Source) (longest int, err error) {
 		if prompts = textPrompts(ParseText(data)); len(prompts) == 0 {
 			return 0, fmt.Errorf("prompt file %s holds no prompt: %s", src.Path, whyEmpty(data))
 		}
-	} else if prompts, err = ParseShareGPT(data); err != nil {
+		if tok != nil {
+			Recount(prompts, tok)
+		}
+	} else if prompts, err = parseShareGPT(data, countsOf(tok)); err != nil {
 		return 0, fmt.Errorf("prompt file %s: %w", src.Path, err)
 	} else if len(prompts) == 0 {
 		return 0, fmt.Errorf("prompt file %s holds no conversation with a first user turn", src.Path)
