@@ -237,10 +237,10 @@ func vllmPeaks(reqs []*vllmRow) (tokens float64, concurrent int) {
 		}
 		t := q.sent + q.ttft
 		perSecond[(t-first)/1e9]++
-		for _, g := range q.itl {
+		q.itl.each(func(g int64) {
 			t += g
 			perSecond[(t-first)/1e9]++
-		}
+		})
 	}
 	for _, v := range perSecond {
 		tokens = max(tokens, v)

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,13 +16,43 @@ import (
 	"github.com/llmscale/llmscale/internal/stats"
 )
 
-// vllmRow is what vLLM's result needs of a request record: about 150 bytes and 8 a gap,
+// vllmRow is what vLLM's result needs of a request record: about 150 bytes and 4 a gap,
 // where a whole record read back costs several times that.
 type vllmRow struct {
 	startUnix, sent, due, end, ttft, tpot, e2e, seq int64
 	worker, in, out                                 int32
 	kind, msg                                       string
-	itl                                             []int64
+	itl                                             packedGaps
+}
+
+// packedGaps are a request's chunk gaps (ns) as varints: 3–4 bytes a gap of milliseconds
+// instead of 8, the most a long run's result holds.
+type packedGaps []byte
+
+func packGaps(v []int64) packedGaps {
+	n := 0
+	for _, g := range v {
+		n += varintLen(g)
+	}
+	p := make(packedGaps, 0, n)
+	for _, g := range v {
+		p = binary.AppendVarint(p, g)
+	}
+	return p
+}
+
+func varintLen(x int64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutVarint(b[:], x)
+}
+
+// each calls f with every gap, in order.
+func (p packedGaps) each(f func(gap int64)) {
+	for len(p) > 0 {
+		g, n := binary.Varint(p)
+		f(g)
+		p = p[n:]
+	}
 }
 
 func (q *vllmRow) ok() bool { return q.kind == "" }
@@ -29,7 +60,7 @@ func (q *vllmRow) ok() bool { return q.kind == "" }
 func toVLLMRow(r *results.Request) vllmRow {
 	return vllmRow{startUnix: r.StartUnixNs, sent: r.SentNs, due: r.DueNs, end: r.EndNs, ttft: r.TTFTNs, tpot: r.TPOTNs,
 		e2e: r.E2ENs, seq: r.Seq, worker: r.WorkerID, in: r.PromptTokens, out: r.OutputTokens, kind: r.ErrorKind,
-		msg: r.Error, itl: r.ITLNs}
+		msg: r.Error, itl: packGaps(r.ITLNs)}
 }
 
 // vllmColumns read vllmRows from a request file; the gaps only of the requests that
@@ -55,7 +86,7 @@ func vllmColumns(from, to time.Duration) []results.Column[vllmRow] {
 		i32("output_tokens", func(q *vllmRow) *int32 { return &q.out }),
 		{Path: []string{"error_kind"}, String: func(q *vllmRow, v string) { q.kind = v }},
 		{Path: []string{"error"}, String: func(q *vllmRow, v string) { q.msg = v }},
-		{Path: results.ListPath("itl_ns"), Int64s: func(q *vllmRow, v []int64) { q.itl = v },
+		{Path: results.ListPath("itl_ns"), Int64s: func(q *vllmRow, v []int64) { q.itl = packGaps(v) },
 			Skip: func(q *vllmRow) bool { return !q.ok() || q.end < int64(from) || q.end >= int64(to) }},
 	}
 }
@@ -131,12 +162,13 @@ func (g vllmGaps) stream(bw *bufio.Writer) error {
 		}
 		b = append(b, '[')
 		if q.ok() {
-			for k, gap := range q.itl {
-				if k > 0 {
+			sep := false
+			q.itl.each(func(gap int64) {
+				if sep {
 					b = append(b, ", "...)
 				}
-				b = appendPyFloat(b, float64(gap)/1e9)
-			}
+				b, sep = appendPyFloat(b, float64(gap)/1e9), true
+			})
 		}
 		b = append(b, ']')
 		if _, err := bw.Write(b); err != nil {
@@ -164,9 +196,7 @@ func addVLLMGapStat(doc map[string]any, reqs []*vllmRow, percentiles []float64) 
 	st, at, _ := stats.StreamPercentiles(0, percentiles, func(add func(float64)) error {
 		for _, q := range reqs {
 			if q.ok() {
-				for _, g := range q.itl {
-					add(float64(g) / 1e9 * 1000)
-				}
+				q.itl.each(func(g int64) { add(float64(g) / 1e9 * 1000) })
 			}
 		}
 		return nil
