@@ -235,7 +235,7 @@ func (r *Runner) measure(ctx context.Context, set *serverSet, e matrix.Experimen
 // max_concurrency, an open loop's in-flight cap is max_concurrency too. The statistics are a
 // superset of vLLM's defaults: TTFT, TPOT, ITL and E2EL at p50, p90, p95 and p99.
 func writeVLLMResult(dir string, e matrix.Experiment, sum loadgen.Summary, now time.Time) error {
-	rows, err := results.ReadRequestsDir(dir)
+	files, err := results.RequestFiles(dir)
 	if err != nil {
 		return err
 	}
@@ -255,7 +255,7 @@ func writeVLLMResult(dir string, e matrix.Experiment, sum loadgen.Summary, now t
 		o.MaxConcurrency = l.Users
 	}
 	from := s.Warmup.D()
-	return results.WriteJSON(filepath.Join(dir, loadgen.VLLMResultFile), loadgen.VLLMResult(rows, from, from+sum.Window, o))
+	return loadgen.WriteVLLMResult(filepath.Join(dir, loadgen.VLLMResultFile), files, from, from+sum.Window, o)
 }
 
 // runLoad runs one in-process load generator into dir, showing its live progress if asked.

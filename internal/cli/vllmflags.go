@@ -16,7 +16,6 @@ import (
 
 	"github.com/llmscale/llmscale/internal/loadgen"
 	"github.com/llmscale/llmscale/internal/loadspec"
-	"github.com/llmscale/llmscale/internal/results"
 )
 
 // vllmFlags are vllm bench serve's names for load's settings, with vLLM's meaning
@@ -373,19 +372,11 @@ func joinGoodput(args []string) []string {
 // written, and with --save-result a copy under vLLM's file name (without --save-detailed,
 // as vLLM does, without the per-request arrays).
 func writeVLLMResults(env Env, p loadPlan, sum loadgen.Summary, files []string) error {
-	var rows []results.Request
-	for _, f := range files {
-		r, err := results.ReadRequests(f)
-		if err != nil {
-			return withCode(fmt.Errorf("vllm_result.json: %w", err), ExitFailed)
-		}
-		rows = append(rows, r...)
-	}
 	o := vllmOptions(p, sum, env.now())
 	from := p.cfg.Warmup
 	path := filepath.Join(p.out, loadgen.VLLMResultFile)
-	if err := results.WriteJSON(path, loadgen.VLLMResult(rows, from, from+sum.Window, o)); err != nil {
-		return withCode(err, ExitFailed)
+	if err := loadgen.WriteVLLMResult(path, files, from, from+sum.Window, o); err != nil {
+		return withCode(fmt.Errorf("vllm_result.json: %w", err), ExitFailed)
 	}
 	if p.vllm.resultPath == "" {
 		return nil
@@ -399,7 +390,7 @@ func writeVLLMResults(env Env, p loadPlan, sum loadgen.Summary, files []string) 
 		return withCode(fmt.Errorf("--result-dir: %w", err), ExitFailed)
 	}
 	o.Detailed = p.vllm.detailed
-	if err := results.WriteJSON(dst, loadgen.VLLMResult(rows, from, from+sum.Window, o)); err != nil {
+	if err := loadgen.WriteVLLMResult(dst, files, from, from+sum.Window, o); err != nil {
 		return withCode(err, ExitFailed)
 	}
 	fmt.Fprintf(env.Stderr, "llmscale: wrote %s\n", dst)

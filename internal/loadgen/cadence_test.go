@@ -154,17 +154,25 @@ func startCadenceServer(tb testing.TB) (base string, separate bool) {
 		tb.Cleanup(func() { srv.Close() })
 		return "http://" + l.Addr().String(), false
 	}
+	return startCadenceChild(tb, "taskset", "-c", cpu), true
+}
+
+// startCadenceChild runs the cadence server in a child process of this test binary, started
+// by the command line argv (with the binary's path appended), and returns its base URL.
+func startCadenceChild(tb testing.TB, argv ...string) string {
+	tb.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command("taskset", "-c", cpu, exe)
+	argv = append(argv, exe)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "LLMSCALE_CADENCE_CHILD=1")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start the cadence server with taskset: %v", err)
+		tb.Fatalf("start the cadence server (%s): %v", strings.Join(argv, " "), err)
 	}
 	tb.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
 	line, err := bufio.NewReader(stdout).ReadString('\n')
@@ -172,7 +180,7 @@ func startCadenceServer(tb testing.TB) (base string, separate bool) {
 	if err != nil || !ok {
 		tb.Fatalf("cadence server: %q %v", line, err)
 	}
-	return "http://" + addr, true
+	return "http://" + addr
 }
 
 func fetchWrites(tb testing.TB, base string) map[string]chunkTimes {

@@ -35,7 +35,9 @@ func (r *Runner) spawn(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, n in
 			return
 		}
 		r.prog.users.Add(1)
-		wg.Go(func() { r.user(sendCtx, reqCtx, u, think) })
+		wg.Add(1)
+		usr := &user{r: r, sendCtx: sendCtx, reqCtx: reqCtx, id: u, think: think, wg: wg}
+		go usr.next()
 	}
 }
 
@@ -56,25 +58,59 @@ func startOf(u, n int, spawn float64, ramp time.Duration) time.Duration {
 // records.
 const failurePause = 10 * time.Millisecond
 
-func (r *Runner) user(sendCtx, reqCtx context.Context, u int, think time.Duration) {
-	var conv userConversation
-	for {
-		due := time.Since(r.start)
-		if due >= r.cfg.sendWindow() || sendCtx.Err() != nil { // the clock decides, not which timer fires first
-			return
-		}
-		seq := r.seq.Add(1) - 1
-		if limit := r.cfg.maxRequests(); limit > 0 && seq >= limit {
-			return
-		}
-		pause := think
-		if !r.do(reqCtx, seq, due, u, r.nextTurn(&conv)) {
-			pause = max(think, failurePause)
-		}
-		if pause > 0 {
-			_ = sleepCtx(sendCtx, pause)
-		}
+// user is one closed-loop user between its requests. It holds no goroutine while its
+// request streams or while it thinks: each step runs on a short goroutine of its own (the
+// one that sends, then the one the end of the response or of the pause runs on).
+type user struct {
+	r               *Runner
+	sendCtx, reqCtx context.Context
+	id              int
+	think           time.Duration
+	conv            userConversation
+	wg              *sync.WaitGroup // done when the user stops
+}
+
+// next sends the user's next request, or stops the user once sending is over.
+func (u *user) next() {
+	r := u.r
+	due := time.Since(r.start)
+	if due >= r.cfg.sendWindow() || u.sendCtx.Err() != nil { // the clock decides, not which timer fires first
+		u.wg.Done()
+		return
 	}
+	seq := r.seq.Add(1) - 1
+	if limit := r.cfg.maxRequests(); limit > 0 && seq >= limit {
+		u.wg.Done()
+		return
+	}
+	r.send(u.reqCtx, seq, due, u.id, r.nextTurn(&u.conv), u.answered)
+}
+
+// answered thinks, or pauses after a failure, then sends the next request.
+func (u *user) answered(ok bool) {
+	pause := u.think
+	if !ok {
+		pause = max(u.think, failurePause)
+	}
+	if pause > 0 {
+		afterPause(u.sendCtx, pause, u.next)
+		return
+	}
+	// On a goroutine of its own: net/http's transport calls answered before send returns,
+	// and a user that called next here would grow its stack by a request each time.
+	go u.next()
+}
+
+// afterPause runs f on a goroutine of its own after d, or as soon as ctx is done if that is
+// sooner: a sleep that holds no goroutine.
+func afterPause(ctx context.Context, d time.Duration, f func()) {
+	var once sync.Once
+	run := func() { once.Do(f) }
+	stop := context.AfterFunc(ctx, run)
+	time.AfterFunc(d, func() {
+		stop()
+		run()
+	})
 }
 
 // openLoop sends requests when the schedule says they are due, each on its own goroutine,
@@ -106,11 +142,12 @@ func (r *Runner) dispatch(sendCtx, reqCtx context.Context, wg *sync.WaitGroup, s
 			r.dropBacklog(n)
 			return
 		}
-		wg.Go(func() {
-			_ = r.do(reqCtx, n, due, -1, -1)
+		wg.Add(1)
+		go r.send(reqCtx, n, due, -1, -1, func(bool) {
 			if slots != nil {
 				<-slots
 			}
+			wg.Done()
 		})
 	}
 }

@@ -35,27 +35,37 @@ func requestHead(target, apiKey string) (addr string, head []byte) {
 	return addr, append(head, "Content-Length: "...)
 }
 
-// request is the whole request for body.
-func (t *target) request(body []byte) []byte {
-	b := make([]byte, 0, len(t.head)+len(body)+16)
+// header is the request's line and header fields for a body of n bytes; the body (the
+// prompt's, shared by every request of that prompt) is written after it.
+func (t *target) header(n int) []byte {
+	b := make([]byte, 0, len(t.head)+24)
 	b = append(b, t.head...)
-	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\n\r\n"...)
-	return append(b, body...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, "\r\n\r\n"...)
 }
 
-// runPolled sends the request on the epoll client. The response is parsed on the client's
-// event loop as each read returns, every event timed by the read that completed it; what is
-// left (the end of the stream, errors) is done here once the response is over.
-func (x *exchange) runPolled(ctx context.Context, client *pollhttp.Client, tgt *target) {
+// startPolled sends the request on the epoll client and returns: no goroutine waits for the
+// response. It is parsed on the client's event loop as each read returns, every event timed
+// by the read that completed it; what is left (the end of the stream, errors) is done by end
+// once the response is over, then done is called, both on a goroutine of the client's.
+func (x *exchange) startPolled(ctx context.Context, client *pollhttp.Client, tgt *target, done func()) {
 	r := x.r
 	sr := r.readers.Get().(*sse.Reader)
-	defer r.readers.Put(sr)
 	h := &polledStream{x: x, sr: sr, act: &activity{cancel: x.cancel}}
 	sr.Reset(&h.feed)
 	x.rec.SentNs = r.offset(time.Now())
-	err := client.Do(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.request(x.p.body), Connected: x.connected,
-		Wrote: func() { x.wrote.Store(true) }}, h)
+	client.Start(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.header(len(x.p.body)), Body: x.p.body, Connected: x.connected,
+		Wrote: func() { x.wrote.Store(true) }}, h, func(err error) {
+		h.end(ctx, err)
+		r.readers.Put(sr)
+		done()
+	})
+}
+
+// end finishes the exchange once the client is done with the response (err: why it failed).
+func (h *polledStream) end(ctx context.Context, err error) {
+	x := h.x
+	r := x.r
 	if h.watched {
 		r.watch.remove(h.act)
 	}
@@ -78,8 +88,8 @@ func (x *exchange) runPolled(ctx context.Context, client *pollhttp.Client, tgt *
 		x.fail(classify(ctx, h.sseErr))
 	default: // the body ended before [DONE]: what the reader still holds, then why it ended
 		h.feed.eof = true
-		if over, err := x.events(sr, func() time.Duration { return h.last }); !over {
-			x.streamEnded(ctx, sr, err)
+		if over, err := x.events(h.sr, func() time.Duration { return h.last }); !over {
+			x.streamEnded(ctx, h.sr, err)
 		}
 	}
 }

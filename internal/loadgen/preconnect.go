@@ -69,6 +69,7 @@ func (o *openedConns) take(addr string) net.Conn {
 		return nil
 	}
 	c := pool[len(pool)-1]
+	pool[len(pool)-1] = nil // the run goes on long after: the slot must not keep the closed conn
 	o.ready[addr] = pool[:len(pool)-1]
 	return c
 }

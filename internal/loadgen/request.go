@@ -295,6 +295,10 @@ func (x *exchange) vllmChunk(c *chunk, at time.Duration) {
 func (x *exchange) content(c *chunk, at time.Duration) {
 	if x.first < 0 {
 		x.first = at
+		// Sized for the answer at its first token, not before: a request waiting in the
+		// server's queue holds none of it.
+		n := min(x.p.maxTokens, 256)
+		x.itl, x.counts, x.cum = make([]int64, 0, n), make([]int32, 0, n+1), make([]int64, 0, n+1)
 	} else {
 		x.itl = append(x.itl, int64(at-x.prev))
 	}

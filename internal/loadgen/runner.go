@@ -274,35 +274,37 @@ func (r *Runner) collect() error {
 	return nil
 }
 
-// do sends one request and records it; it reports whether the request succeeded. pi is the
-// prompt's index, or -1 for the seeded order's prompt of seq.
-func (r *Runner) do(reqCtx context.Context, seq uint64, due time.Duration, user, pi int) bool {
+// send sends one request and records it, then calls then with whether it succeeded (on
+// another goroutine, or before send returns: see transport.start). pi is the prompt's index,
+// or -1 for the seeded order's prompt of seq.
+func (r *Runner) send(reqCtx context.Context, seq uint64, due time.Duration, user, pi int, then func(ok bool)) {
 	if pi < 0 {
 		pi = r.order[seq%uint64(len(r.order))]
 	}
 	p := &r.prompts[pi]
 	tgt := r.pick()
-	defer tgt.outstanding.Add(-1)
-	rec := results.Request{ExperimentID: r.cfg.ExperimentID, WorkerID: int32(r.cfg.WorkerID), Seq: int64(seq),
+	rec := &results.Request{ExperimentID: r.cfg.ExperimentID, WorkerID: int32(r.cfg.WorkerID), Seq: int64(seq),
 		Target: tgt.base, User: int32(user), PromptIndex: int32(p.index), MaxTokens: int32(p.maxTokens),
 		DueNs: int64(due)}
+	// One context a request, its timeout a timer: a context with a deadline would be a second
+	// one, with its own channel and timer, held by every open stream.
 	ctx, cancel := context.WithCancelCause(reqCtx)
-	ctx, cancelTimeout := context.WithTimeoutCause(ctx, r.cfg.Timeout, errTimeout)
-	prealloc := min(p.maxTokens, 256)
-	x := exchange{r: r, rec: &rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1,
-		itl: make([]int64, 0, prealloc), counts: make([]int32, 0, prealloc+1), cum: make([]int64, 0, prealloc+1)}
+	timeout := time.AfterFunc(r.cfg.Timeout, func() { cancel(errTimeout) })
+	x := &exchange{r: r, rec: rec, p: p, cancel: cancel, first: -1, vFirst: -1, usageP: -1, usageC: -1}
 	r.prog.began()
-	r.tr.do(ctx, &x, tgt)
-	cancelTimeout()
-	cancel(nil)
-	x.complete()
-	rec.StartUnixNs = r.wallStart + rec.SentNs
-	if refused(&rec) {
-		r.targetDown(tgt, rec.Error)
-	}
-	ok := rec.OK()
-	r.emit(rec)
-	return ok
+	r.tr.start(ctx, x, tgt, func() {
+		timeout.Stop()
+		cancel(nil)
+		tgt.outstanding.Add(-1)
+		x.complete()
+		rec.StartUnixNs = r.wallStart + rec.SentNs
+		if refused(rec) {
+			r.targetDown(tgt, rec.Error)
+		}
+		ok := rec.OK()
+		r.emit(*rec)
+		then(ok)
+	})
 }
 
 // notSent records a request the in-flight cap kept from being sent before sending stopped.

@@ -17,9 +17,10 @@ import (
 // transport sends requests and reads their streams: Go's net/http client or the event-loop
 // client, chosen once per run, so that sending a request never asks which one it is.
 type transport interface {
-	// do sends x's request to tgt and reads the response into x; every failure ends up in
-	// x's record.
-	do(ctx context.Context, x *exchange, tgt *target)
+	// start sends x's request to tgt and reads the response into x, then calls done; every
+	// failure ends up in x's record. It may return before the response is over (then done
+	// runs on another goroutine) or only once done has run.
+	start(ctx context.Context, x *exchange, tgt *target, done func())
 	// close closes the transport's connections.
 	close()
 	// name is the client as the summary records it: net/http, epoll or io_uring.
@@ -43,21 +44,24 @@ func newTransport(c Config, counter *connCounter, dial dialFunc) (transport, err
 	return epollTransport{poll}, nil
 }
 
-// netHTTPTransport is Go's client: a goroutine per response; TLS.
+// netHTTPTransport is Go's client: TLS, and a goroutine per response (the caller's: start
+// returns once the response is over).
 type netHTTPTransport struct{ client *http.Client }
 
-func (t netHTTPTransport) do(ctx context.Context, x *exchange, tgt *target) {
+func (t netHTTPTransport) start(ctx context.Context, x *exchange, tgt *target, done func()) {
 	x.run(ctx, t.client, tgt.url)
+	done()
 }
 func (t netHTTPTransport) close()       { t.client.CloseIdleConnections() }
 func (t netHTTPTransport) name() string { return ClientNetHTTP }
 
 // epollTransport is the event-loop client (internal/pollhttp): one loop reads every
-// response, through epoll or io_uring.
+// response, through epoll or io_uring, and no goroutine waits for one (start returns once
+// the request is written).
 type epollTransport struct{ client *pollhttp.Client }
 
-func (t epollTransport) do(ctx context.Context, x *exchange, tgt *target) {
-	x.runPolled(ctx, t.client, tgt)
+func (t epollTransport) start(ctx context.Context, x *exchange, tgt *target, done func()) {
+	x.startPolled(ctx, t.client, tgt, done)
 }
 func (t epollTransport) close()       { _ = t.client.Close() }
 func (t epollTransport) name() string { return t.client.Receive() } // the same words as the Client constants

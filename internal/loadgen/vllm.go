@@ -1,12 +1,12 @@
 package loadgen
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/llmscale/llmscale/internal/loadspec"
@@ -45,8 +45,19 @@ type VLLMOptions struct {
 // VLLMResult is the run as vllm bench serve --save-result writes it: the same keys, units
 // (seconds in the arrays, milliseconds in the statistics) and definitions, computed from the
 // requests that ended in the measured window [from, to); requests never sent are left out,
-// as vLLM has none. Metrics outside VLLMMetricNames are ignored.
+// as vLLM has none. Metrics outside VLLMMetricNames are ignored. WriteVLLMResult writes the
+// same document from request files without holding the records.
 func VLLMResult(rows []results.Request, from, to time.Duration, o VLLMOptions) map[string]any {
+	compact := make([]vllmRow, len(rows))
+	for i := range rows {
+		compact[i] = toVLLMRow(&rows[i])
+	}
+	return vllmDoc(compact, from, to, o)
+}
+
+// vllmDoc is VLLMResult of compact rows. Its per-request gaps ("itls") are a value that
+// encodes itself, so that WriteVLLMResult streams them rather than copying them.
+func vllmDoc(rows []vllmRow, from, to time.Duration, o VLLMOptions) map[string]any {
 	reqs := vllmRequests(rows, from, to)
 	doc := vllmHeader(o)
 	for k, v := range o.Metadata {
@@ -54,11 +65,10 @@ func VLLMResult(rows []results.Request, from, to time.Duration, o VLLMOptions) m
 	}
 	m := newVLLMMetrics(reqs, (to - from).Seconds(), o.SLO)
 	m.fill(doc, o.SLO.Any())
-	arrays := vllmArrays(reqs)
 	peakTok, peakConc := vllmPeaks(reqs)
 	doc["max_output_tokens_per_s"], doc["max_concurrent_requests"], doc["rtfx"] = pyFloat(peakTok), peakConc, pyFloat(0)
 	if o.Detailed {
-		for k, v := range arrays {
+		for k, v := range vllmArrays(reqs) {
 			doc[k] = v
 		}
 	}
@@ -70,24 +80,30 @@ func VLLMResult(rows []results.Request, from, to time.Duration, o VLLMOptions) m
 		percentiles = []float64{99}
 	}
 	for _, name := range metrics {
-		if slices.Contains(VLLMMetricNames(), name) {
+		switch {
+		case name == "itl":
+			addVLLMGapStat(doc, reqs, percentiles)
+		case slices.Contains(VLLMMetricNames(), name):
 			addVLLMStat(doc, name, m.values[name], percentiles)
 		}
 	}
 	return doc
 }
 
-// vllmRequests are the sent requests of the window, in the order they were sent.
-func vllmRequests(rows []results.Request, from, to time.Duration) []*results.Request {
-	var out []*results.Request
+// vllmRequests are the sent requests of the window, in the order they were sent (records
+// sent at the same nanosecond by worker and sequence number).
+func vllmRequests(rows []vllmRow, from, to time.Duration) []*vllmRow {
+	var out []*vllmRow
 	for i := range rows {
 		q := &rows[i]
-		if q.ErrorKind == results.ErrorNotSent || q.EndNs < int64(from) || q.EndNs >= int64(to) {
+		if q.kind == results.ErrorNotSent || q.end < int64(from) || q.end >= int64(to) {
 			continue
 		}
 		out = append(out, q)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].StartUnixNs < out[j].StartUnixNs })
+	slices.SortStableFunc(out, func(a, b *vllmRow) int {
+		return cmp.Or(cmp.Compare(a.startUnix, b.startUnix), cmp.Compare(a.worker, b.worker), cmp.Compare(a.seq, b.seq))
+	})
 	return out
 }
 
@@ -126,34 +142,36 @@ type vllmMetrics struct {
 	completed, failed, good            int
 	input, output                      int64
 	duration                           float64
-	values                             map[string][]float64 // seconds, per metric name
+	values                             map[string][]float64 // seconds, per metric name (itl: see addVLLMGapStat)
 	numPrompts                         int
 	reqRate, goodput, outRate, totRate float64
 }
 
-func newVLLMMetrics(reqs []*results.Request, duration float64, slo loadspec.SLO) vllmMetrics {
+func newVLLMMetrics(reqs []*vllmRow, duration float64, slo loadspec.SLO) vllmMetrics {
 	m := vllmMetrics{duration: duration, values: map[string][]float64{}, numPrompts: len(reqs)}
+	for _, name := range VLLMMetricNames() {
+		if name != "itl" {
+			m.values[name] = make([]float64, 0, len(reqs))
+		}
+	}
 	sec := func(ns int64) float64 { return float64(ns) / 1e9 }
 	for _, q := range reqs {
-		queue := sec(q.SentNs - q.DueNs)
+		queue := sec(q.sent - q.due)
 		m.values["client_queue_time"] = append(m.values["client_queue_time"], queue)
-		if !q.OK() {
+		if !q.ok() {
 			m.failed++
 			continue
 		}
 		m.completed++
-		m.input += int64(q.PromptTokens)
-		m.output += int64(q.OutputTokens)
-		if q.OutputTokens > 1 {
-			m.values["tpot"] = append(m.values["tpot"], sec(q.TPOTNs))
+		m.input += int64(q.in)
+		m.output += int64(q.out)
+		if q.out > 1 {
+			m.values["tpot"] = append(m.values["tpot"], sec(q.tpot))
 		}
-		for _, g := range q.ITLNs {
-			m.values["itl"] = append(m.values["itl"], sec(g))
-		}
-		m.values["ttft"] = append(m.values["ttft"], sec(q.TTFTNs))
-		m.values["e2el"] = append(m.values["e2el"], sec(q.E2ENs))
-		m.values["e2el_including_client_queue"] = append(m.values["e2el_including_client_queue"], sec(q.E2ENs)+queue)
-		if slo.Any() && slo.Meets(q.TTFTNs, q.TPOTNs, q.E2ENs, q.OutputTokens) {
+		m.values["ttft"] = append(m.values["ttft"], sec(q.ttft))
+		m.values["e2el"] = append(m.values["e2el"], sec(q.e2e))
+		m.values["e2el_including_client_queue"] = append(m.values["e2el_including_client_queue"], sec(q.e2e)+queue)
+		if slo.Any() && slo.Meets(q.ttft, q.tpot, q.e2e, q.out) {
 			m.good++
 		}
 	}
@@ -179,38 +197,34 @@ func (m vllmMetrics) fill(doc map[string]any, withGoodput bool) {
 
 // vllmArrays are the per-request arrays of --save-detailed, in seconds; a failed request has
 // TTFT and latency 0, no gaps and no output, and its error.
-func vllmArrays(reqs []*results.Request) map[string]any {
+func vllmArrays(reqs []*vllmRow) map[string]any {
 	n := len(reqs)
 	in, out := make([]int32, n), make([]int32, n)
 	ttfts, lat, start, queue := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	itls, texts, errs := make([][]pyFloat, n), make([]string, n), make([]string, n)
+	texts, errs := make([]string, n), make([]string, n)
 	for i, q := range reqs {
-		in[i], start[i], queue[i] = q.PromptTokens, float64(q.SentNs)/1e9, float64(q.SentNs-q.DueNs)/1e9
-		itls[i] = []pyFloat{}
-		if !q.OK() {
-			errs[i] = q.ErrorKind + ": " + q.Error
+		in[i], start[i], queue[i] = q.in, float64(q.sent)/1e9, float64(q.sent-q.due)/1e9
+		if !q.ok() {
+			errs[i] = q.kind + ": " + q.msg
 			continue
 		}
-		out[i], ttfts[i], lat[i] = q.OutputTokens, float64(q.TTFTNs)/1e9, float64(q.E2ENs)/1e9
-		for _, g := range q.ITLNs {
-			itls[i] = append(itls[i], pyFloat(float64(g)/1e9))
-		}
+		out[i], ttfts[i], lat[i] = q.out, float64(q.ttft)/1e9, float64(q.e2e)/1e9
 	}
-	return map[string]any{"input_lens": in, "output_lens": out, "ttfts": pyFloats(ttfts), "itls": itls,
+	return map[string]any{"input_lens": in, "output_lens": out, "ttfts": pyFloats(ttfts), "itls": vllmGaps(reqs),
 		"latencies": pyFloats(lat), "start_times": pyFloats(start), "queue_times": pyFloats(queue),
 		"generated_texts": texts, "errors": errs}
 }
 
 // vllmPeaks are vLLM's peak output tokens in one second (a token per chunk, by when it
 // arrived) and the most requests in flight at once.
-func vllmPeaks(reqs []*results.Request) (tokens float64, concurrent int) {
+func vllmPeaks(reqs []*vllmRow) (tokens float64, concurrent int) {
 	type event struct{ at, delta int64 }
-	var events []event
+	events := make([]event, 0, 2*len(reqs))
 	var first int64 = math.MaxInt64
 	for _, q := range reqs {
-		if q.OK() {
-			first = min(first, q.SentNs)
-			events = append(events, event{q.SentNs, 1}, event{q.SentNs + q.E2ENs, -1})
+		if q.ok() {
+			first = min(first, q.sent)
+			events = append(events, event{q.sent, 1}, event{q.sent + q.e2e, -1})
 		}
 	}
 	if len(events) == 0 {
@@ -218,15 +232,15 @@ func vllmPeaks(reqs []*results.Request) (tokens float64, concurrent int) {
 	}
 	perSecond := map[int64]float64{}
 	for _, q := range reqs {
-		if !q.OK() {
+		if !q.ok() {
 			continue
 		}
-		t := q.SentNs + q.TTFTNs
+		t := q.sent + q.ttft
 		perSecond[(t-first)/1e9]++
-		for _, g := range q.ITLNs {
+		q.itl.each(func(g int64) {
 			t += g
 			perSecond[(t-first)/1e9]++
-		}
+		})
 	}
 	for _, v := range perSecond {
 		tokens = max(tokens, v)
@@ -258,7 +272,7 @@ func addVLLMStat(doc map[string]any, name string, seconds []float64, percentiles
 	st := stats.NewStat(v) // sorts v
 	doc["mean_"+name+"_ms"], doc["median_"+name+"_ms"], doc["std_"+name+"_ms"] = pyFloat(st.Mean), pyFloat(st.Median), pyFloat(st.Std)
 	for _, p := range percentiles {
-		doc["p"+strconv.FormatFloat(p, 'f', -1, 64)+"_"+name+"_ms"] = pyFloat(stats.Percentile(v, p))
+		doc[vllmPercentileKey(p, name)] = pyFloat(stats.Percentile(v, p))
 	}
 }
 
@@ -268,21 +282,23 @@ func addVLLMStat(doc map[string]any, name string, seconds []float64, percentiles
 type pyFloat float64
 
 // MarshalJSON implements json.Marshaler.
-func (f pyFloat) MarshalJSON() ([]byte, error) {
-	x := float64(f)
+func (f pyFloat) MarshalJSON() ([]byte, error) { return appendPyFloat(nil, float64(f)), nil }
+
+// appendPyFloat appends x as Python's json writes it (see pyFloat).
+func appendPyFloat(b []byte, x float64) []byte {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return []byte("null"), nil
+		return append(b, "null"...)
 	}
-	var s string
+	start := len(b)
 	if a := math.Abs(x); a != 0 && (a < 1e-4 || a >= 1e16) {
-		s = strconv.FormatFloat(x, 'g', -1, 64)
+		b = strconv.AppendFloat(b, x, 'g', -1, 64)
 	} else {
-		s = strconv.FormatFloat(x, 'f', -1, 64)
+		b = strconv.AppendFloat(b, x, 'f', -1, 64)
 	}
-	if !strings.ContainsAny(s, ".e") {
-		s += ".0"
+	if !bytes.ContainsAny(b[start:], ".e") {
+		b = append(b, ".0"...)
 	}
-	return []byte(s), nil
+	return b
 }
 
 func pyFloats(v []float64) []pyFloat {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/results"
@@ -168,8 +171,10 @@ func TestVLLMResultValues(t *testing.T) {
 	if errs := doc["errors"].([]string); len(errs) != 4 || errs[3] != "http: 503 Service Unavailable" || errs[0] != "" {
 		t.Errorf("errors %q", errs)
 	}
-	if itls := doc["itls"].([][]pyFloat); len(itls[2]) != 3 || itls[2][0] != 0 || len(itls[3]) != 0 {
-		t.Errorf("itls %v", itls)
+	var itls [][]float64
+	if b, err := json.Marshal(doc["itls"]); err != nil || json.Unmarshal(b, &itls) != nil || len(itls) != 4 ||
+		len(itls[2]) != 3 || itls[2][0] != 0 || len(itls[3]) != 0 {
+		t.Errorf("itls %s (%v)", b, err)
 	}
 	if _, ok := doc["p99_ttft_ms"]; ok {
 		t.Error("p99_ttft_ms written, but --metric-percentiles was 50,99.9")
@@ -205,5 +210,38 @@ func TestPyFloat(t *testing.T) {
 		if err != nil || string(b) != c.want {
 			t.Errorf("pyFloat(%v) = %s, %v; want %s", c.in, b, err, c.want)
 		}
+	}
+}
+
+// TestWriteVLLMResultFromFiles: the file streamed from request files (two workers' here)
+// holds the document VLLMResult makes of the same records in memory.
+func TestWriteVLLMResultFromFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rows := vllmRows()
+	second := slices.Clone(rows[2:])
+	for i := range second {
+		second[i].WorkerID = 1
+	}
+	files := []string{filepath.Join(dir, "requests-0.parquet"), filepath.Join(dir, "requests-1.parquet")}
+	if results.WriteParquet(files[0], rows[:2]) != nil || results.WriteParquet(files[1], second) != nil {
+		t.Fatal("writing the request files failed")
+	}
+	o := VLLMOptions{Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ModelID: "m", RequestRate: math.Inf(1), Burstiness: 1,
+		Metrics: VLLMMetricNames(), Percentiles: []float64{25, 50, 99.9}, Detailed: true, Metadata: map[string]any{"exp_id": "e"}}
+	path := filepath.Join(dir, VLLMResultFile)
+	if err := WriteVLLMResult(path, files, 0, 2*time.Second, o); err != nil {
+		t.Fatal(err)
+	}
+	var got, want map[string]any
+	if err := results.ReadJSON(path, &got); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(VLLMResult(append(rows[:2:2], second...), 0, 2*time.Second, o))
+	if err != nil || json.Unmarshal(b, &want) != nil {
+		t.Fatalf("in memory: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" || len(got["itls"].([]any)) != 4 {
+		t.Errorf("streamed file differs from the document in memory (-want +got):\n%s", diff)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,20 +49,30 @@ type Client struct {
 // batchSize is the most sockets one epoll_wait returns.
 const batchSize = 256
 
-// call is one request being read.
+// call is one attempt at a request: the socket it is read from, and what its end leads to.
 type call struct {
 	fd       int
 	addr     string
 	h        Handler
 	resp     response
-	abortErr error // set under mu by the caller that gives up
-	// loop only, then read by the caller after done is closed
+	abortErr error // set under mu by whoever gives up: the context's watch, a failed write
+	// What the attempt's end needs: the request (sent again if a kept-alive connection turned
+	// out closed) and who to tell.
+	ctx     context.Context
+	req     Request
+	reused  bool
+	attempt int
+	done    func(error)
+	unwatch func() bool // stops the context's watch
+	// refs counts who still has the call: the sender until the request is written, the loop
+	// until the response ends. The last to let go completes it.
+	refs atomic.Int32
+	// loop only, then read by complete
 	at      time.Time
 	stopped bool   // the handler wants no more body
 	ended   bool   // finish was called
 	recv    uint64 // io_uring: the multishot receive on fd in flight (its user data), 0 if none
 	err     error
-	done    chan struct{}
 }
 
 func (c *call) header(status int, h http.Header) { c.h.Header(status, h) }
@@ -160,36 +171,63 @@ func (c *Client) Close() error {
 // ctx is done (then the connection is closed and Do returns ctx's error). A request on a
 // kept-alive connection that the server had closed while idle is sent again on a new one.
 func (c *Client) Do(ctx context.Context, req Request, h Handler) error {
-	for attempt := 0; ; attempt++ {
-		fd, reused, err := c.conn(ctx, req.Addr)
-		if err != nil {
-			return err
-		}
-		if req.Connected != nil {
-			req.Connected(reused)
-		}
-		// The loop watches the socket before the request is written: the response is read
-		// when it arrives, however late this goroutine runs again.
-		cl := &call{fd: fd, addr: req.Addr, h: h, done: make(chan struct{})}
-		if err := c.register(cl); err != nil {
-			return err
-		}
-		if err := c.write(ctx, fd, req.Data); err != nil {
-			c.abort(cl, err)
-		} else if req.Wrote != nil {
-			req.Wrote()
-		}
-		select {
-		case <-cl.done:
-		case <-ctx.Done():
-			c.abort(cl, ctx.Err())
-			<-cl.done
-		}
-		if reused && attempt == 0 && ctx.Err() == nil && (errors.Is(cl.err, errNoResponse) || isWriteErr(cl.err)) {
-			continue // the server had closed the kept-alive connection
-		}
-		return cl.err
+	done := make(chan error, 1)
+	c.Start(ctx, req, h, func(err error) { done <- err })
+	return <-done
+}
+
+// Start is Do without the wait: it dials (or takes a kept-alive connection) and writes the
+// request on the caller's goroutine, and returns. Then no goroutine waits for the response:
+// the event loop feeds it to h, ctx is watched with context.AfterFunc, and done is called
+// once, on a goroutine of its own, with the error Do would have returned.
+func (c *Client) Start(ctx context.Context, req Request, h Handler, done func(error)) {
+	c.start(ctx, req, h, done, 0)
+}
+
+func (c *Client) start(ctx context.Context, req Request, h Handler, done func(error), attempt int) {
+	fd, reused, err := c.conn(ctx, req.Addr)
+	if err != nil {
+		go done(err)
+		return
 	}
+	if req.Connected != nil {
+		req.Connected(reused)
+	}
+	cl := &call{fd: fd, addr: req.Addr, h: h, ctx: ctx, req: req, reused: reused, attempt: attempt, done: done}
+	cl.refs.Store(2)
+	// The loop watches the socket before the request is written: the response is read when
+	// it arrives, however late this goroutine runs again.
+	if err := c.register(cl); err != nil {
+		go done(err)
+		return
+	}
+	if err := c.write(ctx, fd, [][]byte{req.Data, req.Body}); err != nil {
+		c.abort(cl, err)
+	} else if req.Wrote != nil {
+		req.Wrote()
+	}
+	// The context is watched once the socket is written (write itself checks it): an abort
+	// has the loop close the socket, which must not happen under a write.
+	cl.unwatch = context.AfterFunc(ctx, func() { c.abort(cl, ctx.Err()) })
+	c.release(cl)
+}
+
+// release lets go of cl; the last one completes it, on a goroutine of its own.
+func (c *Client) release(cl *call) {
+	if cl.refs.Add(-1) == 0 {
+		go c.complete(cl)
+	}
+}
+
+// complete tells the caller how the request ended, or sends it again on a new connection if
+// the server had closed the kept-alive one it went out on.
+func (c *Client) complete(cl *call) {
+	cl.unwatch()
+	if cl.reused && cl.attempt == 0 && cl.ctx.Err() == nil && (errors.Is(cl.err, errNoResponse) || isWriteErr(cl.err)) {
+		c.start(cl.ctx, cl.req, cl.h, cl.done, 1)
+		return
+	}
+	cl.done(cl.err)
 }
 
 // conn takes a kept-alive socket for addr that is still open, or dials a new one.
@@ -248,11 +286,17 @@ func alive(fd int) bool {
 	return errors.Is(err, unix.EAGAIN)
 }
 
-// write sends the whole request, waiting (in the caller's goroutine) while the socket's
-// buffer is full.
-func (c *Client) write(ctx context.Context, fd int, data []byte) error {
-	for len(data) > 0 {
-		n, err := unix.Write(fd, data)
+// write sends the whole request (parts, in one writev while the socket takes it), waiting
+// (in the caller's goroutine) while the socket's buffer is full.
+func (c *Client) write(ctx context.Context, fd int, parts [][]byte) error {
+	for {
+		for len(parts) > 0 && len(parts[0]) == 0 {
+			parts = parts[1:]
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		n, err := unix.Writev(fd, parts)
 		switch {
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
@@ -261,12 +305,17 @@ func (c *Client) write(ctx context.Context, fd int, data []byte) error {
 			}
 			_, _ = unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}, 100)
 		case err != nil:
-			return &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", err)}
+			return &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("writev", err)}
 		default:
-			data = data[n:]
+			for n > 0 { // what was written leaves parts
+				k := min(n, len(parts[0]))
+				parts[0], n = parts[0][k:], n-k
+				if len(parts[0]) == 0 {
+					parts = parts[1:]
+				}
+			}
 		}
 	}
-	return nil
 }
 
 // register hands cl's socket to the loop. Under the lock, so that Close cannot fail the call
@@ -299,12 +348,20 @@ func (c *Client) register(cl *call) error {
 	return err
 }
 
+// abort has the loop end cl with err; nothing happens once cl has ended. The first error wins.
 func (c *Client) abort(cl *call, err error) {
 	c.mu.Lock()
-	cl.abortErr = err
-	c.aborts = append(c.aborts, cl)
+	reading := c.calls[cl.fd] == cl
+	if cl.abortErr == nil {
+		cl.abortErr = err
+	}
+	if reading {
+		c.aborts = append(c.aborts, cl)
+	}
 	c.mu.Unlock()
-	c.wake()
+	if reading {
+		c.wake()
+	}
 }
 
 func (c *Client) wake() {
@@ -477,7 +534,7 @@ func (c *Client) letGo(cl *call) {
 	if !keep {
 		c.closeFD(cl.fd)
 	}
-	close(cl.done)
+	c.release(cl)
 }
 
 // shutdown fails what is still running and closes every socket: the client was closed, or

@@ -23,6 +23,11 @@ func (c *Client) Do(context.Context, Request, Handler) error {
 	return errors.New("pollhttp: unsupported")
 }
 
+// Start is never reached: New fails.
+func (c *Client) Start(_ context.Context, _ Request, _ Handler, done func(error)) {
+	go done(errors.New("pollhttp: unsupported"))
+}
+
 // Close does nothing.
 func (c *Client) Close() error { return nil }
 

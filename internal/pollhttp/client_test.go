@@ -390,3 +390,63 @@ func testDialErrors(t *testing.T, receive string) {
 		t.Fatalf("error %v, want a conn with no socket refused", err)
 	}
 }
+
+// TestStartDoesNotWait: Start returns once the request is written, before any response, and
+// done is called once the response has ended; a context cancelled later still aborts it.
+func TestStartDoesNotWait(t *testing.T) { bothPaths(t, testStartDoesNotWait) }
+
+func testStartDoesNotWait(t *testing.T, receive string) {
+	t.Parallel()
+	release := make(chan struct{})
+	addr, _ := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
+		for readRequest(t, br) {
+			<-release
+			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	c := newClient(t, receive, nil)
+	done := make(chan error, 2)
+	rec := &recorder{}
+	c.Start(t.Context(), post(addr, "/", "x"), rec, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		t.Fatalf("done (%v) before the server answered", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release <- struct{}{}
+	if err := <-done; err != nil || rec.body.String() != "ok" {
+		t.Fatalf("error %v, body %q", err, rec.body.String())
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	c.Start(ctx, post(addr, "/", "x"), &recorder{}, func(err error) { done <- err })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v after cancelling, want context.Canceled", err)
+	}
+	close(release)
+	select {
+	case err := <-done:
+		t.Fatalf("done called a second time (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestBodyWrittenAfterData: a Body larger than the socket's buffer is written whole after
+// Data, through partial writes.
+func TestBodyWrittenAfterData(t *testing.T) { bothPaths(t, testBodyWrittenAfterData) }
+
+func testBodyWrittenAfterData(t *testing.T, receive string) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%d %s", len(b), b[len(b)-3:])
+	}))
+	t.Cleanup(srv.Close)
+	body := []byte(strings.Repeat("x", 8<<20) + "end")
+	addr := srv.Listener.Addr().String()
+	req := Request{Addr: addr, Data: fmt.Appendf(nil, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", addr, len(body)), Body: body}
+	rec := &recorder{}
+	if err := newClient(t, receive, nil).Do(t.Context(), req, rec); err != nil || rec.body.String() != fmt.Sprint(len(body), " end") {
+		t.Fatalf("error %v, response %q", err, rec.body.String())
+	}
+}

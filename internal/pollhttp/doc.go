@@ -14,6 +14,10 @@
 // later): one multishot receive per socket fills buffers the client provides and reads cost
 // no system call. Measured, it costs more CPU per token than epoll's read per ready socket
 // (docs/performance.md), so epoll stays the default.
+//
+// Start sends a request and returns without waiting for the response: no goroutine is held
+// while a response streams, and the caller learns of its end through a callback. Do is Start
+// and a wait.
 package pollhttp
 
 import (
@@ -52,12 +56,17 @@ type Handler interface {
 // Request is one request to send.
 type Request struct {
 	Addr string // host:port to connect to
-	Data []byte // the whole request: request line, header fields, blank line and body
-	// Connected, when set, is called (on Do's goroutine) once the request has a connection,
-	// before it is written: reused tells a kept-alive one from a new dial.
+	Data []byte // the request: request line, header fields, blank line and body, or its start
+	// Body, when set, is written after Data (with Data in one writev): a body shared by many
+	// requests is then not copied into each.
+	Body []byte
+	// Connected, when set, is called (on the goroutine that called Do or Start) once the
+	// request has a connection, before it is written: reused tells a kept-alive one from a
+	// new dial.
 	Connected func(reused bool)
 	// Wrote, when set, is called once the whole request has been written to the socket
-	// (before any response): a deadline that passes before it never reached the server.
+	// (before Do returns, or Start's done is called): a deadline that passes before it never
+	// reached the server.
 	Wrote func()
 }
 

@@ -132,7 +132,7 @@ func (c *Client) ringBatch() (more bool, err error) {
 	head, tail := c.ring.completions()
 	more = head != tail
 	for ; head != tail; head++ {
-		c.complete(*c.ring.cqe(head), at)
+		c.completion(*c.ring.cqe(head), at)
 	}
 	c.ring.consumed(head)
 	for _, bid := range c.uring.used {
@@ -177,8 +177,8 @@ func (c *Client) cancelRecv(cl *call) {
 	_ = c.ring.cancel(cl.recv, uringCancelTag)
 }
 
-// complete serves one completion taken at at.
-func (c *Client) complete(e uringCQE, at time.Time) {
+// completion serves one completion taken at at.
+func (c *Client) completion(e uringCQE, at time.Time) {
 	if e.userData&uringCancelTag != 0 {
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // ParquetWriter streams rows of type T into a zstd-compressed Parquet file that appears under
@@ -30,7 +29,7 @@ func NewParquetWriter[T any](path string) (*ParquetWriter[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	w := parquet.NewGenericWriter[T](f, parquet.Compression(&zstd.Codec{}))
+	w := parquet.NewGenericWriter[T](f, parquet.Compression(&zstdCodec{}))
 	return &ParquetWriter[T]{file: f, w: w}, nil
 }
 

@@ -115,8 +115,15 @@ func NewReaderOptions(r io.Reader, o Options) *Reader {
 	return &Reader{r: r, buf: make([]byte, size), max: max}
 }
 
-// Reset makes the reader read a new stream from r, keeping its buffers.
+// Reset makes the reader read a new stream from r, keeping its buffers; a read buffer lent
+// by Options.Buffers goes back to them (a new stream may wait long for its first byte).
 func (r *Reader) Reset(src io.Reader) {
+	if r.bufs != nil && r.buf != nil {
+		if len(r.buf) == r.bufs.size {
+			r.bufs.pool.Put(r.lent)
+		}
+		r.buf, r.lent = nil, nil
+	}
 	buf, bufs, lent, carry, data, typ, typStr, max := r.buf, r.bufs, r.lent, r.carry, r.data, r.typ, r.typStr, r.max
 	*r = Reader{r: src, buf: buf, bufs: bufs, lent: lent, carry: carry[:0], data: data[:0], typ: typ[:0], typStr: typStr,
 		max: max}

@@ -265,3 +265,20 @@ func TestTestdataStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestResetGivesBufferBack: a reader that stopped holding its lent buffer (the stream ended
+// without an ErrMore) gives it back on Reset, and reads the next stream with another.
+func TestResetGivesBufferBack(t *testing.T) {
+	t.Parallel()
+	r := NewReaderOptions(strings.NewReader("data: a\n\ndata: b\n\n"), Options{Buffers: NewBuffers(64)})
+	if ev, err := r.Next(); err != nil || string(ev.Data) != "a" || r.buf == nil {
+		t.Fatalf("%q %v, holding %d bytes; want a, a buffer held", ev.Data, err, len(r.buf))
+	}
+	r.Reset(strings.NewReader("data: c\n\n"))
+	if r.buf != nil {
+		t.Fatalf("holds a buffer of %d bytes after Reset; want none", len(r.buf))
+	}
+	if ev, err := r.Next(); err != nil || string(ev.Data) != "c" {
+		t.Fatalf("after Reset: %q %v", ev.Data, err)
+	}
+}

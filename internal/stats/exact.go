@@ -132,6 +132,8 @@ type streamStat struct {
 	finders []*rankFinder
 	at      map[int64]*rankFinder // finders by rank
 	stat    Stat
+	extra   []float64 // percentiles wanted beside Stat's
+	extraAt []float64 // their values, once done
 	done    bool
 }
 
@@ -179,7 +181,11 @@ func (s *streamStat) endPass() bool {
 	case s.pass == 1:
 		s.startFinders()
 	case s.all != nil:
-		s.stat, s.done, s.all = NewStat(s.all), true, nil
+		s.stat, s.done = NewStat(s.all), true // sorts s.all
+		for _, p := range s.extra {
+			s.extraAt = append(s.extraAt, Percentile(s.all, p))
+		}
+		s.all = nil
 	default:
 		s.done = true
 		for _, f := range s.finders {
@@ -209,7 +215,7 @@ func ranks(p float64, n int64) (lo, hi int64, frac float64) {
 func (s *streamStat) startFinders() {
 	s.mean = s.sum / float64(s.n)
 	s.at = map[int64]*rankFinder{}
-	for _, p := range percentiles {
+	for _, p := range append(percentiles[:], s.extra...) {
 		lo, hi, _ := ranks(p, s.n)
 		for _, r := range []int64{lo, hi} {
 			if s.at[r] == nil {
@@ -235,6 +241,9 @@ func (s *streamStat) finish() {
 	}
 	s.stat = Stat{N: int(s.n), Mean: s.mean, Std: math.Sqrt(s.ss / float64(s.n)), Median: at(50), P90: at(90),
 		P95: at(95), P99: at(99), Max: s.max}
+	for _, p := range s.extra {
+		s.extraAt = append(s.extraAt, at(p))
+	}
 	s.finders, s.at = nil, nil
 }
 
@@ -263,4 +272,24 @@ func StreamStats(series, sortMax int, pass func(add func(i int, x float64)) erro
 		out[i] = s.stat
 	}
 	return out, nil
+}
+
+// StreamPercentiles is StreamStats of one series that also gives the percentiles ps (as
+// Percentile of the sorted values), exact at any size; with no values they are NaN.
+func StreamPercentiles(sortMax int, ps []float64, pass func(add func(x float64)) error) (Stat, []float64, error) {
+	s := newStreamStat(sortMax)
+	s.extra = ps
+	for more := true; more; more = s.endPass() {
+		if err := pass(s.add); err != nil {
+			return Stat{}, nil, err
+		}
+	}
+	if s.n == 0 {
+		nan := make([]float64, len(ps))
+		for i := range nan {
+			nan[i] = math.NaN()
+		}
+		return Stat{}, nan, nil
+	}
+	return s.stat, s.extraAt, nil
 }

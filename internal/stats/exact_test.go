@@ -155,3 +155,35 @@ func BenchmarkStreamStats(b *testing.B) {
 		}
 	})
 }
+
+// TestStreamPercentiles: any percentile, streamed or sorted in memory, is Percentile of the
+// sorted values exactly; none are NaN.
+func TestStreamPercentiles(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	v := make([]float64, 30000)
+	for i := range v {
+		v[i] = float64(rng.Int64N(80_000_000)) / 1e6
+	}
+	sorted := slices.Sorted(slices.Values(v))
+	ps := []float64{0, 25, 50, 99.9, 100}
+	for _, sortMax := range []int{16, DefaultSortMax} {
+		st, got, err := StreamPercentiles(sortMax, ps, func(add func(float64)) error {
+			for _, x := range v {
+				add(x)
+			}
+			return nil
+		})
+		if err != nil || st.N != len(v) || st.P99 != Percentile(sorted, 99) {
+			t.Fatalf("sortMax %d: %+v, %v", sortMax, st, err)
+		}
+		for i, p := range ps {
+			if want := Percentile(sorted, p); got[i] != want {
+				t.Errorf("sortMax %d: p%v = %v, want %v", sortMax, p, got[i], want)
+			}
+		}
+	}
+	if _, got, _ := StreamPercentiles(0, ps, func(func(float64)) error { return nil }); !math.IsNaN(got[0]) || len(got) != len(ps) {
+		t.Errorf("no values: %v, want NaNs", got)
+	}
+}
