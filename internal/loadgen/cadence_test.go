@@ -239,7 +239,7 @@ func compareTimes(rows []results.Request, writes map[string]chunkTimes, monoAtSt
 // run in fake time).
 func TestTCPCadence(t *testing.T) {
 	t.Parallel()
-	for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
+	for _, client := range clientsHere(t) {
 		t.Run(client, func(t *testing.T) {
 			t.Parallel()
 			srv := &http.Server{Handler: &cadenceServer{}}

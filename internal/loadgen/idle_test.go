@@ -84,7 +84,7 @@ func measure(r *Runner, n, g0 int, before runtime.MemStats) streamCost {
 // least one per stream).
 func TestOpenStreamsHoldNoGoroutine(t *testing.T) {
 	const n = 300
-	for _, client := range []string{ClientEpoll, ClientIOURing, ClientNetHTTP} {
+	for _, client := range clientsHere(t, ClientEpoll, ClientIOURing, ClientNetHTTP) {
 		t.Run(client, func(t *testing.T) {
 			cost := openStreams(t, client, n)
 			t.Logf("%d open streams: %d goroutines, %d bytes of stack", n, cost.goroutines, cost.stack)

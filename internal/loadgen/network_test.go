@@ -98,7 +98,7 @@ func closedPort(t *testing.T) string {
 // would send.
 func TestAPIKey(t *testing.T) {
 	t.Parallel()
-	for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
+	for _, client := range clientsHere(t) {
 		var got *http.Request
 		fake := &fakeServer{tokens: 1}
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -115,7 +115,7 @@ func (l *acceptCounter) Accept() (net.Conn, error) {
 // slot dials on its first request and its connect time shows it.
 func TestPreconnectTCP(t *testing.T) {
 	t.Parallel()
-	for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
+	for _, client := range clientsHere(t) {
 		for _, tc := range []struct {
 			name         string
 			rate         float64

@@ -240,8 +240,9 @@ func TestFailureKinds(t *testing.T) {
 			c.Dial = func(ctx context.Context, _, _ string) (net.Conn, error) { <-ctx.Done(); return nil, ctx.Err() }
 		}},
 	}
+	clients := clientsHere(t)
 	for _, tt := range tests {
-		for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
+		for _, client := range clients {
 			t.Run(tt.name+"/"+client, func(t *testing.T) {
 				t.Parallel()
 				srv := tt.srv.clone()

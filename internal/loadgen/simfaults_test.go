@@ -28,8 +28,9 @@ func TestSimulatorFaults(t *testing.T) {
 		{"stall before the first byte", sim.Faults{FirstByteStallRate: 1, StallFor: time.Minute}, results.ErrorTimeout, 0, "request timeout"},
 		{"connection cut mid-stream", sim.Faults{DropRate: 1}, results.ErrorStreamBroken, 200, ""},
 	}
+	clients := clientsHere(t)
 	for _, tt := range tests {
-		for _, client := range []string{ClientNetHTTP, ClientEpoll, ClientIOURing} {
+		for _, client := range clients {
 			t.Run(tt.name+"/"+client, func(t *testing.T) {
 				t.Parallel()
 				srv, err := sim.New(sim.Config{Cadence: &sim.Cadence{TTFT: 10 * time.Millisecond, ITL: 10 * time.Millisecond},

@@ -18,8 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestURingProbe says what this machine's kernel allows (it fails only under CI, where the
-// io_uring path must be tested).
+// TestURingProbe says what this machine's kernel allows, and checks that auto follows it.
 func TestURingProbe(t *testing.T) {
 	var u unix.Utsname
 	_ = unix.Uname(&u)
