@@ -103,7 +103,7 @@ func (f *loadFlags) register(fs *pflag.FlagSet, d spec.Load) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress")
 	fs.BoolVar(&f.force, "force", false, "replace the result already in --out (without it, load refuses to write over one)")
 	fs.StringVar(&f.client, "client", d.Client, "how responses are read: epoll (one event loop for every stream, plain http on Linux: exact timing at thousands of streams), "+
-		"io_uring (the same loop receiving through io_uring, Linux 6.1+: no system call per read), "+
+		"io_uring (the same loop receiving through io_uring, Linux 6.0+: no system call per read, yet more CPU per token than epoll where measured, docs/performance.md), "+
 		"net/http (Go's client, a goroutine per stream; https), or auto (epoll where it runs)")
 	f.traces.register(fs)
 	f.vllm.register(fs)

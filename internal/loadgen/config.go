@@ -28,7 +28,7 @@ const (
 	ClientAuto    = "auto"     // the epoll event loop where it can run (Linux, plain http://), else net/http; the default
 	ClientNetHTTP = "net/http" // Go's net/http: a goroutine per response; TLS
 	ClientEpoll   = "epoll"    // one event loop reads every response (plain http://, Linux): exact at thousands of streams
-	ClientIOURing = "io_uring" // the same event loop, receiving through io_uring (Linux 6.1 or later): no system call per read
+	ClientIOURing = "io_uring" // the same event loop, receiving through io_uring (Linux 6.0 or later): no system call per read, but more CPU per token than epoll where measured
 )
 
 // Defaults applied to zero fields.
