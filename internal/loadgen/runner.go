@@ -178,7 +178,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	stopTimers := r.deadlines(ctx, cancelAll)
 	defer stopTimers()
 
-	if err := r.acc.SpillGaps(""); err == nil { // else the gaps stay in memory, as before
+	if err := r.acc.Spill(""); err == nil { // else the summary keeps it all in memory, as before
 		defer r.acc.Close()
 	}
 	collected := make(chan error, 1)
