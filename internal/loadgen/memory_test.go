@@ -71,7 +71,7 @@ func feedRecords(tb testing.TB, n int, summarize bool) (heap, summary uint64) {
 // record of a 128-token answer cost over 5 KB for the whole run; then the summary still kept
 // ~90 bytes of each (its timings and token counts, for exact percentiles); now they go to a
 // temporary file too, and what is left is the Parquet sink's (~2 bytes a record here, ~9 at
-// 200,000 records: its row groups' metadata for the footer). Heap is compared at two sizes
+// 200,000 records; without the sink the accumulator's is 0). Heap is compared at two sizes
 // and the growth per record bounded; no time is asserted. Not parallel: other tests'
 // allocations would blur the heap figures.
 func TestRecordMemoryIsFlat(t *testing.T) {

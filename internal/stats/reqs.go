@@ -16,9 +16,10 @@ type reqStore struct {
 	enc [reqRecord]byte // add's scratch
 }
 
-// reqRecord is the size of a request's record: its flags (ok 1, hasV 2), seven int64 times
-// (due, sent, end, ttft, e2e, tpot, vttft) and two int32 token counts (prompt, output).
-const reqRecord = 1 + 7*8 + 2*4
+// reqRecord is the size of a request's record: its flags (ok 1, hasV 2), eight int64 times
+// (due, sent, end, ttft, e2e, tpot, vttft, connect) and two int32 token counts (prompt,
+// output).
+const reqRecord = 1 + 8*8 + 2*4
 
 func newReqStore(dir string) (*reqStore, error) {
 	f, err := newSpillFile(dir, "requests")
@@ -40,7 +41,7 @@ func (r *reqStore) encode(q *reqStat) []byte {
 		flags |= 2
 	}
 	b := append(r.enc[:0], flags)
-	for _, x := range [...]int64{q.due, q.sent, q.end, q.ttft, q.e2e, q.tpot, q.vttft} {
+	for _, x := range [...]int64{q.due, q.sent, q.end, q.ttft, q.e2e, q.tpot, q.vttft, q.connect} {
 		b = binary.LittleEndian.AppendUint64(b, uint64(x))
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(q.prompt))
@@ -67,7 +68,7 @@ func (r *reqStore) each(visit func(q *reqStat)) error {
 		}
 		q.ok, q.hasV = b[0]&1 != 0, b[0]&2 != 0
 		t := b[1:]
-		for _, p := range [...]*int64{&q.due, &q.sent, &q.end, &q.ttft, &q.e2e, &q.tpot, &q.vttft} {
+		for _, p := range [...]*int64{&q.due, &q.sent, &q.end, &q.ttft, &q.e2e, &q.tpot, &q.vttft, &q.connect} {
 			*p, t = int64(binary.LittleEndian.Uint64(t)), t[8:]
 		}
 		q.prompt, q.output = int32(binary.LittleEndian.Uint32(t)), int32(binary.LittleEndian.Uint32(t[4:]))

@@ -39,6 +39,12 @@ type Summary struct {
 	TokenITL          Stat // each gap divided by the tokens of its chunk, one value per token
 	E2EFromDue        Stat // from when the request was due: includes client-side waiting
 	SendLag           Stat // sent − due, requests sent in the window
+	// Connect is the time from sending until a connection was ready, requests that ended in
+	// the window whatever their outcome (a request that failed after its connect waited for
+	// it too) and that timed one: a dial, or microseconds for a connection kept alive or
+	// opened ahead. It says whether TTFT included waiting for connections (a burst start
+	// without connections opened ahead, or a server that closes kept-alive ones).
+	Connect Stat
 
 	ScheduledRate float64 // rate mode: requests due in the window / window
 	AchievedRate  float64 // requests sent in the window / window
@@ -64,6 +70,7 @@ type reqStat struct {
 	ttft, e2e, tpot int64
 	prompt, output  int32
 	vttft           int64 // vLLM's TTFT, when hasV
+	connect         int64 // 0: not timed
 	hasV            bool  // vLLM's figures differ from ours (see vGap)
 }
 
@@ -171,7 +178,7 @@ func (a *Accumulator) Add(rec *results.Request) {
 		a.seen[key] = true
 		a.firstErrors = append(a.firstErrors, e)
 	}
-	a.keep(&reqStat{due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs})
+	a.keep(&reqStat{due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs, connect: rec.ConnectNs})
 }
 
 // keep stores one request's reqStat.
@@ -198,7 +205,7 @@ func (a *Accumulator) eachReq(visit func(q *reqStat)) error {
 // addOK keeps a successful record's timings, and its chunk gaps when it was measured.
 func (a *Accumulator) addOK(rec *results.Request) {
 	s := reqStat{ok: true, due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs, ttft: rec.TTFTNs, e2e: rec.E2ENs,
-		tpot: rec.TPOTNs, prompt: rec.PromptTokens, output: rec.OutputTokens}
+		tpot: rec.TPOTNs, prompt: rec.PromptTokens, output: rec.OutputTokens, connect: rec.ConnectNs}
 	if len(rec.VLLMITLNs) > 0 {
 		s.vttft, s.hasV = rec.VLLMTTFTNs, true
 	}
@@ -281,10 +288,13 @@ func (a *Accumulator) counts(s *Summary, w Span) (due, sent int, err error) {
 // latencyStats fills the per-request latency statistics of the window, exact percentiles
 // streamed in passes (StreamStats): up to sortMax values each they are NewStat's to the bit.
 func (a *Accumulator) latencyStats(s *Summary, w Span) {
-	st, err := StreamStats(6, a.sortMax, func(add func(int, float64)) error {
+	st, err := StreamStats(7, a.sortMax, func(add func(int, float64)) error {
 		return a.eachReq(func(q *reqStat) {
 			if w.in(q.sent) {
 				add(0, ms(q.sent-q.due))
+			}
+			if q.connect > 0 && w.in(q.end) {
+				add(6, ms(q.connect))
 			}
 			if !q.ok || !w.in(q.end) {
 				return
@@ -303,7 +313,7 @@ func (a *Accumulator) latencyStats(s *Summary, w Span) {
 		})
 	})
 	if err == nil {
-		s.SendLag, s.TTFT, s.E2E, s.E2EFromDue, s.TPOT, s.TTFTvLLM = st[0], st[1], st[2], st[3], st[4], st[5]
+		s.SendLag, s.TTFT, s.E2E, s.E2EFromDue, s.TPOT, s.TTFTvLLM, s.Connect = st[0], st[1], st[2], st[3], st[4], st[5], st[6]
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 // randomRecords is n records of a run with warm-up [0,1s), window [1s,3s) and cool-down
 // after: a seeded mix of successes (with chunk gaps and tokens per chunk), failures and
-// requests never sent.
+// requests never sent, three in four of those sent with a connect time.
 func randomRecords(seed uint64, n int) []results.Request {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	rows := make([]results.Request, n)
@@ -47,6 +47,9 @@ func randomRecords(seed uint64, n int) []results.Request {
 				q.ITLNs = append(q.ITLNs, rng.Int64N(int64(50*time.Millisecond)))
 			}
 			q.TTFTNs, q.E2ENs, q.TPOTNs = rng.Int64N(q.EndNs-q.SentNs+1), q.EndNs-q.SentNs, rng.Int64N(int64(time.Second))
+		}
+		if i%4 != 0 && q.ErrorKind != results.ErrorNotSent { // a connect timed, or not (0)
+			q.ConnectNs = 1 + due%int64(time.Millisecond)
 		}
 		rows[i] = q
 	}
@@ -90,7 +93,7 @@ func TestSpillEqualsMemory(t *testing.T) {
 	}
 	sorted := summarize(0, false)
 	if s := sorted.S; s.ITL.N == 0 || s.ITLvLLM.N <= s.ITL.N || s.Failed == 0 || s.NotSent == 0 || s.ScheduledRate == 0 ||
-		s.GoodRequests == 0 || s.GoodRequests == s.Succeeded || !s.VLLMDiffers || sorted.T[0] == 0 || sorted.T[1] == 0 {
+		s.GoodRequests == 0 || s.GoodRequests == s.Succeeded || !s.VLLMDiffers || s.Connect.N == 0 || sorted.T[0] == 0 || sorted.T[1] == 0 {
 		t.Fatalf("the records do not exercise every figure: %+v", sorted)
 	}
 	var vitl []float64 // vLLM's ITL: each response's own gaps where it has them, else ours
@@ -243,9 +246,13 @@ func TestSummarizeCounts(t *testing.T) {
 	s := SummarizeRecords(rows, w)
 	var ok, failed, gaps int
 	var out int64
+	var connect []float64 // every outcome's, where timed
 	for _, q := range rows {
 		if q.ErrorKind == results.ErrorNotSent || q.EndNs < int64(w.From) || q.EndNs >= int64(w.To) {
 			continue
+		}
+		if q.ConnectNs > 0 {
+			connect = append(connect, float64(q.ConnectNs)/1e6)
 		}
 		if !q.OK() {
 			failed++
@@ -256,6 +263,9 @@ func TestSummarizeCounts(t *testing.T) {
 	if s.Succeeded != ok || s.Failed != failed || s.OutputTokens != out || s.ITL.N != gaps || s.TTFT.N != ok {
 		t.Errorf("summary ok %d failed %d out %d gaps %d ttft n %d; want %d %d %d %d %d",
 			s.Succeeded, s.Failed, s.OutputTokens, s.ITL.N, s.TTFT.N, ok, failed, out, gaps, ok)
+	}
+	if want := NewStat(connect); s.Connect != want || want.N <= failed || want.N >= ok+failed {
+		t.Errorf("connect %+v, want %+v (of %d requests)", s.Connect, want, ok+failed)
 	}
 	if want := float64(ok) / 2; math.Abs(s.RequestThroughput-want) > 1e-12 {
 		t.Errorf("request throughput %v, want %v", s.RequestThroughput, want)
