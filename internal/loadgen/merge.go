@@ -33,10 +33,8 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	s.SLO, s.MaxRequests = cfg.SLO, cfg.MaxRequests
 	acc := stats.Accumulator{SLO: cfg.SLO}
-	var connects connectTimes
 	for i := range rows {
 		acc.Add(&rows[i])
-		connects.add(&rows[i])
 	}
 	window, limits := s.addWorkers(cfg.RunTime, parts)
 	if cfg.MaxRequests > 0 { // each worker's window ended with its last request: the load's with the last of all
@@ -55,7 +53,6 @@ func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	}
 	var trend stats.Trend
 	s.Summary, trend = acc.Summarize(stats.Span{From: cfg.Warmup, To: cfg.Warmup + window, OpenLoop: cfg.Mode == loadspec.ModeRate})
-	s.Connect = connects.stat(int64(cfg.Warmup), int64(cfg.Warmup+window))
 	s.ClientFailures = s.Failures[results.ErrorClient] // every worker's, as one run counts its own
 	merged := Summary{Mode: s.Mode, Summary: stats.Summary{SendLag: s.SendLag, ScheduledRate: s.ScheduledRate,
 		AchievedRate: s.AchievedRate}}

@@ -51,7 +51,6 @@ type runState struct {
 	prog     progress
 	waiter   Waiter
 	acc      stats.Accumulator // fed by the collector goroutine only
-	connects connectTimes      // the same
 	records  chan results.Request
 
 	start     time.Time // the experiment's start; every offset is from here
@@ -178,7 +177,7 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	stopTimers := r.deadlines(ctx, cancelAll)
 	defer stopTimers()
 
-	if err := r.acc.SpillGaps(""); err == nil { // else the gaps stay in memory, as before
+	if err := r.acc.Spill(""); err == nil { // else the summary keeps it all in memory, as before
 		defer r.acc.Close()
 	}
 	collected := make(chan error, 1)
@@ -261,7 +260,6 @@ func (r *Runner) collect() error {
 	}
 	for rec := range r.records {
 		r.acc.Add(&rec)
-		r.connects.add(&rec)
 		buf = append(buf, rec)
 		if len(buf) == batch || len(r.records) == 0 {
 			flush()

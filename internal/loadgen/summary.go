@@ -39,9 +39,6 @@ type Summary struct {
 	Interrupted bool
 
 	SLO loadspec.SLO // the objectives goodput counts against; zero: none given
-	// Connect is the time from sending until a connection was ready, requests that ended in
-	// the window: a dial, or microseconds for a connection kept alive or opened ahead.
-	Connect Stat
 	// Preconnected connections were opened before the start (ConnectRate), in PreconnectTime;
 	// PreconnectError is why that stopped early.
 	Preconnected    int
@@ -137,7 +134,6 @@ func (r *Runner) summary(wall, cpu time.Duration, wakeLag Stat) Summary {
 	var trend stats.Trend
 	s.Summary, trend = r.acc.Summarize(stats.Span{From: time.Duration(from), To: time.Duration(to), OpenLoop: c.Mode == loadspec.ModeRate})
 	s.ClientFailures, s.OpenFilesLimit = s.Failures[results.ErrorClient], OpenFilesLimit()
-	s.Connect = r.connects.stat(from, to)
 	s.Preconnected, s.PreconnectTime, s.PreconnectError = r.pre.n, r.pre.took, r.pre.err
 	s.Limits = limitsOf(&s, trend, r.ranOut())
 	return s

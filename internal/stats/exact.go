@@ -132,8 +132,10 @@ type streamStat struct {
 	finders []*rankFinder
 	at      map[int64]*rankFinder // finders by rank
 	stat    Stat
-	extra   []float64 // percentiles wanted beside Stat's
-	extraAt []float64 // their values, once done
+	extra   []float64           // percentiles wanted beside Stat's
+	extraAt []float64           // their values, once done
+	rankOf  func(n int64) int64 // a rank wanted beside them (0-based, ascending), from the count; nil: none
+	rankVal float64             // its value, once done
 	done    bool
 }
 
@@ -185,6 +187,9 @@ func (s *streamStat) endPass() bool {
 		for _, p := range s.extra {
 			s.extraAt = append(s.extraAt, Percentile(s.all, p))
 		}
+		if s.rankOf != nil {
+			s.rankVal = s.all[s.rankOf(s.n)]
+		}
 		s.all = nil
 	default:
 		s.done = true
@@ -215,15 +220,20 @@ func ranks(p float64, n int64) (lo, hi int64, frac float64) {
 func (s *streamStat) startFinders() {
 	s.mean = s.sum / float64(s.n)
 	s.at = map[int64]*rankFinder{}
+	var want []int64
 	for _, p := range append(percentiles[:], s.extra...) {
 		lo, hi, _ := ranks(p, s.n)
-		for _, r := range []int64{lo, hi} {
-			if s.at[r] == nil {
-				f := &rankFinder{rank: r, hist: make([]int64, digits), keepMax: int64(min(keepMax, s.sortMax))}
-				f.narrow(s.hist)
-				s.at[r] = f
-				s.finders = append(s.finders, f)
-			}
+		want = append(want, lo, hi)
+	}
+	if s.rankOf != nil {
+		want = append(want, s.rankOf(s.n))
+	}
+	for _, r := range want {
+		if s.at[r] == nil {
+			f := &rankFinder{rank: r, hist: make([]int64, digits), keepMax: int64(min(keepMax, s.sortMax))}
+			f.narrow(s.hist)
+			s.at[r] = f
+			s.finders = append(s.finders, f)
 		}
 	}
 	s.hist = nil
@@ -244,6 +254,9 @@ func (s *streamStat) finish() {
 	for _, p := range s.extra {
 		s.extraAt = append(s.extraAt, at(p))
 	}
+	if s.rankOf != nil {
+		s.rankVal = s.at[s.rankOf(s.n)].value
+	}
 	s.finders, s.at = nil, nil
 }
 
@@ -257,15 +270,8 @@ func StreamStats(series, sortMax int, pass func(add func(i int, x float64)) erro
 	for i := range st {
 		st[i] = newStreamStat(sortMax)
 	}
-	add := func(i int, x float64) { st[i].add(x) }
-	for more := true; more; {
-		if err := pass(add); err != nil {
-			return nil, err
-		}
-		more = false
-		for _, s := range st {
-			more = s.endPass() || more
-		}
+	if err := runPasses(st, pass); err != nil {
+		return nil, err
 	}
 	out := make([]Stat, series)
 	for i, s := range st {
@@ -292,4 +298,42 @@ func StreamPercentiles(sortMax int, ps []float64, pass func(add func(x float64))
 		return Stat{}, nan, nil
 	}
 	return s.stat, s.extraAt, nil
+}
+
+// runPasses streams the values of every series until each knows its figures.
+func runPasses(st []*streamStat, pass func(add func(i int, x float64)) error) error {
+	add := func(i int, x float64) { st[i].add(x) }
+	for more := true; more; {
+		if err := pass(add); err != nil {
+			return err
+		}
+		more = false
+		for _, s := range st {
+			more = s.endPass() || more
+		}
+	}
+	return nil
+}
+
+// streamRanks gives, for each series i, the value of rank rank[i](n) (0-based, ascending;
+// it must lie in [0, n)) among the n values that pass streams of that series: an element of
+// the series exactly, as if they were sorted, never an interpolation. A series with no
+// values gives NaN.
+func streamRanks(sortMax int, rank []func(n int64) int64, pass func(add func(i int, x float64)) error) ([]float64, error) {
+	st := make([]*streamStat, len(rank))
+	for i := range st {
+		st[i] = newStreamStat(sortMax)
+		st[i].rankOf = rank[i]
+	}
+	if err := runPasses(st, pass); err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(st))
+	for i, s := range st {
+		out[i] = s.rankVal
+		if s.n == 0 {
+			out[i] = math.NaN()
+		}
+	}
+	return out, nil
 }

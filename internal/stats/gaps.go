@@ -15,21 +15,61 @@ import (
 // a token), so a long run with thousands of users would otherwise grow without bound; the
 // summary reads them back once at the end, a second pass that keeps the percentiles exact.
 type gapStore struct {
-	f   *os.File
-	w   *bufio.Writer
-	err error
+	spillFile
 	enc []byte // add's scratch: binary.Write would allocate for every list
 }
 
-// newGapStore starts the file in dir ("" is the system's temporary folder); the file is
+// spillFile is a temporary file that records are appended to, buffered, as a run goes, and
+// read back in order at its end. A failed write is kept and returned by every read.
+type spillFile struct {
+	f   *os.File
+	w   *bufio.Writer
+	err error
+}
+
+// newSpillFile starts the file in dir ("" is the system's temporary folder); the file is
 // unlinked at once where the system allows, so nothing is left behind even by a crash.
+func newSpillFile(dir, name string) (spillFile, error) {
+	f, err := os.CreateTemp(dir, ".llmscale-"+name+"-*")
+	if err != nil {
+		return spillFile{}, err
+	}
+	_ = os.Remove(f.Name()) // some systems cannot remove an open file: close removes it then
+	return spillFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (s *spillFile) write(b []byte) {
+	if s.err == nil {
+		_, s.err = s.w.Write(b)
+	}
+}
+
+// reader flushes what was written and reads the file from its start, leaving it as it was:
+// it may be called any number of times.
+func (s *spillFile) reader() (*bufio.Reader, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if err := s.w.Flush(); err != nil {
+		s.err = err
+		return nil, err
+	}
+	return bufio.NewReaderSize(io.NewSectionReader(s.f, 0, math.MaxInt64), 64<<10), nil
+}
+
+// close removes the file.
+func (s *spillFile) close() {
+	name := s.f.Name()
+	s.f.Close()
+	os.Remove(name)
+}
+
 func newGapStore(dir string) (*gapStore, error) {
-	f, err := os.CreateTemp(dir, ".llmscale-gaps-*")
+	f, err := newSpillFile(dir, "gaps")
 	if err != nil {
 		return nil, fmt.Errorf("chunk gap store: %w", err)
 	}
-	_ = os.Remove(f.Name()) // some systems cannot remove an open file: close removes it then
-	return &gapStore{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &gapStore{spillFile: f}, nil
 }
 
 // add appends one response: its end offset, the lengths of its lists, then its gaps, its
@@ -51,7 +91,7 @@ func (g *gapStore) add(m memGap) {
 	for _, x := range m.vll {
 		b = binary.LittleEndian.AppendUint64(b, uint64(x))
 	}
-	_, g.err = g.w.Write(b)
+	g.write(b)
 	g.enc = b
 }
 
@@ -61,13 +101,10 @@ const maxGapList = 1 << 30
 // each reads every response back, in the order they were added, reusing its buffers (visit
 // must not keep them). It may be called any number of times; it leaves the file as it was.
 func (g *gapStore) each(visit func(memGap)) error {
-	if g.err != nil {
-		return g.err
+	r, err := g.reader()
+	if err != nil {
+		return fmt.Errorf("chunk gap store: %w", err)
 	}
-	if err := g.w.Flush(); err != nil {
-		return err
-	}
-	r := bufio.NewReaderSize(io.NewSectionReader(g.f, 0, math.MaxInt64), 64<<10)
 	var m memGap
 	var hdr []int64
 	var buf []byte
@@ -118,11 +155,4 @@ func resize[T any](s []T, n int64) []T {
 		return s[:n]
 	}
 	return make([]T, n)
-}
-
-// close removes the file.
-func (g *gapStore) close() {
-	name := g.f.Name()
-	g.f.Close()
-	os.Remove(name)
 }

@@ -1,7 +1,7 @@
 // Package stats holds the statistics every stage shares: latency summaries with the
 // percentiles of MISSION.md (numpy's linear interpolation, vLLM's benchmark), and the
 // accumulation of request records into the figures of a measured window. It reads nothing
-// but values and a run's own temporary gap file, so loadgen, aggregate and report can all use
+// but values and a run's own temporary files, so loadgen, aggregate and report can all use
 // it without pulling in one another.
 package stats
 

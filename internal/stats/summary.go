@@ -39,6 +39,12 @@ type Summary struct {
 	TokenITL          Stat // each gap divided by the tokens of its chunk, one value per token
 	E2EFromDue        Stat // from when the request was due: includes client-side waiting
 	SendLag           Stat // sent − due, requests sent in the window
+	// Connect is the time from sending until a connection was ready, requests that ended in
+	// the window whatever their outcome (a request that failed after its connect waited for
+	// it too) and that timed one: a dial, or microseconds for a connection kept alive or
+	// opened ahead. It says whether TTFT included waiting for connections (a burst start
+	// without connections opened ahead, or a server that closes kept-alive ones).
+	Connect Stat
 
 	ScheduledRate float64 // rate mode: requests due in the window / window
 	AchievedRate  float64 // requests sent in the window / window
@@ -64,6 +70,7 @@ type reqStat struct {
 	ttft, e2e, tpot int64
 	prompt, output  int32
 	vttft           int64 // vLLM's TTFT, when hasV
+	connect         int64 // 0: not timed
 	hasV            bool  // vLLM's figures differ from ours (see vGap)
 }
 
@@ -78,14 +85,15 @@ type memGap struct {
 }
 
 // Accumulator keeps what a window's summary needs from every record, so the records
-// themselves can go (to a file) as they come. Its zero value keeps chunk gaps in memory;
-// SpillGaps moves them to a temporary file. Not safe for concurrent use.
+// themselves can go (to a file) as they come. Its zero value keeps it in memory; Spill moves
+// it to temporary files. Not safe for concurrent use.
 type Accumulator struct {
 	SLO loadspec.SLO // goodput's objectives
 
 	gaps        *gapStore // when set, holds the chunk gaps of measured requests instead of memGaps
 	memGaps     []memGap
-	sortMax     int // StreamStats' sortMax for the chunk gaps; 0: DefaultSortMax
+	sortMax     int       // StreamStats' sortMax; 0: DefaultSortMax
+	store       *reqStore // when set, holds the requests' reqStats instead of reqs
 	reqs        []reqStat
 	sent        int
 	succeeded   int // every phase
@@ -97,23 +105,34 @@ type Accumulator struct {
 	seen        map[string]bool
 }
 
-// SpillGaps keeps the chunk gaps of measured requests added from now on in a temporary file
-// in dir ("" is the system's), removed by Close: they are the only per-request data that
-// grows with the answer.
-func (a *Accumulator) SpillGaps(dir string) error {
+// Spill keeps what the summary needs of the records added from now on in two temporary
+// files in dir ("" is the system's), removed by Close: the chunk gaps of measured requests
+// (they grow with the answer) and every request's timings and token counts (they grow with
+// the run), so that a run's memory stays flat however long it lasts. Call it before the
+// first Add: records added before stay in memory and count all the same.
+func (a *Accumulator) Spill(dir string) error {
 	g, err := newGapStore(dir)
 	if err != nil {
 		return err
 	}
-	a.gaps = g
+	r, err := newReqStore(dir)
+	if err != nil {
+		g.close()
+		return err
+	}
+	a.gaps, a.store = g, r
 	return nil
 }
 
-// Close removes the gap file, if any.
+// Close removes the temporary files, if any.
 func (a *Accumulator) Close() {
 	if a.gaps != nil {
 		a.gaps.close()
 		a.gaps = nil
+	}
+	if a.store != nil {
+		a.store.close()
+		a.store = nil
 	}
 }
 
@@ -159,13 +178,34 @@ func (a *Accumulator) Add(rec *results.Request) {
 		a.seen[key] = true
 		a.firstErrors = append(a.firstErrors, e)
 	}
-	a.reqs = append(a.reqs, reqStat{due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs})
+	a.keep(&reqStat{due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs, connect: rec.ConnectNs})
+}
+
+// keep stores one request's reqStat.
+func (a *Accumulator) keep(q *reqStat) {
+	if a.store != nil {
+		a.store.add(q)
+		return
+	}
+	a.reqs = append(a.reqs, *q)
+}
+
+// eachReq visits every request's reqStat, those kept in memory first, in the order they
+// were added; visit must not keep q.
+func (a *Accumulator) eachReq(visit func(q *reqStat)) error {
+	for i := range a.reqs {
+		visit(&a.reqs[i])
+	}
+	if a.store != nil {
+		return a.store.each(visit)
+	}
+	return nil
 }
 
 // addOK keeps a successful record's timings, and its chunk gaps when it was measured.
 func (a *Accumulator) addOK(rec *results.Request) {
 	s := reqStat{ok: true, due: rec.DueNs, sent: rec.SentNs, end: rec.EndNs, ttft: rec.TTFTNs, e2e: rec.E2ENs,
-		tpot: rec.TPOTNs, prompt: rec.PromptTokens, output: rec.OutputTokens}
+		tpot: rec.TPOTNs, prompt: rec.PromptTokens, output: rec.OutputTokens, connect: rec.ConnectNs}
 	if len(rec.VLLMITLNs) > 0 {
 		s.vttft, s.hasV = rec.VLLMTTFTNs, true
 	}
@@ -176,7 +216,7 @@ func (a *Accumulator) addOK(rec *results.Request) {
 	default:
 		a.memGaps = append(a.memGaps, memGap{rec.EndNs, rec.ITLNs, rec.ChunkTokens, rec.VLLMITLNs})
 	}
-	a.reqs = append(a.reqs, s)
+	a.keep(&s)
 }
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
@@ -195,50 +235,86 @@ func SummarizeRecords(rows []results.Request, w Span) Summary {
 }
 
 // Summarize computes the figures of the requests of window w from every record added, and
-// returns the send lag's trend over the window.
+// returns the send lag's trend over the window. The requests are read in a few passes (from
+// their file when spilled), never all held at once beyond sortMax values a statistic. A file
+// that failed leaves the figures it holds empty rather than wrong.
 func (a *Accumulator) Summarize(w Span) (Summary, Trend) {
 	s := Summary{Window: w.To - w.From, Sent: a.sent, NotSent: a.notSent, Phases: a.phases, Failures: a.failures,
 		FirstErrors: a.firstErrors}
-	var ttft, tpot, e2e, fromDue, lag, vttft []float64
-	var lagAt []lagPoint
-	due := 0
-	for _, q := range a.reqs {
+	due, sent, err := a.counts(&s, w)
+	if err != nil {
+		return s, Trend{}
+	}
+	a.latencyStats(&s, w)
+	a.gapStats(&s, w)
+	s.rates(due+a.dueNotSent(w), sent, w.OpenLoop)
+	return s, a.lagTrend(w, sent)
+}
+
+// counts fills the window's counts and tokens, and returns how many requests were due and
+// sent in it. On error s is left as it was.
+func (a *Accumulator) counts(s *Summary, w Span) (due, sent int, err error) {
+	var c Summary
+	err = a.eachReq(func(q *reqStat) {
 		if w.in(q.due) {
 			due++
 		}
 		if w.in(q.sent) {
-			lag = append(lag, ms(q.sent-q.due))
-			lagAt = append(lagAt, lagPoint{q.due, q.sent - q.due})
+			sent++
 		}
 		if !w.in(q.end) {
-			continue
+			return
 		}
 		if !q.ok {
-			s.Failed++
-			continue
+			c.Failed++
+			return
 		}
-		s.Succeeded++
+		c.Succeeded++
 		if a.SLO.Any() && a.SLO.Meets(q.ttft, q.tpot, q.e2e, q.output) {
-			s.GoodRequests++
+			c.GoodRequests++
 		}
-		s.PromptTokens += int64(q.prompt)
-		s.OutputTokens += int64(q.output)
-		ttft, e2e, fromDue = append(ttft, ms(q.ttft)), append(e2e, ms(q.e2e)), append(fromDue, ms(q.e2e+q.sent-q.due))
-		if q.output > 1 {
-			tpot = append(tpot, ms(q.tpot))
-		}
-		t := q.ttft
-		if q.hasV {
-			t = q.vttft
-		}
-		vttft = append(vttft, ms(t))
-		s.VLLMDiffers = s.VLLMDiffers || q.hasV
+		c.PromptTokens += int64(q.prompt)
+		c.OutputTokens += int64(q.output)
+		c.VLLMDiffers = c.VLLMDiffers || q.hasV
+	})
+	if err != nil {
+		return 0, 0, err
 	}
-	s.TTFT, s.TPOT, s.E2E, s.TTFTvLLM = NewStat(ttft), NewStat(tpot), NewStat(e2e), NewStat(vttft)
-	s.E2EFromDue, s.SendLag = NewStat(fromDue), NewStat(lag)
-	a.gapStats(&s, w)
-	s.rates(due+a.dueNotSent(w), len(lag), w.OpenLoop)
-	return s, lagTrend(lagAt)
+	s.Failed, s.Succeeded, s.GoodRequests, s.VLLMDiffers = c.Failed, c.Succeeded, c.GoodRequests, c.VLLMDiffers
+	s.PromptTokens, s.OutputTokens = c.PromptTokens, c.OutputTokens
+	return due, sent, nil
+}
+
+// latencyStats fills the per-request latency statistics of the window, exact percentiles
+// streamed in passes (StreamStats): up to sortMax values each they are NewStat's to the bit.
+func (a *Accumulator) latencyStats(s *Summary, w Span) {
+	st, err := StreamStats(7, a.sortMax, func(add func(int, float64)) error {
+		return a.eachReq(func(q *reqStat) {
+			if w.in(q.sent) {
+				add(0, ms(q.sent-q.due))
+			}
+			if q.connect > 0 && w.in(q.end) {
+				add(6, ms(q.connect))
+			}
+			if !q.ok || !w.in(q.end) {
+				return
+			}
+			add(1, ms(q.ttft))
+			add(2, ms(q.e2e))
+			add(3, ms(q.e2e+q.sent-q.due))
+			if q.output > 1 {
+				add(4, ms(q.tpot))
+			}
+			t := q.ttft
+			if q.hasV {
+				t = q.vttft
+			}
+			add(5, ms(t))
+		})
+	})
+	if err == nil {
+		s.SendLag, s.TTFT, s.E2E, s.E2EFromDue, s.TPOT, s.TTFTvLLM, s.Connect = st[0], st[1], st[2], st[3], st[4], st[5], st[6]
+	}
 }
 
 // dueNotSent counts the requests due in the window though never sent.
@@ -316,6 +392,74 @@ func (a *Accumulator) eachGap(visit func(memGap)) error {
 }
 
 type lagPoint struct{ due, lag int64 }
+
+// lagTrend is the send lag's trend over the window's sent requests. Up to sortMax of them
+// it loads them and sorts them (lagTrend); above, it streams them (streamedLagTrend).
+func (a *Accumulator) lagTrend(w Span, sent int) Trend {
+	if sent < 20 {
+		return Trend{}
+	}
+	limit := a.sortMax
+	if limit <= 0 {
+		limit = DefaultSortMax
+	}
+	if sent > limit {
+		return a.streamedLagTrend(w, int64(sent))
+	}
+	points := make([]lagPoint, 0, sent)
+	err := a.eachReq(func(q *reqStat) {
+		if w.in(q.sent) {
+			points = append(points, lagPoint{q.due, q.sent - q.due})
+		}
+	})
+	if err != nil {
+		return Trend{}
+	}
+	return lagTrend(points)
+}
+
+// streamedLagTrend is lagTrend of the n requests sent in the window without holding them:
+// it finds the due times that bound the first and the last tenth (exact ranks, streamed),
+// then the median lag of the requests on each side of them. Where several requests share
+// the bounding due time, all of them count in the tenth (lagTrend keeps an arbitrary few of
+// them: its sort is not stable), so the two may differ then; with distinct due times they
+// agree exactly. Times are int64 nanoseconds, exact as float64 below 2^53 (104 days).
+func (a *Accumulator) streamedLagTrend(w Span, n int64) Trend {
+	k := n / 10
+	dues, err := streamRanks(a.sortMax, []func(int64) int64{
+		func(int64) int64 { return k - 1 },
+		func(m int64) int64 { return m - k },
+	}, func(add func(int, float64)) error {
+		return a.eachReq(func(q *reqStat) {
+			if w.in(q.sent) {
+				add(0, float64(q.due))
+				add(1, float64(q.due))
+			}
+		})
+	})
+	if err != nil {
+		return Trend{}
+	}
+	first, last := int64(dues[0]), int64(dues[1])
+	upperMedian := func(m int64) int64 { return m / 2 } // lagTrend's v[len(v)/2]
+	lags, err := streamRanks(a.sortMax, []func(int64) int64{upperMedian, upperMedian}, func(add func(int, float64)) error {
+		return a.eachReq(func(q *reqStat) {
+			if !w.in(q.sent) {
+				return
+			}
+			if q.due <= first {
+				add(0, float64(q.sent-q.due))
+			}
+			if q.due >= last {
+				add(1, float64(q.sent-q.due))
+			}
+		})
+	})
+	if err != nil {
+		return Trend{}
+	}
+	return Trend{time.Duration(lags[0]), time.Duration(lags[1])}
+}
 
 // lagTrend returns the median send lag of the first and the last tenth of the window's
 // requests, by due time.
