@@ -303,17 +303,23 @@ func testErrorStatusBody(t *testing.T, receive string) {
 	}
 }
 
-func TestCancelStalledStream(t *testing.T) { bothPaths(t, testCancelStalledStream) }
-
-func testCancelStalledStream(t *testing.T, receive string) {
-	t.Parallel()
+// stallingServer answers every request with one event and then nothing until the test ends.
+func stallingServer(t *testing.T) (addr string) {
 	release := make(chan struct{})
-	addr, _ := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
+	addr, _ = rawServer(t, func(conn net.Conn, br *bufio.Reader) {
 		readRequest(t, br)
 		io.WriteString(conn, sseHead+"Transfer-Encoding: chunked\r\n\r\n9\r\ndata: a\n\n\r\n")
 		<-release
 	})
-	defer close(release)
+	t.Cleanup(func() { close(release) }) // before rawServer's cleanup, which waits for its handlers
+	return addr
+}
+
+func TestCancelStalledStream(t *testing.T) { bothPaths(t, testCancelStalledStream) }
+
+func testCancelStalledStream(t *testing.T, receive string) {
+	t.Parallel()
+	addr := stallingServer(t)
 	c := newClient(t, receive, nil)
 	ctx, cancel := context.WithCancelCause(t.Context())
 	rec := &recorder{}

@@ -133,13 +133,7 @@ func TestURingBytesAfterResponse(t *testing.T) {
 // closes every socket, and sees every receive end before the buffers are unmapped.
 func TestURingCloseWhileStreaming(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	addr, _ := rawServer(t, func(conn net.Conn, br *bufio.Reader) {
-		readRequest(t, br)
-		io.WriteString(conn, sseHead+"Transfer-Encoding: chunked\r\n\r\n9\r\ndata: a\n\n\r\n")
-		<-release
-	})
-	defer close(release)
+	addr := stallingServer(t)
 	c := newTestRing(t, 16, 1024)
 	const streams = 64
 	errs := make(chan error, streams)
