@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,12 @@ func workersClient(configured string, parts []Summary) string {
 // measured window (cut at the earliest interruption) and the workers' limits, named.
 func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Duration, []string) {
 	var limits []string
+	workers := map[int]bool{}
+	for _, p := range parts {
+		if p.PID > 0 {
+			workers[p.PID] = true
+		}
+	}
 	for _, p := range parts {
 		if p.Interrupted {
 			s.Interrupted = true
@@ -104,7 +111,7 @@ func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Durati
 		for _, l := range p.Limits {
 			limits = append(limits, fmt.Sprintf("worker %d: %s", p.WorkerID, l))
 		}
-		s.addHost(p)
+		s.addHost(p, workers)
 	}
 	if s.Wall > 0 {
 		s.ClientCores = s.ClientCPU.Seconds() / s.Wall.Seconds()
@@ -114,18 +121,31 @@ func (s *Summary) addWorkers(window time.Duration, parts []Summary) (time.Durati
 
 // addHost merges a worker's view of its machine: the busiest CPU and steal of any worker (the
 // most contended machine is the one that limits), contended when any was, every process that
-// shared a worker's cores (named once), and the lowest open-file limit.
-func (s *Summary) addHost(p Summary) {
+// shared a worker's cores (named once) but the workers themselves, and the lowest open-file
+// limit.
+func (s *Summary) addHost(p Summary, workers map[int]bool) {
 	s.HostCPUUtil, s.HostSteal = stats.MaxOpt(s.HostCPUUtil, p.HostCPUUtil), stats.MaxOpt(s.HostSteal, p.HostSteal)
 	s.HostContended = s.HostContended || p.HostContended
 	for _, sh := range p.HostSharers {
-		if !slices.Contains(s.HostSharers, sh) {
+		if !workers[sharerPID(sh)] && !slices.Contains(s.HostSharers, sh) {
 			s.HostSharers = append(s.HostSharers, sh)
 		}
 	}
 	if p.OpenFilesLimit > 0 && (s.OpenFilesLimit == 0 || p.OpenFilesLimit < s.OpenFilesLimit) {
 		s.OpenFilesLimit = p.OpenFilesLimit
 	}
+}
+
+// sharerPID reads the pid back from a sharer as host.Sharer.String wrote it,
+// "comm (pid N, x cores)"; 0 when it holds none.
+func sharerPID(sharer string) int {
+	_, rest, ok := strings.Cut(sharer[max(strings.LastIndex(sharer, "(pid "), 0):], "(pid ")
+	if !ok {
+		return 0
+	}
+	digits, _, _ := strings.Cut(rest, ",")
+	pid, _ := strconv.Atoi(digits)
+	return pid
 }
 
 // AllFailed reports whether every request sent failed (and at least one was sent): the
@@ -158,7 +178,7 @@ func ReadSummary(path string) (Summary, error) {
 		PeakInFlight: doc.PeakInflight, CapWaits: doc.CapWaits, Limits: doc.ClientLimits,
 		WakeLag: Stat{P99: doc.P99WakeLagMs, Max: doc.MaxWakeLagMs}, TargetsDown: doc.TargetsDown,
 		OpenFilesLimit: doc.OpenFilesLimit, HostCPUUtil: doc.HostCPUUtil, HostSteal: doc.HostSteal,
-		HostContended: doc.HostContended, HostSharers: doc.HostSharers, Preconnected: doc.Preconnected,
+		HostContended: doc.HostContended, HostSharers: doc.HostSharers, PID: doc.PID, Preconnected: doc.Preconnected,
 		PreconnectTime: sec(doc.PreconnectS), PreconnectError: doc.PreconnectError}
 	if doc.ClientCores != nil {
 		s.Cores = *doc.ClientCores

@@ -107,7 +107,7 @@ func TestReadSummary(t *testing.T) {
 	want := Summary{WorkerID: 2, WorkerCount: 4, Summary: stats.Summary{Window: 3 * time.Second, Sent: 17},
 		Wall: 4500 * time.Millisecond, Interrupted: true, ClientCPU: 1500 * time.Millisecond, Cores: 8, PeakConnections: 3, Connections: 5, PeakInFlight: 3,
 		CapWaits: 2, Limits: []string{"x"}, WakeLag: Stat{P99: 0.5, Max: 1.25}, OpenFilesLimit: 1024,
-		HostCPUUtil: ptr(0.93), HostSteal: ptr(0.01), HostContended: true, HostSharers: []string{"vllm (pid 7, 1.00 cores)"}}
+		HostCPUUtil: ptr(0.93), HostSteal: ptr(0.01), HostContended: true, HostSharers: []string{"vllm (pid 7, 1.00 cores)"}, PID: 4242}
 	path := filepath.Join(t.TempDir(), SummaryFile(2, 4))
 	if err := results.WriteJSON(path, want.JSON()); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestReadSummary(t *testing.T) {
 	if got.WorkerID != want.WorkerID || got.Window != want.Window || got.Wall != want.Wall || !got.Interrupted ||
 		got.ClientCPU != want.ClientCPU || got.Connections != 5 || got.WakeLag.P99 != 0.5 || got.Limits[0] != "x" ||
 		got.OpenFilesLimit != 1024 || got.HostCPUUtil == nil || *got.HostCPUUtil != 0.93 || got.HostSteal == nil ||
-		*got.HostSteal != 0.01 || !got.HostContended || !slices.Equal(got.HostSharers, want.HostSharers) {
+		*got.HostSteal != 0.01 || !got.HostContended || !slices.Equal(got.HostSharers, want.HostSharers) || got.PID != 4242 {
 		t.Errorf("ReadSummary = %+v, want %+v", got, want)
 	}
 	if _, err := ReadSummary(filepath.Join(t.TempDir(), "none.json")); err == nil {
@@ -134,6 +134,21 @@ func ptr(v float64) *float64 { return &v }
 // machine's CPU and steal, every process that shared a worker's cores, the lowest open-file
 // limit, and counts the requests every worker failed on its own limits, so that a load whose
 // workers mostly failed in the client is told apart from one the server failed.
+func TestSharerPID(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int{
+		"vllm (pid 7, 1.00 cores)":                      7,
+		"odd (name) (pid 12345, 0.01 cores)":            12345,
+		"(pid 3, 0.5 cores) in a name (pid 9, 2 cores)": 9,
+		"no pid here":             0,
+		"broken (pid x, 1 cores)": 0,
+	} {
+		if got := sharerPID(in); got != want {
+			t.Errorf("sharerPID(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
 func TestMergeHostAndClientFailures(t *testing.T) {
 	t.Parallel()
 	cfg := Config{Load: loadspec.Load{Intensity: loadspec.Intensity{Mode: loadspec.ModeRate, Rate: 20}, ExperimentID: "e", WorkerCount: 2, RunTime: 2 * time.Second, Arrival: "constant"}}
@@ -153,6 +168,12 @@ func TestMergeHostAndClientFailures(t *testing.T) {
 			{WorkerID: 1, HostCPUUtil: ptr(0.95), HostSteal: ptr(0.00), HostContended: true, OpenFilesLimit: 1024,
 				HostSharers: []string{"a (pid 1, 0.50 cores)", "b (pid 2, 1.00 cores)"}},
 		}, 0, ptr(0.95), ptr(0.06), true, []string{"a (pid 1, 0.50 cores)", "b (pid 2, 1.00 cores)"}, 1024, false},
+		// Two workers on one machine each see the other on its cores: the load generator
+		// itself, not a sharer; the simulator beside them is one.
+		{"workers on one machine", []Summary{
+			{WorkerID: 0, PID: 100, HostCPUUtil: ptr(0.5), HostSteal: ptr(0), HostSharers: []string{"llmscale (pid 101, 0.90 cores)", "llmscale (pid 7, 0.40 cores)"}},
+			{WorkerID: 1, PID: 101, HostCPUUtil: ptr(0.5), HostSteal: ptr(0), HostSharers: []string{"llmscale (pid 100, 0.90 cores)"}},
+		}, 0, ptr(0.5), ptr(0.0), false, []string{"llmscale (pid 7, 0.40 cores)"}, 0, false},
 		{"host not sampled by one worker", []Summary{{WorkerID: 0}, {WorkerID: 1, HostCPUUtil: ptr(0.2), HostSteal: ptr(0.01)}},
 			0, ptr(0.2), ptr(0.01), false, nil, 0, false},
 		{"no host figures", []Summary{{WorkerID: 0}, {WorkerID: 1}}, 0, nil, nil, false, nil, 0, false},

@@ -183,7 +183,7 @@ func (s Summary) JSON() results.LoadSummary {
 		ClientCoresBusy: &s.ClientCores, ClientCores: &cores, PeakConnections: s.PeakConnections,
 		ConnectionsDialled: s.Connections, PeakInflight: s.PeakInFlight, CapWaits: s.CapWaits, ClientLimits: s.Limits,
 		ClientFailures: &clientFailures, HostCPUUtil: s.HostCPUUtil, HostSteal: s.HostSteal,
-		HostContended: s.HostContended, HostSharers: s.HostSharers, OpenFilesLimit: s.OpenFilesLimit,
+		HostContended: s.HostContended, HostSharers: s.HostSharers, PID: s.PID, OpenFilesLimit: s.OpenFilesLimit,
 		Preconnected: s.Preconnected, PreconnectS: s.PreconnectTime.Seconds(), PreconnectError: s.PreconnectError,
 	}
 	if s.SLO.Any() {

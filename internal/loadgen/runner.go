@@ -202,6 +202,9 @@ func (r *Runner) Run(ctx context.Context) (Summary, error) {
 	}
 	r.prog.end()
 	s := r.summary(wall, cpu, wakeLag)
+	if r.cfg.WorkerCount > 1 {
+		s.PID = os.Getpid()
+	}
 	if hostErr == nil && hostErr1 == nil && r.cfg.Host != nil {
 		s.setHost(host.Compare(host0, host1, wall.Seconds(), host.TicksPerSecond, os.Getpid(), host.ClientCores()))
 	}

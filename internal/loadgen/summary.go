@@ -72,6 +72,9 @@ type Summary struct {
 	HostCPUUtil, HostSteal *float64
 	HostContended          bool
 	HostSharers            []string
+	// PID is the worker's process when several share the load (0 otherwise): Merge leaves
+	// the other workers out of each worker's sharers, as they are the load generator itself.
+	PID int
 }
 
 // setHost records the machine's usage over the run.

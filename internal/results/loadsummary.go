@@ -117,6 +117,7 @@ type LoadSummary struct {
 	PeakConnections      int64          `json:"peak_connections"`
 	PeakInflight         int64          `json:"peak_inflight"`
 	Phases               map[string]int `json:"phases"`
+	PID                  int            `json:"pid,omitempty"` // a worker's process, when several share the load
 	PreconnectError      string         `json:"preconnect_error"`
 	PreconnectS          float64        `json:"preconnect_s"`
 	Preconnected         int            `json:"preconnected"`
