@@ -428,7 +428,7 @@ func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	var drain [8]byte
 	_, _ = unix.Read(c.wakefd, drain[:])
 	for _, cl := range aborts {
-		if !c.finished(cl) {
+		if !cl.ended {
 			c.finish(cl, cl.abortErr)
 		}
 	}
@@ -436,7 +436,7 @@ func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	// and timed, after the others' reads rather than after their parsing as well.
 	reads, off := c.reads[:0], 0
 	for _, cl := range ready {
-		if c.finished(cl) {
+		if cl.ended {
 			continue
 		}
 		space := c.arena[off : off+readSize]
@@ -477,9 +477,6 @@ type batchRead struct {
 	at  time.Time
 	err error
 }
-
-// finished says whether cl was already finished (in this batch, or by an abort).
-func (c *Client) finished(cl *call) bool { return cl.ended }
 
 // parse hands what one read returned to its response.
 func (c *Client) parse(r batchRead) {
