@@ -318,13 +318,13 @@ func (c *Client) write(ctx context.Context, fd int, parts [][]byte) error {
 	}
 }
 
-// register hands cl's socket to the loop. Under the lock, so that Close cannot fail the call
-// between the two steps.
 func isWriteErr(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "write"
 }
 
+// register hands cl's socket to the loop. Under the lock, so that Close cannot fail the call
+// between the two steps.
 func (c *Client) register(cl *call) error {
 	c.mu.Lock()
 	err := ErrClosed
