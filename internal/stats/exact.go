@@ -285,10 +285,10 @@ func StreamStats(series, sortMax int, pass func(add func(i int, x float64)) erro
 func StreamPercentiles(sortMax int, ps []float64, pass func(add func(x float64)) error) (Stat, []float64, error) {
 	s := newStreamStat(sortMax)
 	s.extra = ps
-	for more := true; more; more = s.endPass() {
-		if err := pass(s.add); err != nil {
-			return Stat{}, nil, err
-		}
+	if err := runPasses([]*streamStat{s}, func(func(int, float64)) error {
+		return pass(s.add) // one series: its values go straight to s, no index to dispatch on
+	}); err != nil {
+		return Stat{}, nil, err
 	}
 	if s.n == 0 {
 		nan := make([]float64, len(ps))
