@@ -57,6 +57,21 @@ func (s *spillFile) reader() (*bufio.Reader, error) {
 	return bufio.NewReaderSize(io.NewSectionReader(s.f, 0, math.MaxInt64), 64<<10), nil
 }
 
+// records reads the file back from its start, one record at a time until its end: len(head)
+// bytes of each into head, then visit, which may read the rest of the record from r. Its
+// errors, and the file's, are prefixed with what.
+func (s *spillFile) records(what string, head []byte, visit func(r io.Reader) error) error {
+	r, err := s.reader()
+	for err == nil {
+		if _, err = io.ReadFull(r, head); errors.Is(err, io.EOF) {
+			return nil
+		} else if err == nil {
+			err = visit(r)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // close removes the file.
 func (s *spillFile) close() {
 	name := s.f.Name()
@@ -101,27 +116,18 @@ const maxGapList = 1 << 30
 // each reads every response back, in the order they were added, reusing its buffers (visit
 // must not keep them). It may be called any number of times; it leaves the file as it was.
 func (g *gapStore) each(visit func(memGap)) error {
-	r, err := g.reader()
-	if err != nil {
-		return fmt.Errorf("chunk gap store: %w", err)
-	}
 	var m memGap
 	var hdr []int64
 	var buf []byte
 	head := make([]byte, 32) // one allocation: binary.Read would make two a record
-	for {
-		if _, err := io.ReadFull(r, head); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("chunk gap store: %w", err)
-		}
+	return g.records("chunk gap store", head, func(r io.Reader) error {
 		hdr, _ = decode64(hdr, head, 4)
 		if min(hdr[1], hdr[2], hdr[3]) < 0 || max(hdr[1], hdr[2], hdr[3]) > maxGapList {
-			return fmt.Errorf("chunk gap store: corrupted record (lists of %d, %d, %d)", hdr[1], hdr[2], hdr[3])
+			return fmt.Errorf("corrupted record (lists of %d, %d, %d)", hdr[1], hdr[2], hdr[3])
 		}
 		buf = resize(buf, 8*hdr[1]+4*hdr[2]+8*hdr[3])
 		if _, err := io.ReadFull(r, buf); err != nil {
-			return fmt.Errorf("chunk gap store: %w", err)
+			return err
 		}
 		rest := buf
 		m.end = hdr[0]
@@ -129,7 +135,8 @@ func (g *gapStore) each(visit func(memGap)) error {
 		m.chunkTokens, rest = decode32(m.chunkTokens, rest, hdr[2])
 		m.vll, _ = decode64(m.vll, rest, hdr[3])
 		visit(m)
-	}
+		return nil
+	})
 }
 
 // decode64 decodes n little-endian int64s from the front of b into s (reused), and returns

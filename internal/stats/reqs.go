@@ -2,7 +2,6 @@ package stats
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -51,20 +50,11 @@ func (r *reqStore) encode(q *reqStat) []byte {
 // each reads every request back, in the order they were added; visit must not keep q. It
 // may be called any number of times.
 func (r *reqStore) each(visit func(q *reqStat)) error {
-	rd, err := r.reader()
-	if err != nil {
-		return fmt.Errorf("request store: %w", err)
-	}
 	var b [reqRecord]byte
 	var q reqStat
-	for {
-		if _, err := io.ReadFull(rd, b[:]); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("request store: %w", err)
-		}
+	return r.records("request store", b[:], func(io.Reader) error {
 		if b[0] > 3 {
-			return fmt.Errorf("request store: corrupted record (flags %#x)", b[0])
+			return fmt.Errorf("corrupted record (flags %#x)", b[0])
 		}
 		q.ok, q.hasV = b[0]&1 != 0, b[0]&2 != 0
 		t := b[1:]
@@ -73,5 +63,6 @@ func (r *reqStore) each(visit func(q *reqStat)) error {
 		}
 		q.prompt, q.output = int32(binary.LittleEndian.Uint32(t)), int32(binary.LittleEndian.Uint32(t[4:]))
 		visit(&q)
-	}
+		return nil
+	})
 }
