@@ -121,22 +121,22 @@ func (f *rankFinder) endPass() {
 
 // streamStat computes one Stat from values streamed pass by pass.
 type streamStat struct {
-	sortMax int
-	pass    int
-	n       int64
-	sum, ss float64
-	mean    float64
-	max     float64
-	hist    []int64   // pass 1: top digit of every value
-	all     []float64 // pass 2 when n <= sortMax: every value
-	finders []*rankFinder
-	at      map[int64]*rankFinder // finders by rank
-	stat    Stat
-	extra   []float64           // percentiles wanted beside Stat's
-	extraAt []float64           // their values, once done
-	rankOf  func(n int64) int64 // a rank wanted beside them (0-based, ascending), from the count; nil: none
-	rankVal float64             // its value, once done
-	done    bool
+	sortMax  int
+	pass     int
+	n        int64
+	sum, ss  float64
+	mean     float64
+	max      float64
+	hist     []int64   // pass 1: top digit of every value
+	all      []float64 // pass 2 when n <= sortMax: every value
+	finders  []*rankFinder
+	at       map[int64]*rankFinder // finders by rank
+	stat     Stat
+	extra    []float64             // percentiles wanted beside Stat's
+	extraAt  []float64             // their values, once done
+	ranksOf  func(n int64) []int64 // ranks wanted beside them (0-based, ascending), from the count; nil: none
+	rankVals []float64             // their values, once done
+	done     bool
 }
 
 func newStreamStat(sortMax int) *streamStat {
@@ -187,8 +187,10 @@ func (s *streamStat) endPass() bool {
 		for _, p := range s.extra {
 			s.extraAt = append(s.extraAt, Percentile(s.all, p))
 		}
-		if s.rankOf != nil {
-			s.rankVal = s.all[s.rankOf(s.n)]
+		if s.ranksOf != nil {
+			for _, r := range s.ranksOf(s.n) {
+				s.rankVals = append(s.rankVals, s.all[r])
+			}
 		}
 		s.all = nil
 	default:
@@ -225,8 +227,8 @@ func (s *streamStat) startFinders() {
 		lo, hi, _ := ranks(p, s.n)
 		want = append(want, lo, hi)
 	}
-	if s.rankOf != nil {
-		want = append(want, s.rankOf(s.n))
+	if s.ranksOf != nil {
+		want = append(want, s.ranksOf(s.n)...)
 	}
 	for _, r := range want {
 		if s.at[r] == nil {
@@ -254,8 +256,10 @@ func (s *streamStat) finish() {
 	for _, p := range s.extra {
 		s.extraAt = append(s.extraAt, at(p))
 	}
-	if s.rankOf != nil {
-		s.rankVal = s.at[s.rankOf(s.n)].value
+	if s.ranksOf != nil {
+		for _, r := range s.ranksOf(s.n) {
+			s.rankVals = append(s.rankVals, s.at[r].value)
+		}
 	}
 	s.finders, s.at = nil, nil
 }
@@ -315,24 +319,27 @@ func runPasses(st []*streamStat, pass func(add func(i int, x float64)) error) er
 	return nil
 }
 
-// streamRanks gives, for each series i, the value of rank rank[i](n) (0-based, ascending;
-// it must lie in [0, n)) among the n values that pass streams of that series: an element of
-// the series exactly, as if they were sorted, never an interpolation. A series with no
-// values gives NaN.
-func streamRanks(sortMax int, rank []func(n int64) int64, pass func(add func(i int, x float64)) error) ([]float64, error) {
+// streamRanks gives, for each series i, the values of ranks rank[i](n) (0-based, ascending;
+// each must lie in [0, n)) among the n values that pass streams of that series: elements of
+// the series exactly, as if they were sorted, never interpolations. The ranks of one series
+// are found together, in the same passes. A series with no values gives NaNs.
+func streamRanks(sortMax int, rank []func(n int64) []int64, pass func(add func(i int, x float64)) error) ([][]float64, error) {
 	st := make([]*streamStat, len(rank))
 	for i := range st {
 		st[i] = newStreamStat(sortMax)
-		st[i].rankOf = rank[i]
+		st[i].ranksOf = rank[i]
 	}
 	if err := runPasses(st, pass); err != nil {
 		return nil, err
 	}
-	out := make([]float64, len(st))
+	out := make([][]float64, len(st))
 	for i, s := range st {
-		out[i] = s.rankVal
+		out[i] = s.rankVals
 		if s.n == 0 {
-			out[i] = math.NaN()
+			out[i] = make([]float64, len(rank[i](0)))
+			for j := range out[i] {
+				out[i][j] = math.NaN()
+			}
 		}
 	}
 	return out, nil

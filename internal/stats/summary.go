@@ -426,23 +426,21 @@ func (a *Accumulator) lagTrend(w Span, sent int) Trend {
 // agree exactly. Times are int64 nanoseconds, exact as float64 below 2^53 (104 days).
 func (a *Accumulator) streamedLagTrend(w Span, n int64) Trend {
 	k := n / 10
-	dues, err := streamRanks(a.sortMax, []func(int64) int64{
-		func(int64) int64 { return k - 1 },
-		func(m int64) int64 { return m - k },
+	dues, err := streamRanks(a.sortMax, []func(int64) []int64{
+		func(m int64) []int64 { return []int64{k - 1, m - k} },
 	}, func(add func(int, float64)) error {
 		return a.eachReq(func(q *reqStat) {
 			if w.in(q.sent) {
 				add(0, float64(q.due))
-				add(1, float64(q.due))
 			}
 		})
 	})
 	if err != nil {
 		return Trend{}
 	}
-	first, last := int64(dues[0]), int64(dues[1])
-	upperMedian := func(m int64) int64 { return m / 2 } // lagTrend's v[len(v)/2]
-	lags, err := streamRanks(a.sortMax, []func(int64) int64{upperMedian, upperMedian}, func(add func(int, float64)) error {
+	first, last := int64(dues[0][0]), int64(dues[0][1])
+	upperMedian := func(m int64) []int64 { return []int64{m / 2} } // lagTrend's v[len(v)/2]
+	lags, err := streamRanks(a.sortMax, []func(int64) []int64{upperMedian, upperMedian}, func(add func(int, float64)) error {
 		return a.eachReq(func(q *reqStat) {
 			if !w.in(q.sent) {
 				return
@@ -458,7 +456,7 @@ func (a *Accumulator) streamedLagTrend(w Span, n int64) Trend {
 	if err != nil {
 		return Trend{}
 	}
-	return Trend{time.Duration(lags[0]), time.Duration(lags[1])}
+	return Trend{time.Duration(lags[0][0]), time.Duration(lags[1][0])}
 }
 
 // lagTrend returns the median send lag of the first and the last tenth of the window's
