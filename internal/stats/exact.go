@@ -139,11 +139,16 @@ type streamStat struct {
 	done     bool
 }
 
-func newStreamStat(sortMax int) *streamStat {
+// orDefaultSortMax is sortMax, or DefaultSortMax where it is <= 0.
+func orDefaultSortMax(sortMax int) int {
 	if sortMax <= 0 {
-		sortMax = DefaultSortMax
+		return DefaultSortMax
 	}
-	return &streamStat{sortMax: sortMax, pass: 1, hist: make([]int64, digits), max: math.Inf(-1)}
+	return sortMax
+}
+
+func newStreamStat(sortMax int) *streamStat {
+	return &streamStat{sortMax: orDefaultSortMax(sortMax), pass: 1, hist: make([]int64, digits), max: math.Inf(-1)}
 }
 
 func (s *streamStat) add(x float64) {

@@ -399,11 +399,7 @@ func (a *Accumulator) lagTrend(w Span, sent int) Trend {
 	if sent < 20 {
 		return Trend{}
 	}
-	limit := a.sortMax
-	if limit <= 0 {
-		limit = DefaultSortMax
-	}
-	if sent > limit {
+	if sent > orDefaultSortMax(a.sortMax) {
 		return a.streamedLagTrend(w, int64(sent))
 	}
 	points := make([]lagPoint, 0, sent)
