@@ -427,11 +427,7 @@ func (c *Client) handle(events []unix.EpollEvent) (more bool) {
 	c.mu.Unlock()
 	var drain [8]byte
 	_, _ = unix.Read(c.wakefd, drain[:])
-	for _, cl := range aborts {
-		if !cl.ended {
-			c.finish(cl, cl.abortErr)
-		}
-	}
+	c.endAborted(aborts)
 	// Read every ready socket first, then parse what came: a socket late in the batch is read,
 	// and timed, after the others' reads rather than after their parsing as well.
 	reads, off := c.reads[:0], 0
@@ -497,6 +493,16 @@ func (c *Client) parse(r batchRead) {
 	case cl.resp.done():
 		cl.resp.close = cl.resp.close || len(rest) > 0 // bytes nobody asked for: do not reuse
 		c.finish(cl, nil)
+	}
+}
+
+// endAborted ends the calls whose callers gave up, those not ended already, with their
+// abort's error.
+func (c *Client) endAborted(aborts []*call) {
+	for _, cl := range aborts {
+		if !cl.ended {
+			c.finish(cl, cl.abortErr)
+		}
 	}
 }
 

@@ -119,11 +119,7 @@ func (c *Client) ringBatch() (more bool, err error) {
 	if closed {
 		return false, ErrClosed
 	}
-	for _, cl := range aborts {
-		if !cl.ended {
-			c.finish(cl, cl.abortErr)
-		}
-	}
+	c.endAborted(aborts)
 	for _, cl := range pending {
 		if !cl.ended {
 			c.arm(cl)
