@@ -136,17 +136,26 @@ func newEpollClient(opts Options) (*Client, error) {
 	c := &Client{opts: opts, epfd: epfd, ep: os.NewFile(uintptr(epfd), "epoll"), wakefd: wakefd,
 		calls: map[int]*call{}, idle: map[string][]int{}, loopDone: make(chan struct{}),
 		events: make([]unix.EpollEvent, batchSize), arena: make([]byte, batchSize*readSize)}
-	raw, err := c.ep.SyscallConn()
-	if err != nil {
+	if err := c.startLoop(c.poll); err != nil {
 		c.ep.Close()
 		unix.Close(wakefd)
-		return nil, fmt.Errorf("pollhttp: %w", err)
+		return nil, err
+	}
+	return c, nil
+}
+
+// startLoop starts the loop goroutine: it parks in Go's poller on c.ep and runs poll each
+// time c.ep is ready, until poll returns true.
+func (c *Client) startLoop(poll func() bool) error {
+	raw, err := c.ep.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("pollhttp: %w", err)
 	}
 	go func() {
 		defer close(c.loopDone)
-		_ = raw.Read(func(uintptr) bool { return c.poll() })
+		_ = raw.Read(func(uintptr) bool { return poll() })
 	}()
-	return c, nil
+	return nil
 }
 
 // Close fails the requests still running with ErrClosed, closes every connection and stops

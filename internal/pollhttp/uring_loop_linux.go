@@ -77,17 +77,12 @@ func newRingClient(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("pollhttp: dup eventfd: %w", err)
 	}
 	c.ep = os.NewFile(uintptr(dup), "eventfd")
-	raw, err := c.ep.SyscallConn()
-	if err != nil {
+	if err := c.startLoop(c.ringPoll); err != nil {
 		c.ep.Close()
 		r.close(true)
 		unix.Close(wakefd)
-		return nil, fmt.Errorf("pollhttp: %w", err)
+		return nil, err
 	}
-	go func() {
-		defer close(c.loopDone)
-		_ = raw.Read(func(uintptr) bool { return c.ringPoll() })
-	}()
 	return c, nil
 }
 
