@@ -54,20 +54,27 @@ type counted struct {
 	opened, open atomic.Int64
 }
 
-func newClient(t *testing.T, receive string, dial func(context.Context, string, string) (net.Conn, error)) *counted {
+// newCounted starts a client of opts (its OnOpen and OnClose count), closed when t ends.
+func newCounted(t *testing.T, opts Options) *counted {
 	t.Helper()
 	c := &counted{}
-	cl, err := New(Options{Dial: dial, Receive: receive,
-		OnOpen:  func() { c.opened.Add(1); c.open.Add(1) },
-		OnClose: func() { c.open.Add(-1) }})
+	opts.OnOpen = func() { c.opened.Add(1); c.open.Add(1) }
+	opts.OnClose = func() { c.open.Add(-1) }
+	cl, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cl.Receive(); got != receive {
-		t.Fatalf("receive path %s, want %s", got, receive)
-	}
 	c.Client = cl
 	t.Cleanup(func() { cl.Close() })
+	return c
+}
+
+func newClient(t *testing.T, receive string, dial func(context.Context, string, string) (net.Conn, error)) *counted {
+	t.Helper()
+	c := newCounted(t, Options{Dial: dial, Receive: receive})
+	if got := c.Receive(); got != receive {
+		t.Fatalf("receive path %s, want %s", got, receive)
+	}
 	return c
 }
 

@@ -54,15 +54,7 @@ func TestURingProbe(t *testing.T) {
 func newTestRing(t *testing.T, bufs, size int) *counted {
 	t.Helper()
 	skipWithoutURing(t)
-	c := &counted{}
-	cl, err := New(Options{Receive: ReceiveIOURing, ringBufs: bufs, ringBufSize: size,
-		OnOpen: func() { c.opened.Add(1); c.open.Add(1) }, OnClose: func() { c.open.Add(-1) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Client = cl
-	t.Cleanup(func() { cl.Close() })
-	return c
+	return newCounted(t, Options{Receive: ReceiveIOURing, ringBufs: bufs, ringBufSize: size})
 }
 
 // TestURingBufferExhaustion: with two 64-byte buffers for eight streams, receives keep
