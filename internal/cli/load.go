@@ -255,11 +255,7 @@ func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors [
 }
 
 // loadConfig resolves the configuration: flags > environment > .env > defaults.
-func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (loadPlan, error) {
-	return resolveLoad(ctx, env, s, fs, f)
-}
-
-func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (p loadPlan, err error) {
+func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (p loadPlan, err error) {
 	if err := f.workerFromEnv(env); err != nil {
 		return p, err
 	}
