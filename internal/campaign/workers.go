@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/llmscale/llmscale/internal/loadgen"
+	"github.com/llmscale/llmscale/internal/loadspec"
 	"github.com/llmscale/llmscale/internal/matrix"
 	"github.com/llmscale/llmscale/internal/results"
 	"github.com/llmscale/llmscale/internal/server"
@@ -41,11 +42,15 @@ func LocalWorkers(n int, argv []string) [][]string {
 // (loadspec.Load as JSON), read by `llmscale load --config`.
 const WorkerLoadFile = "worker-load.json"
 
-// workerArgs is the `llmscale load` command of one worker of an experiment, without its
-// index: the load itself travels as the JSON file at spec.
-func workerArgs(exe, spec, dir string) []string {
-	return []string{exe, "load", "--config", spec, "--out", dir, "--quiet",
-		"--force"} // the campaign decided to (re)run this experiment: its old files are replaced
+// WorkerCommand writes l into dir as WorkerLoadFile and returns the `llmscale load` command
+// of one of its workers, without its index: the load itself travels as that file, and every
+// worker writes into dir.
+func WorkerCommand(exe, dir string, l loadspec.Load) ([]string, error) {
+	spec := filepath.Join(dir, WorkerLoadFile)
+	if err := results.WriteJSON(spec, l); err != nil {
+		return nil, err
+	}
+	return []string{exe, "load", "--config", spec, "--out", dir, "--quiet"}, nil
 }
 
 // runWorkers drives an experiment's load with n worker processes started together, waits for
@@ -57,11 +62,11 @@ func (r *Runner) runWorkers(ctx context.Context, e matrix.Experiment, targets []
 	}
 	l := loadOf(e, targets)
 	l.WorkerCount, l.VocabSize, l.StartAt = n, vocab, start.UTC()
-	spec := filepath.Join(dir, WorkerLoadFile)
-	if err := results.WriteJSON(spec, l); err != nil {
+	argv, err := WorkerCommand(r.opts.Exe, dir, l)
+	if err != nil {
 		return loadgen.Summary{}, fmt.Errorf("load workers: %w", err)
 	}
-	cmds := launch(n, workerArgs(r.opts.Exe, spec, dir))
+	cmds := launch(n, append(argv, "--force")) // the campaign decided to (re)run this experiment: its old files are replaced
 	runErr := RunWorkers(ctx, cmds, WorkerOptions{LogDir: dir, Dir: dir, Environ: r.workerEnv(), Grace: l.Grace})
 	return MergeWorkers(ctx, loadgen.Config{Load: l}, dir, runErr)
 }

@@ -255,11 +255,7 @@ func loadError(ctx context.Context, err error, cfg loadgen.Config, firstErrors [
 }
 
 // loadConfig resolves the configuration: flags > environment > .env > defaults.
-func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (loadPlan, error) {
-	return resolveLoad(ctx, env, s, fs, f)
-}
-
-func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (p loadPlan, err error) {
+func loadConfig(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f loadFlags) (p loadPlan, err error) {
 	if err := f.workerFromEnv(env); err != nil {
 		return p, err
 	}
@@ -274,7 +270,7 @@ func resolveLoad(ctx context.Context, env Env, s settings, fs *pflag.FlagSet, f 
 	cfg := &p.cfg
 	cfg.APIKey = firstSet(s, "OPENAI_API_KEY", "VLLM_API_KEY")
 	cfg.WorkerID, cfg.Host, p.promptSet = f.worker, host.Reader{}, cfg.PromptSet
-	if cfg.Prompts, err = loadPrompts(env, cfg.PromptSet, *cfg, cfg.VocabSize, cfg.Tokenizer); err != nil {
+	if cfg.Prompts, err = loadPrompts(env, *cfg); err != nil {
 		return p, err
 	}
 	if cfg.Model == "" {
@@ -514,9 +510,11 @@ func startTime(cfg *loadspec.Load, at string) error {
 	return nil
 }
 
-// loadPrompts resolves a prompt set level as the matrix does: a bare name N is
-// config/prompts_N.txt under the working directory; files are relative to it.
-func loadPrompts(env Env, level string, cfg loadgen.Config, vocabSize int, tokenizerPath string) ([]workload.Prompt, error) {
+// loadPrompts resolves the load's prompt set (cfg.PromptSet, with its VocabSize and
+// Tokenizer) as the matrix does: a bare name N is config/prompts_N.txt under the working
+// directory; files are relative to it.
+func loadPrompts(env Env, cfg loadgen.Config) ([]workload.Prompt, error) {
+	level, vocabSize, tokenizerPath := cfg.PromptSet, cfg.VocabSize, cfg.Tokenizer
 	if vocabSize < 0 || vocabSize == 1 {
 		return nil, withCode(fmt.Errorf("--vocab-size %d is not a vocabulary size", vocabSize), ExitUsage)
 	}

@@ -13,9 +13,10 @@ import (
 
 // runLoadWorkers is `llmscale load --workers N` without --worker: it writes the resolved
 // load with one agreed start into the folder (worker-load.json) and starts N processes of
-// `llmscale load --config worker-load.json --worker k` on this machine, writing into the same folder, waits for them, and prints the summary of all their requests
-// together (summary.json); each worker's own files stay (requests-<k>.parquet,
-// summary-<k>.json, load-<k>.json, and its output in load-worker-<k>.log).
+// `llmscale load --config worker-load.json --worker k` on this machine, writing into the
+// same folder, waits for them, and prints the summary of all their requests together
+// (summary.json); each worker's own files stay (requests-<k>.parquet, summary-<k>.json,
+// load-<k>.json, and its output in load-worker-<k>.log).
 func runLoadWorkers(ctx context.Context, env Env, plan loadPlan) error {
 	cfg, out := plan.cfg, plan.out
 	cfg.WorkerID = 0
@@ -31,11 +32,10 @@ func runLoadWorkers(ctx context.Context, env Env, plan loadPlan) error {
 	}
 	l := cfg.Load
 	l.StartAt = start.UTC()
-	spec := filepath.Join(out, campaign.WorkerLoadFile)
-	if err := results.WriteJSON(spec, l); err != nil {
+	argv, err := campaign.WorkerCommand(env.Executable, out, l)
+	if err != nil {
 		return withCode(err, ExitFailed)
 	}
-	argv := []string{env.Executable, "load", "--config", spec, "--out", out, "--quiet"}
 	fmt.Fprintf(env.Stderr, "llmscale: %d load workers, starting together at %s (their output: %s)\n",
 		cfg.WorkerCount, start.Format("15:04:05.000"), filepath.Join(out, "load-worker-*.log"))
 	runErr := campaign.RunWorkers(ctx, campaign.LocalWorkers(cfg.WorkerCount, argv),

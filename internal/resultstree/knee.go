@@ -25,11 +25,12 @@ func curveSaturation(rs []*aggregate.Row, pts []reportdata.LoadPoint) (*float64,
 	if len(rs) > 0 && rs[0].Mode == "sweep" {
 		return nil, rs[0].SweepKneeReason
 	}
+	open := len(rs) > 0 && rs[0].Mode == "rate"
 	levels := make([]sweep.Level, len(pts))
 	for i, p := range pts {
 		levels[i] = sweep.Level{Load: p.Load, Achieved: p.RequestThroughput, Throughput: p.Throughput}
-		if rs[0].Mode == "rate" {
-			levels[i].Offered = meanOf(rowsAt(rs, p.Load), func(r *aggregate.Row) *float64 { return scheduledRate(r) })
+		if open {
+			levels[i].Offered = meanOf(rowsAt(rs, p.Load), scheduledRate)
 		}
 	}
 	i, why := sweep.CurveKnee(levels)

@@ -32,9 +32,7 @@ func withPhaseCharts(groups []Group, exps []reportdata.Experiment) []Group {
 		prefix := fmt.Sprintf("ph-%d", i)
 		p := byID[groups[i].Key]
 		if p == nil {
-			for _, k := range []string{"ttft", "e2e", "slowest"} {
-				groups[i].Charts = append(groups[i].Charts, Chart{ID: prefix + "-" + k, Title: phaseTitle(k), Note: noSpans})
-			}
+			groups[i].Charts = append(groups[i].Charts, noteCharts(prefix, noSpans, phaseTitle, "ttft", "e2e", "slowest")...)
 			continue
 		}
 		groups[i].Charts = append(groups[i].Charts, stackChart(prefix+"-ttft", phaseTitle("ttft"), "client TTFT", p.TTFT),

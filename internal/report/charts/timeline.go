@@ -3,6 +3,7 @@ package charts
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/llmscale/llmscale/internal/report/format"
@@ -27,9 +28,7 @@ func timelineGroups(exps []reportdata.Experiment) []Group {
 		g := Group{Key: e.ID, Label: e.ID + " · " + ExperimentLabel(e)}
 		prefix := fmt.Sprintf("tl-%d", i)
 		if e.Timeline == nil {
-			for _, k := range []string{"running", "kv", "gpu", "rate"} {
-				g.Charts = append(g.Charts, Chart{ID: prefix + "-" + k, Title: timelineTitle(k), Note: noServerStats})
-			}
+			g.Charts = noteCharts(prefix, noServerStats, timelineTitle, "running", "kv", "gpu", "rate")
 		} else {
 			t := reportdata.DownsampleTimeline(*e.Timeline, reportdata.MaxTimelinePoints)
 			g.Charts = []Chart{
@@ -48,6 +47,16 @@ func timelineTitle(kind string) string {
 		"gpu":     "GPU utilisation",
 		"rate":    "Request completion rate",
 	}[kind]
+}
+
+// noteCharts are the charts of kinds, each titled title(kind) and showing only note: the
+// slots of an experiment that lacks their data, so the groups line up.
+func noteCharts(prefix, note string, title func(string) string, kinds ...string) []Chart {
+	cs := make([]Chart, len(kinds))
+	for i, k := range kinds {
+		cs[i] = Chart{ID: prefix + "-" + k, Title: title(k), Note: note}
+	}
+	return cs
 }
 
 func timelineChart(prefix, kind string, t reportdata.Timeline, y Axis) Chart {
@@ -70,14 +79,7 @@ func column(name, color, dash string, t reportdata.Timeline, v reportdata.Values
 	return l
 }
 
-func hasData(v reportdata.Values) bool {
-	for _, x := range v {
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return true
-		}
-	}
-	return false
-}
+func hasData(v reportdata.Values) bool { return slices.ContainsFunc(v, finite) }
 
 func runningChart(prefix string, e reportdata.Experiment, t reportdata.Timeline) Chart {
 	c := timelineChart(prefix, "running", t, Axis{Name: "Requests (count)", Min: ptr(0)})
