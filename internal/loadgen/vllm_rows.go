@@ -57,6 +57,11 @@ func (p packedGaps) each(f func(gap int64)) {
 
 func (q *vllmRow) ok() bool { return q.kind == "" }
 
+// endsIn reports whether the request ended within [from, to), the measured window.
+func (q *vllmRow) endsIn(from, to time.Duration) bool {
+	return q.end >= int64(from) && q.end < int64(to)
+}
+
 func toVLLMRow(r *results.Request) vllmRow {
 	return vllmRow{startUnix: r.StartUnixNs, sent: r.SentNs, due: r.DueNs, end: r.EndNs, ttft: r.TTFTNs, tpot: r.TPOTNs,
 		e2e: r.E2ENs, seq: r.Seq, worker: r.WorkerID, in: r.PromptTokens, out: r.OutputTokens, kind: r.ErrorKind,
@@ -82,7 +87,7 @@ func vllmColumns(from, to time.Duration) []results.Column[vllmRow] {
 		str("error_kind", func(q *vllmRow) *string { return &q.kind }),
 		str("error", func(q *vllmRow) *string { return &q.msg }),
 		{Path: results.ListPath("itl_ns"), Int64s: func(q *vllmRow, v []int64) { q.itl = packGaps(v) },
-			Skip: func(q *vllmRow) bool { return !q.ok() || q.end < int64(from) || q.end >= int64(to) }},
+			Skip: func(q *vllmRow) bool { return !q.ok() || !q.endsIn(from, to) }},
 	}
 }
 
