@@ -18,21 +18,17 @@ import (
 
 // requestHead is what the epoll client sends before a request's body: the same request as
 // net/http's, header fields in a fixed order, Content-Length's value left to append.
-func requestHead(target, apiKey string) (addr string, head []byte) {
+func requestHead(target, apiKey string) []byte {
 	u, err := url.Parse(target)
 	if err != nil {
-		return "", nil // Validate has refused the target
+		return nil // Validate has refused the target
 	}
-	addr = u.Host
-	if u.Port() == "" {
-		addr += ":80"
-	}
-	head = fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: llmscale\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n",
+	head := fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: llmscale\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n",
 		u.RequestURI(), u.Host)
 	if apiKey != "" {
 		head = fmt.Appendf(head, "Authorization: Bearer %s\r\n", apiKey)
 	}
-	return addr, append(head, "Content-Length: "...)
+	return append(head, "Content-Length: "...)
 }
 
 // header is the request's line and header fields for a body of n bytes; the body (the
@@ -54,7 +50,7 @@ func (x *exchange) startPolled(ctx context.Context, client *pollhttp.Client, tgt
 	h := &polledStream{x: x, sr: sr, act: &activity{cancel: x.cancel}}
 	sr.Reset(&h.feed)
 	x.rec.SentNs = r.offset(time.Now())
-	client.Start(ctx, pollhttp.Request{Addr: tgt.addr, Data: tgt.header(len(x.p.body)), Body: x.p.body, Connected: x.connected,
+	client.Start(ctx, pollhttp.Request{Addr: tgt.dialAddr, Data: tgt.header(len(x.p.body)), Body: x.p.body, Connected: x.connected,
 		Wrote: func() { x.wrote.Store(true) }}, h, func(err error) {
 		h.end(ctx, err)
 		r.readers.Put(sr)

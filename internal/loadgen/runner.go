@@ -71,8 +71,7 @@ type runState struct {
 type target struct {
 	base, url   string
 	head        []byte // the epoll client's request line and header fields, up to Content-Length's value
-	addr        string // host:port, as the epoll client sends it
-	dialAddr    string // host:port its connections go to
+	dialAddr    string // host:port its connections go to (the epoll client's address)
 	outstanding atomic.Int64
 	down        atomic.Bool // refused a connection: out of the balancer
 }
@@ -95,7 +94,7 @@ func New(cfg Config, sink Sink) (*Runner, error) {
 	r.convs = conversations(cfg.Prompts, rng)
 	for _, t := range cfg.Targets {
 		tgt := &target{base: t, url: targetURL(t, cfg.endpoint())}
-		tgt.addr, tgt.head = requestHead(tgt.url, cfg.APIKey)
+		tgt.head = requestHead(tgt.url, cfg.APIKey)
 		tgt.dialAddr, _ = dialAddr(tgt.url) // Validate has refused a target without a host
 		r.targets = append(r.targets, tgt)
 	}

@@ -96,7 +96,7 @@ func vllmRequests(rows []vllmRow, from, to time.Duration) []*vllmRow {
 	var out []*vllmRow
 	for i := range rows {
 		q := &rows[i]
-		if q.kind == results.ErrorNotSent || q.end < int64(from) || q.end >= int64(to) {
+		if q.kind == results.ErrorNotSent || !q.endsIn(from, to) {
 			continue
 		}
 		out = append(out, q)

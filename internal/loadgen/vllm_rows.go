@@ -57,6 +57,11 @@ func (p packedGaps) each(f func(gap int64)) {
 
 func (q *vllmRow) ok() bool { return q.kind == "" }
 
+// endsIn reports whether the request ended within [from, to), the measured window.
+func (q *vllmRow) endsIn(from, to time.Duration) bool {
+	return q.end >= int64(from) && q.end < int64(to)
+}
+
 func toVLLMRow(r *results.Request) vllmRow {
 	return vllmRow{startUnix: r.StartUnixNs, sent: r.SentNs, due: r.DueNs, end: r.EndNs, ttft: r.TTFTNs, tpot: r.TPOTNs,
 		e2e: r.E2ENs, seq: r.Seq, worker: r.WorkerID, in: r.PromptTokens, out: r.OutputTokens, kind: r.ErrorKind,
@@ -66,12 +71,7 @@ func toVLLMRow(r *results.Request) vllmRow {
 // vllmColumns read vllmRows from a request file; the gaps only of the requests that
 // succeeded within [from, to), the only ones vLLM's figures use.
 func vllmColumns(from, to time.Duration) []results.Column[vllmRow] {
-	i64 := func(name string, f func(q *vllmRow) *int64) results.Column[vllmRow] {
-		return results.Column[vllmRow]{Path: []string{name}, Int64: func(q *vllmRow, v int64) { *f(q) = v }}
-	}
-	i32 := func(name string, f func(q *vllmRow) *int32) results.Column[vllmRow] {
-		return results.Column[vllmRow]{Path: []string{name}, Int32: func(q *vllmRow, v int32) { *f(q) = v }}
-	}
+	i64, i32, str := results.Int64Field[vllmRow], results.Int32Field[vllmRow], results.StringField[vllmRow]
 	return []results.Column[vllmRow]{
 		i64("start_unix_ns", func(q *vllmRow) *int64 { return &q.startUnix }),
 		i64("sent_ns", func(q *vllmRow) *int64 { return &q.sent }),
@@ -84,10 +84,10 @@ func vllmColumns(from, to time.Duration) []results.Column[vllmRow] {
 		i32("worker_id", func(q *vllmRow) *int32 { return &q.worker }),
 		i32("prompt_tokens", func(q *vllmRow) *int32 { return &q.in }),
 		i32("output_tokens", func(q *vllmRow) *int32 { return &q.out }),
-		{Path: []string{"error_kind"}, String: func(q *vllmRow, v string) { q.kind = v }},
-		{Path: []string{"error"}, String: func(q *vllmRow, v string) { q.msg = v }},
+		str("error_kind", func(q *vllmRow) *string { return &q.kind }),
+		str("error", func(q *vllmRow) *string { return &q.msg }),
 		{Path: results.ListPath("itl_ns"), Int64s: func(q *vllmRow, v []int64) { q.itl = packGaps(v) },
-			Skip: func(q *vllmRow) bool { return !q.ok() || q.end < int64(from) || q.end >= int64(to) }},
+			Skip: func(q *vllmRow) bool { return !q.ok() || !q.endsIn(from, to) }},
 	}
 }
 

@@ -35,6 +35,20 @@ type Column[T any] struct {
 
 func (c Column[T]) isList() bool { return c.Int64s != nil || c.Int32s != nil || c.Strings != nil }
 
+// Int64Field, Int32Field and StringField are the columns of a flat field: name's value is
+// stored where field points in the row.
+func Int64Field[T any](name string, field func(*T) *int64) Column[T] {
+	return Column[T]{Path: []string{name}, Int64: func(r *T, v int64) { *field(r) = v }}
+}
+
+func Int32Field[T any](name string, field func(*T) *int32) Column[T] {
+	return Column[T]{Path: []string{name}, Int32: func(r *T, v int32) { *field(r) = v }}
+}
+
+func StringField[T any](name string, field func(*T) *string) Column[T] {
+	return Column[T]{Path: []string{name}, String: func(r *T, v string) { *field(r) = v }}
+}
+
 // ListPath is the path of the elements of a list column written with the `list` tag.
 func ListPath(name string) []string { return []string{name, "list", "element"} }
 

@@ -1,10 +1,6 @@
 package results
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-
 	"github.com/llmscale/llmscale/internal/loadspec"
 )
 
@@ -156,14 +152,8 @@ type LoadSummary struct {
 // ReadLoadSummary reads a summary.json.
 func ReadLoadSummary(path string) (LoadSummary, error) {
 	var s LoadSummary
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return s, err
-	}
-	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("%s: %w", path, err)
-	}
-	return s, nil
+	err := ReadJSON(path, &s)
+	return s, err
 }
 
 // LoadRecord is load.json (load-<worker>.json): what `llmscale load` ran, for provenance.

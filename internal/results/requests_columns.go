@@ -13,16 +13,11 @@ func ReadRequestTimings(dir string) ([]Request, error) {
 
 // timingColumns are the columns ReadRequestTimings reads.
 func timingColumns() []Column[Request] {
-	i64 := func(name string, field func(*Request) *int64) Column[Request] {
-		return Column[Request]{Path: []string{name}, Int64: func(r *Request, v int64) { *field(r) = v }}
-	}
-	i32 := func(name string, field func(*Request) *int32) Column[Request] {
-		return Column[Request]{Path: []string{name}, Int32: func(r *Request, v int32) { *field(r) = v }}
-	}
+	i64, i32 := Int64Field[Request], Int32Field[Request]
 	return []Column[Request]{
 		i32("worker_id", func(r *Request) *int32 { return &r.WorkerID }),
 		i64("seq", func(r *Request) *int64 { return &r.Seq }),
-		{Path: []string{"phase"}, String: func(r *Request, v string) { r.Phase = v }},
+		StringField("phase", func(r *Request) *string { return &r.Phase }),
 		i64("due_ns", func(r *Request) *int64 { return &r.DueNs }),
 		i64("sent_ns", func(r *Request) *int64 { return &r.SentNs }),
 		i64("end_ns", func(r *Request) *int64 { return &r.EndNs }),
@@ -36,6 +31,6 @@ func timingColumns() []Column[Request] {
 		i32("prompt_tokens", func(r *Request) *int32 { return &r.PromptTokens }),
 		i32("output_tokens", func(r *Request) *int32 { return &r.OutputTokens }),
 		i32("http_status", func(r *Request) *int32 { return &r.HTTPStatus }),
-		{Path: []string{"error_kind"}, String: func(r *Request, v string) { r.ErrorKind = v }},
+		StringField("error_kind", func(r *Request) *string { return &r.ErrorKind }),
 	}
 }

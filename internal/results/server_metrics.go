@@ -44,9 +44,7 @@ func ReadServerMetricSeries(path string) ([]ServerMetric, error) {
 		ServerMetric
 		keys, values []string
 	}
-	str := func(name string, field func(*seriesRow) *string) Column[seriesRow] {
-		return Column[seriesRow]{Path: []string{name}, String: func(r *seriesRow, v string) { *field(r) = v }}
-	}
+	str := StringField[seriesRow]
 	// only the first row of each labels gives the map: the others' maps are not read
 	notFirst := func() func(r *seriesRow) bool {
 		seen := map[string]bool{}
@@ -60,8 +58,8 @@ func ReadServerMetricSeries(path string) ([]ServerMetric, error) {
 	}
 	rows, err := ReadColumns(path, []Column[seriesRow]{
 		str("phase", func(r *seriesRow) *string { return &r.Phase }),
-		{Path: []string{"scrape"}, Int64: func(r *seriesRow, v int64) { r.Scrape = v }},
-		{Path: []string{"time_unix_ns"}, Int64: func(r *seriesRow, v int64) { r.TimeUnixNs = v }},
+		Int64Field("scrape", func(r *seriesRow) *int64 { return &r.Scrape }),
+		Int64Field("time_unix_ns", func(r *seriesRow) *int64 { return &r.TimeUnixNs }),
 		str("name", func(r *seriesRow) *string { return &r.Name }),
 		str("type", func(r *seriesRow) *string { return &r.Type }),
 		str("labels", func(r *seriesRow) *string { return &r.Labels }),

@@ -119,10 +119,7 @@ func NewReaderOptions(r io.Reader, o Options) *Reader {
 // by Options.Buffers goes back to them (a new stream may wait long for its first byte).
 func (r *Reader) Reset(src io.Reader) {
 	if r.bufs != nil && r.buf != nil {
-		if len(r.buf) == r.bufs.size {
-			r.bufs.pool.Put(r.lent)
-		}
-		r.buf, r.lent = nil, nil
+		r.giveBack()
 	}
 	buf, bufs, lent, carry, data, typ, typStr, max := r.buf, r.bufs, r.lent, r.carry, r.data, r.typ, r.typStr, r.max
 	*r = Reader{r: src, buf: buf, bufs: bufs, lent: lent, carry: carry[:0], data: data[:0], typ: typ[:0], typStr: typStr,
@@ -343,16 +340,23 @@ func (r *Reader) fill() error {
 }
 
 // lend gives the read buffer back to the pool until bytes come again, the start of a line
-// it holds set aside. A buffer a long line made bigger is dropped rather than pooled.
+// it holds set aside.
 func (r *Reader) lend() {
 	if r.bufs == nil || r.buf == nil || r.end-r.start > r.bufs.size/8 {
 		return
 	}
 	r.carry = append(r.carry[:0], r.buf[r.start:r.end]...)
+	r.giveBack()
+	r.start, r.end = 0, 0
+}
+
+// giveBack returns the lent read buffer to the pool; a buffer a long line made bigger is
+// dropped rather than pooled.
+func (r *Reader) giveBack() {
 	if len(r.buf) == r.bufs.size {
 		r.bufs.pool.Put(r.lent)
 	}
-	r.buf, r.lent, r.start, r.end = nil, nil, 0, 0
+	r.buf, r.lent = nil, nil
 }
 
 func (r *Reader) makeRoom() error {
