@@ -23,7 +23,7 @@ import (
 func Merge(cfg Config, rows []results.Request, parts []Summary) Summary {
 	cfg = cfg.withDefaults()
 	s := Summary{ExperimentID: cfg.ExperimentID, WorkerID: -1, WorkerCount: cfg.WorkerCount, Mode: cfg.Mode, API: cfg.API,
-		Model: cfg.Model, Targets: cfg.Targets, Seed: cfg.Seed, Client: cfg.Client}
+		Model: cfg.Model, Targets: cfg.Targets, Seed: cfg.Seed}
 	switch cfg.Mode {
 	case loadspec.ModeUsers:
 		s.Users = cfg.Users
